@@ -1,0 +1,179 @@
+use std::{collections::BTreeMap, fmt};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{clock::Timestamp, draft::ValidJobFields, job::Job};
+
+/// A field a client may edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobField {
+    /// `job_name`
+    JobName,
+    /// `status`
+    Status,
+    /// `is_business`
+    IsBusiness,
+    /// `customer_name`
+    CustomerName,
+    /// `notes`
+    Notes,
+    /// `file_name`
+    FileName,
+    /// `printer_id`
+    PrinterId,
+}
+
+impl JobField {
+    /// Every editable field, in the contract's order.
+    pub const ALL: [JobField; 7] = [
+        Self::JobName,
+        Self::Status,
+        Self::IsBusiness,
+        Self::CustomerName,
+        Self::Notes,
+        Self::FileName,
+        Self::PrinterId,
+    ];
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::JobName => "job_name",
+            Self::Status => "status",
+            Self::IsBusiness => "is_business",
+            Self::CustomerName => "customer_name",
+            Self::Notes => "notes",
+            Self::FileName => "file_name",
+            Self::PrinterId => "printer_id",
+        }
+    }
+
+    /// The field for a wire name, if it is an editable one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// Fields the server owns: a client sending one of these in an edit is told so.
+    pub const SERVER_OWNED: [&'static str; 8] = [
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+        "auto_created",
+        "discovery_time",
+    ];
+
+    fn value_in(self, job: &Job) -> Value {
+        let to_value = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
+        match self {
+            Self::JobName => Value::String(job.job_name.to_string()),
+            Self::Status => Value::String(job.status.as_str().to_owned()),
+            Self::IsBusiness => Value::Bool(job.is_business),
+            Self::CustomerName => to_value(job.customer_name.as_ref().map(|v| v.as_str())),
+            Self::Notes => to_value(job.notes.as_ref().map(|v| v.as_str())),
+            Self::FileName => to_value(job.file_name.as_ref().map(|v| v.as_str())),
+            Self::PrinterId => to_value(job.printer_id.as_ref().map(|v| v.as_str())),
+        }
+    }
+}
+
+impl fmt::Display for JobField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field's value before and after a change, as JSON values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Before (`null` when unset or when the job was just created).
+    pub old: Value,
+    /// After (`null` when cleared or when the job was deleted).
+    pub new: Value,
+}
+
+/// What a change altered, field by field. Empty means the change altered nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobChanges(BTreeMap<JobField, FieldChange>);
+
+impl JobChanges {
+    /// The differences between two states of a job.
+    pub fn between(old: &Job, new: &Job) -> Self {
+        Self(
+            JobField::ALL
+                .into_iter()
+                .filter_map(|field| {
+                    let (old, new) = (field.value_in(old), field.value_in(new));
+                    (old != new).then_some((field, FieldChange { old, new }))
+                })
+                .collect(),
+        )
+    }
+
+    /// Every editable field of a new job, each from `null`.
+    pub fn created(job: &Job) -> Self {
+        Self(
+            JobField::ALL
+                .into_iter()
+                .map(|field| {
+                    (
+                        field,
+                        FieldChange {
+                            old: Value::Null,
+                            new: field.value_in(job),
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The changed fields and their values.
+    pub fn iter(&self) -> impl Iterator<Item = (JobField, &FieldChange)> {
+        self.0.iter().map(|(f, c)| (*f, c))
+    }
+
+    /// How many fields changed.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The change of one field, if it changed.
+    pub fn get(&self, field: JobField) -> Option<&FieldChange> {
+        self.0.get(&field)
+    }
+}
+
+impl Job {
+    /// Lays validated fields over this job. Returns the new state and what changed, or `None`
+    /// when nothing would change, in which case the version stays as it is.
+    pub fn with_fields(&self, fields: ValidJobFields, now: Timestamp) -> Option<(Job, JobChanges)> {
+        let mut next = Job {
+            job_name: fields.job_name,
+            status: fields.status,
+            is_business: fields.is_business,
+            customer_name: fields.customer_name,
+            notes: fields.notes,
+            file_name: fields.file_name,
+            printer_id: fields.printer_id,
+            ..self.clone()
+        };
+        let changes = JobChanges::between(self, &next);
+        if changes.is_empty() {
+            return None;
+        }
+        next.version = self.version.next();
+        next.updated_at = now;
+        Some((next, changes))
+    }
+}

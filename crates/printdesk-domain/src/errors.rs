@@ -1,0 +1,129 @@
+//! One error enum per operation, so a caller matches exactly the failures that operation has.
+
+use crate::{job::Job, printer::PrinterId, validation::ValidationErrors};
+
+/// The store could not do its part. Adapters put everything a person debugging needs into
+/// the message; the HTTP adapter logs it and never shows it to clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is shutting down; retrying later may work.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("the store failed: {0}")]
+    Internal(String),
+}
+
+/// Why a job could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateJobError {
+    /// One or more rules are broken (including a `printer_id` that names no printer).
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a job could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GetJobError {
+    /// No job has that id.
+    #[error("no job has that id")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why the job list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListJobsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a job edit was refused. Whatever the reason, nothing was saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditJobError {
+    /// No job has that id.
+    #[error("no job has that id")]
+    NotFound,
+    /// The client's version is not the current one; `current` is the job as stored now.
+    #[error("the job was changed by someone else (now at version {})", current.version)]
+    VersionMismatch {
+        /// The job as it is stored now.
+        current: Box<Job>,
+    },
+    /// One or more rules are broken by the job as it would be after the edit.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a job could not be deleted. Whatever the reason, nothing was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeleteJobError {
+    /// No job has that id.
+    #[error("no job has that id")]
+    NotFound,
+    /// The client's version is not the current one.
+    #[error("the job was changed by someone else (now at version {})", current.version)]
+    VersionMismatch {
+        /// The job as it is stored now.
+        current: Box<Job>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a printer could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreatePrinterError {
+    /// One or more rules are broken.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// A printer with that id exists already.
+    #[error("a printer with id {id} exists already")]
+    Duplicate {
+        /// The id asked for.
+        id: PrinterId,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a printer could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GetPrinterError {
+    /// No printer has that id.
+    #[error("no printer has that id")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why the printer list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListPrintersError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a printer could not be deleted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeletePrinterError {
+    /// No printer has that id.
+    #[error("no printer has that id")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,68 @@
+//! # printdesk-domain
+//!
+//! The heart of printdesk: print jobs, the rules every change to a job must obey, and the
+//! *ports* (traits) through which the domain talks to storage and to live listeners.
+//!
+//! This crate does no I/O. Adapters (the Diesel store, the HTTP API, the WebSocket fan-out)
+//! implement or call the ports; other Rust services can link this crate to share the rules.
+//!
+//! ```
+//! use printdesk_domain::{JobDraft, JobStatus};
+//!
+//! let draft = JobDraft {
+//!     job_name: "  Benchy  ".into(),
+//!     is_business: true,
+//!     customer_name: None,
+//!     ..JobDraft::default()
+//! };
+//! let errors = draft.validate().unwrap_err();
+//! assert_eq!(errors.violations()[0].field.as_str(), "customer_name");
+//! assert_eq!(JobStatus::default(), JobStatus::Pending);
+//! ```
+//!
+//! With the `testing` feature the crate also ships in-memory adapters
+//! ([`testing::InMemoryJobRepository`] and friends) so a service can exercise [`JobService`]
+//! without a database; see `examples/edit_a_job.rs`.
+
+mod changes;
+mod clock;
+mod draft;
+mod errors;
+mod event;
+mod fields;
+mod job;
+mod patch;
+mod ports;
+mod printer;
+mod query;
+mod service;
+mod status;
+pub mod timestamp;
+mod validation;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use changes::{FieldChange, JobChanges, JobField};
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use draft::{JobDraft, ValidJobFields};
+pub use errors::{
+    CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
+    GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
+};
+pub use event::{EventKind, JobEvent, NewJobEvent, Seq};
+pub use fields::{
+    CUSTOMER_NAME_MAX_CHARS, CustomerName, FILE_NAME_MAX_CHARS, FileName, JOB_NAME_MAX_CHARS,
+    JobName, NOTES_MAX_CHARS, Notes,
+};
+pub use job::{Job, JobId, Version};
+pub use patch::{JobPatch, Nullable};
+pub use ports::{
+    EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach, PrinterRepository,
+    UpdateOutcome,
+};
+pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
+pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
+pub use service::{Actor, JobService, PrinterService};
+pub use status::{JobStatus, UnknownStatus};
+pub use validation::{FieldViolation, ValidationErrors};

@@ -1,0 +1,242 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    clock::Timestamp,
+    validation::{FieldViolation, ValidationErrors},
+};
+
+/// A printer's id: a UUID or a slug such as `bambu-x1c-1`; 1–64 of `[a-z0-9_-]`.
+///
+/// ```
+/// use printdesk_domain::PrinterId;
+/// assert!(PrinterId::parse("bambu-x1c-1").is_ok());
+/// assert!(PrinterId::parse("Bambu X1C").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PrinterId(String);
+
+impl PrinterId {
+    /// Longest id.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks the id's shape.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldViolation> {
+        let raw = raw.into();
+        let shape_ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if shape_ok {
+            Ok(Self(raw))
+        } else {
+            Err(FieldViolation::new(
+                "printer_id",
+                "must be 1–64 characters of a–z, 0–9, '-' or '_'",
+            ))
+        }
+    }
+
+    /// A fresh random id, for printers created without one.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PrinterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for PrinterId {
+    type Error = FieldViolation;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(raw)
+    }
+}
+
+impl From<PrinterId> for String {
+    fn from(id: PrinterId) -> String {
+        id.0
+    }
+}
+
+/// A printer's display name: trimmed, 1–100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PrinterName(String);
+
+impl PrinterName {
+    /// Longest name, in Unicode scalar values.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Trims and checks the name.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldViolation> {
+        let raw = raw.into();
+        let name = raw.trim();
+        if name.is_empty() {
+            Err(FieldViolation::new("name", "must not be empty"))
+        } else if name.chars().count() > Self::MAX_CHARS {
+            Err(FieldViolation::new(
+                "name",
+                crate::fields::rules::too_long(Self::MAX_CHARS),
+            ))
+        } else {
+            Ok(Self(name.to_owned()))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PrinterName {
+    type Error = FieldViolation;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(raw)
+    }
+}
+
+impl From<PrinterName> for String {
+    fn from(name: PrinterName) -> String {
+        name.0
+    }
+}
+
+/// The kind of printer, which tells integrations how to talk to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterType {
+    /// Bambu Lab (X1, P1, A1 …).
+    BambuLab,
+    /// Prusa (PrusaLink / Prusa Connect).
+    Prusa,
+    /// Anything driven by OctoPrint.
+    Octoprint,
+    /// Klipper with Moonraker.
+    Klipper,
+    /// Anything else.
+    Other,
+}
+
+impl PrinterType {
+    /// Every type.
+    pub const ALL: [PrinterType; 5] = [
+        Self::BambuLab,
+        Self::Prusa,
+        Self::Octoprint,
+        Self::Klipper,
+        Self::Other,
+    ];
+
+    /// The wire and storage name (`"bambu_lab"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::BambuLab => "bambu_lab",
+            Self::Prusa => "prusa",
+            Self::Octoprint => "octoprint",
+            Self::Klipper => "klipper",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl FromStr for PrinterType {
+    type Err = FieldViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                FieldViolation::new(
+                    "printer_type",
+                    "must be one of bambu_lab, prusa, octoprint, klipper, other",
+                )
+            })
+    }
+}
+
+/// A printer in the farm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Printer {
+    /// Its id.
+    pub id: PrinterId,
+    /// Its display name.
+    pub name: PrinterName,
+    /// Its kind.
+    pub printer_type: PrinterType,
+    /// Where it stands, free text; `None` when not given.
+    pub location: Option<String>,
+    /// When it was registered.
+    #[serde(with = "crate::timestamp")]
+    pub created_at: Timestamp,
+}
+
+/// What a client supplies to register a printer, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewPrinter {
+    /// The wanted id; a UUID is generated when `None`.
+    pub id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Kind, as its wire name.
+    pub printer_type: String,
+    /// Location, free text; blank becomes `None`.
+    pub location: Option<String>,
+}
+
+impl NewPrinter {
+    /// Longest location, in Unicode scalar values.
+    pub const LOCATION_MAX_CHARS: usize = 200;
+
+    /// Checks every rule at once and builds the printer.
+    pub fn validate(self, created_at: Timestamp) -> Result<Printer, ValidationErrors> {
+        let mut violations = Vec::new();
+        let id = match self.id {
+            Some(raw) => PrinterId::parse(raw).map_err(|v| FieldViolation::new("id", v.message)),
+            None => Ok(PrinterId::generate()),
+        };
+        let name = PrinterName::parse(self.name);
+        let printer_type = self.printer_type.parse::<PrinterType>();
+        let location = self
+            .location
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty());
+        if let Some(l) = &location
+            && l.chars().count() > Self::LOCATION_MAX_CHARS
+        {
+            violations.push(FieldViolation::new(
+                "location",
+                crate::fields::rules::too_long(Self::LOCATION_MAX_CHARS),
+            ));
+        }
+        match (id, name, printer_type) {
+            (Ok(id), Ok(name), Ok(printer_type)) if violations.is_empty() => Ok(Printer {
+                id,
+                name,
+                printer_type,
+                location,
+                created_at,
+            }),
+            (id, name, printer_type) => {
+                let mut all: Vec<_> = [id.err(), name.err(), printer_type.err()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                all.extend(violations);
+                Err(ValidationErrors::from_violations(all).expect("at least one rule failed"))
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+use std::{fmt, str::FromStr};
+
+use serde::Serialize;
+
+use crate::{job::Job, printer::PrinterId, status::JobStatus, validation::FieldViolation};
+
+/// How many jobs one page holds: 1–500, 50 unless asked otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Limit(u32);
+
+impl Limit {
+    /// Most jobs one page may hold.
+    pub const MAX: u32 = 500;
+
+    /// Checks the range.
+    pub fn new(n: i64) -> Result<Self, FieldViolation> {
+        match u32::try_from(n) {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(FieldViolation::new("limit", "must be between 1 and 500")),
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self(50)
+    }
+}
+
+/// A column the job list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `job_name`
+    JobName,
+    /// `status`
+    Status,
+    /// `customer_name`
+    CustomerName,
+    /// `printer_id`
+    PrinterId,
+    /// `file_name`
+    FileName,
+}
+
+impl SortKey {
+    const ALL: [SortKey; 7] = [
+        Self::CreatedAt,
+        Self::UpdatedAt,
+        Self::JobName,
+        Self::Status,
+        Self::CustomerName,
+        Self::PrinterId,
+        Self::FileName,
+    ];
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+            Self::JobName => "job_name",
+            Self::Status => "status",
+            Self::CustomerName => "customer_name",
+            Self::PrinterId => "printer_id",
+            Self::FileName => "file_name",
+        }
+    }
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortDirection {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// The list's order, written `key` or `key:asc|desc` (`updated_at:desc`).
+///
+/// Ties are broken by the job id, so paging is stable.
+///
+/// ```
+/// use printdesk_domain::{JobSort, SortKey, SortDirection};
+/// let sort: JobSort = "updated_at:desc".parse().unwrap();
+/// assert_eq!((sort.key, sort.direction), (SortKey::UpdatedAt, SortDirection::Desc));
+/// assert_eq!(JobSort::default().to_string(), "created_at:desc");
+/// assert!("colour".parse::<JobSort>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobSort {
+    /// The column.
+    pub key: SortKey,
+    /// The direction.
+    pub direction: SortDirection,
+}
+
+impl Default for JobSort {
+    fn default() -> Self {
+        Self {
+            key: SortKey::CreatedAt,
+            direction: SortDirection::Desc,
+        }
+    }
+}
+
+impl FromStr for JobSort {
+    type Err = FieldViolation;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || {
+            let keys: Vec<_> = SortKey::ALL.iter().map(|k| k.as_str()).collect();
+            FieldViolation::new(
+                "sort",
+                format!(
+                    "must be one of {} with an optional :asc or :desc",
+                    keys.join(", ")
+                ),
+            )
+        };
+        let (key, direction) = s.split_once(':').unwrap_or((s, "asc"));
+        let key = SortKey::ALL
+            .into_iter()
+            .find(|k| k.as_str() == key)
+            .ok_or_else(invalid)?;
+        let direction = match direction {
+            "asc" => SortDirection::Asc,
+            "desc" => SortDirection::Desc,
+            _ => return Err(invalid()),
+        };
+        Ok(Self { key, direction })
+    }
+}
+
+impl fmt::Display for JobSort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dir = match self.direction {
+            SortDirection::Asc => "asc",
+            SortDirection::Desc => "desc",
+        };
+        write!(f, "{}:{dir}", self.key.as_str())
+    }
+}
+
+/// Which jobs to list, in which order, which page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobQuery {
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// Only jobs on this printer.
+    pub printer_id: Option<PrinterId>,
+    /// Only business (or only non-business) jobs.
+    pub is_business: Option<bool>,
+    /// Only jobs whose name, customer, notes or file name contain this text (case-insensitive).
+    pub text: Option<String>,
+    /// Order.
+    pub sort: JobSort,
+    /// Page size.
+    pub limit: Limit,
+    /// Jobs to skip.
+    pub offset: u64,
+}
+
+/// One page of the job list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobPage {
+    /// The jobs on this page.
+    pub jobs: Vec<Job>,
+    /// How many jobs match the filters in all.
+    pub total_count: u64,
+    /// The page size asked for.
+    pub limit: Limit,
+    /// The jobs skipped.
+    pub offset: u64,
+}

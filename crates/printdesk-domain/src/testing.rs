@@ -1,0 +1,336 @@
+//! In-memory adapters for every port, for tests of code that uses the domain (this crate's
+//! own, and other services'). They keep the same promises as the real store: atomic edits,
+//! a gapless event log, printers' jobs detached on delete.
+//!
+//! ```
+//! # tokio_test_shim::block_on(async {
+//! use std::sync::Arc;
+//! use printdesk_domain::{testing::{InMemoryStore, RecordingPublisher}, *};
+//!
+//! let store = Arc::new(InMemoryStore::default());
+//! let publisher = Arc::new(RecordingPublisher::default());
+//! let jobs = JobService::new(store.clone(), store.clone(), publisher.clone(), Arc::new(SystemClock));
+//! let job = jobs
+//!     .create(JobDraft { job_name: "Benchy".into(), ..JobDraft::default() }, &Actor::anonymous())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(job.version, Version::FIRST);
+//! assert_eq!(publisher.events().len(), 1);
+//! # });
+//! # mod tokio_test_shim { pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f) } }
+//! ```
+
+use std::{
+    cmp::Ordering,
+    collections::BTreeMap,
+    sync::{Mutex, MutexGuard},
+};
+
+use async_trait::async_trait;
+
+use crate::{
+    errors::{
+        CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
+        StoreError,
+    },
+    event::{JobEvent, NewJobEvent, Seq},
+    job::{Job, JobId, Version},
+    ports::{
+        EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach, PrinterRepository,
+        UpdateOutcome,
+    },
+    printer::{Printer, PrinterId},
+    query::{JobPage, JobQuery, SortDirection, SortKey},
+    service::unknown_printer,
+    validation::ValidationErrors,
+};
+
+#[derive(Debug, Default)]
+struct State {
+    jobs: BTreeMap<JobId, Job>,
+    printers: BTreeMap<PrinterId, Printer>,
+    events: Vec<JobEvent>,
+}
+
+impl State {
+    fn log(&mut self, event: NewJobEvent) -> JobEvent {
+        let seq = Seq::new(self.events.len() as i64 + 1);
+        let event = event.committed(seq);
+        self.events.push(event.clone());
+        event
+    }
+}
+
+/// Jobs, printers and the event log in memory; implements [`JobRepository`] and
+/// [`PrinterRepository`]. One mutex makes every operation atomic.
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    state: Mutex<State>,
+}
+
+impl InMemoryStore {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every write is one insert).
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every event logged so far, oldest first.
+    pub fn events(&self) -> Vec<JobEvent> {
+        self.state().events.clone()
+    }
+}
+
+fn text_matches(job: &Job, needle: &str) -> bool {
+    let needle = needle.to_lowercase();
+    [
+        Some(job.job_name.as_str()),
+        job.customer_name.as_ref().map(|v| v.as_str()),
+        job.notes.as_ref().map(|v| v.as_str()),
+        job.file_name.as_ref().map(|v| v.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|field| field.to_lowercase().contains(&needle))
+}
+
+fn compare(a: &Job, b: &Job, key: SortKey) -> Ordering {
+    let opt = |x: Option<&str>, y: Option<&str>| x.cmp(&y);
+    match key {
+        SortKey::CreatedAt => a.created_at.cmp(&b.created_at),
+        SortKey::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+        SortKey::JobName => a.job_name.as_str().cmp(b.job_name.as_str()),
+        SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortKey::CustomerName => opt(
+            a.customer_name.as_ref().map(|v| v.as_str()),
+            b.customer_name.as_ref().map(|v| v.as_str()),
+        ),
+        SortKey::PrinterId => opt(
+            a.printer_id.as_ref().map(|v| v.as_str()),
+            b.printer_id.as_ref().map(|v| v.as_str()),
+        ),
+        SortKey::FileName => opt(
+            a.file_name.as_ref().map(|v| v.as_str()),
+            b.file_name.as_ref().map(|v| v.as_str()),
+        ),
+    }
+}
+
+#[async_trait]
+impl JobRepository for InMemoryStore {
+    async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
+        let mut state = self.state();
+        if let Some(p) = &event.job.printer_id
+            && !state.printers.contains_key(p)
+        {
+            return Err(CreateJobError::Invalid(ValidationErrors::single(
+                unknown_printer(p),
+            )));
+        }
+        state.jobs.insert(event.job.id, event.job.clone());
+        Ok(state.log(event))
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(self.state().jobs.get(&id).cloned())
+    }
+
+    async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        let state = self.state();
+        let mut jobs: Vec<&Job> = state
+            .jobs
+            .values()
+            .filter(|j| query.status.is_none_or(|s| j.status == s))
+            .filter(|j| {
+                query
+                    .printer_id
+                    .as_ref()
+                    .is_none_or(|p| j.printer_id.as_ref() == Some(p))
+            })
+            .filter(|j| query.is_business.is_none_or(|b| j.is_business == b))
+            .filter(|j| query.text.as_deref().is_none_or(|t| text_matches(j, t)))
+            .collect();
+        jobs.sort_by(|a, b| {
+            let ord = compare(a, b, query.sort.key).then_with(|| a.id.cmp(&b.id));
+            match query.sort.direction {
+                SortDirection::Asc => ord,
+                SortDirection::Desc => ord.reverse(),
+            }
+        });
+        let total_count = jobs.len() as u64;
+        let jobs = jobs
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(query.limit.get() as usize)
+            .cloned()
+            .collect();
+        Ok(JobPage {
+            jobs,
+            total_count,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {
+        let mut state = self.state();
+        let current = state.jobs.get(&id).cloned().ok_or(EditJobError::NotFound)?;
+        let Some(event) = edit(&current)? else {
+            return Ok(UpdateOutcome::Unchanged(current));
+        };
+        if let Some(p) = &event.job.printer_id
+            && !state.printers.contains_key(p)
+        {
+            return Err(EditJobError::Invalid(ValidationErrors::single(
+                unknown_printer(p),
+            )));
+        }
+        state.jobs.insert(id, event.job.clone());
+        Ok(UpdateOutcome::Changed(state.log(event)))
+    }
+
+    async fn delete(
+        &self,
+        id: JobId,
+        expected: Option<Version>,
+        deletion: JobDeletion,
+    ) -> Result<JobEvent, DeleteJobError> {
+        let mut state = self.state();
+        let current = state
+            .jobs
+            .get(&id)
+            .cloned()
+            .ok_or(DeleteJobError::NotFound)?;
+        if expected.is_some_and(|v| v != current.version) {
+            return Err(DeleteJobError::VersionMismatch {
+                current: Box::new(current),
+            });
+        }
+        state.jobs.remove(&id);
+        Ok(state.log(deletion(&current)))
+    }
+
+    async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
+        Ok(self
+            .state()
+            .events
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn latest_seq(&self) -> Result<Seq, StoreError> {
+        Ok(self.state().events.last().map_or(Seq::ZERO, |e| e.seq))
+    }
+
+    async fn history(
+        &self,
+        id: JobId,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<JobEvent>, u64), StoreError> {
+        let state = self.state();
+        let all: Vec<_> = state
+            .events
+            .iter()
+            .rev()
+            .filter(|e| e.job_id == id)
+            .collect();
+        let total = all.len() as u64;
+        let page = all
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok((page, total))
+    }
+}
+
+#[async_trait]
+impl PrinterRepository for InMemoryStore {
+    async fn insert(&self, printer: &Printer) -> Result<(), CreatePrinterError> {
+        let mut state = self.state();
+        if state.printers.contains_key(&printer.id) {
+            return Err(CreatePrinterError::Duplicate {
+                id: printer.id.clone(),
+            });
+        }
+        state.printers.insert(printer.id.clone(), printer.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &PrinterId) -> Result<Option<Printer>, StoreError> {
+        Ok(self.state().printers.get(id).cloned())
+    }
+
+    async fn list(&self) -> Result<Vec<Printer>, StoreError> {
+        let mut printers: Vec<_> = self.state().printers.values().cloned().collect();
+        printers.sort_by(|a, b| {
+            a.name
+                .as_str()
+                .cmp(b.name.as_str())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(printers)
+    }
+
+    async fn exists(&self, id: &PrinterId) -> Result<bool, StoreError> {
+        Ok(self.state().printers.contains_key(id))
+    }
+
+    async fn delete(
+        &self,
+        id: &PrinterId,
+        detach: PrinterDetach,
+    ) -> Result<Vec<JobEvent>, DeletePrinterError> {
+        let mut state = self.state();
+        if state.printers.remove(id).is_none() {
+            return Err(DeletePrinterError::NotFound);
+        }
+        let affected: Vec<Job> = state
+            .jobs
+            .values()
+            .filter(|j| j.printer_id.as_ref() == Some(id))
+            .cloned()
+            .collect();
+        Ok(affected
+            .iter()
+            .map(|job| {
+                let event = detach(job);
+                state.jobs.insert(job.id, event.job.clone());
+                state.log(event)
+            })
+            .collect())
+    }
+}
+
+/// An [`EventPublisher`] that remembers what it was given.
+#[derive(Debug, Default)]
+pub struct RecordingPublisher {
+    events: Mutex<Vec<JobEvent>>,
+}
+
+impl RecordingPublisher {
+    /// Every event published so far, in order.
+    pub fn events(&self) -> Vec<JobEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for RecordingPublisher {
+    async fn publish(&self, event: &JobEvent) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event.clone());
+    }
+}
