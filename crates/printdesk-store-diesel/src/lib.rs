@@ -1,1 +1,21 @@
+//! # printdesk-store-diesel
+//!
+//! The persistence adapter: implements printdesk's [`JobRepository`](printdesk_domain::JobRepository)
+//! and [`PrinterRepository`](printdesk_domain::PrinterRepository) ports with Diesel, on SQLite
+//! (the embedded default) or PostgreSQL, through one code path ([`AnyConnection`]).
+//!
+//! - Migrations for both backends are embedded and run by [`Store::connect`].
+//! - Every write is one transaction that stores the change and its event together.
+//! - Blocking Diesel calls run on tokio's blocking pool, never on the async threads.
 
+mod connection;
+mod jobs;
+mod migrations;
+mod printers;
+mod rows;
+mod schema;
+mod store;
+pub mod test_support;
+
+pub use connection::AnyConnection;
+pub use store::{Backend, Store, StoreInitError, StoreOptions, parse_url};

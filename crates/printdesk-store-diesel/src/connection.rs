@@ -1,0 +1,49 @@
+//! One connection type for both backends, and the per-connection SQLite settings.
+
+use diesel::{
+    connection::SimpleConnection,
+    pg::PgConnection,
+    r2d2::{CustomizeConnection, Error as PoolError},
+    sqlite::SqliteConnection,
+};
+
+/// A connection to either backend. Queries are written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+    /// For more than one machine.
+    Postgres(PgConnection),
+}
+
+impl std::fmt::Debug for AnyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite(_) => "AnyConnection::Sqlite",
+            Self::Postgres(_) => "AnyConnection::Postgres",
+        })
+    }
+}
+
+/// Applies printdesk's SQLite settings to every new pooled connection, since pragmas other
+/// than `journal_mode` are per connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqlitePragmas;
+
+/// WAL lets readers run beside the writer; `synchronous=NORMAL` in WAL mode keeps every
+/// commit across a process crash (only an OS crash or power loss can drop the newest ones);
+/// the busy timeout makes a second process wait for the write lock instead of failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+    PRAGMA busy_timeout = 5000;
+    PRAGMA foreign_keys = ON;
+    PRAGMA synchronous = NORMAL;";
+
+impl CustomizeConnection<AnyConnection, PoolError> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), PoolError> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            conn.batch_execute(SQLITE_PRAGMAS)
+                .map_err(PoolError::QueryError)?;
+        }
+        Ok(())
+    }
+}

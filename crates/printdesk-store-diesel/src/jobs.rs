@@ -1,0 +1,356 @@
+//! [`JobRepository`] on Diesel: jobs and their event log.
+
+use async_trait::async_trait;
+use diesel::{
+    dsl::count_star,
+    prelude::*,
+    result::{DatabaseErrorKind, Error as DieselError},
+};
+use printdesk_domain::{
+    CreateJobError, DeleteJobError, EditJobError, FieldViolation, Job, JobDeletion, JobEdit,
+    JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent, Seq, SortDirection, SortKey,
+    StoreError, UpdateOutcome, ValidationErrors, Version,
+};
+
+use crate::{
+    connection::AnyConnection,
+    rows::{EventRow, JobRow},
+    schema::{event_seq, job_events, jobs},
+    store::{Store, TxError},
+};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, for case-insensitive search on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+/// Appends `event` to the log with the next `seq`. Incrementing the single counter row takes
+/// its write lock until commit, so concurrent transactions commit in `seq` order and a rolled
+/// back one gives its number back.
+pub(crate) fn append_event(
+    conn: &mut AnyConnection,
+    event: NewJobEvent,
+) -> Result<JobEvent, TxError<StoreError>> {
+    diesel::update(event_seq::table.find(1))
+        .set(event_seq::last.eq(event_seq::last + 1))
+        .execute(conn)?;
+    let seq = Seq::new(
+        event_seq::table
+            .find(1)
+            .select(event_seq::last)
+            .first(conn)?,
+    );
+    let row = EventRow::new(&event, seq).map_err(TxError::Domain)?;
+    diesel::insert_into(job_events::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(event.committed(seq))
+}
+
+/// Takes the job's write lock (a row lock on PostgreSQL, the database write lock on SQLite)
+/// before reading it, so the read, the decision and the write see one state. Returns whether
+/// the job exists.
+pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, DieselError> {
+    let touched = diesel::update(jobs::table.find(id))
+        .set(jobs::version.eq(jobs::version))
+        .execute(conn)?;
+    Ok(touched == 1)
+}
+
+fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<StoreError>> {
+    let row = jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(Job::try_from).transpose().map_err(TxError::Domain)
+}
+
+/// Writes a changed job, guarded by the version it was read at.
+pub(crate) fn write_job(
+    conn: &mut AnyConnection,
+    job: &Job,
+    read_at: Version,
+) -> Result<(), TxError<StoreError>> {
+    let written = diesel::update(jobs::table.find(job.id.to_string()))
+        .filter(jobs::version.eq(read_at.get()))
+        .set(&JobRow::from(job))
+        .execute(conn)?;
+    if written == 1 {
+        Ok(())
+    } else {
+        // Cannot happen while the row lock is held; refuse rather than lose a change.
+        Err(TxError::Domain(StoreError::Internal(format!(
+            "job {} changed under its lock (expected version {read_at})",
+            job.id
+        ))))
+    }
+}
+
+fn filtered(query: &JobQuery) -> jobs::BoxedQuery<'static, Backend> {
+    let mut q = jobs::table.into_boxed();
+    if let Some(status) = query.status {
+        q = q.filter(jobs::status.eq(status.as_str()));
+    }
+    if let Some(printer) = &query.printer_id {
+        q = q.filter(jobs::printer_id.eq(printer.to_string()));
+    }
+    if let Some(business) = query.is_business {
+        q = q.filter(jobs::is_business.eq(business));
+    }
+    if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
+        let escaped: String = text
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        q = q.filter(
+            lower(jobs::job_name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(jobs::customer_name.assume_not_null())
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(jobs::notes.assume_not_null())
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(jobs::file_name.assume_not_null())
+                    .like(pattern)
+                    .escape('\\')),
+        );
+    }
+    q
+}
+
+fn sorted(
+    q: jobs::BoxedQuery<'static, Backend>,
+    query: &JobQuery,
+) -> jobs::BoxedQuery<'static, Backend> {
+    macro_rules! order {
+        ($col:expr) => {
+            match query.sort.direction {
+                SortDirection::Asc => q.order_by(($col.asc(), jobs::id.asc())),
+                SortDirection::Desc => q.order_by(($col.desc(), jobs::id.desc())),
+            }
+        };
+    }
+    match query.sort.key {
+        SortKey::CreatedAt => order!(jobs::created_at),
+        SortKey::UpdatedAt => order!(jobs::updated_at),
+        SortKey::JobName => order!(jobs::job_name),
+        SortKey::Status => order!(jobs::status),
+        SortKey::CustomerName => order!(jobs::customer_name),
+        SortKey::PrinterId => order!(jobs::printer_id),
+        SortKey::FileName => order!(jobs::file_name),
+    }
+}
+
+fn unknown_printer(job: &Job) -> ValidationErrors {
+    let id = job
+        .printer_id
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    ValidationErrors::single(FieldViolation::new(
+        "printer_id",
+        format!("names no printer ('{id}')"),
+    ))
+}
+
+fn is_foreign_key_violation(e: &TxError<StoreError>) -> bool {
+    matches!(
+        e,
+        TxError::Diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            _
+        ))
+    )
+}
+
+/// Lifts a store-level failure inside a transaction into an operation's error type.
+fn lift<E: From<StoreError>>(e: TxError<StoreError>) -> TxError<E> {
+    match e {
+        TxError::Domain(e) => TxError::Domain(E::from(e)),
+        TxError::Diesel(e) => TxError::Diesel(e),
+    }
+}
+
+#[async_trait]
+impl JobRepository for Store {
+    async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
+        self.write(move |conn| {
+            let row = JobRow::from(&event.job);
+            let inserted = diesel::insert_into(jobs::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(TxError::from);
+            if let Err(e) = inserted {
+                return Err(if is_foreign_key_violation(&e) {
+                    TxError::Domain(CreateJobError::Invalid(unknown_printer(&event.job)))
+                } else {
+                    lift(e)
+                });
+            }
+            append_event(conn, event).map_err(lift)
+        })
+        .await
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let row = self
+            .read(move |conn| {
+                jobs::table
+                    .find(id.to_string())
+                    .select(JobRow::as_select())
+                    .first(conn)
+                    .optional()
+            })
+            .await?;
+        row.map(Job::try_from).transpose()
+    }
+
+    async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        let query = query.clone();
+        let (rows, total) = self
+            .read(move |conn| {
+                let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+                let rows: Vec<JobRow> = sorted(filtered(&query), &query)
+                    .select(JobRow::as_select())
+                    .limit(i64::from(query.limit.get()))
+                    .offset(offset)
+                    .load(conn)?;
+                // Counting is only needed when the page does not already tell the total.
+                let total =
+                    if query.offset == 0 && (rows.len() as u64) < u64::from(query.limit.get()) {
+                        rows.len() as i64
+                    } else {
+                        filtered(&query).select(count_star()).first::<i64>(conn)?
+                    };
+                Ok((rows, (query, total)))
+            })
+            .await?;
+        let (query, total) = total;
+        Ok(JobPage {
+            jobs: rows
+                .into_iter()
+                .map(Job::try_from)
+                .collect::<Result<_, _>>()?,
+            total_count: u64::try_from(total).unwrap_or_default(),
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {
+        self.write(move |conn| {
+            let key = id.to_string();
+            if !lock_job(conn, &key)? {
+                return Err(TxError::Domain(EditJobError::NotFound));
+            }
+            let current = read_job(conn, &key)
+                .map_err(lift)?
+                .ok_or(TxError::Domain(EditJobError::NotFound))?;
+            let Some(event) = edit(&current).map_err(TxError::Domain)? else {
+                return Ok(UpdateOutcome::Unchanged(current));
+            };
+            if let Err(e) = write_job(conn, &event.job, current.version) {
+                return Err(if is_foreign_key_violation(&e) {
+                    TxError::Domain(EditJobError::Invalid(unknown_printer(&event.job)))
+                } else {
+                    lift(e)
+                });
+            }
+            append_event(conn, event)
+                .map(UpdateOutcome::Changed)
+                .map_err(lift)
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        id: JobId,
+        expected: Option<Version>,
+        deletion: JobDeletion,
+    ) -> Result<JobEvent, DeleteJobError> {
+        self.write(move |conn| {
+            let key = id.to_string();
+            if !lock_job(conn, &key)? {
+                return Err(TxError::Domain(DeleteJobError::NotFound));
+            }
+            let current = read_job(conn, &key)
+                .map_err(lift)?
+                .ok_or(TxError::Domain(DeleteJobError::NotFound))?;
+            if expected.is_some_and(|v| v != current.version) {
+                return Err(TxError::Domain(DeleteJobError::VersionMismatch {
+                    current: Box::new(current),
+                }));
+            }
+            diesel::delete(jobs::table.find(&key)).execute(conn)?;
+            append_event(conn, deletion(&current)).map_err(lift)
+        })
+        .await
+    }
+
+    async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
+        let rows = self
+            .read(move |conn| {
+                job_events::table
+                    .filter(job_events::seq.gt(after.get()))
+                    .order_by(job_events::seq.asc())
+                    .limit(i64::from(limit))
+                    .select(EventRow::as_select())
+                    .load(conn)
+            })
+            .await?;
+        rows.into_iter().map(JobEvent::try_from).collect()
+    }
+
+    async fn latest_seq(&self) -> Result<Seq, StoreError> {
+        let last = self
+            .read(|conn| {
+                event_seq::table
+                    .find(1)
+                    .select(event_seq::last)
+                    .first::<i64>(conn)
+            })
+            .await?;
+        Ok(Seq::new(last))
+    }
+
+    async fn history(
+        &self,
+        id: JobId,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<JobEvent>, u64), StoreError> {
+        let (rows, total) = self
+            .read(move |conn| {
+                let key = id.to_string();
+                let rows: Vec<EventRow> = job_events::table
+                    .filter(job_events::job_id.eq(&key))
+                    .order_by(job_events::seq.desc())
+                    .limit(i64::from(limit))
+                    .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+                    .select(EventRow::as_select())
+                    .load(conn)?;
+                let total: i64 = job_events::table
+                    .filter(job_events::job_id.eq(&key))
+                    .select(count_star())
+                    .first(conn)?;
+                Ok((rows, total))
+            })
+            .await?;
+        let events = rows
+            .into_iter()
+            .map(JobEvent::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((events, u64::try_from(total).unwrap_or_default()))
+    }
+}

@@ -1,0 +1,199 @@
+//! Rows as Diesel reads and writes them, and their translation to and from domain values.
+//! This is the only place where storage shapes meet domain types.
+
+use diesel::prelude::*;
+use printdesk_domain::{
+    CustomerName, EventKind, FileName, Job, JobChanges, JobEvent, JobId, JobName, NewJobEvent,
+    Notes, Printer, PrinterId, PrinterName, Seq, StoreError, Version,
+};
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::schema::{job_events, jobs, printers};
+
+/// Stored timestamps are UTC without an offset.
+pub(crate) fn to_db_time(t: OffsetDateTime) -> PrimitiveDateTime {
+    let utc = t.to_offset(UtcOffset::UTC);
+    PrimitiveDateTime::new(utc.date(), utc.time())
+}
+
+pub(crate) fn from_db_time(t: PrimitiveDateTime) -> OffsetDateTime {
+    t.assume_utc()
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("stored {what} is invalid: {detail}"))
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = jobs)]
+#[diesel(treat_none_as_null = true)]
+pub(crate) struct JobRow {
+    pub id: String,
+    pub job_name: String,
+    pub status: String,
+    pub is_business: bool,
+    pub customer_name: Option<String>,
+    pub notes: Option<String>,
+    pub file_name: Option<String>,
+    pub printer_id: Option<String>,
+    pub version: i64,
+    pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+    pub started_at: Option<PrimitiveDateTime>,
+    pub completed_at: Option<PrimitiveDateTime>,
+    pub auto_created: bool,
+    pub discovery_time: Option<PrimitiveDateTime>,
+}
+
+impl From<&Job> for JobRow {
+    fn from(job: &Job) -> Self {
+        Self {
+            id: job.id.to_string(),
+            job_name: job.job_name.to_string(),
+            status: job.status.as_str().to_owned(),
+            is_business: job.is_business,
+            customer_name: job.customer_name.as_ref().map(ToString::to_string),
+            notes: job.notes.as_ref().map(ToString::to_string),
+            file_name: job.file_name.as_ref().map(ToString::to_string),
+            printer_id: job.printer_id.as_ref().map(ToString::to_string),
+            version: job.version.get(),
+            created_at: to_db_time(job.created_at),
+            updated_at: to_db_time(job.updated_at),
+            started_at: job.started_at.map(to_db_time),
+            completed_at: job.completed_at.map(to_db_time),
+            auto_created: job.auto_created,
+            discovery_time: job.discovery_time.map(to_db_time),
+        }
+    }
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: JobRow) -> Result<Self, Self::Error> {
+        let field =
+            |what: &'static str| move |e: printdesk_domain::FieldViolation| corrupt(what, e);
+        Ok(Job {
+            id: row.id.parse::<JobId>().map_err(|e| corrupt("job id", e))?,
+            job_name: JobName::parse(row.job_name).map_err(field("job_name"))?,
+            status: row.status.parse().map_err(|e| corrupt("status", e))?,
+            is_business: row.is_business,
+            customer_name: row
+                .customer_name
+                .map(CustomerName::parse)
+                .transpose()
+                .map_err(field("customer_name"))?,
+            notes: row
+                .notes
+                .map(Notes::parse)
+                .transpose()
+                .map_err(field("notes"))?,
+            file_name: row
+                .file_name
+                .map(FileName::parse)
+                .transpose()
+                .map_err(field("file_name"))?,
+            printer_id: row
+                .printer_id
+                .map(PrinterId::parse)
+                .transpose()
+                .map_err(field("printer_id"))?,
+            version: Version::new(row.version),
+            created_at: from_db_time(row.created_at),
+            updated_at: from_db_time(row.updated_at),
+            started_at: row.started_at.map(from_db_time),
+            completed_at: row.completed_at.map(from_db_time),
+            auto_created: row.auto_created,
+            discovery_time: row.discovery_time.map(from_db_time),
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = printers)]
+pub(crate) struct PrinterRow {
+    pub id: String,
+    pub name: String,
+    pub printer_type: String,
+    pub location: Option<String>,
+    pub created_at: PrimitiveDateTime,
+}
+
+impl From<&Printer> for PrinterRow {
+    fn from(p: &Printer) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.name.as_str().to_owned(),
+            printer_type: p.printer_type.as_str().to_owned(),
+            location: p.location.clone(),
+            created_at: to_db_time(p.created_at),
+        }
+    }
+}
+
+impl TryFrom<PrinterRow> for Printer {
+    type Error = StoreError;
+
+    fn try_from(row: PrinterRow) -> Result<Self, Self::Error> {
+        Ok(Printer {
+            id: PrinterId::parse(row.id).map_err(|e| corrupt("printer id", e))?,
+            name: PrinterName::parse(row.name).map_err(|e| corrupt("printer name", e))?,
+            printer_type: row
+                .printer_type
+                .parse()
+                .map_err(|e| corrupt("printer type", e))?,
+            location: row.location,
+            created_at: from_db_time(row.created_at),
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = job_events)]
+pub(crate) struct EventRow {
+    pub seq: i64,
+    pub kind: String,
+    pub job_id: String,
+    pub at: PrimitiveDateTime,
+    pub actor: Option<String>,
+    pub changes: String,
+    pub job: String,
+}
+
+impl EventRow {
+    /// The row for `event` at position `seq`.
+    pub(crate) fn new(event: &NewJobEvent, seq: Seq) -> Result<Self, StoreError> {
+        let json = |v: serde_json::Result<String>| {
+            v.map_err(|e| StoreError::Internal(format!("cannot encode event: {e}")))
+        };
+        Ok(Self {
+            seq: seq.get(),
+            kind: event.kind.as_str().to_owned(),
+            job_id: event.job.id.to_string(),
+            at: to_db_time(event.at),
+            actor: event.actor.clone(),
+            changes: json(serde_json::to_string(&event.changes))?,
+            job: json(serde_json::to_string(&event.job))?,
+        })
+    }
+}
+
+impl TryFrom<EventRow> for JobEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        let job: Job = serde_json::from_str(&row.job).map_err(|e| corrupt("event job", e))?;
+        let changes: JobChanges =
+            serde_json::from_str(&row.changes).map_err(|e| corrupt("event changes", e))?;
+        Ok(JobEvent {
+            seq: Seq::new(row.seq),
+            kind: EventKind::from_name(&row.kind)
+                .ok_or_else(|| corrupt("event kind", &row.kind))?,
+            at: from_db_time(row.at),
+            job_id: job.id,
+            actor: row.actor,
+            job,
+            changes,
+        })
+    }
+}

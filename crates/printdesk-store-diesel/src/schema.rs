@@ -1,0 +1,54 @@
+//! The tables, shared by both backends: every column uses a SQL type both SQLite and
+//! PostgreSQL support, which is what lets one query code path serve both.
+
+diesel::table! {
+    printers (id) {
+        id -> Text,
+        name -> Text,
+        printer_type -> Text,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        job_name -> Text,
+        status -> Text,
+        is_business -> Bool,
+        customer_name -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        file_name -> Nullable<Text>,
+        printer_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        auto_created -> Bool,
+        discovery_time -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_events (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        job_id -> Text,
+        at -> Timestamp,
+        actor -> Nullable<Text>,
+        changes -> Text,
+        job -> Text,
+    }
+}
+
+diesel::table! {
+    event_seq (id) {
+        id -> Integer,
+        last -> BigInt,
+    }
+}
+
+diesel::joinable!(jobs -> printers (printer_id));
+diesel::allow_tables_to_appear_in_same_query!(printers, jobs, job_events, event_seq);

@@ -1,0 +1,275 @@
+//! The store: a connection pool for either backend, with the blocking Diesel work moved off
+//! the async threads.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use diesel::{
+    connection::Connection,
+    r2d2::{ConnectionManager, Pool, PooledConnection},
+    result::{DatabaseErrorKind, Error as DieselError},
+};
+use printdesk_domain::StoreError;
+
+use crate::{
+    connection::{AnyConnection, SqlitePragmas},
+    migrations,
+};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Why the store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreInitError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    /// The schema could not be brought up to date.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(String),
+}
+
+/// Settings for [`Store::connect_with`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most connections in the pool.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the store reports itself unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl StoreOptions {
+    /// Defaults for a backend: SQLite has one writer anyway, so a small pool of readers;
+    /// PostgreSQL gets more.
+    pub fn for_backend(backend: Backend) -> Self {
+        Self {
+            max_connections: match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            },
+            acquire_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// printdesk's persistence: jobs, printers and the event log in SQLite or PostgreSQL.
+///
+/// Implements [`printdesk_domain::JobRepository`] and [`printdesk_domain::PrinterRepository`].
+/// Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<AnyConnection>>,
+    backend: Backend,
+    /// SQLite allows one writer at a time. Taking turns in-process is far cheaper than having
+    /// connections sleep in SQLite's busy handler; other processes still wait via busy_timeout.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part of a URL Diesel's connection wants, and the backend it names.
+pub fn parse_url(url: &str) -> Result<(Backend, String), StoreInitError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok((Backend::Sqlite, path.to_owned()))
+    } else if let Some(path) = url.strip_prefix("sqlite:") {
+        Ok((Backend::Sqlite, path.to_owned()))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((Backend::Postgres, url.to_owned()))
+    } else {
+        Err(StoreInitError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://printdesk.db`, `postgres://user@host/db`),
+    /// creating an SQLite file if it is missing, and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreInitError> {
+        let (backend, _) = parse_url(url)?;
+        Self::connect_with(url, StoreOptions::for_backend(backend)).await
+    }
+
+    /// [`Store::connect`] with explicit pool settings.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, StoreInitError> {
+        let (backend, target) = parse_url(url)?;
+        tokio::task::spawn_blocking(move || Self::open(backend, target, options))
+            .await
+            .map_err(|e| StoreInitError::Connect(e.to_string()))?
+    }
+
+    fn open(
+        backend: Backend,
+        target: String,
+        options: StoreOptions,
+    ) -> Result<Self, StoreInitError> {
+        // Migrate on a connection of its own first: the pool's connections then all see the
+        // final schema, and SQLite's WAL mode is set before the pool opens the file.
+        let mut conn = AnyConnection::establish(&target)
+            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+        if let AnyConnection::Sqlite(_) = conn {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+        }
+        let applied = migrations::run_pending(&mut conn)
+            .map_err(|e| StoreInitError::Migrate(e.to_string()))?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        drop(conn);
+
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            // A ping per checkout is worth it over a network (it finds connections a server
+            // restart broke) but not for a file.
+            .test_on_check_out(backend == Backend::Postgres)
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(ConnectionManager::new(target))
+            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1")
+        })
+        .await
+    }
+
+    /// Runs read-only work on a pooled connection on the blocking pool.
+    pub(crate) async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
+    {
+        self.run(false, move |conn| work(conn).map_err(StoreFailure::from))
+            .await
+            .map_err(|e| match e {
+                StoreFailure::Store(e) => e,
+                StoreFailure::Diesel(e) => map_diesel(e),
+            })
+    }
+
+    /// Runs writing work in one transaction on the blocking pool. `work` returns the domain
+    /// outcome; a `Err` from it rolls the transaction back.
+    pub(crate) async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
+    {
+        let result = self
+            .run(true, move |conn| {
+                let outcome: Result<T, TxError<E>> = conn.transaction(|conn| work(conn));
+                Ok(outcome)
+            })
+            .await;
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(TxError::Domain(e))) => Err(e),
+            Ok(Err(TxError::Diesel(e))) => Err(E::from(map_diesel(e))),
+            Err(StoreFailure::Store(e)) => Err(E::from(e)),
+            Err(StoreFailure::Diesel(e)) => Err(E::from(map_diesel(e))),
+        }
+    }
+
+    async fn run<T, F>(&self, writes: bool, work: F) -> Result<T, StoreFailure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreFailure> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let writer = if writes {
+            self.sqlite_writer.clone()
+        } else {
+            None
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut conn: PooledConnection<_> = pool.get().map_err(|e| {
+                StoreFailure::Store(StoreError::Unavailable(format!(
+                    "no database connection: {e}"
+                )))
+            })?;
+            let _turn = writer
+                .as_ref()
+                .map(|w| w.lock().unwrap_or_else(|p| p.into_inner()));
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreFailure::Store(StoreError::Internal(format!("store task failed: {e}"))))?
+    }
+}
+
+/// Why a transaction body stopped: a domain decision (rolls back, reported as is) or a
+/// database error.
+#[derive(Debug)]
+pub(crate) enum TxError<E> {
+    Domain(E),
+    Diesel(DieselError),
+}
+
+impl<E> From<DieselError> for TxError<E> {
+    fn from(e: DieselError) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+#[derive(Debug)]
+enum StoreFailure {
+    Store(StoreError),
+    Diesel(DieselError),
+}
+
+impl From<DieselError> for StoreFailure {
+    fn from(e: DieselError) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+/// Connection-level failures mean "try again later"; the rest is a bug or corruption.
+pub(crate) fn map_diesel(e: DieselError) -> StoreError {
+    match &e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => StoreError::Unavailable(e.to_string()),
+        DieselError::DatabaseError(_, info) if is_sqlite_busy(info.message()) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn is_sqlite_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}

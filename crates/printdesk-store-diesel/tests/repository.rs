@@ -1,0 +1,577 @@
+//! One repository suite, run against real SQLite and real PostgreSQL (when
+//! `PRINTDESK_TEST_POSTGRES_URL` is set; otherwise each PostgreSQL test says it was skipped).
+//! Every test gets a fresh database.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use printdesk_domain::{
+    Actor, EditJobError, EventKind, Job, JobDraft, JobEdit, JobField, JobPatch, JobQuery,
+    JobRepository, JobService, JobSort, JobStatus, Limit, NewPrinter, Nullable, PrinterId,
+    PrinterRepository, PrinterService, Seq, SystemClock, Version, testing::RecordingPublisher,
+};
+use printdesk_store_diesel::{Store, test_support::TestDatabase};
+
+struct Ctx {
+    repo: Arc<dyn JobRepository>,
+    printer_repo: Arc<dyn PrinterRepository>,
+    jobs: JobService,
+    printers: PrinterService,
+    _db: TestDatabase,
+}
+
+async fn ctx(db: TestDatabase) -> Ctx {
+    let store = Store::connect(&db.url).await.expect("connect and migrate");
+    let publisher = Arc::new(RecordingPublisher::default());
+    let clock = Arc::new(SystemClock);
+    Ctx {
+        jobs: JobService::new(
+            Arc::new(store.clone()),
+            Arc::new(store.clone()),
+            publisher.clone(),
+            clock.clone(),
+        ),
+        printers: PrinterService::new(Arc::new(store.clone()), publisher, clock),
+        repo: Arc::new(store.clone()),
+        printer_repo: Arc::new(store),
+        _db: db,
+    }
+}
+
+/// Declares each test once and runs it on both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::ctx(printdesk_store_diesel::test_support::TestDatabase::sqlite()).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = printdesk_store_diesel::test_support::TestDatabase::postgres(stringify!($name)) {
+                        super::$name(super::ctx(db).await).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    created_job_reads_back_exactly,
+    edit_is_stored_versioned_and_logged,
+    unchanged_edit_keeps_version_and_logs_nothing,
+    refused_edit_saves_nothing_and_logs_nothing,
+    foreign_key_guards_a_printer_deleted_after_the_check,
+    concurrent_edits_without_if_match_all_land,
+    concurrent_edits_with_if_match_lose_nothing,
+    deleting_a_printer_detaches_its_jobs,
+    list_filters_sorts_and_pages,
+    text_search_is_case_insensitive_and_literal,
+    history_survives_deletion_newest_first,
+    event_log_is_gapless_and_resumable,
+    duplicate_printer_id_is_refused,
+    data_survives_reopening_the_store,
+);
+
+fn draft(name: &str) -> JobDraft {
+    JobDraft {
+        job_name: name.into(),
+        ..JobDraft::default()
+    }
+}
+
+async fn printer(ctx: &Ctx, id: &str) -> PrinterId {
+    ctx.printers
+        .create(NewPrinter {
+            id: Some(id.into()),
+            name: id.into(),
+            printer_type: "prusa".into(),
+            location: None,
+        })
+        .await
+        .expect("create printer")
+        .id
+}
+
+async fn created_job_reads_back_exactly(ctx: Ctx) {
+    let p = printer(&ctx, "mk4-1").await;
+    let job = ctx
+        .jobs
+        .create(
+            JobDraft {
+                job_name: "Benchy ✓".into(),
+                status: JobStatus::Running,
+                is_business: true,
+                customer_name: Some("ACME".into()),
+                notes: Some("'; DROP TABLE jobs; --".into()),
+                file_name: Some("benchy.gcode".into()),
+                printer_id: Some(p.to_string()),
+            },
+            &Actor::anonymous(),
+        )
+        .await
+        .unwrap();
+    let read = ctx.repo.get(job.id).await.unwrap().expect("stored");
+    assert_eq!(read, job);
+    assert_eq!(read.version, Version::FIRST);
+    assert_eq!(read.notes.unwrap().as_str(), "'; DROP TABLE jobs; --");
+}
+
+async fn edit_is_stored_versioned_and_logged(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("a"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let patch = JobPatch {
+        notes: Nullable::Set("re-sliced".into()),
+        ..JobPatch::default()
+    };
+    let edited = ctx
+        .jobs
+        .edit(job.id, patch, Some(job.version), &Actor::named("ops"))
+        .await
+        .unwrap();
+    assert_eq!(edited.version, Version::new(2));
+    assert!(edited.updated_at >= job.updated_at);
+    assert_eq!(ctx.repo.get(job.id).await.unwrap().unwrap(), edited);
+
+    let events = ctx.repo.events_after(Seq::ZERO, 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    let updated = &events[1];
+    assert_eq!(updated.kind, EventKind::JobUpdated);
+    assert_eq!(updated.actor.as_deref(), Some("ops"));
+    assert_eq!(updated.changes.len(), 1);
+    let change = updated.changes.get(JobField::Notes).unwrap();
+    assert_eq!(
+        (change.old.clone(), change.new.clone()),
+        (serde_json::Value::Null, "re-sliced".into())
+    );
+    assert_eq!(updated.job, edited);
+}
+
+async fn unchanged_edit_keeps_version_and_logs_nothing(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("same"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let patch = JobPatch {
+        job_name: Some("  same ".into()),
+        ..JobPatch::default()
+    };
+    let after = ctx
+        .jobs
+        .edit(job.id, patch, None, &Actor::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(after, job);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+}
+
+async fn refused_edit_saves_nothing_and_logs_nothing(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("keep"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let patch = JobPatch {
+        job_name: Some("changed".into()),
+        is_business: Some(true),
+        ..JobPatch::default()
+    };
+    let err = ctx
+        .jobs
+        .edit(job.id, patch, None, &Actor::anonymous())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EditJobError::Invalid(_)), "{err:?}");
+    let stale = JobPatch {
+        job_name: Some("changed".into()),
+        ..JobPatch::default()
+    };
+    let err = ctx
+        .jobs
+        .edit(job.id, stale, Some(Version::new(7)), &Actor::anonymous())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EditJobError::VersionMismatch { ref current } if **current == job),
+        "{err:?}"
+    );
+    assert_eq!(ctx.repo.get(job.id).await.unwrap().unwrap(), job);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+}
+
+async fn foreign_key_guards_a_printer_deleted_after_the_check(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("fk"), &Actor::anonymous())
+        .await
+        .unwrap();
+    // Bypass the service's existence check, as a concurrent printer delete would.
+    let edit: JobEdit = Box::new(|current: &Job| {
+        let mut next = current.clone();
+        next.printer_id = Some(PrinterId::parse("ghost").unwrap());
+        next.version = current.version.next();
+        Ok(Some(printdesk_domain::NewJobEvent {
+            kind: EventKind::JobUpdated,
+            changes: printdesk_domain::JobChanges::between(current, &next),
+            job: next,
+            actor: None,
+            at: current.updated_at,
+        }))
+    });
+    let err = ctx.repo.update(job.id, edit).await.unwrap_err();
+    match err {
+        EditJobError::Invalid(errors) => assert_eq!(errors.violations()[0].field, "printer_id"),
+        other => panic!("expected a printer_id violation, got {other:?}"),
+    }
+    assert_eq!(ctx.repo.get(job.id).await.unwrap().unwrap(), job);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+}
+
+async fn concurrent_edits_without_if_match_all_land(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("race"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let jobs = ctx.jobs.clone();
+            tokio::spawn(async move {
+                let patch = JobPatch {
+                    notes: Nullable::Set(format!("edit {i}")),
+                    ..JobPatch::default()
+                };
+                jobs.edit(job.id, patch, None, &Actor::anonymous()).await
+            })
+        })
+        .collect();
+    let mut versions = BTreeSet::new();
+    for t in tasks {
+        versions.insert(
+            t.await
+                .unwrap()
+                .expect("edit without If-Match always lands")
+                .version
+                .get(),
+        );
+    }
+    assert_eq!(
+        versions,
+        (2..=21).collect(),
+        "every edit got its own version"
+    );
+    let stored = ctx.repo.get(job.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, Version::new(21));
+    let events = ctx.repo.events_after(Seq::ZERO, 100).await.unwrap();
+    assert_eq!(events.len(), 21);
+    assert_eq!(
+        events.last().unwrap().job,
+        stored,
+        "the newest event is the stored state"
+    );
+}
+
+async fn concurrent_edits_with_if_match_lose_nothing(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("cas"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let jobs = ctx.jobs.clone();
+            tokio::spawn(async move {
+                let seen = jobs.get(job.id).await.unwrap();
+                let patch = JobPatch {
+                    notes: Nullable::Set(format!("edit {i}")),
+                    ..JobPatch::default()
+                };
+                jobs.edit(job.id, patch, Some(seen.version), &Actor::anonymous())
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(EditJobError::VersionMismatch { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert!(ok >= 1);
+    let stored = ctx.repo.get(job.id).await.unwrap().unwrap();
+    assert_eq!(stored.version.get(), 1 + ok);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap().get(), 1 + ok);
+}
+
+async fn deleting_a_printer_detaches_its_jobs(ctx: Ctx) {
+    let p = printer(&ctx, "x1c").await;
+    let on_printer = JobDraft {
+        printer_id: Some(p.to_string()),
+        ..draft("on printer")
+    };
+    let a = ctx
+        .jobs
+        .create(on_printer.clone(), &Actor::anonymous())
+        .await
+        .unwrap();
+    let b = ctx
+        .jobs
+        .create(on_printer, &Actor::anonymous())
+        .await
+        .unwrap();
+    let manual = ctx
+        .jobs
+        .create(draft("manual"), &Actor::anonymous())
+        .await
+        .unwrap();
+    ctx.printers.delete(&p, &Actor::anonymous()).await.unwrap();
+
+    assert!(ctx.printer_repo.get(&p).await.unwrap().is_none());
+    for job in [&a, &b] {
+        let now = ctx
+            .repo
+            .get(job.id)
+            .await
+            .unwrap()
+            .expect("jobs are never deleted with their printer");
+        assert_eq!(now.printer_id, None);
+        assert_eq!(now.version, Version::new(2));
+    }
+    assert_eq!(ctx.repo.get(manual.id).await.unwrap().unwrap(), manual);
+    let events = ctx.repo.events_after(Seq::new(3), 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.changes.get(JobField::PrinterId).is_some())
+    );
+}
+
+async fn list_filters_sorts_and_pages(ctx: Ctx) {
+    let p = printer(&ctx, "p1").await;
+    for i in 0..12 {
+        let status = JobStatus::ALL[i % 4];
+        let d = JobDraft {
+            job_name: format!("job {i:02}"),
+            status,
+            is_business: i % 3 == 0,
+            customer_name: (i % 3 == 0).then(|| format!("cust {i}")),
+            printer_id: (i % 2 == 0).then(|| p.to_string()),
+            ..JobDraft::default()
+        };
+        ctx.jobs.create(d, &Actor::anonymous()).await.unwrap();
+    }
+    let all = ctx.jobs.list(&JobQuery::default()).await.unwrap();
+    assert_eq!(all.total_count, 12);
+    assert_eq!(
+        all.jobs.first().unwrap().job_name.as_str(),
+        "job 11",
+        "newest first by default"
+    );
+
+    let q = JobQuery {
+        status: Some(JobStatus::Running),
+        ..JobQuery::default()
+    };
+    let page = ctx.jobs.list(&q).await.unwrap();
+    assert_eq!(page.total_count, 3);
+    assert!(page.jobs.iter().all(|j| j.status == JobStatus::Running));
+
+    let q = JobQuery {
+        printer_id: Some(p.clone()),
+        is_business: Some(true),
+        ..JobQuery::default()
+    };
+    let names: Vec<_> = ctx
+        .jobs
+        .list(&q)
+        .await
+        .unwrap()
+        .jobs
+        .into_iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(names, ["job 06", "job 00"]);
+
+    let q = JobQuery {
+        sort: "job_name:asc".parse::<JobSort>().unwrap(),
+        limit: Limit::new(5).unwrap(),
+        offset: 10,
+        ..JobQuery::default()
+    };
+    let page = ctx.jobs.list(&q).await.unwrap();
+    assert_eq!(page.total_count, 12);
+    let names: Vec<_> = page
+        .jobs
+        .into_iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(names, ["job 10", "job 11"]);
+}
+
+async fn text_search_is_case_insensitive_and_literal(ctx: Ctx) {
+    for (name, notes) in [
+        ("Gear 100%", None),
+        ("Gear 1000", Some("spare")),
+        ("Bracket", Some("for GEAR box")),
+    ] {
+        let d = JobDraft {
+            notes: notes.map(Into::into),
+            ..draft(name)
+        };
+        ctx.jobs.create(d, &Actor::anonymous()).await.unwrap();
+    }
+    let search = |t: &str| JobQuery {
+        text: Some(t.into()),
+        ..JobQuery::default()
+    };
+    assert_eq!(ctx.jobs.list(&search("gear")).await.unwrap().total_count, 3);
+    assert_eq!(
+        ctx.jobs.list(&search("100%")).await.unwrap().total_count,
+        1,
+        "% is literal"
+    );
+    assert_eq!(
+        ctx.jobs.list(&search("_")).await.unwrap().total_count,
+        0,
+        "_ is literal"
+    );
+    assert_eq!(
+        ctx.jobs.list(&search("SPARE")).await.unwrap().total_count,
+        1
+    );
+}
+
+async fn history_survives_deletion_newest_first(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("h"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let patch = JobPatch {
+        customer_name: Nullable::Set("Old Co".into()),
+        ..JobPatch::default()
+    };
+    ctx.jobs
+        .edit(job.id, patch, None, &Actor::anonymous())
+        .await
+        .unwrap();
+    ctx.jobs
+        .delete(job.id, Some(Version::new(2)), &Actor::anonymous())
+        .await
+        .unwrap();
+    assert!(ctx.repo.get(job.id).await.unwrap().is_none());
+
+    let (events, total) = ctx.repo.history(job.id, 10, 0).await.unwrap();
+    assert_eq!(total, 3);
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::JobDeleted,
+            EventKind::JobUpdated,
+            EventKind::JobCreated
+        ]
+    );
+    assert_eq!(
+        events[0].job.customer_name.as_ref().unwrap().as_str(),
+        "Old Co",
+        "deletion keeps the last state"
+    );
+    let (page, _) = ctx.repo.history(job.id, 1, 1).await.unwrap();
+    assert_eq!(page[0].kind, EventKind::JobUpdated);
+}
+
+async fn event_log_is_gapless_and_resumable(ctx: Ctx) {
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::ZERO);
+    let job = ctx
+        .jobs
+        .create(draft("e"), &Actor::anonymous())
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let patch = JobPatch {
+            notes: Nullable::Set(i.to_string()),
+            ..JobPatch::default()
+        };
+        ctx.jobs
+            .edit(job.id, patch, None, &Actor::anonymous())
+            .await
+            .unwrap();
+    }
+    let all = ctx.repo.events_after(Seq::ZERO, 100).await.unwrap();
+    let seqs: Vec<_> = all.iter().map(|e| e.seq.get()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    let tail: Vec<_> = ctx
+        .repo
+        .events_after(Seq::new(4), 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq.get())
+        .collect();
+    assert_eq!(tail, [5, 6]);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(6));
+}
+
+async fn duplicate_printer_id_is_refused(ctx: Ctx) {
+    printer(&ctx, "dup").await;
+    let err = ctx
+        .printers
+        .create(NewPrinter {
+            id: Some("dup".into()),
+            name: "again".into(),
+            printer_type: "other".into(),
+            location: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, printdesk_domain::CreatePrinterError::Duplicate { .. }),
+        "{err:?}"
+    );
+}
+
+async fn data_survives_reopening_the_store(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("durable"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let patch = JobPatch {
+        status: Some(JobStatus::Completed),
+        ..JobPatch::default()
+    };
+    let edited = ctx
+        .jobs
+        .edit(job.id, patch, None, &Actor::anonymous())
+        .await
+        .unwrap();
+    let url = ctx._db.url.clone();
+    drop(ctx.jobs);
+    drop(ctx.printers);
+    drop(ctx.repo);
+    drop(ctx.printer_repo);
+    let reopened = Store::connect(&url)
+        .await
+        .expect("reopen; migrations are idempotent");
+    assert_eq!(
+        JobRepository::get(&reopened, edited.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        edited
+    );
+    assert_eq!(reopened.latest_seq().await.unwrap(), Seq::new(2));
+}
