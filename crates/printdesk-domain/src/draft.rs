@@ -1,6 +1,7 @@
 use garde::Validate;
 
 use crate::{
+    changes::JobField,
     fields::{CustomerName, FileName, JobName, Notes, rules},
     job::Job,
     printer::PrinterId,
@@ -96,10 +97,13 @@ impl JobDraft {
         self.job_name = self.job_name.trim().to_owned();
 
         if let Err(report) = Validate::validate(&self) {
-            let violations = report
+            let mut violations: Vec<FieldViolation> = report
                 .iter()
                 .map(|(path, error)| FieldViolation::new(path.to_string(), error.message()))
                 .collect();
+            // garde reports fields in alphabetical order; report them in the job table's
+            // order instead (a stable sort keeps one field's violations in garde's order).
+            violations.sort_by_key(|v| JobField::from_name(&v.field));
             return Err(ValidationErrors::from_violations(violations)
                 .expect("garde reports at least one error on failure"));
         }

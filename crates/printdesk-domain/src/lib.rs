@@ -21,8 +21,8 @@
 //! ```
 //!
 //! With the `testing` feature the crate also ships in-memory adapters
-//! ([`testing::InMemoryJobRepository`] and friends) so a service can exercise [`JobService`]
-//! without a database; see `examples/edit_a_job.rs`.
+//! (`testing::InMemoryStore` and `testing::RecordingPublisher`) so a service can exercise
+//! [`JobService`] without a database; see `examples/edit_a_job.rs`.
 
 mod changes;
 mod clock;

@@ -29,12 +29,12 @@ pub fn parse(s: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(s, &Rfc3339).map(|t| t.to_offset(UtcOffset::UTC))
 }
 
-/// Serde serializer for [`format`].
+/// Serde serializer for [`format()`].
 pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*t))
 }
 
-/// Serde deserializer for [`parse`].
+/// Serde deserializer for [`parse()`].
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
     let s = String::deserialize(d)?;
     parse(&s).map_err(D::Error::custom)

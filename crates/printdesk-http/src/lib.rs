@@ -1,1 +1,129 @@
+//! # printdesk-http
+//!
+//! The HTTP adapter: the contract's REST API (`/api/v1`) over actix-web, calling the domain's
+//! [`JobService`] and [`PrinterService`]. It owns the wire concerns only: routes, bodies,
+//! `ETag`/`If-Match`, query strings, and the problem+json error envelope; every rule about
+//! jobs lives in the domain.
+//!
+//! Mounting it is one call:
+//!
+//! ```no_run
+//! # async fn run(state: printdesk_http::ApiState) -> std::io::Result<()> {
+//! actix_web::HttpServer::new(move || printdesk_http::app(state.clone()))
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! # }
+//! ```
+//!
+//! An application that needs more than the API (static files, a WebSocket route) builds its
+//! own `App` from the parts [`app`] uses: `Data<ApiState>`, [`configure`] (or [`api_scope`]
+//! plus a default service), [`problem_errors`] and [`trace_requests`].
 
+mod edit_body;
+mod etag;
+mod fallback;
+mod jobs;
+mod json_body;
+mod list_query;
+mod printers;
+mod problem;
+mod request_span;
+
+use actix_web::{
+    App, Error, Scope,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::from_fn,
+    web,
+};
+use printdesk_domain::{Actor, JobService, PrinterService};
+
+pub use etag::IfMatch;
+pub use fallback::{not_found, problem_errors};
+pub use json_body::{BODY_LIMIT, JsonObject, json_config, payload_config};
+pub use list_query::query_config;
+pub use problem::{PROBLEM_JSON, Problem, ProblemKind};
+pub use request_span::{REQUEST_ID_HEADER, trace_requests};
+
+/// Where the API is mounted.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// What the handlers need: the domain's services. Register it as `web::Data<ApiState>`.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    /// The job use cases.
+    pub jobs: JobService,
+    /// The printer use cases.
+    pub printers: PrinterService,
+}
+
+impl ApiState {
+    /// Bundles the services.
+    pub fn new(jobs: JobService, printers: PrinterService) -> Self {
+        Self { jobs, printers }
+    }
+}
+
+/// Who is making a change. Authentication is not there yet, so nobody in particular.
+fn actor() -> Actor {
+    Actor::anonymous()
+}
+
+/// The API under [`API_PREFIX`], with its extractor configurations (body limit, content type,
+/// query errors) as scope data. Needs `web::Data<ApiState>` in the app.
+pub fn api_scope() -> Scope {
+    web::scope(API_PREFIX)
+        .app_data(json_config())
+        .app_data(payload_config())
+        .app_data(query_config())
+        .service(
+            web::resource("/jobs")
+                .route(web::get().to(jobs::list))
+                .route(web::post().to(jobs::create)),
+        )
+        .service(
+            web::resource("/jobs/{id}")
+                .route(web::get().to(jobs::get))
+                .route(web::put().to(jobs::edit))
+                .route(web::delete().to(jobs::delete)),
+        )
+        .service(
+            web::resource("/printers")
+                .route(web::get().to(printers::list))
+                .route(web::post().to(printers::create)),
+        )
+        .service(
+            web::resource("/printers/{id}")
+                .route(web::get().to(printers::get))
+                .route(web::delete().to(printers::delete)),
+        )
+}
+
+/// Registers [`api_scope`] and the problem+json 404 for unknown paths; for
+/// `App::configure`. The app still needs `web::Data<ApiState>`, and should wrap
+/// [`problem_errors`] (for 405s and actix's own errors) and [`trace_requests`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(api_scope())
+        .default_service(web::to(fallback::not_found));
+}
+
+/// The whole application: state, routes, problem+json for every error, and a tracing span
+/// per request. Call it in the `HttpServer::new` factory.
+pub fn app(
+    state: ApiState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(configure)
+        .wrap(problem_errors())
+        .wrap(from_fn(trace_requests))
+}

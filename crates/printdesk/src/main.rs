@@ -1,1 +1,85 @@
-fn main() {}
+//! The printdesk server binary: reads the configuration, opens the store, and serves the API
+//! and the page. Everything else lives in the library crates.
+
+mod config;
+mod telemetry;
+
+use std::{process::ExitCode, sync::Arc};
+
+use actix_web::{App, HttpServer, middleware::from_fn, web};
+use clap::Parser;
+use printdesk_domain::{EventPublisher, JobEvent, JobService, PrinterService, SystemClock};
+use printdesk_http::ApiState;
+use printdesk_store_diesel::Store;
+
+use crate::config::Config;
+
+/// Events are in the store's log already; until live fan-out is wired in, they are traced.
+#[derive(Debug)]
+struct TracePublisher;
+
+#[async_trait::async_trait]
+impl EventPublisher for TracePublisher {
+    async fn publish(&self, event: &JobEvent) {
+        tracing::debug!(seq = %event.seq, kind = event.kind.as_str(), job_id = %event.job_id, "job event committed");
+    }
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+
+    let store = match Store::connect(&config.database_url).await {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::error!(database_url = %config.database_url, "{e}");
+            eprintln!("printdesk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let publisher: Arc<dyn EventPublisher> = Arc::new(TracePublisher);
+    let clock = Arc::new(SystemClock);
+    let state = ApiState::new(
+        JobService::new(
+            Arc::new(store.clone()),
+            Arc::new(store.clone()),
+            publisher.clone(),
+            clock.clone(),
+        ),
+        PrinterService::new(Arc::new(store.clone()), publisher, clock),
+    );
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .service(printdesk_http::api_scope())
+            .configure(printdesk_frontend::configure)
+            .default_service(web::to(printdesk_http::not_found))
+            .wrap(printdesk_http::problem_errors())
+            .wrap(from_fn(printdesk_http::trace_requests))
+    })
+    // In-flight requests get this long to finish after SIGTERM or Ctrl-C.
+    .shutdown_timeout(30);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = match server.bind(config.bind) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("printdesk: cannot listen on {}: {e}", config.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(bind = %config.bind, backend = ?store.backend(), "printdesk is serving");
+    match server.run().await {
+        Ok(()) => {
+            tracing::info!("printdesk stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

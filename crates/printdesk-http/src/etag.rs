@@ -1,0 +1,155 @@
+//! Entity tags: a job's `ETag` is its version in quotes (`"7"`), and `If-Match` is how a client
+//! says "only if the job is still at the version I saw".
+
+use std::{
+    convert::Infallible,
+    future::{Ready, ready},
+};
+
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    http::header::{self, HeaderName, HeaderValue},
+};
+use printdesk_domain::{JobId, JobService, Version};
+
+use crate::problem::Problem;
+
+/// A version no job ever has (versions start at 1): the expectation of an `If-Match` that
+/// names no version at all, so that the domain answers with 412 and the current job.
+const NO_VERSION: Version = Version::new(0);
+
+/// The `ETag` header for a job at `version`: `"<version>"`.
+pub fn header(version: Version) -> (HeaderName, HeaderValue) {
+    let value = HeaderValue::from_str(&format!("\"{version}\""))
+        .expect("a quoted integer is a valid header value");
+    (header::ETAG, value)
+}
+
+/// The request's `If-Match` precondition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No `If-Match`: the change is applied whatever the version (last write wins).
+    Absent,
+    /// `If-Match: *`: any current version will do.
+    Any,
+    /// The versions the client accepts. Tags that are not versions are dropped, so an empty
+    /// list matches nothing. Weak tags (`W/"3"`) count as their version.
+    Versions(Vec<Version>),
+}
+
+impl IfMatch {
+    /// Parses every `If-Match` header of the request.
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+        if values.peek().is_none() {
+            return Self::Absent;
+        }
+        let mut versions = Vec::new();
+        for value in values {
+            // A header that is not visible ASCII cannot name one of our tags.
+            let Ok(value) = value.to_str() else { continue };
+            for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                if tag == "*" {
+                    return Self::Any;
+                }
+                if let Some(version) = parse_tag(tag) {
+                    versions.push(version);
+                }
+            }
+        }
+        Self::Versions(versions)
+    }
+
+    /// The version to hand to the domain: `None` for no condition, otherwise the one version
+    /// the change is conditional on. With several tags the current version is looked up, and
+    /// the domain's atomic check still guards against a change in between.
+    pub async fn expected_version(
+        &self,
+        jobs: &JobService,
+        id: JobId,
+    ) -> Result<Option<Version>, Problem> {
+        match self {
+            Self::Absent | Self::Any => Ok(None),
+            Self::Versions(versions) => match versions.as_slice() {
+                [] => Ok(Some(NO_VERSION)),
+                [one] => Ok(Some(*one)),
+                many => {
+                    let current = jobs.get(id).await?.version;
+                    Ok(Some(if many.contains(&current) {
+                        current
+                    } else {
+                        NO_VERSION
+                    }))
+                }
+            },
+        }
+    }
+}
+
+/// `"7"` or `W/"7"` → version 7; anything else → `None`.
+fn parse_tag(tag: &str) -> Option<Version> {
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    inner.parse::<i64>().ok().map(Version::new)
+}
+
+impl FromRequest for IfMatch {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::from_request(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn if_match(values: &[&str]) -> IfMatch {
+        let mut req = TestRequest::default();
+        for v in values {
+            req = req.append_header((header::IF_MATCH, *v));
+        }
+        IfMatch::from_request(&req.to_http_request())
+    }
+
+    #[test]
+    fn etag_is_the_quoted_version() {
+        let (name, value) = header(Version::new(7));
+        assert_eq!(name, header::ETAG);
+        assert_eq!(value, "\"7\"");
+    }
+
+    #[test]
+    fn parses_strong_weak_star_and_lists() {
+        assert_eq!(if_match(&[]), IfMatch::Absent);
+        assert_eq!(if_match(&["*"]), IfMatch::Any);
+        assert_eq!(
+            if_match(&["\"3\""]),
+            IfMatch::Versions(vec![Version::new(3)])
+        );
+        assert_eq!(
+            if_match(&["W/\"4\""]),
+            IfMatch::Versions(vec![Version::new(4)])
+        );
+        assert_eq!(
+            if_match(&["\"1\", W/\"2\"", "\"5\""]),
+            IfMatch::Versions(vec![Version::new(1), Version::new(2), Version::new(5)])
+        );
+    }
+
+    #[test]
+    fn tags_that_are_not_versions_match_nothing() {
+        assert_eq!(if_match(&["\"abc\""]), IfMatch::Versions(vec![]));
+        assert_eq!(if_match(&["7"]), IfMatch::Versions(vec![]));
+        assert_eq!(if_match(&["\"-1\""]), IfMatch::Versions(vec![]));
+        assert_eq!(if_match(&["\"\""]), IfMatch::Versions(vec![]));
+    }
+}

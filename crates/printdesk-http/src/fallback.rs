@@ -1,0 +1,85 @@
+//! Errors the handlers never see: an unknown route (404), a known route with the wrong method
+//! (405), and any error response that actix or another middleware built itself. All of them
+//! leave as problem+json like every other error.
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    body::MessageBody,
+    dev::ServiceResponse,
+    http::header,
+    middleware::{ErrorHandlerResponse, ErrorHandlers},
+};
+
+use crate::problem::{PROBLEM_JSON, Problem, ProblemKind};
+
+/// The default service: no route matches the path.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    Problem::new(
+        ProblemKind::NotFound,
+        format!("Nothing exists at {}.", req.path()),
+    )
+    .error_response()
+}
+
+/// Middleware that rewrites every 4xx and 5xx response that is not already problem+json into
+/// one, keeping its status (and its `Allow` header, on a 405).
+pub fn problem_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(into_problem)
+}
+
+fn is_problem(res: &ServiceResponse<impl MessageBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+}
+
+fn into_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    if is_problem(&res) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let kind = ProblemKind::for_status(status);
+    let allow = res.headers().get(header::ALLOW).cloned();
+    if status.is_server_error() {
+        match res.response().error() {
+            Some(error) => tracing::error!(%status, error = %error, "request failed"),
+            None => tracing::error!(%status, "request failed"),
+        }
+    }
+    let detail = match kind {
+        ProblemKind::MethodNotAllowed => {
+            let allowed = allow
+                .as_ref()
+                .and_then(|a| a.to_str().ok())
+                .filter(|a| !a.is_empty())
+                .map_or_else(String::new, |a| format!(" (allowed: {a})"));
+            format!(
+                "{} is not allowed on {}{allowed}.",
+                res.request().method(),
+                res.request().path()
+            )
+        }
+        ProblemKind::NotFound => format!("Nothing exists at {}.", res.request().path()),
+        ProblemKind::Internal => return Ok(replace(res, Problem::internal())),
+        ProblemKind::Unavailable => {
+            "The service is unavailable right now; please try again shortly.".to_owned()
+        }
+        _ => format!(
+            "The request failed: {}.",
+            status.canonical_reason().unwrap_or("error").to_lowercase()
+        ),
+    };
+    let mut problem = Problem::new(kind, detail);
+    if let Some(allow) = allow {
+        problem = problem.with_header(header::ALLOW, allow);
+    }
+    Ok(replace(res, problem))
+}
+
+fn replace<B>(res: ServiceResponse<B>, problem: Problem) -> ErrorHandlerResponse<B> {
+    let (req, _) = res.into_parts();
+    let response = problem.error_response();
+    ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body())
+}

@@ -1,0 +1,165 @@
+//! The job list's query string (`GET /jobs?status=…&sort=…&limit=…`) → [`JobQuery`].
+//!
+//! Every parameter is checked and all invalid ones are reported together (400, one `errors`
+//! entry each). Unknown parameters are refused too, so a typo (`stauts=`) is not silently a
+//! list of every job. An empty `q` means no text filter.
+
+use actix_web::web;
+use printdesk_domain::{FieldViolation, JobQuery, JobSort, Limit, PrinterId, ValidationErrors};
+
+use crate::problem::{Problem, ProblemKind};
+
+const PARAMETERS: [&str; 7] = [
+    "status",
+    "printer_id",
+    "is_business",
+    "q",
+    "sort",
+    "limit",
+    "offset",
+];
+
+/// The query extractor configuration: a query string that cannot be decoded is a problem.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        Problem::new(
+            ProblemKind::BadRequest,
+            format!("The query string could not be decoded: {error}."),
+        )
+        .into()
+    })
+}
+
+/// Builds the job query from the decoded `key=value` pairs.
+pub fn job_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
+    let mut query = JobQuery::default();
+    let mut violations = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+
+    for (key, value) in &pairs {
+        let Some(&name) = PARAMETERS.iter().find(|p| **p == key.as_str()) else {
+            violations.push(FieldViolation::new(
+                key.as_str(),
+                format!("is not a known parameter (use {})", PARAMETERS.join(", ")),
+            ));
+            continue;
+        };
+        if seen.contains(&name) {
+            violations.push(FieldViolation::new(name, "must be given at most once"));
+            continue;
+        }
+        seen.push(name);
+        if let Err(message) = apply(&mut query, name, value) {
+            violations.push(FieldViolation::new(name, message));
+        }
+    }
+
+    match ValidationErrors::from_violations(violations) {
+        None => Ok(query),
+        Some(errors) => Err(Problem::validation(&errors)),
+    }
+}
+
+fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
+    match name {
+        "status" => {
+            query.status = Some(value.parse().map_err(|_| {
+                "must be one of pending, running, completed, failed".to_owned()
+            })?);
+        }
+        "printer_id" => {
+            query.printer_id = Some(PrinterId::parse(value).map_err(|v| v.message)?);
+        }
+        "is_business" => {
+            query.is_business = Some(match value {
+                "true" => true,
+                "false" => false,
+                _ => return Err("must be true or false".into()),
+            });
+        }
+        "q" => {
+            let text = value.trim();
+            query.text = (!text.is_empty()).then(|| text.to_owned());
+        }
+        "sort" => query.sort = value.parse::<JobSort>().map_err(|v| v.message)?,
+        "limit" => {
+            let out_of_range = || Limit::new(0).expect_err("0 is out of range").message;
+            let n: i64 = value.parse().map_err(|_| out_of_range())?;
+            query.limit = Limit::new(n).map_err(|v| v.message)?;
+        }
+        "offset" => {
+            query.offset = value
+                .parse()
+                .map_err(|_| "must be a whole number of at least 0".to_owned())?;
+        }
+        _ => unreachable!("only known parameters are applied"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use printdesk_domain::{JobStatus, SortDirection, SortKey};
+
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_without_parameters() {
+        assert_eq!(job_query(vec![]).unwrap(), JobQuery::default());
+    }
+
+    #[test]
+    fn every_parameter_is_read() {
+        let query = job_query(pairs(&[
+            ("status", "failed"),
+            ("printer_id", "x1c"),
+            ("is_business", "true"),
+            ("q", " benchy "),
+            ("sort", "job_name:asc"),
+            ("limit", "500"),
+            ("offset", "10"),
+        ]))
+        .unwrap();
+        assert_eq!(query.status, Some(JobStatus::Failed));
+        assert_eq!(query.printer_id.unwrap().as_str(), "x1c");
+        assert_eq!(query.is_business, Some(true));
+        assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(query.sort.key, SortKey::JobName);
+        assert_eq!(query.sort.direction, SortDirection::Asc);
+        assert_eq!(query.limit.get(), 500);
+        assert_eq!(query.offset, 10);
+    }
+
+    #[test]
+    fn every_invalid_parameter_is_reported() {
+        let problem = job_query(pairs(&[
+            ("status", "done"),
+            ("is_business", "yes"),
+            ("sort", "colour"),
+            ("limit", "501"),
+            ("offset", "-1"),
+            ("stauts", "x"),
+            ("q", "a"),
+            ("q", "b"),
+        ]))
+        .unwrap_err();
+        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["status", "is_business", "sort", "limit", "offset", "stauts", "q"]
+        );
+    }
+
+    #[test]
+    fn limit_bounds() {
+        assert!(job_query(pairs(&[("limit", "0")])).is_err());
+        assert!(job_query(pairs(&[("limit", "1")])).is_ok());
+        assert!(job_query(pairs(&[("limit", "abc")])).is_err());
+    }
+}

@@ -1,0 +1,442 @@
+//! RFC 9457 problem details: the one error envelope of the whole API.
+//!
+//! Every error response is `Content-Type: application/problem+json` with a `type` URN, a
+//! `title`, the `status`, a `detail` sentence a person can read, and where it helps the
+//! per-field `errors` or (on 412) the `current` job. Each domain error enum is mapped by one
+//! `From` impl, exactly as the contract's status table says.
+
+use std::fmt;
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+};
+use printdesk_domain::{
+    CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
+    FieldViolation, GetJobError, GetPrinterError, Job, ListJobsError, ListPrintersError,
+    StoreError, ValidationErrors,
+};
+use serde::Serialize;
+
+use crate::etag;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client is asked to wait before retrying when the database is unavailable.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// What kind of problem occurred; each kind has its own `type` URN, title and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// 400: the request is malformed in a way no other kind describes (e.g. a bad query string).
+    BadRequest,
+    /// 400: a rule is broken, a field is not editable or unknown, a printer does not exist.
+    Validation,
+    /// 401: authentication is configured and the request lacks a valid token.
+    Unauthorized,
+    /// 404: no such job, printer or route.
+    NotFound,
+    /// 405: the resource exists but not with this method.
+    MethodNotAllowed,
+    /// 409: a printer with that id exists already.
+    Duplicate,
+    /// 412: `If-Match` does not match the current version.
+    VersionMismatch,
+    /// 413: the body is larger than the limit.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: the body is not JSON, or not a JSON object.
+    MalformedBody,
+    /// 422: a field has the wrong JSON type, or `status` is not one of the four.
+    WrongType,
+    /// 503: the database is unreachable; retry later.
+    Unavailable,
+    /// 500: anything else.
+    Internal,
+    /// Any other status, with no semantics beyond the status code (`type` is `about:blank`).
+    Status(StatusCode),
+}
+
+impl ProblemKind {
+    /// The `type` member.
+    pub fn type_uri(self) -> &'static str {
+        match self {
+            Self::BadRequest => "urn:printdesk:problem:bad-request",
+            Self::Validation => "urn:printdesk:problem:validation",
+            Self::Unauthorized => "urn:printdesk:problem:unauthorized",
+            Self::NotFound => "urn:printdesk:problem:not-found",
+            Self::MethodNotAllowed => "urn:printdesk:problem:method-not-allowed",
+            Self::Duplicate => "urn:printdesk:problem:duplicate",
+            Self::VersionMismatch => "urn:printdesk:problem:version-mismatch",
+            Self::PayloadTooLarge => "urn:printdesk:problem:payload-too-large",
+            Self::UnsupportedMediaType => "urn:printdesk:problem:unsupported-media-type",
+            Self::MalformedBody => "urn:printdesk:problem:malformed-body",
+            Self::WrongType => "urn:printdesk:problem:wrong-type",
+            Self::Unavailable => "urn:printdesk:problem:unavailable",
+            Self::Internal => "urn:printdesk:problem:internal",
+            Self::Status(_) => "about:blank",
+        }
+    }
+
+    /// The `title` member: short, the same for every occurrence of the kind.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::BadRequest => "Bad request",
+            Self::Validation => "Validation failed",
+            Self::Unauthorized => "Authentication required",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::Duplicate => "Already exists",
+            Self::VersionMismatch => "Version mismatch",
+            Self::PayloadTooLarge => "Request body too large",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::MalformedBody => "Malformed request body",
+            Self::WrongType => "Wrong field type",
+            Self::Unavailable => "Service unavailable",
+            Self::Internal => "Internal server error",
+            Self::Status(status) => status.canonical_reason().unwrap_or("Error"),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest | Self::Validation => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Duplicate => StatusCode::CONFLICT,
+            Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MalformedBody | Self::WrongType => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Status(status) => status,
+        }
+    }
+
+    /// The kind that best describes a bare status code (for responses actix made itself).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST => Self::BadRequest,
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::CONFLICT => Self::Duplicate,
+            StatusCode::PRECONDITION_FAILED => Self::VersionMismatch,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::MalformedBody,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            StatusCode::INTERNAL_SERVER_ERROR => Self::Internal,
+            other => Self::Status(other),
+        }
+    }
+}
+
+/// An RFC 9457 problem: the body of every error response.
+///
+/// Handlers return `Result<_, Problem>`; actix turns the `Err` into the response through
+/// [`ResponseError`].
+#[derive(Debug, Clone)]
+pub struct Problem {
+    kind: ProblemKind,
+    detail: String,
+    errors: Vec<FieldViolation>,
+    current: Option<Box<Job>>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The wire shape.
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldViolation],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<&'a Job>,
+}
+
+impl Problem {
+    /// A problem of `kind` with a `detail` sentence a person can read.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds per-field entries (`errors`).
+    pub fn with_errors(mut self, errors: impl IntoIterator<Item = FieldViolation>) -> Self {
+        self.errors.extend(errors);
+        self
+    }
+
+    /// Adds a response header (e.g. `Allow` on a 405).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// A 400 listing every broken rule; `detail` names them all.
+    pub fn validation(errors: &ValidationErrors) -> Self {
+        Self::new(ProblemKind::Validation, errors.to_string())
+            .with_errors(errors.violations().iter().cloned())
+    }
+
+    /// A 412 carrying the job as it is stored now, and its `ETag`.
+    pub fn version_mismatch(current: Box<Job>) -> Self {
+        let detail = format!(
+            "The job was changed by someone else and is now at version {}; \
+             reload it and apply your change again.",
+            current.version
+        );
+        let (name, value) = etag::header(current.version);
+        let mut problem = Self::new(ProblemKind::VersionMismatch, detail).with_header(name, value);
+        problem.current = Some(current);
+        problem
+    }
+
+    /// The 404 for a job id that names no job (or is not a UUID at all).
+    pub fn job_not_found() -> Self {
+        Self::new(ProblemKind::NotFound, "No job with this id exists.")
+    }
+
+    /// The 404 for a printer id that names no printer (or is not a valid printer id).
+    pub fn printer_not_found() -> Self {
+        Self::new(ProblemKind::NotFound, "No printer with this id exists.")
+    }
+
+    /// The generic 500. Whatever went wrong must already be logged; nothing of it is shown.
+    pub fn internal() -> Self {
+        Self::new(
+            ProblemKind::Internal,
+            "Something went wrong on the server; the error has been logged.",
+        )
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    /// The `detail` sentence.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The per-field entries.
+    pub fn errors(&self) -> &[FieldViolation] {
+        &self.errors
+    }
+
+    /// The current job, on a 412.
+    pub fn current(&self) -> Option<&Job> {
+        self.current.as_deref()
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::to_value(ProblemBody {
+            type_uri: self.kind.type_uri(),
+            title: self.kind.title(),
+            status: self.kind.status().as_u16(),
+            detail: &self.detail,
+            errors: &self.errors,
+            current: self.current.as_deref(),
+        })
+        .expect("a problem always serialises")
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.kind.title(), self.kind.status(), self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(self.body().to_string())
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                tracing::error!(error = %error, "the database is unavailable");
+                Self::new(
+                    ProblemKind::Unavailable,
+                    "The database is unavailable right now; please try again shortly.",
+                )
+                .with_header(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(RETRY_AFTER_SECS),
+                )
+            }
+            StoreError::Internal(_) => {
+                tracing::error!(error = %error, "the store failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<CreateJobError> for Problem {
+    fn from(error: CreateJobError) -> Self {
+        match error {
+            CreateJobError::Invalid(errors) => Self::validation(&errors),
+            CreateJobError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<GetJobError> for Problem {
+    fn from(error: GetJobError) -> Self {
+        match error {
+            GetJobError::NotFound => Self::job_not_found(),
+            GetJobError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ListJobsError> for Problem {
+    fn from(error: ListJobsError) -> Self {
+        match error {
+            ListJobsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<EditJobError> for Problem {
+    fn from(error: EditJobError) -> Self {
+        match error {
+            EditJobError::NotFound => Self::job_not_found(),
+            EditJobError::VersionMismatch { current } => Self::version_mismatch(current),
+            EditJobError::Invalid(errors) => Self::validation(&errors),
+            EditJobError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeleteJobError> for Problem {
+    fn from(error: DeleteJobError) -> Self {
+        match error {
+            DeleteJobError::NotFound => Self::job_not_found(),
+            DeleteJobError::VersionMismatch { current } => Self::version_mismatch(current),
+            DeleteJobError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CreatePrinterError> for Problem {
+    fn from(error: CreatePrinterError) -> Self {
+        match error {
+            CreatePrinterError::Invalid(errors) => Self::validation(&errors),
+            CreatePrinterError::Duplicate { id } => Self::new(
+                ProblemKind::Duplicate,
+                format!("A printer with id '{id}' exists already."),
+            )
+            .with_errors([FieldViolation::new("id", "is taken by another printer")]),
+            CreatePrinterError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<GetPrinterError> for Problem {
+    fn from(error: GetPrinterError) -> Self {
+        match error {
+            GetPrinterError::NotFound => Self::printer_not_found(),
+            GetPrinterError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ListPrintersError> for Problem {
+    fn from(error: ListPrintersError) -> Self {
+        match error {
+            ListPrintersError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeletePrinterError> for Problem {
+    fn from(error: DeletePrinterError) -> Self {
+        match error {
+            DeletePrinterError::NotFound => Self::printer_not_found(),
+            DeletePrinterError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_store_errors_never_reach_the_body() {
+        let problem = Problem::from(StoreError::Internal("password=hunter2 at db:5432".into()));
+        assert_eq!(problem.kind(), ProblemKind::Internal);
+        let body = problem.body().to_string();
+        assert!(!body.contains("hunter2"), "{body}");
+        assert!(!body.contains("5432"), "{body}");
+    }
+
+    #[test]
+    fn unavailable_is_503_with_retry_after() {
+        let response = Problem::from(StoreError::Unavailable("refused".into())).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+
+    #[test]
+    fn validation_problem_has_the_contract_shape() {
+        let errors = ValidationErrors::from_violations(vec![
+            FieldViolation::new("job_name", "must not be empty"),
+            FieldViolation::new("customer_name", "is required for business jobs"),
+        ])
+        .unwrap();
+        let body = Problem::validation(&errors).body();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "type": "urn:printdesk:problem:validation",
+                "title": "Validation failed",
+                "status": 400,
+                "detail": "job_name must not be empty; customer_name is required for business jobs",
+                "errors": [
+                    { "field": "job_name", "message": "must not be empty" },
+                    { "field": "customer_name", "message": "is required for business jobs" }
+                ]
+            })
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Starts the real HTTP server on 127.0.0.1:0 over a fresh store, and a client to talk to it.
+//!
+//! Every test gets its own server and its own database. Set `TEST_LOG=1` to see the server's
+//! tracing output.
+
+use std::sync::{Arc, LazyLock};
+
+use actix_web::{HttpServer, dev::ServerHandle};
+use printdesk_domain::{JobService, PrinterService, SystemClock, testing::RecordingPublisher};
+use printdesk_http::ApiState;
+use reqwest::{Response, StatusCode, header};
+use serde_json::{Value, json};
+
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The domain crate's in-memory store.
+    Memory,
+}
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_test_writer()
+            .init();
+    }
+});
+
+/// A running server and a client for it. The server stops when this is dropped.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// A client without redirects.
+    pub client: reqwest::Client,
+    handle: ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stopping is a future; start it and let the runtime (or its shutdown) finish it.
+        let stop = self.handle.stop(false);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(stop);
+        }
+    }
+}
+
+/// Starts a server on `backend`; `None` when that backend is not available here (the test
+/// then passes without running, and says so on stderr).
+pub async fn spawn_app(backend: Backend, _test_name: &str) -> Option<TestApp> {
+    LazyLock::force(&TRACING);
+    let state = match backend {
+        Backend::Memory => {
+            let store = Arc::new(printdesk_domain::testing::InMemoryStore::default());
+            state_over(store.clone(), store)
+        }
+    };
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("a bound address").port();
+    let server = HttpServer::new(move || printdesk_http::app(state.clone()))
+        .workers(2)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client"),
+        handle,
+    })
+}
+
+fn state_over(
+    jobs: Arc<dyn printdesk_domain::JobRepository>,
+    printers: Arc<dyn printdesk_domain::PrinterRepository>,
+) -> ApiState {
+    let publisher = Arc::new(RecordingPublisher::default());
+    let clock = Arc::new(SystemClock);
+    ApiState::new(
+        JobService::new(jobs, printers.clone(), publisher.clone(), clock.clone()),
+        PrinterService::new(printers, publisher, clock),
+    )
+}
+
+/// Declares API tests: each `async fn name(app: TestApp)` runs once per backend, as
+/// `name::memory`, … .
+macro_rules! api_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn memory() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    if let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Memory, test).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+impl TestApp {
+    /// The full URL of an API path (`/jobs` → `http://…/api/v1/jobs`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.address)
+    }
+
+    /// `POST /jobs` with a JSON body.
+    pub async fn post_job(&self, body: &Value) -> Response {
+        self.client.post(self.url("/jobs")).json(body).send().await.unwrap()
+    }
+
+    /// Creates a job and returns it.
+    pub async fn create_job(&self, body: Value) -> Value {
+        let response = self.post_job(&body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {body}");
+        response.json().await.unwrap()
+    }
+
+    /// Creates a job with only a name.
+    pub async fn create_named_job(&self, name: &str) -> Value {
+        self.create_job(json!({ "job_name": name })).await
+    }
+
+    /// `GET /jobs/{id}`
+    pub async fn get_job(&self, id: &str) -> Response {
+        self.client.get(self.url(&format!("/jobs/{id}"))).send().await.unwrap()
+    }
+
+    /// The stored job, asserting it exists.
+    pub async fn stored_job(&self, id: &str) -> Value {
+        let response = self.get_job(id).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// `PUT /jobs/{id}`, optionally with `If-Match`.
+    pub async fn put_job(&self, id: &str, body: &Value, if_match: Option<&str>) -> Response {
+        let mut request = self.client.put(self.url(&format!("/jobs/{id}"))).json(body);
+        if let Some(tag) = if_match {
+            request = request.header(header::IF_MATCH, tag);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `DELETE /jobs/{id}`, optionally with `If-Match`.
+    pub async fn delete_job(&self, id: &str, if_match: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(&format!("/jobs/{id}")));
+        if let Some(tag) = if_match {
+            request = request.header(header::IF_MATCH, tag);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `GET /jobs?{query}`, asserting 200.
+    pub async fn list_jobs(&self, query: &str) -> Value {
+        let response = self.client.get(self.url(&format!("/jobs?{query}"))).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET /jobs?{query}");
+        response.json().await.unwrap()
+    }
+
+    /// Registers a printer with that id.
+    pub async fn create_printer(&self, id: &str) -> Value {
+        let response = self
+            .client
+            .post(self.url("/printers"))
+            .json(&json!({ "id": id, "name": format!("Printer {id}"), "printer_type": "bambu_lab" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+}
+
+/// The `ETag` header of a response.
+pub fn etag(response: &Response) -> String {
+    response
+        .headers()
+        .get(header::ETAG)
+        .expect("an ETag header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Asserts that `response` is a problem+json of `status` with a human `detail`, and returns
+/// its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.len() > 10 && detail.contains(' '), "detail is not a sentence: {body}");
+    body
+}
+
+/// The `field`s of a problem's `errors`, in order.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A job's id.
+pub fn id_of(job: &Value) -> String {
+    job["id"].as_str().expect("an id").to_owned()
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of the HTTP API: a real server on a loopback port, a real HTTP client.
+
+#[macro_use]
+mod helpers;
+
+mod bodies;
+mod concurrency;
+mod jobs_create;
+mod jobs_edit;
+mod jobs_list;
+mod jobs_read_delete;
+mod printers;
+mod routes;
