@@ -38,10 +38,6 @@ impl Actor {
     }
 }
 
-/// The message for a `printer_id` that names no printer.
-pub(crate) fn unknown_printer(id: &PrinterId) -> FieldViolation {
-    FieldViolation::new("printer_id", format!("names no printer ('{id}')"))
-}
 
 /// The job use cases: create, read, list, edit, delete. Every change is validated, stored with
 /// its event in one transaction, and published after the commit.
@@ -84,7 +80,7 @@ impl JobService {
         let Some(Ok(id)) = printer_id.map(PrinterId::parse) else {
             return Ok(None); // absent, or malformed and so reported by validation
         };
-        Ok((!self.printers.exists(&id).await?).then(|| unknown_printer(&id)))
+        Ok((!self.printers.exists(&id).await?).then(|| FieldViolation::unknown_printer(&id)))
     }
 
     /// Records a new job. Runs the same rules as the edit.

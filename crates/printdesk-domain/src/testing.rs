@@ -42,7 +42,6 @@ use crate::{
     },
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey},
-    service::unknown_printer,
     validation::ValidationErrors,
 };
 
@@ -126,7 +125,7 @@ impl JobRepository for InMemoryStore {
             && !state.printers.contains_key(p)
         {
             return Err(CreateJobError::Invalid(ValidationErrors::single(
-                unknown_printer(p),
+                crate::FieldViolation::unknown_printer(p),
             )));
         }
         state.jobs.insert(event.job.id, event.job.clone());
@@ -184,7 +183,7 @@ impl JobRepository for InMemoryStore {
             && !state.printers.contains_key(p)
         {
             return Err(EditJobError::Invalid(ValidationErrors::single(
-                unknown_printer(p),
+                crate::FieldViolation::unknown_printer(p),
             )));
         }
         state.jobs.insert(id, event.job.clone());

@@ -21,6 +21,14 @@ impl FieldViolation {
     }
 }
 
+impl FieldViolation {
+    /// The violation of a `printer_id` that names no printer. Adapters that detect it
+    /// themselves (a foreign key) report it with this, so the message is the same everywhere.
+    pub fn unknown_printer(id: &crate::PrinterId) -> Self {
+        Self::new("printer_id", format!("names no printer ('{id}')"))
+    }
+}
+
 impl fmt::Display for FieldViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.field, self.message)

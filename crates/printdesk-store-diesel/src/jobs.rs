@@ -151,26 +151,15 @@ fn sorted(
     }
 }
 
-fn unknown_printer(job: &Job) -> ValidationErrors {
-    let id = job
-        .printer_id
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    ValidationErrors::single(FieldViolation::new(
-        "printer_id",
-        format!("names no printer ('{id}')"),
-    ))
-}
-
-fn is_foreign_key_violation(e: &TxError<StoreError>) -> bool {
-    matches!(
+/// The printer foreign key refused `job`: the same violation the domain reports for a
+/// printer that does not exist (here: deleted after the domain checked).
+fn unknown_printer(e: &TxError<StoreError>, job: &Job) -> Option<ValidationErrors> {
+    let fk_violation = matches!(
         e,
-        TxError::Diesel(DieselError::DatabaseError(
-            DatabaseErrorKind::ForeignKeyViolation,
-            _
-        ))
-    )
+        TxError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+    );
+    let printer = job.printer_id.as_ref().filter(|_| fk_violation)?;
+    Some(ValidationErrors::single(FieldViolation::unknown_printer(printer)))
 }
 
 /// Lifts a store-level failure inside a transaction into an operation's error type.
@@ -191,10 +180,9 @@ impl JobRepository for Store {
                 .execute(conn)
                 .map_err(TxError::from);
             if let Err(e) = inserted {
-                return Err(if is_foreign_key_violation(&e) {
-                    TxError::Domain(CreateJobError::Invalid(unknown_printer(&event.job)))
-                } else {
-                    lift(e)
+                return Err(match unknown_printer(&e, &event.job) {
+                    Some(violation) => TxError::Domain(CreateJobError::Invalid(violation)),
+                    None => lift(e),
                 });
             }
             append_event(conn, event).map_err(lift)
@@ -260,10 +248,9 @@ impl JobRepository for Store {
                 return Ok(UpdateOutcome::Unchanged(current));
             };
             if let Err(e) = write_job(conn, &event.job, current.version) {
-                return Err(if is_foreign_key_violation(&e) {
-                    TxError::Domain(EditJobError::Invalid(unknown_printer(&event.job)))
-                } else {
-                    lift(e)
+                return Err(match unknown_printer(&e, &event.job) {
+                    Some(violation) => TxError::Domain(EditJobError::Invalid(violation)),
+                    None => lift(e),
                 });
             }
             append_event(conn, event)
