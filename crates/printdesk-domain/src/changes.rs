@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::{clock::Timestamp, draft::ValidJobFields, job::Job};
 
-/// A field a client may edit.
+/// A field whose changes are tracked in events: the editable ones, and the workflow's
+/// timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobField {
@@ -23,11 +24,15 @@ pub enum JobField {
     FileName,
     /// `printer_id`
     PrinterId,
+    /// `started_at` (set by the status workflow only)
+    StartedAt,
+    /// `completed_at` (set by the status workflow only)
+    CompletedAt,
 }
 
 impl JobField {
-    /// Every editable field, in the contract's order.
-    pub const ALL: [JobField; 7] = [
+    /// Every field a client may edit, in the contract's order.
+    pub const EDITABLE: [JobField; 7] = [
         Self::JobName,
         Self::Status,
         Self::IsBusiness,
@@ -47,12 +52,27 @@ impl JobField {
             Self::Notes => "notes",
             Self::FileName => "file_name",
             Self::PrinterId => "printer_id",
+            Self::StartedAt => "started_at",
+            Self::CompletedAt => "completed_at",
         }
     }
 
+    /// Every tracked field.
+    pub const ALL: [JobField; 9] = [
+        Self::JobName,
+        Self::Status,
+        Self::IsBusiness,
+        Self::CustomerName,
+        Self::Notes,
+        Self::FileName,
+        Self::PrinterId,
+        Self::StartedAt,
+        Self::CompletedAt,
+    ];
+
     /// The field for a wire name, if it is an editable one.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == name)
+        Self::EDITABLE.into_iter().find(|f| f.as_str() == name)
     }
 
     /// Fields the server owns: a client sending one of these in an edit is told so.
@@ -77,6 +97,12 @@ impl JobField {
             Self::Notes => to_value(job.notes.as_ref().map(|v| v.as_str())),
             Self::FileName => to_value(job.file_name.as_ref().map(|v| v.as_str())),
             Self::PrinterId => to_value(job.printer_id.as_ref().map(|v| v.as_str())),
+            Self::StartedAt => job
+                .started_at
+                .map_or(Value::Null, |t| crate::timestamp::format(t).into()),
+            Self::CompletedAt => job
+                .completed_at
+                .map_or(Value::Null, |t| crate::timestamp::format(t).into()),
         }
     }
 }
@@ -118,7 +144,7 @@ impl JobChanges {
     /// Every editable field of a new job, each from `null`.
     pub fn created(job: &Job) -> Self {
         Self(
-            JobField::ALL
+            JobField::EDITABLE
                 .into_iter()
                 .map(|field| {
                     (
@@ -158,16 +184,24 @@ impl Job {
     /// Lays validated fields over this job. Returns the new state and what changed, or `None`
     /// when nothing would change, in which case the version stays as it is.
     pub fn with_fields(&self, fields: ValidJobFields, now: Timestamp) -> Option<(Job, JobChanges)> {
-        let mut next = Job {
-            job_name: fields.job_name,
-            status: fields.status,
-            is_business: fields.is_business,
-            customer_name: fields.customer_name,
-            notes: fields.notes,
-            file_name: fields.file_name,
-            printer_id: fields.printer_id,
-            ..self.clone()
-        };
+        self.with_changes_from(
+            Job {
+                job_name: fields.job_name,
+                status: fields.status,
+                is_business: fields.is_business,
+                customer_name: fields.customer_name,
+                notes: fields.notes,
+                file_name: fields.file_name,
+                printer_id: fields.printer_id,
+                ..self.clone()
+            },
+            now,
+        )
+    }
+
+    /// Turns `next` (this job with some fields changed) into the job's next version: what
+    /// changed, `version` + 1 and `updated_at` = `now`; `None` when `next` changes nothing.
+    pub fn with_changes_from(&self, mut next: Job, now: Timestamp) -> Option<(Job, JobChanges)> {
         let changes = JobChanges::between(self, &next);
         if changes.is_empty() {
             return None;

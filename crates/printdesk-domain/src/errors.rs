@@ -1,6 +1,11 @@
 //! One error enum per operation, so a caller matches exactly the failures that operation has.
 
-use crate::{job::Job, printer::PrinterId, validation::ValidationErrors};
+use crate::{
+    job::{Job, JobId},
+    printer::PrinterId,
+    validation::ValidationErrors,
+    workflow::TransitionError,
+};
 
 /// The store could not do its part. Adapters put everything a person debugging needs into
 /// the message; the HTTP adapter logs it and never shows it to clients.
@@ -59,6 +64,36 @@ pub enum EditJobError {
     /// One or more rules are broken by the job as it would be after the edit.
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// The status workflow refused the move ([`crate::JobService::change_status`] only; the
+    /// plain edit may set any status).
+    #[error("{0}")]
+    Transition(TransitionError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One job a bulk edit could not change, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkFailure {
+    /// The job.
+    pub id: JobId,
+    /// Why (not found, stale version, or broken rules).
+    pub error: EditJobError,
+}
+
+/// Why a bulk edit was refused. Whatever the reason, no job was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BulkEditError {
+    /// The request itself is unusable (no ids, too many, duplicates, a bad version map).
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// One or more jobs cannot take the change; each is listed with its reasons.
+    #[error("{} of the jobs cannot take the change", failures.len())]
+    Rejected {
+        /// Every job that failed.
+        failures: Vec<BulkFailure>,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

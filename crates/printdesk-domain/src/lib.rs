@@ -39,6 +39,7 @@ mod service;
 mod status;
 pub mod timestamp;
 mod validation;
+mod workflow;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -47,8 +48,9 @@ pub use changes::{FieldChange, JobChanges, JobField};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{
-    CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
-    GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
+    BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
+    DeletePrinterError, EditJobError, GetJobError, GetPrinterError, ListJobsError,
+    ListPrintersError, StoreError,
 };
 pub use event::{EventKind, JobEvent, NewJobEvent, Seq};
 pub use fields::{
@@ -58,11 +60,12 @@ pub use fields::{
 pub use job::{Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};
 pub use ports::{
-    EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach, PrinterRepository,
-    UpdateOutcome,
+    BulkUpdateError, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
+    PrinterRepository, UpdateOutcome,
 };
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
 pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};
 pub use validation::{FieldViolation, ValidationErrors};
+pub use workflow::{TRANSITIONS, Transition, TransitionError};

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use crate::{
     errors::{
-        CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
-        StoreError,
+        BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
+        EditJobError, StoreError,
     },
     event::{JobEvent, NewJobEvent, Seq},
     job::{Job, JobId, Version},
@@ -30,6 +30,21 @@ pub enum UpdateOutcome {
     Changed(JobEvent),
     /// The edit changed nothing; this is the job as stored, version unchanged.
     Unchanged(Job),
+}
+
+/// Why [`JobRepository::update_many`] wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkUpdateError {
+    /// These jobs are missing or refused their edit.
+    Rejected(Vec<BulkFailure>),
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for BulkUpdateError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
 }
 
 /// Builds the `job_deleted` event from the job's last state.
@@ -59,6 +74,24 @@ pub trait JobRepository: Send + Sync + Debug {
     ///
     /// Returns the committed event, or the job as stored when `edit` decided nothing changes.
     async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError>;
+
+    /// Atomically applies one [`JobEdit`] per job, all or nothing: if any job is missing or
+    /// any edit refuses, nothing is written and every failure is returned. Outcomes are in the
+    /// order of `edits`.
+    async fn update_many(
+        &self,
+        edits: Vec<(JobId, JobEdit)>,
+    ) -> Result<Vec<UpdateOutcome>, BulkUpdateError>;
+
+    /// Up to `limit` jobs matching the query's filters (its sort and paging are ignored) with
+    /// an id greater than `after`, by id — creation order. Reading a large export page by
+    /// page this way costs the same for every page.
+    async fn scan(
+        &self,
+        query: &JobQuery,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
 
     /// Atomically deletes the job if its version is `expected` (or whatever it is, when
     /// `None`) and logs `deletion` built from its last state.

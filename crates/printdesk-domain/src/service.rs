@@ -1,19 +1,25 @@
-use std::sync::Arc;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use crate::{
     changes::JobChanges,
     clock::Clock,
     draft::JobDraft,
     errors::{
-        CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
-        GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
+        BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
+        EditJobError, GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
     },
     event::{EventKind, JobEvent, NewJobEvent},
     job::{Job, JobId, Version},
     patch::{JobPatch, Nullable},
-    ports::{EventPublisher, JobRepository, PrinterRepository, UpdateOutcome},
+    ports::{
+        BulkUpdateError, EventPublisher, JobEdit, JobRepository, PrinterRepository, UpdateOutcome,
+    },
     printer::{NewPrinter, Printer, PrinterId},
     query::{JobPage, JobQuery},
+    status::JobStatus,
     validation::{FieldViolation, ValidationErrors},
 };
 
@@ -37,7 +43,6 @@ impl Actor {
         self.0.as_deref()
     }
 }
-
 
 /// The job use cases: create, read, list, edit, delete. Every change is validated, stored with
 /// its event in one transaction, and published after the commit.
@@ -142,38 +147,90 @@ impl JobService {
     ) -> Result<Job, EditJobError> {
         if patch.is_empty() {
             let job = self.jobs.get(id).await?.ok_or(EditJobError::NotFound)?;
-            return match expected {
-                Some(v) if v != job.version => Err(EditJobError::VersionMismatch {
-                    current: Box::new(job),
-                }),
-                _ => Ok(job),
-            };
+            check_version(&job, expected)?;
+            return Ok(job);
         }
+        let printer_violation = self.patch_printer_violation(&patch).await?;
+        let edit = self.edit_decision(patch, expected, printer_violation, actor, self.clock.now());
+        let outcome = self.jobs.update(id, edit).await?;
+        Ok(self.finish(outcome).await)
+    }
+
+    async fn patch_printer_violation(
+        &self,
+        patch: &JobPatch,
+    ) -> Result<Option<FieldViolation>, StoreError> {
         let new_printer = match &patch.printer_id {
             Nullable::Set(id) => Some(id.as_str()),
             _ => None,
         };
-        let printer_violation = self.printer_violation(new_printer).await?;
+        self.printer_violation(new_printer).await
+    }
+
+    /// The decision of an edit, made inside the repository's transaction against the stored job.
+    fn edit_decision(
+        &self,
+        patch: JobPatch,
+        expected: Option<Version>,
+        printer_violation: Option<FieldViolation>,
+        actor: &Actor,
+        now: crate::Timestamp,
+    ) -> JobEdit {
+        let actor = actor.name().map(str::to_owned);
+        Box::new(move |current: &Job| {
+            check_version(current, expected)?;
+            let fields = merge_violations(patch.apply_to(current).validate(), printer_violation)
+                .map_err(EditJobError::Invalid)?;
+            Ok(current
+                .with_fields(fields, now)
+                .map(|(job, changes)| NewJobEvent {
+                    kind: EventKind::JobUpdated,
+                    job,
+                    changes,
+                    actor,
+                    at: now,
+                }))
+        })
+    }
+
+    /// Publishes a committed change and returns the job as it now is.
+    async fn finish(&self, outcome: UpdateOutcome) -> Job {
+        match outcome {
+            UpdateOutcome::Changed(event) => {
+                self.publisher.publish(&event).await;
+                event.job
+            }
+            UpdateOutcome::Unchanged(job) => job,
+        }
+    }
+
+    /// The status workflow: moves the job to `to` if [`crate::TRANSITIONS`] allows it (with
+    /// `force` for a move that undoes a finished job), keeping `started_at` and `completed_at`
+    /// true. Moving to the status the job has is a no-op that returns the job unchanged.
+    pub async fn change_status(
+        &self,
+        id: JobId,
+        to: JobStatus,
+        force: bool,
+        expected: Option<Version>,
+        actor: &Actor,
+    ) -> Result<Job, EditJobError> {
         let now = self.clock.now();
         let actor = actor.name().map(str::to_owned);
-
         let outcome = self
             .jobs
             .update(
                 id,
                 Box::new(move |current: &Job| {
-                    if let Some(v) = expected
-                        && v != current.version
-                    {
-                        return Err(EditJobError::VersionMismatch {
-                            current: Box::new(current.clone()),
-                        });
-                    }
-                    let fields =
-                        merge_violations(patch.apply_to(current).validate(), printer_violation)
-                            .map_err(EditJobError::Invalid)?;
+                    check_version(current, expected)?;
+                    let Some(moved) = current
+                        .moved_to(to, force, now)
+                        .map_err(EditJobError::Transition)?
+                    else {
+                        return Ok(None);
+                    };
                     Ok(current
-                        .with_fields(fields, now)
+                        .with_changes_from(moved, now)
                         .map(|(job, changes)| NewJobEvent {
                             kind: EventKind::JobUpdated,
                             job,
@@ -184,13 +241,76 @@ impl JobService {
                 }),
             )
             .await?;
-        match outcome {
-            UpdateOutcome::Changed(event) => {
-                self.publisher.publish(&event).await;
-                Ok(event.job)
-            }
-            UpdateOutcome::Unchanged(job) => Ok(job),
+        Ok(self.finish(outcome).await)
+    }
+
+    /// Most jobs one bulk edit may change.
+    pub const BULK_MAX: usize = 500;
+
+    /// Applies one patch to many jobs atomically: every rule is checked for every job (each
+    /// against its own stored state), and either every job takes the change or none does.
+    /// `if_versions` optionally pins jobs to the versions the client saw.
+    pub async fn bulk_edit(
+        &self,
+        ids: Vec<JobId>,
+        patch: JobPatch,
+        if_versions: HashMap<JobId, Version>,
+        actor: &Actor,
+    ) -> Result<Vec<Job>, BulkEditError> {
+        let mut problems = Vec::new();
+        if ids.is_empty() {
+            problems.push(FieldViolation::new("ids", "must name at least one job"));
         }
+        if ids.len() > Self::BULK_MAX {
+            problems.push(FieldViolation::new(
+                "ids",
+                format!("must name at most {} jobs", Self::BULK_MAX),
+            ));
+        }
+        let mut seen = HashSet::new();
+        if let Some(dup) = ids.iter().find(|id| !seen.insert(**id)) {
+            problems.push(FieldViolation::new(
+                "ids",
+                format!("names job {dup} more than once"),
+            ));
+        }
+        if let Some(stray) = if_versions.keys().find(|id| !seen.contains(*id)) {
+            problems.push(FieldViolation::new(
+                "if_versions",
+                format!("names job {stray}, which is not in ids"),
+            ));
+        }
+        if let Some(errors) = ValidationErrors::from_violations(problems) {
+            return Err(BulkEditError::Invalid(errors));
+        }
+
+        let printer_violation = self.patch_printer_violation(&patch).await?;
+        let now = self.clock.now();
+        let edits = ids
+            .into_iter()
+            .map(|id| {
+                let expected = if_versions.get(&id).copied();
+                (
+                    id,
+                    self.edit_decision(
+                        patch.clone(),
+                        expected,
+                        printer_violation.clone(),
+                        actor,
+                        now,
+                    ),
+                )
+            })
+            .collect();
+        let outcomes = self.jobs.update_many(edits).await.map_err(|e| match e {
+            BulkUpdateError::Rejected(failures) => BulkEditError::Rejected { failures },
+            BulkUpdateError::Store(e) => BulkEditError::Store(e),
+        })?;
+        let mut jobs = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            jobs.push(self.finish(outcome).await);
+        }
+        Ok(jobs)
     }
 
     /// Deletes a job if `expected` is its current version (or unconditionally when `None`).
@@ -219,6 +339,16 @@ impl JobService {
             .await?;
         self.publisher.publish(&event).await;
         Ok(())
+    }
+}
+
+/// The `If-Match` check: refuses when the client saw another version than the stored one.
+fn check_version(current: &Job, expected: Option<Version>) -> Result<(), EditJobError> {
+    match expected {
+        Some(v) if v != current.version => Err(EditJobError::VersionMismatch {
+            current: Box::new(current.clone()),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -292,13 +422,16 @@ impl PrinterService {
             .delete(
                 id,
                 Box::new(move |job: &Job| {
-                    let mut detached = job.clone();
-                    detached.printer_id = None;
-                    detached.version = job.version.next();
-                    detached.updated_at = now;
+                    let detached = Job {
+                        printer_id: None,
+                        ..job.clone()
+                    };
+                    let (detached, changes) = job
+                        .with_changes_from(detached, now)
+                        .expect("only jobs on the printer are detached, so printer_id changes");
                     NewJobEvent {
                         kind: EventKind::JobUpdated,
-                        changes: JobChanges::between(job, &detached),
+                        changes,
                         job: detached,
                         actor: actor.clone(),
                         at: now,

@@ -31,14 +31,14 @@ use async_trait::async_trait;
 
 use crate::{
     errors::{
-        CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
-        StoreError,
+        BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
+        EditJobError, StoreError,
     },
     event::{JobEvent, NewJobEvent, Seq},
     job::{Job, JobId, Version},
     ports::{
-        EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach, PrinterRepository,
-        UpdateOutcome,
+        BulkUpdateError, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
+        PrinterRepository, UpdateOutcome,
     },
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey},
@@ -93,6 +93,16 @@ fn text_matches(job: &Job, needle: &str) -> bool {
     .into_iter()
     .flatten()
     .any(|field| field.to_lowercase().contains(&needle))
+}
+
+fn matches_filters(job: &Job, query: &JobQuery) -> bool {
+    query.status.is_none_or(|s| job.status == s)
+        && query
+            .printer_id
+            .as_ref()
+            .is_none_or(|p| job.printer_id.as_ref() == Some(p))
+        && query.is_business.is_none_or(|b| job.is_business == b)
+        && query.text.as_deref().is_none_or(|t| text_matches(job, t))
 }
 
 fn compare(a: &Job, b: &Job, key: SortKey) -> Ordering {
@@ -188,6 +198,58 @@ impl JobRepository for InMemoryStore {
         }
         state.jobs.insert(id, event.job.clone());
         Ok(UpdateOutcome::Changed(state.log(event)))
+    }
+
+    async fn update_many(
+        &self,
+        edits: Vec<(JobId, JobEdit)>,
+    ) -> Result<Vec<UpdateOutcome>, BulkUpdateError> {
+        let mut state = self.state();
+        let mut decided = Vec::with_capacity(edits.len());
+        let mut failures = Vec::new();
+        for (id, edit) in edits {
+            let Some(current) = state.jobs.get(&id).cloned() else {
+                failures.push(BulkFailure {
+                    id,
+                    error: EditJobError::NotFound,
+                });
+                continue;
+            };
+            match edit(&current) {
+                Ok(event) => decided.push((current, event)),
+                Err(error) => failures.push(BulkFailure { id, error }),
+            }
+        }
+        if !failures.is_empty() {
+            return Err(BulkUpdateError::Rejected(failures));
+        }
+        Ok(decided
+            .into_iter()
+            .map(|(current, event)| match event {
+                None => UpdateOutcome::Unchanged(current),
+                Some(event) => {
+                    state.jobs.insert(event.job.id, event.job.clone());
+                    UpdateOutcome::Changed(state.log(event))
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        query: &JobQuery,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .jobs
+            .values()
+            .filter(|j| after.is_none_or(|a| j.id > a))
+            .filter(|j| matches_filters(j, query))
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 
     async fn delete(

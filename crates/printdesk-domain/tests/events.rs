@@ -147,7 +147,7 @@ async fn job_created_carries_every_editable_field_from_null() {
     let event = w.logged().remove(0);
     assert_eq!(event.kind, EventKind::JobCreated);
     let fields: Vec<_> = event.changes.iter().map(|(f, _)| f).collect();
-    assert_eq!(fields, JobField::ALL);
+    assert_eq!(fields, JobField::EDITABLE);
     assert!(event.changes.iter().all(|(_, c)| c.old == Value::Null));
     assert_eq!(
         event.changes.get(JobField::JobName).unwrap().new,

@@ -45,6 +45,8 @@ pub enum ProblemKind {
     MethodNotAllowed,
     /// 409: a printer with that id exists already.
     Duplicate,
+    /// 409: the status workflow does not allow the move.
+    TransitionNotAllowed,
     /// 412: `If-Match` does not match the current version.
     VersionMismatch,
     /// 413: the body is larger than the limit.
@@ -73,6 +75,7 @@ impl ProblemKind {
             Self::NotFound => "urn:printdesk:problem:not-found",
             Self::MethodNotAllowed => "urn:printdesk:problem:method-not-allowed",
             Self::Duplicate => "urn:printdesk:problem:duplicate",
+            Self::TransitionNotAllowed => "urn:printdesk:problem:transition-not-allowed",
             Self::VersionMismatch => "urn:printdesk:problem:version-mismatch",
             Self::PayloadTooLarge => "urn:printdesk:problem:payload-too-large",
             Self::UnsupportedMediaType => "urn:printdesk:problem:unsupported-media-type",
@@ -93,6 +96,7 @@ impl ProblemKind {
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Duplicate => "Already exists",
+            Self::TransitionNotAllowed => "Status change not allowed",
             Self::VersionMismatch => "Version mismatch",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
@@ -111,7 +115,7 @@ impl ProblemKind {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Duplicate => StatusCode::CONFLICT,
+            Self::Duplicate | Self::TransitionNotAllowed => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -249,23 +253,32 @@ impl Problem {
         self.current.as_deref()
     }
 
-    /// The JSON body.
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::to_value(ProblemBody {
+    fn wire(&self) -> ProblemBody<'_> {
+        ProblemBody {
             type_uri: self.kind.type_uri(),
             title: self.kind.title(),
             status: self.kind.status().as_u16(),
             detail: &self.detail,
             errors: &self.errors,
             current: self.current.as_deref(),
-        })
-        .expect("a problem always serialises")
+        }
+    }
+
+    /// The JSON body, members in the RFC's order (`type`, `title`, `status`, `detail`, …).
+    pub fn body(&self) -> String {
+        serde_json::to_string(&self.wire()).expect("a problem always serialises")
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.kind.title(), self.kind.status(), self.detail)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.kind.title(),
+            self.kind.status(),
+            self.detail
+        )
     }
 }
 
@@ -280,7 +293,7 @@ impl ResponseError for Problem {
         for (name, value) in &self.headers {
             response.insert_header((name.clone(), value.clone()));
         }
-        response.body(self.body().to_string())
+        response.body(self.body())
     }
 }
 
@@ -338,6 +351,13 @@ impl From<EditJobError> for Problem {
             EditJobError::NotFound => Self::job_not_found(),
             EditJobError::VersionMismatch { current } => Self::version_mismatch(current),
             EditJobError::Invalid(errors) => Self::validation(&errors),
+            EditJobError::Transition(refusal) => {
+                let mut detail = refusal.to_string();
+                if let Some(first) = detail.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                Self::new(ProblemKind::TransitionNotAllowed, format!("{detail}."))
+            }
             EditJobError::Store(e) => e.into(),
         }
     }
@@ -401,7 +421,7 @@ mod tests {
     fn internal_store_errors_never_reach_the_body() {
         let problem = Problem::from(StoreError::Internal("password=hunter2 at db:5432".into()));
         assert_eq!(problem.kind(), ProblemKind::Internal);
-        let body = problem.body().to_string();
+        let body = problem.body();
         assert!(!body.contains("hunter2"), "{body}");
         assert!(!body.contains("5432"), "{body}");
     }
@@ -424,7 +444,8 @@ mod tests {
             FieldViolation::new("customer_name", "is required for business jobs"),
         ])
         .unwrap();
-        let body = Problem::validation(&errors).body();
+        let body: serde_json::Value =
+            serde_json::from_str(&Problem::validation(&errors).body()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({

@@ -7,9 +7,9 @@ use diesel::{
     result::{DatabaseErrorKind, Error as DieselError},
 };
 use printdesk_domain::{
-    CreateJobError, DeleteJobError, EditJobError, FieldViolation, Job, JobDeletion, JobEdit,
-    JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent, Seq, SortDirection, SortKey,
-    StoreError, UpdateOutcome, ValidationErrors, Version,
+    BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
+    Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent, Seq,
+    SortDirection, SortKey, StoreError, UpdateOutcome, ValidationErrors, Version,
 };
 
 use crate::{
@@ -28,7 +28,8 @@ type Backend = <AnyConnection as diesel::Connection>::Backend;
 
 /// Appends `event` to the log with the next `seq`. Incrementing the single counter row takes
 /// its write lock until commit, so concurrent transactions commit in `seq` order and a rolled
-/// back one gives its number back.
+/// back one gives its number back. On PostgreSQL it also queues `NOTIFY printdesk_events`,
+/// which is sent on commit.
 pub(crate) fn append_event(
     conn: &mut AnyConnection,
     event: NewJobEvent,
@@ -46,6 +47,8 @@ pub(crate) fn append_event(
     diesel::insert_into(job_events::table)
         .values(&row)
         .execute(conn)?;
+    // PostgreSQL only: wakes the other instances' tailers when (and only if) this commits.
+    crate::listen::notify_appended(conn, seq)?;
     Ok(event.committed(seq))
 }
 
@@ -156,10 +159,15 @@ fn sorted(
 fn unknown_printer(e: &TxError<StoreError>, job: &Job) -> Option<ValidationErrors> {
     let fk_violation = matches!(
         e,
-        TxError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+        TxError::Diesel(DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            _
+        ))
     );
     let printer = job.printer_id.as_ref().filter(|_| fk_violation)?;
-    Some(ValidationErrors::single(FieldViolation::unknown_printer(printer)))
+    Some(ValidationErrors::single(FieldViolation::unknown_printer(
+        printer,
+    )))
 }
 
 /// Lifts a store-level failure inside a transaction into an operation's error type.
@@ -258,6 +266,91 @@ impl JobRepository for Store {
                 .map_err(lift)
         })
         .await
+    }
+
+    async fn update_many(
+        &self,
+        edits: Vec<(JobId, JobEdit)>,
+    ) -> Result<Vec<UpdateOutcome>, BulkUpdateError> {
+        self.write(move |conn| {
+            // Lock in id order, so two bulk edits over overlapping jobs cannot deadlock.
+            let mut keys: Vec<JobId> = edits.iter().map(|(id, _)| *id).collect();
+            keys.sort_unstable();
+            let mut failures = Vec::new();
+            for id in &keys {
+                if !lock_job(conn, &id.to_string())? {
+                    failures.push(BulkFailure {
+                        id: *id,
+                        error: EditJobError::NotFound,
+                    });
+                }
+            }
+            let mut decided = Vec::with_capacity(edits.len());
+            for (id, edit) in edits {
+                if failures.iter().any(|f| f.id == id) {
+                    continue;
+                }
+                let Some(current) = read_job(conn, &id.to_string()).map_err(lift)? else {
+                    failures.push(BulkFailure {
+                        id,
+                        error: EditJobError::NotFound,
+                    });
+                    continue;
+                };
+                match edit(&current) {
+                    Ok(event) => decided.push((current, event)),
+                    Err(error) => failures.push(BulkFailure { id, error }),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(TxError::Domain(BulkUpdateError::Rejected(failures)));
+            }
+            let mut outcomes = Vec::with_capacity(decided.len());
+            for (current, event) in decided {
+                let Some(event) = event else {
+                    outcomes.push(UpdateOutcome::Unchanged(current));
+                    continue;
+                };
+                if let Err(e) = write_job(conn, &event.job, current.version) {
+                    return Err(match unknown_printer(&e, &event.job) {
+                        Some(violation) => {
+                            TxError::Domain(BulkUpdateError::Rejected(vec![BulkFailure {
+                                id: current.id,
+                                error: EditJobError::Invalid(violation),
+                            }]))
+                        }
+                        None => lift(e),
+                    });
+                }
+                outcomes.push(UpdateOutcome::Changed(
+                    append_event(conn, event).map_err(lift)?,
+                ));
+            }
+            Ok(outcomes)
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        query: &JobQuery,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let query = query.clone();
+        let rows = self
+            .read(move |conn| {
+                let mut q = filtered(&query);
+                if let Some(after) = after {
+                    q = q.filter(jobs::id.gt(after.to_string()));
+                }
+                q.order_by(jobs::id.asc())
+                    .limit(i64::from(limit))
+                    .select(JobRow::as_select())
+                    .load::<JobRow>(conn)
+            })
+            .await?;
+        rows.into_iter().map(Job::try_from).collect()
     }
 
     async fn delete(

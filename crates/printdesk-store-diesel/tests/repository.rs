@@ -76,6 +76,10 @@ on_both_backends!(
     event_log_is_gapless_and_resumable,
     duplicate_printer_id_is_refused,
     data_survives_reopening_the_store,
+    status_workflow_sets_timestamps_and_logs,
+    bulk_edit_is_all_or_nothing,
+    bulk_edit_of_500_jobs_in_one_transaction,
+    scan_reads_filtered_pages_in_creation_order,
 );
 
 fn draft(name: &str) -> JobDraft {
@@ -574,4 +578,163 @@ async fn data_survives_reopening_the_store(ctx: Ctx) {
         edited
     );
     assert_eq!(reopened.latest_seq().await.unwrap(), Seq::new(2));
+}
+
+async fn status_workflow_sets_timestamps_and_logs(ctx: Ctx) {
+    let job = ctx
+        .jobs
+        .create(draft("wf"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let running = ctx
+        .jobs
+        .change_status(
+            job.id,
+            JobStatus::Running,
+            false,
+            Some(job.version),
+            &Actor::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(running.started_at.is_some());
+    let done = ctx
+        .jobs
+        .change_status(
+            job.id,
+            JobStatus::Completed,
+            false,
+            None,
+            &Actor::anonymous(),
+        )
+        .await
+        .unwrap();
+    assert!(done.completed_at.is_some());
+    let err = ctx
+        .jobs
+        .change_status(job.id, JobStatus::Pending, false, None, &Actor::anonymous())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EditJobError::Transition(_)), "{err:?}");
+    let stored = ctx.repo.get(job.id).await.unwrap().unwrap();
+    assert_eq!(stored, done, "timestamps read back exactly");
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(3));
+}
+
+async fn bulk_edit_is_all_or_nothing(ctx: Ctx) {
+    let a = ctx
+        .jobs
+        .create(draft("a"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let b = ctx
+        .jobs
+        .create(
+            JobDraft {
+                is_business: true,
+                customer_name: Some("B".into()),
+                ..draft("b")
+            },
+            &Actor::anonymous(),
+        )
+        .await
+        .unwrap();
+    let clear = JobPatch {
+        customer_name: Nullable::Clear,
+        notes: Nullable::Set("n".into()),
+        ..JobPatch::default()
+    };
+    let err = ctx
+        .jobs
+        .bulk_edit(
+            vec![a.id, b.id],
+            clear,
+            Default::default(),
+            &Actor::anonymous(),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        printdesk_domain::BulkEditError::Rejected { failures } => {
+            assert_eq!(failures.len(), 1);
+            assert_eq!(failures[0].id, b.id);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        ctx.repo.get(a.id).await.unwrap().unwrap(),
+        a,
+        "nothing saved"
+    );
+    assert_eq!(
+        ctx.repo.latest_seq().await.unwrap(),
+        Seq::new(2),
+        "no event for a rolled-back bulk edit"
+    );
+}
+
+async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
+    let mut ids = Vec::new();
+    for i in 0..500 {
+        ids.push(
+            ctx.jobs
+                .create(draft(&format!("bulk {i}")), &Actor::anonymous())
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let patch = JobPatch {
+        is_business: Some(true),
+        customer_name: Nullable::Set("ACME".into()),
+        ..JobPatch::default()
+    };
+    let jobs = ctx
+        .jobs
+        .bulk_edit(ids.clone(), patch, Default::default(), &Actor::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 500);
+    let q = JobQuery {
+        is_business: Some(true),
+        ..JobQuery::default()
+    };
+    assert_eq!(ctx.jobs.list(&q).await.unwrap().total_count, 500);
+    assert_eq!(
+        ctx.repo.latest_seq().await.unwrap(),
+        Seq::new(1000),
+        "one event per changed job"
+    );
+}
+
+async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
+    for i in 0..9 {
+        let status = if i % 3 == 0 {
+            JobStatus::Failed
+        } else {
+            JobStatus::Pending
+        };
+        ctx.jobs
+            .create(
+                JobDraft {
+                    status,
+                    ..draft(&format!("s{i}"))
+                },
+                &Actor::anonymous(),
+            )
+            .await
+            .unwrap();
+    }
+    let q = JobQuery {
+        status: Some(JobStatus::Failed),
+        ..JobQuery::default()
+    };
+    let first = ctx.repo.scan(&q, None, 2).await.unwrap();
+    let rest = ctx.repo.scan(&q, Some(first[1].id), 2).await.unwrap();
+    let names: Vec<_> = first
+        .iter()
+        .chain(&rest)
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(names, ["s0", "s3", "s6"]);
 }

@@ -1,0 +1,352 @@
+#![cfg(feature = "testing")]
+//! The status workflow (one test per cell of the transition table) and the bulk edit.
+
+mod support;
+
+use std::collections::HashMap;
+
+use time::Duration;
+
+use JobStatus::*;
+use printdesk_domain::{
+    BulkEditError, EditJobError, JobDraft, JobField, JobId, JobPatch, JobQuery, JobRepository,
+    JobStatus, Nullable, TransitionError, Version,
+};
+use support::{World, anon, named};
+
+/// Puts a fresh job into `status` through the plain edit (the correction tool, which does not
+/// touch the workflow's timestamps).
+async fn job_in(world: &World, status: JobStatus) -> printdesk_domain::Job {
+    let job = world.named_job("cell").await;
+    let patch = JobPatch {
+        status: Some(status),
+        ..JobPatch::default()
+    };
+    world.jobs.edit(job.id, patch, None, &anon()).await.unwrap()
+}
+
+/// What the table says for every (from, to, force) cell: `Some(true)` allowed, `Some(false)`
+/// refused as needing force, `None` not allowed at all.
+fn table(from: JobStatus, to: JobStatus) -> Option<bool> {
+    match (from, to) {
+        (Pending, Running)
+        | (Pending, Failed)
+        | (Running, Completed)
+        | (Running, Failed)
+        | (Failed, Pending) => Some(true),
+        (Completed, Pending) => Some(false),
+        _ => None,
+    }
+}
+
+macro_rules! cell {
+    ($name:ident, $from:expr, $to:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            check_cell($from, $to).await;
+        }
+    };
+}
+
+async fn check_cell(from: JobStatus, to: JobStatus) {
+    for force in [false, true] {
+        let world = World::new();
+        let job = job_in(&world, from).await;
+        world.clock.advance(Duration::seconds(60));
+        let result = world
+            .jobs
+            .change_status(job.id, to, force, Some(job.version), &anon())
+            .await;
+        if from == to {
+            assert_eq!(result.unwrap(), job, "same status is a no-op");
+            continue;
+        }
+        match (table(from, to), force) {
+            (Some(true), _) | (Some(false), true) => {
+                let moved = result
+                    .unwrap_or_else(|e| panic!("{from} -> {to} (force {force}) refused: {e}"));
+                assert_eq!(moved.status, to);
+                assert_eq!(moved.version, job.version.next());
+            }
+            (Some(false), false) => {
+                assert_eq!(
+                    result.unwrap_err(),
+                    EditJobError::Transition(TransitionError::ForceRequired { from, to })
+                );
+                assert_eq!(world.stored(job.id).await, job);
+            }
+            (None, _) => {
+                let err = result.unwrap_err();
+                assert_eq!(
+                    err,
+                    EditJobError::Transition(TransitionError::NotAllowed { from, to })
+                );
+                assert_eq!(world.stored(job.id).await, job, "nothing saved");
+            }
+        }
+    }
+}
+
+cell!(pending_to_pending, Pending, Pending);
+cell!(pending_to_running, Pending, Running);
+cell!(pending_to_completed, Pending, Completed);
+cell!(pending_to_failed, Pending, Failed);
+cell!(running_to_pending, Running, Pending);
+cell!(running_to_running, Running, Running);
+cell!(running_to_completed, Running, Completed);
+cell!(running_to_failed, Running, Failed);
+cell!(completed_to_pending, Completed, Pending);
+cell!(completed_to_running, Completed, Running);
+cell!(completed_to_completed, Completed, Completed);
+cell!(completed_to_failed, Completed, Failed);
+cell!(failed_to_pending, Failed, Pending);
+cell!(failed_to_running, Failed, Running);
+cell!(failed_to_completed, Failed, Completed);
+cell!(failed_to_failed, Failed, Failed);
+
+#[tokio::test]
+async fn refusal_names_the_allowed_moves() {
+    let err = TransitionError::NotAllowed {
+        from: Pending,
+        to: Completed,
+    };
+    assert_eq!(
+        err.to_string(),
+        "a pending job cannot move to completed; allowed moves: running, failed"
+    );
+}
+
+#[tokio::test]
+async fn timestamps_follow_the_workflow() {
+    let world = World::new();
+    let job = world.named_job("life").await;
+    assert_eq!((job.started_at, job.completed_at), (None, None));
+
+    let t1 = world.clock.advance(Duration::seconds(10));
+    let running = world
+        .jobs
+        .change_status(job.id, Running, false, None, &anon())
+        .await
+        .unwrap();
+    assert_eq!((running.started_at, running.completed_at), (Some(t1), None));
+
+    let t2 = world.clock.advance(Duration::seconds(10));
+    let failed = world
+        .jobs
+        .change_status(job.id, Failed, false, None, &anon())
+        .await
+        .unwrap();
+    assert_eq!(
+        (failed.started_at, failed.completed_at),
+        (Some(t1), Some(t2))
+    );
+
+    world.clock.advance(Duration::seconds(10));
+    let retried = world
+        .jobs
+        .change_status(job.id, Pending, false, None, &anon())
+        .await
+        .unwrap();
+    assert_eq!(
+        (retried.started_at, retried.completed_at),
+        (Some(t1), None),
+        "a retry clears completed_at"
+    );
+
+    world.clock.advance(Duration::seconds(10));
+    let again = world
+        .jobs
+        .change_status(job.id, Running, false, None, &anon())
+        .await
+        .unwrap();
+    assert_eq!(again.started_at, Some(t1), "started_at is kept once set");
+
+    let t5 = world.clock.advance(Duration::seconds(10));
+    let done = world
+        .jobs
+        .change_status(job.id, Completed, false, None, &anon())
+        .await
+        .unwrap();
+    assert_eq!(done.completed_at, Some(t5));
+
+    let event = world.published().pop().unwrap();
+    assert!(
+        event.changes.get(JobField::CompletedAt).is_some(),
+        "the event carries the timestamp change"
+    );
+    assert!(event.changes.get(JobField::Status).is_some());
+}
+
+#[tokio::test]
+async fn plain_edit_sets_any_status_and_leaves_timestamps_alone() {
+    let world = World::new();
+    let job = world.named_job("fix").await;
+    let patch = JobPatch {
+        status: Some(Completed),
+        ..JobPatch::default()
+    };
+    let fixed = world.jobs.edit(job.id, patch, None, &anon()).await.unwrap();
+    assert_eq!(fixed.status, Completed);
+    assert_eq!((fixed.started_at, fixed.completed_at), (None, None));
+}
+
+#[tokio::test]
+async fn status_change_honours_if_match() {
+    let world = World::new();
+    let job = world.named_job("cas").await;
+    let err = world
+        .jobs
+        .change_status(job.id, Running, false, Some(Version::new(9)), &anon())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EditJobError::VersionMismatch { .. }));
+    assert_eq!(world.stored(job.id).await, job);
+}
+
+#[tokio::test]
+async fn bulk_edit_changes_every_job_with_one_event_each() {
+    let world = World::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(world.named_job(&format!("j{i}")).await.id);
+    }
+    let before = world.published().len();
+    let patch = JobPatch {
+        is_business: Some(true),
+        customer_name: Nullable::Set("ACME".into()),
+        ..JobPatch::default()
+    };
+    let jobs = world
+        .jobs
+        .bulk_edit(ids.clone(), patch, HashMap::new(), &anon())
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.id).collect::<Vec<_>>(),
+        ids,
+        "results in request order"
+    );
+    assert!(
+        jobs.iter()
+            .all(|j| j.is_business && j.version == Version::new(2))
+    );
+    assert_eq!(world.published().len() - before, 5);
+}
+
+#[tokio::test]
+async fn bulk_edit_with_one_invalid_job_saves_nothing_and_names_it() {
+    let world = World::new();
+    let ok = world.named_job("fine").await;
+    // Business jobs keep their customer unless the patch clears it; this one has none to keep.
+    let bad = world
+        .job(JobDraft {
+            is_business: true,
+            customer_name: Some("Old".into()),
+            ..named("bad")
+        })
+        .await;
+    let patch = JobPatch {
+        customer_name: Nullable::Clear,
+        ..JobPatch::default()
+    };
+    let err = world
+        .jobs
+        .bulk_edit(vec![ok.id, bad.id], patch, HashMap::new(), &anon())
+        .await
+        .unwrap_err();
+    let BulkEditError::Rejected { failures } = err else {
+        panic!("expected a rejection, got {err:?}")
+    };
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].id, bad.id);
+    assert!(matches!(failures[0].error, EditJobError::Invalid(_)));
+    assert_eq!(world.stored(ok.id).await, ok, "all or nothing");
+    assert_eq!(world.stored(bad.id).await, bad);
+}
+
+#[tokio::test]
+async fn bulk_edit_reports_missing_and_stale_jobs() {
+    let world = World::new();
+    let job = world.named_job("pinned").await;
+    let ghost = JobId::generate();
+    let pins = HashMap::from([(job.id, Version::new(5))]);
+    let patch = JobPatch {
+        notes: Nullable::Set("x".into()),
+        ..JobPatch::default()
+    };
+    let err = world
+        .jobs
+        .bulk_edit(vec![job.id, ghost], patch, pins, &anon())
+        .await
+        .unwrap_err();
+    let BulkEditError::Rejected { mut failures } = err else {
+        panic!("{err:?}")
+    };
+    failures.sort_by_key(|f| f.id != job.id);
+    assert!(matches!(
+        failures[0].error,
+        EditJobError::VersionMismatch { .. }
+    ));
+    assert_eq!(
+        (failures[1].id, &failures[1].error),
+        (ghost, &EditJobError::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn bulk_edit_refuses_empty_duplicate_and_oversized_requests() {
+    let world = World::new();
+    let job = world.named_job("x").await;
+    let patch = JobPatch {
+        notes: Nullable::Set("x".into()),
+        ..JobPatch::default()
+    };
+    for ids in [
+        vec![],
+        vec![job.id, job.id],
+        (0..501).map(|_| JobId::generate()).collect(),
+    ] {
+        let err = world
+            .jobs
+            .bulk_edit(ids, patch.clone(), HashMap::new(), &anon())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BulkEditError::Invalid(_)), "{err:?}");
+    }
+    let stray = HashMap::from([(JobId::generate(), Version::FIRST)]);
+    let err = world
+        .jobs
+        .bulk_edit(vec![job.id], patch, stray, &anon())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BulkEditError::Invalid(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn scan_pages_by_id_with_filters() {
+    let world = World::new();
+    for i in 0..7 {
+        world
+            .job(JobDraft {
+                status: if i % 2 == 0 { Running } else { Pending },
+                ..named(&format!("s{i}"))
+            })
+            .await;
+    }
+    let query = JobQuery {
+        status: Some(Running),
+        ..JobQuery::default()
+    };
+    let first = world.store.scan(&query, None, 3).await.unwrap();
+    let rest = world
+        .store
+        .scan(&query, Some(first.last().unwrap().id), 3)
+        .await
+        .unwrap();
+    let names: Vec<_> = first
+        .iter()
+        .chain(&rest)
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(names, ["s0", "s2", "s4", "s6"]);
+}
