@@ -136,8 +136,9 @@ mod tests {
 
     #[test]
     fn server_owned_and_unknown_keys_are_each_named() {
-        let problem = fields(json!({ "created_at": "x", "version": 3, "colour": "red", "notes": "ok" }))
-            .unwrap_err();
+        let problem =
+            fields(json!({ "created_at": "x", "version": 3, "colour": "red", "notes": "ok" }))
+                .unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::Validation);
         let named: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["colour", "created_at", "version"]);

@@ -83,3 +83,62 @@ fn replace<B>(res: ServiceResponse<B>, problem: Problem) -> ErrorHandlerResponse
     let response = problem.error_response();
     ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+
+    use super::*;
+
+    async fn leaky() -> Result<HttpResponse, actix_web::Error> {
+        Err(actix_web::error::ErrorInternalServerError(
+            "connection to db.internal:5432 refused",
+        ))
+    }
+
+    async fn teapot() -> HttpResponse {
+        HttpResponse::build(StatusCode::IM_A_TEAPOT).body("short and stout")
+    }
+
+    #[actix_web::test]
+    async fn foreign_errors_become_problems_that_hide_internals() {
+        let app = test::init_service(
+            App::new()
+                .route("/leaky", web::get().to(leaky))
+                .route("/teapot", web::get().to(teapot))
+                .default_service(web::to(not_found))
+                .wrap(problem_errors()),
+        )
+        .await;
+
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/leaky").to_request()).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        assert!(!body.contains("5432"), "{body}");
+        assert!(body.contains("urn:printdesk:problem:internal"), "{body}");
+
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/teapot").to_request()).await;
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["type"], "about:blank");
+        assert_eq!(body["status"], 418);
+
+        let res =
+            test::call_service(&app, test::TestRequest::post().uri("/nowhere").to_request()).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+}

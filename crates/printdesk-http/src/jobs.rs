@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, http::header, web};
 use printdesk_domain::{Job, JobId};
-use serde::Serialize;
 
 use crate::{
     API_PREFIX, ApiState, actor, edit_body::JobFields, etag, json_body::JsonObject,
@@ -19,28 +18,15 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, job: &Job) -> HttpRes
     response.insert_header(etag::header(job.version)).json(job)
 }
 
-/// The list's wire shape.
-#[derive(Serialize)]
-struct JobList<'a> {
-    jobs: &'a [Job],
-    total_count: u64,
-    limit: u32,
-    offset: u64,
-}
-
 /// `GET /jobs`
 pub async fn list(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Problem> {
     let query = job_query(query.into_inner())?;
+    // `JobPage` serialises to the contract's shape: jobs, total_count, limit, offset.
     let page = state.jobs.list(&query).await?;
-    Ok(HttpResponse::Ok().json(JobList {
-        jobs: &page.jobs,
-        total_count: page.total_count,
-        limit: page.limit.get(),
-        offset: page.offset,
-    }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// `POST /jobs`
@@ -68,8 +54,8 @@ pub async fn edit(
     if_match: etag::IfMatch,
     body: JsonObject,
 ) -> Result<HttpResponse, Problem> {
-    let id = job_id(&id)?;
     let patch = JobFields::from_body(body)?.into_patch();
+    let id = job_id(&id)?;
     let expected = if_match.expected_version(&state.jobs, id).await?;
     let job = state.jobs.edit(id, patch, expected, &actor()).await?;
     Ok(with_etag(HttpResponse::Ok(), &job))

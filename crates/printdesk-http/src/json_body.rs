@@ -127,7 +127,10 @@ impl ObjectReader {
     /// Refuses the body (400) if any key is one it may not have. `refusal` returns why a key
     /// is not accepted (`"is not editable"`), or `None` for a key that is. Every refused key
     /// is named, in the `errors` entries and in the `detail`.
-    pub fn refuse_keys(&self, refusal: impl Fn(&str) -> Option<&'static str>) -> Result<(), Problem> {
+    pub fn refuse_keys(
+        &self,
+        refusal: impl Fn(&str) -> Option<&'static str>,
+    ) -> Result<(), Problem> {
         let refused = self
             .object
             .keys()

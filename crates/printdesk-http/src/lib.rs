@@ -19,6 +19,27 @@
 //! An application that needs more than the API (static files, a WebSocket route) builds its
 //! own `App` from the parts [`app`] uses: `Data<ApiState>`, [`configure`] (or [`api_scope`]
 //! plus a default service), [`problem_errors`] and [`trace_requests`].
+//!
+//! ## Where the contract is silent
+//!
+//! - **Order of checks** for a body: content type (415), size (413), JSON syntax and object
+//!   shape (422), keys that are not editable or unknown (400), JSON types and `status` (422),
+//!   then the job (404), `If-Match` (412), and the rules (400). The first failing step answers.
+//! - **`null`** for `job_name`, `status` or `is_business` is a wrong type (422); for the other
+//!   editable fields it clears them. In a create, absent fields take their defaults and an
+//!   absent `job_name` is reported as `job_name must not be empty` (400).
+//! - **`If-Match`**: a list of tags matches when any tag is the current version; weak tags
+//!   (`W/"3"`) count as their version (some proxies weaken tags); `*` matches any version;
+//!   a tag that is not a version (`"abc"`) matches nothing, so 412. A 412 carries the current
+//!   job in `current` and its `ETag` header.
+//! - **Query strings**: unknown parameters and repeated parameters are refused (400, named),
+//!   so a typo never silently lists everything; an empty or blank `q` means no text filter.
+//! - **Printers** have no `ETag`; their body is read with the same strictness as a job's
+//!   (`id`, `name`, `printer_type`, `location`; anything else 400, wrong types 422). A printer
+//!   id of the wrong shape in a path is a 404, like a job id that is not a UUID.
+//! - **503** responses carry `Retry-After: 5`. **500** responses say nothing of the cause; the
+//!   cause is logged inside the request's span.
+//! - Every response carries `x-request-id`, the id recorded in the request's tracing span.
 
 mod edit_body;
 mod etag;

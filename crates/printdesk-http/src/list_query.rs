@@ -63,9 +63,10 @@ pub fn job_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
 fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
     match name {
         "status" => {
-            query.status = Some(value.parse().map_err(|_| {
-                "must be one of pending, running, completed, failed".to_owned()
-            })?);
+            query.status =
+                Some(value.parse().map_err(|_| {
+                    "must be one of pending, running, completed, failed".to_owned()
+                })?);
         }
         "printer_id" => {
             query.printer_id = Some(PrinterId::parse(value).map_err(|v| v.message)?);
@@ -152,7 +153,15 @@ mod tests {
         let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["status", "is_business", "sort", "limit", "offset", "stauts", "q"]
+            [
+                "status",
+                "is_business",
+                "sort",
+                "limit",
+                "offset",
+                "stauts",
+                "q"
+            ]
         );
     }
 

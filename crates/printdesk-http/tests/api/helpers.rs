@@ -8,14 +8,17 @@ use std::sync::{Arc, LazyLock};
 use actix_web::{HttpServer, dev::ServerHandle};
 use printdesk_domain::{JobService, PrinterService, SystemClock, testing::RecordingPublisher};
 use printdesk_http::ApiState;
+use printdesk_store_diesel::{Store, test_support::TestDatabase};
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 
 /// Which store a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// The domain crate's in-memory store.
-    Memory,
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server named by `PRINTDESK_TEST_POSTGRES_URL`.
+    Postgres,
 }
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
@@ -38,6 +41,8 @@ pub struct TestApp {
     /// A client without redirects.
     pub client: reqwest::Client,
     handle: ServerHandle,
+    /// Dropped (and so deleted) after the server is told to stop.
+    _database: TestDatabase,
 }
 
 impl Drop for TestApp {
@@ -52,14 +57,18 @@ impl Drop for TestApp {
 
 /// Starts a server on `backend`; `None` when that backend is not available here (the test
 /// then passes without running, and says so on stderr).
-pub async fn spawn_app(backend: Backend, _test_name: &str) -> Option<TestApp> {
+pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
     LazyLock::force(&TRACING);
-    let state = match backend {
-        Backend::Memory => {
-            let store = Arc::new(printdesk_domain::testing::InMemoryStore::default());
-            state_over(store.clone(), store)
-        }
+    let database = match backend {
+        Backend::Sqlite => TestDatabase::sqlite(),
+        Backend::Postgres => TestDatabase::postgres(test_name)?,
     };
+    let store = Arc::new(
+        Store::connect(&database.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", database.url)),
+    );
+    let state = state_over(store.clone(), store);
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("a bound address").port();
@@ -80,6 +89,7 @@ pub async fn spawn_app(backend: Backend, _test_name: &str) -> Option<TestApp> {
             .build()
             .expect("a client"),
         handle,
+        _database: database,
     })
 }
 
@@ -96,15 +106,24 @@ fn state_over(
 }
 
 /// Declares API tests: each `async fn name(app: TestApp)` runs once per backend, as
-/// `name::memory`, … .
+/// `name::sqlite` and `name::postgres` (the latter passes without running, saying so on
+/// stderr, when `PRINTDESK_TEST_POSTGRES_URL` is unset).
 macro_rules! api_tests {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[tokio::test]
-                async fn memory() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    if let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Memory, test).await {
+                async fn sqlite() {
+                    let test = concat!(module_path!(), "::sqlite");
+                    if let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite, test).await {
+                        super::$name(app).await;
+                    }
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let test = concat!(module_path!(), "::postgres");
+                    if let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres, test).await {
                         super::$name(app).await;
                     }
                 }
@@ -121,7 +140,12 @@ impl TestApp {
 
     /// `POST /jobs` with a JSON body.
     pub async fn post_job(&self, body: &Value) -> Response {
-        self.client.post(self.url("/jobs")).json(body).send().await.unwrap()
+        self.client
+            .post(self.url("/jobs"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates a job and returns it.
@@ -138,7 +162,11 @@ impl TestApp {
 
     /// `GET /jobs/{id}`
     pub async fn get_job(&self, id: &str) -> Response {
-        self.client.get(self.url(&format!("/jobs/{id}"))).send().await.unwrap()
+        self.client
+            .get(self.url(&format!("/jobs/{id}")))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The stored job, asserting it exists.
@@ -168,7 +196,12 @@ impl TestApp {
 
     /// `GET /jobs?{query}`, asserting 200.
     pub async fn list_jobs(&self, query: &str) -> Value {
-        let response = self.client.get(self.url(&format!("/jobs?{query}"))).send().await.unwrap();
+        let response = self
+            .client
+            .get(self.url(&format!("/jobs?{query}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET /jobs?{query}");
         response.json().await.unwrap()
     }
@@ -178,7 +211,9 @@ impl TestApp {
         let response = self
             .client
             .post(self.url("/printers"))
-            .json(&json!({ "id": id, "name": format!("Printer {id}"), "printer_type": "bambu_lab" }))
+            .json(
+                &json!({ "id": id, "name": format!("Printer {id}"), "printer_type": "bambu_lab" }),
+            )
             .send()
             .await
             .unwrap();
@@ -209,10 +244,19 @@ pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
     let body: Value = response.json().await.expect("a JSON problem body");
     assert_eq!(body["status"], status.as_u16(), "{body}");
-    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(
+        body["type"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
     let detail = body["detail"].as_str().unwrap_or_default();
-    assert!(detail.len() > 10 && detail.contains(' '), "detail is not a sentence: {body}");
+    assert!(
+        detail.len() > 10 && detail.contains(' '),
+        "detail is not a sentence: {body}"
+    );
     body
 }
 

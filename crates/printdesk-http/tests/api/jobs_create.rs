@@ -19,7 +19,10 @@ async fn creates_with_defaults_location_and_etag(app: TestApp) {
     let response = app.post_job(&json!({ "job_name": "  Benchy  " })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(etag(&response), "\"1\"");
-    let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let job: serde_json::Value = response.json().await.unwrap();
     assert_eq!(location, format!("/api/v1/jobs/{}", id_of(&job)));
     assert_eq!(job["job_name"], "Benchy");
@@ -40,7 +43,10 @@ async fn creates_with_defaults_location_and_etag(app: TestApp) {
     }
     assert_eq!(job["created_at"], job["updated_at"]);
     let created_at = job["created_at"].as_str().unwrap();
-    assert!(created_at.ends_with('Z') && created_at.len() == 24, "{created_at}");
+    assert!(
+        created_at.ends_with('Z') && created_at.len() == 24,
+        "{created_at}"
+    );
 
     let fetched = app
         .client
@@ -73,8 +79,10 @@ async fn creates_with_every_field(app: TestApp) {
 
 async fn refuses_server_owned_and_unknown_fields(app: TestApp) {
     let response = app
-        .post_job(&json!({ "job_name": "Benchy", "id": "00000000-0000-0000-0000-000000000000",
-                           "version": 9, "colour": "red" }))
+        .post_job(
+            &json!({ "job_name": "Benchy", "id": "00000000-0000-0000-0000-000000000000",
+                           "version": 9, "colour": "red" }),
+        )
         .await;
     let body = problem(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(error_fields(&body), ["colour", "id", "version"]);
@@ -98,7 +106,11 @@ async fn reports_every_broken_rule(app: TestApp) {
 }
 
 async fn a_missing_job_name_is_refused(app: TestApp) {
-    let body = problem(app.post_job(&json!({ "notes": "x" })).await, StatusCode::BAD_REQUEST).await;
+    let body = problem(
+        app.post_job(&json!({ "notes": "x" })).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error_fields(&body), ["job_name"]);
 }
 

@@ -34,31 +34,59 @@ async fn filters(app: TestApp) {
     app.create_printer("x1c").await;
     app.create_job(json!({ "job_name": "Alpha", "status": "running", "printer_id": "x1c" }))
         .await;
-    app.create_job(json!({ "job_name": "Bravo", "is_business": true, "customer_name": "Acme Corp" }))
-        .await;
-    app.create_job(json!({ "job_name": "Charlie", "status": "failed", "notes": "Spaghetti at layer 3" }))
-        .await;
+    app.create_job(
+        json!({ "job_name": "Bravo", "is_business": true, "customer_name": "Acme Corp" }),
+    )
+    .await;
+    app.create_job(
+        json!({ "job_name": "Charlie", "status": "failed", "notes": "Spaghetti at layer 3" }),
+    )
+    .await;
     app.create_job(json!({ "job_name": "Delta", "file_name": "delta_ACME.3mf" }))
         .await;
 
     let sorted = "&sort=job_name:asc";
-    assert_eq!(names(&app.list_jobs(&format!("status=running{sorted}")).await), ["Alpha"]);
+    assert_eq!(
+        names(&app.list_jobs(&format!("status=running{sorted}")).await),
+        ["Alpha"]
+    );
     assert_eq!(
         names(&app.list_jobs(&format!("status=pending{sorted}")).await),
         ["Bravo", "Delta"]
     );
-    assert_eq!(names(&app.list_jobs(&format!("printer_id=x1c{sorted}")).await), ["Alpha"]);
-    assert_eq!(names(&app.list_jobs(&format!("is_business=true{sorted}")).await), ["Bravo"]);
+    assert_eq!(
+        names(&app.list_jobs(&format!("printer_id=x1c{sorted}")).await),
+        ["Alpha"]
+    );
+    assert_eq!(
+        names(&app.list_jobs(&format!("is_business=true{sorted}")).await),
+        ["Bravo"]
+    );
     assert_eq!(
         names(&app.list_jobs(&format!("is_business=false{sorted}")).await),
         ["Alpha", "Charlie", "Delta"]
     );
     // Text search is case-insensitive and looks in name, customer, notes and file name.
-    assert_eq!(names(&app.list_jobs(&format!("q=acme{sorted}")).await), ["Bravo", "Delta"]);
-    assert_eq!(names(&app.list_jobs(&format!("q=SPAGHETTI{sorted}")).await), ["Charlie"]);
-    assert_eq!(names(&app.list_jobs(&format!("q=harl{sorted}")).await), ["Charlie"]);
-    assert_eq!(names(&app.list_jobs("q=%20").await).len(), 4, "a blank q filters nothing");
-    let page = app.list_jobs(&format!("status=pending&q=acme{sorted}")).await;
+    assert_eq!(
+        names(&app.list_jobs(&format!("q=acme{sorted}")).await),
+        ["Bravo", "Delta"]
+    );
+    assert_eq!(
+        names(&app.list_jobs(&format!("q=SPAGHETTI{sorted}")).await),
+        ["Charlie"]
+    );
+    assert_eq!(
+        names(&app.list_jobs(&format!("q=harl{sorted}")).await),
+        ["Charlie"]
+    );
+    assert_eq!(
+        names(&app.list_jobs("q=%20").await).len(),
+        4,
+        "a blank q filters nothing"
+    );
+    let page = app
+        .list_jobs(&format!("status=pending&q=acme{sorted}"))
+        .await;
     assert_eq!(names(&page), ["Bravo", "Delta"]);
     assert_eq!(page["total_count"], 2);
     assert_eq!(app.list_jobs("printer_id=nobody").await["total_count"], 0);
@@ -70,14 +98,29 @@ async fn sort_and_default_order(app: TestApp) {
         // Distinct creation times, so the default order is unambiguous.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    assert_eq!(names(&app.list_jobs("").await), ["a", "c", "b"], "newest first");
-    assert_eq!(names(&app.list_jobs("sort=created_at:asc").await), ["b", "c", "a"]);
-    assert_eq!(names(&app.list_jobs("sort=job_name").await), ["a", "b", "c"]);
-    assert_eq!(names(&app.list_jobs("sort=job_name:desc").await), ["c", "b", "a"]);
+    assert_eq!(
+        names(&app.list_jobs("").await),
+        ["a", "c", "b"],
+        "newest first"
+    );
+    assert_eq!(
+        names(&app.list_jobs("sort=created_at:asc").await),
+        ["b", "c", "a"]
+    );
+    assert_eq!(
+        names(&app.list_jobs("sort=job_name").await),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        names(&app.list_jobs("sort=job_name:desc").await),
+        ["c", "b", "a"]
+    );
 
     // Editing "b" makes it the most recently updated.
     let b = app.list_jobs("q=b").await["jobs"][0].clone();
-    let response = app.put_job(&id_of(&b), &json!({ "notes": "touched" }), None).await;
+    let response = app
+        .put_job(&id_of(&b), &json!({ "notes": "touched" }), None)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(names(&app.list_jobs("sort=updated_at:desc").await)[0], "b");
 }
@@ -128,8 +171,18 @@ async fn invalid_parameters_are_400_naming_each(app: TestApp) {
     assert_eq!(body["type"], "urn:printdesk:problem:validation");
     assert_eq!(
         error_fields(&body),
-        ["status", "printer_id", "is_business", "sort", "offset", "stauts"]
+        [
+            "status",
+            "printer_id",
+            "is_business",
+            "sort",
+            "offset",
+            "stauts"
+        ]
     );
     let detail = body["detail"].as_str().unwrap();
-    assert!(detail.contains("status") && detail.contains("stauts"), "{detail}");
+    assert!(
+        detail.contains("status") && detail.contains("stauts"),
+        "{detail}"
+    );
 }

@@ -22,10 +22,7 @@ async fn get_returns_the_job_with_its_etag(app: TestApp) {
     let response = app.get_job(&id_of(&job)).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(etag(&response), "\"1\"");
-    assert_eq!(
-        response.headers()[header::CONTENT_TYPE],
-        "application/json"
-    );
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(response.json::<Value>().await.unwrap(), job);
 }
 
@@ -34,7 +31,11 @@ async fn missing_and_malformed_ids_are_404(app: TestApp) {
         let body = problem(app.get_job(id).await, StatusCode::NOT_FOUND).await;
         assert_eq!(body["type"], "urn:printdesk:problem:not-found");
         problem(app.delete_job(id, None).await, StatusCode::NOT_FOUND).await;
-        problem(app.delete_job(id, Some("\"1\"")).await, StatusCode::NOT_FOUND).await;
+        problem(
+            app.delete_job(id, Some("\"1\"")).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
 }
 
@@ -49,7 +50,11 @@ async fn matching_if_match_is_applied(app: TestApp) {
     ];
     for (n, (if_match, new_tag)) in steps.into_iter().enumerate() {
         let response = app
-            .put_job(&id, &json!({ "notes": format!("edit {n}") }), Some(if_match))
+            .put_job(
+                &id,
+                &json!({ "notes": format!("edit {n}") }),
+                Some(if_match),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "If-Match: {if_match}");
         assert_eq!(etag(&response), new_tag);
@@ -63,7 +68,9 @@ async fn matching_if_match_is_applied(app: TestApp) {
 async fn stale_if_match_is_412_with_current(app: TestApp) {
     let job = app.create_named_job("Benchy").await;
     let id = id_of(&job);
-    let first = app.put_job(&id, &json!({ "notes": "first" }), Some("\"1\"")).await;
+    let first = app
+        .put_job(&id, &json!({ "notes": "first" }), Some("\"1\""))
+        .await;
     assert_eq!(first.status(), StatusCode::OK);
     let current: Value = first.json().await.unwrap();
 
@@ -71,7 +78,10 @@ async fn stale_if_match_is_412_with_current(app: TestApp) {
         let response = app.put_job(&id, &body, Some("\"1\"")).await;
         assert_eq!(etag(&response), "\"2\"");
         let problem_body = problem(response, StatusCode::PRECONDITION_FAILED).await;
-        assert_eq!(problem_body["type"], "urn:printdesk:problem:version-mismatch");
+        assert_eq!(
+            problem_body["type"],
+            "urn:printdesk:problem:version-mismatch"
+        );
         assert_eq!(problem_body["current"], current);
     }
     assert_eq!(app.stored_job(&id).await, current);
@@ -107,7 +117,11 @@ async fn delete_honours_if_match(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let body = problem(app.delete_job(&id, Some("\"1\"")).await, StatusCode::PRECONDITION_FAILED).await;
+    let body = problem(
+        app.delete_job(&id, Some("\"1\"")).await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
     assert_eq!(body["current"], edited);
     assert_eq!(app.stored_job(&id).await, edited);
 

@@ -16,7 +16,12 @@ api_tests!(
 );
 
 async fn post_printer(app: &TestApp, body: &Value) -> reqwest::Response {
-    app.client.post(app.url("/printers")).json(body).send().await.unwrap()
+    app.client
+        .post(app.url("/printers"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn register_read_and_list(app: TestApp) {
@@ -27,7 +32,10 @@ async fn register_read_and_list(app: TestApp) {
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(response.headers()[header::LOCATION], "/api/v1/printers/x1c-1");
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/api/v1/printers/x1c-1"
+    );
     let printer: Value = response.json().await.unwrap();
     assert_eq!(printer["id"], "x1c-1");
     assert_eq!(printer["name"], "X1 Carbon");
@@ -35,7 +43,12 @@ async fn register_read_and_list(app: TestApp) {
     assert_eq!(printer["location"], "Shelf 2");
     assert!(printer["created_at"].as_str().unwrap().ends_with('Z'));
 
-    let fetched = app.client.get(app.url("/printers/x1c-1")).send().await.unwrap();
+    let fetched = app
+        .client
+        .get(app.url("/printers/x1c-1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.json::<Value>().await.unwrap(), printer);
 
@@ -66,13 +79,22 @@ async fn id_is_generated_when_absent(app: TestApp) {
     let id = printer["id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     assert!(printer["location"].is_null());
-    let fetched = app.client.get(app.url(&format!("/printers/{id}"))).send().await.unwrap();
+    let fetched = app
+        .client
+        .get(app.url(&format!("/printers/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
 }
 
 async fn duplicate_id_is_409(app: TestApp) {
     app.create_printer("mk4").await;
-    let response = post_printer(&app, &json!({ "id": "mk4", "name": "Other", "printer_type": "other" })).await;
+    let response = post_printer(
+        &app,
+        &json!({ "id": "mk4", "name": "Other", "printer_type": "other" }),
+    )
+    .await;
     let body = problem(response, StatusCode::CONFLICT).await;
     assert!(body["detail"].as_str().unwrap().contains("mk4"));
 }
@@ -87,11 +109,23 @@ async fn invalid_printers_are_400(app: TestApp) {
     let mut fields = error_fields(&body);
     fields.sort();
     assert_eq!(fields, ["id", "name", "printer_type"]);
-    let body = problem(post_printer(&app, &json!({})).await, StatusCode::BAD_REQUEST).await;
+    let body = problem(
+        post_printer(&app, &json!({})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     let mut fields = error_fields(&body);
     fields.sort();
     assert_eq!(fields, ["name", "printer_type"]);
-    let list: Value = app.client.get(app.url("/printers")).send().await.unwrap().json().await.unwrap();
+    let list: Value = app
+        .client
+        .get(app.url("/printers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list, json!({ "printers": [] }));
 }
 
@@ -103,16 +137,30 @@ async fn unknown_fields_and_wrong_types(app: TestApp) {
     .await;
     let body = problem(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(error_fields(&body), ["created_at", "ip"]);
-    let response = post_printer(&app, &json!({ "name": 1, "printer_type": null, "location": true })).await;
+    let response = post_printer(
+        &app,
+        &json!({ "name": 1, "printer_type": null, "location": true }),
+    )
+    .await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error_fields(&body), ["name", "printer_type", "location"]);
 }
 
 async fn missing_printer_is_404(app: TestApp) {
     for id in ["nope", "Not%20Valid", &"x".repeat(65)] {
-        let response = app.client.get(app.url(&format!("/printers/{id}"))).send().await.unwrap();
+        let response = app
+            .client
+            .get(app.url(&format!("/printers/{id}")))
+            .send()
+            .await
+            .unwrap();
         problem(response, StatusCode::NOT_FOUND).await;
-        let response = app.client.delete(app.url(&format!("/printers/{id}"))).send().await.unwrap();
+        let response = app
+            .client
+            .delete(app.url(&format!("/printers/{id}")))
+            .send()
+            .await
+            .unwrap();
         problem(response, StatusCode::NOT_FOUND).await;
     }
 }
@@ -127,9 +175,19 @@ async fn deleting_a_printer_keeps_its_jobs(app: TestApp) {
         .create_job(json!({ "job_name": "On other", "printer_id": "other" }))
         .await;
 
-    let response = app.client.delete(app.url("/printers/doomed")).send().await.unwrap();
+    let response = app
+        .client
+        .delete(app.url("/printers/doomed"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = app.client.get(app.url("/printers/doomed")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/printers/doomed"))
+        .send()
+        .await
+        .unwrap();
     problem(response, StatusCode::NOT_FOUND).await;
 
     let response = app.get_job(&id_of(&on_doomed)).await;

@@ -11,8 +11,19 @@ api_tests!(
 );
 
 async fn unknown_routes_are_404_problems(app: TestApp) {
-    for path in ["/api/v1/nothing", "/api/v1/jobs/a/b", "/", "/api/v2/jobs", "/api/v1/jobs/"] {
-        let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+    for path in [
+        "/api/v1/nothing",
+        "/api/v1/jobs/a/b",
+        "/",
+        "/api/v2/jobs",
+        "/api/v1/jobs/",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
         let body = problem(response, StatusCode::NOT_FOUND).await;
         assert_eq!(body["type"], "urn:printdesk:problem:not-found", "{path}");
     }
@@ -29,8 +40,16 @@ async fn wrong_methods_are_405_problems(app: TestApp) {
         (Method::PUT, "/printers/x"),
     ];
     for (method, path) in cases {
-        let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
-        assert!(response.headers().contains_key(header::ALLOW), "{method} {path}");
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.headers().contains_key(header::ALLOW),
+            "{method} {path}"
+        );
         let body = problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
         assert!(body["detail"].as_str().unwrap().contains(method.as_str()));
     }
