@@ -35,3 +35,21 @@ lint:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# Benchmark (docs/performance.md): release server, fresh 100k-job SQLite + PostgreSQL DBs, wrk.
+bench: _wrk
+    cargo build --release -p printdesk -p printdesk-bench
+    cargo run --release -q -p printdesk-bench -- run
+
+# The benchmark's smoke mode for CI: 2,000 jobs, 1 s steps, SQLite, debug build; fails on errors.
+bench-smoke: _wrk
+    cargo build -p printdesk -p printdesk-bench
+    cargo run -q -p printdesk-bench -- run --smoke
+
+# Micro-benchmarks of the domain's validation and patch application (criterion).
+bench-domain:
+    cargo bench -p printdesk-domain --bench domain
+
+# Debian's wrk, the HTTP load generator the benchmark drives (installed when missing).
+_wrk:
+    @command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

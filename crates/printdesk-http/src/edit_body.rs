@@ -13,7 +13,7 @@ use crate::{
     problem::Problem,
 };
 
-const STATUS_MESSAGE: &str = "must be one of pending, running, completed, failed";
+pub(crate) const STATUS_MESSAGE: &str = "must be one of pending, running, completed, failed";
 
 /// Why a key may not appear in a job body, or `None` for an editable field.
 fn refusal(key: &str) -> Option<&'static str> {

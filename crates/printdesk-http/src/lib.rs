@@ -41,6 +41,8 @@
 //!   cause is logged inside the request's span.
 //! - Every response carries `x-request-id`, the id recorded in the request's tracing span.
 
+mod bulk_body;
+mod csv_export;
 mod edit_body;
 mod etag;
 mod fallback;
@@ -50,6 +52,7 @@ mod list_query;
 mod printers;
 mod problem;
 mod request_span;
+mod status_body;
 
 use actix_web::{
     App, Error, Scope,
@@ -103,12 +106,17 @@ pub fn api_scope() -> Scope {
                 .route(web::get().to(jobs::list))
                 .route(web::post().to(jobs::create)),
         )
+        // Fixed paths before `/jobs/{id}`, which would otherwise take them as ids.
+        .service(web::resource("/jobs/bulk-edit").route(web::post().to(jobs::bulk_edit)))
+        .service(web::resource("/jobs/export.csv").route(web::get().to(jobs::export_csv)))
         .service(
             web::resource("/jobs/{id}")
                 .route(web::get().to(jobs::get))
                 .route(web::put().to(jobs::edit))
                 .route(web::delete().to(jobs::delete)),
         )
+        .service(web::resource("/jobs/{id}/status").route(web::post().to(jobs::change_status)))
+        .service(web::resource("/jobs/{id}/history").route(web::get().to(jobs::history)))
         .service(
             web::resource("/printers")
                 .route(web::get().to(printers::list))

@@ -1,4 +1,6 @@
-//! The job list's query string (`GET /jobs?status=…&sort=…&limit=…`) → [`JobQuery`].
+//! Query strings → domain values: the job list's (`GET /jobs?status=…&sort=…&limit=…`), the
+//! export's (`GET /jobs/export.csv?status=…`: the list's filters only) and the history's
+//! (`GET /jobs/{id}/history?limit=…&offset=…`).
 //!
 //! Every parameter is checked and all invalid ones are reported together (400, one `errors`
 //! entry each). Unknown parameters are refused too, so a typo (`stauts=`) is not silently a
@@ -9,6 +11,7 @@ use printdesk_domain::{FieldViolation, JobQuery, JobSort, Limit, PrinterId, Vali
 
 use crate::problem::{Problem, ProblemKind};
 
+/// The list's parameters: the filters, then order and paging.
 const PARAMETERS: [&str; 7] = [
     "status",
     "printer_id",
@@ -18,6 +21,12 @@ const PARAMETERS: [&str; 7] = [
     "limit",
     "offset",
 ];
+
+/// The filters alone: what the export takes.
+const FILTERS: [&str; 4] = ["status", "printer_id", "is_business", "q"];
+
+/// Paging alone: what the history takes.
+const PAGING: [&str; 2] = ["limit", "offset"];
 
 /// The query extractor configuration: a query string that cannot be decoded is a problem.
 pub fn query_config() -> web::QueryConfig {
@@ -30,18 +39,48 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// Builds the job query from the decoded `key=value` pairs.
+/// Builds the job list's query from the decoded `key=value` pairs.
 pub fn job_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
+    read_query(&pairs, &PARAMETERS, |_| None)
+}
+
+/// Builds the export's query: the list's filters. `sort`, `limit` and `offset` are refused
+/// (400, named) rather than ignored: the export always holds every matching job in creation
+/// order, and a client asking for one page of it should learn that it gets them all.
+pub fn export_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
+    read_query(&pairs, &FILTERS, |name| {
+        ["sort", "limit", "offset"].contains(&name).then_some(
+            "is not supported by the export, which holds every matching job in creation order",
+        )
+    })
+}
+
+/// Reads `limit` (1–500, default 50) and `offset` (default 0) for a paged sub-list such as a
+/// job's history.
+pub fn page_query(pairs: Vec<(String, String)>) -> Result<(Limit, u64), Problem> {
+    let query = read_query(&pairs, &PAGING, |_| None)?;
+    Ok((query.limit, query.offset))
+}
+
+/// Reads the `accepted` parameters into a [`JobQuery`]. `unsupported` may give a reason for a
+/// parameter that is known elsewhere but not accepted here; any other unknown parameter is
+/// named with the list of accepted ones.
+fn read_query(
+    pairs: &[(String, String)],
+    accepted: &[&'static str],
+    unsupported: impl Fn(&str) -> Option<&'static str>,
+) -> Result<JobQuery, Problem> {
     let mut query = JobQuery::default();
     let mut violations = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
 
-    for (key, value) in &pairs {
-        let Some(&name) = PARAMETERS.iter().find(|p| **p == key.as_str()) else {
-            violations.push(FieldViolation::new(
-                key.as_str(),
-                format!("is not a known parameter (use {})", PARAMETERS.join(", ")),
-            ));
+    for (key, value) in pairs {
+        let Some(&name) = accepted.iter().find(|p| **p == key.as_str()) else {
+            let message = unsupported(key).map_or_else(
+                || format!("is not a known parameter (use {})", accepted.join(", ")),
+                str::to_owned,
+            );
+            violations.push(FieldViolation::new(key.as_str(), message));
             continue;
         };
         if seen.contains(&name) {
@@ -163,6 +202,44 @@ mod tests {
                 "q"
             ]
         );
+    }
+
+    #[test]
+    fn the_export_takes_the_filters_and_refuses_order_and_paging() {
+        let query = export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
+        assert_eq!(query.status, Some(JobStatus::Running));
+        assert_eq!(query.text.as_deref(), Some("benchy"));
+
+        let problem = export_query(pairs(&[
+            ("sort", "job_name"),
+            ("limit", "10"),
+            ("offset", "5"),
+            ("colour", "red"),
+        ]))
+        .unwrap_err();
+        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["sort", "limit", "offset", "colour"]);
+        assert!(
+            problem.errors()[0]
+                .message
+                .contains("not supported by the export")
+        );
+        assert!(
+            problem.errors()[3]
+                .message
+                .contains("use status, printer_id, is_business, q")
+        );
+    }
+
+    #[test]
+    fn a_page_query_takes_limit_and_offset_only() {
+        let (limit, offset) = page_query(vec![]).unwrap();
+        assert_eq!((limit.get(), offset), (50, 0));
+        let (limit, offset) = page_query(pairs(&[("limit", "500"), ("offset", "7")])).unwrap();
+        assert_eq!((limit.get(), offset), (500, 7));
+        let problem = page_query(pairs(&[("limit", "0"), ("status", "running")])).unwrap_err();
+        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "status"]);
     }
 
     #[test]

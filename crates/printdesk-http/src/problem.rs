@@ -2,8 +2,10 @@
 //!
 //! Every error response is `Content-Type: application/problem+json` with a `type` URN, a
 //! `title`, the `status`, a `detail` sentence a person can read, and where it helps the
-//! per-field `errors` or (on 412) the `current` job. Each domain error enum is mapped by one
-//! `From` impl, exactly as the contract's status table says.
+//! per-field `errors` or (on 412) the `current` job, and where an endpoint needs more, its own
+//! extension members (RFC 9457 §3.2: `allowed` on a refused status move, `failures` on a
+//! refused bulk edit). Each domain error enum is mapped by one `From` impl, exactly as the
+//! contract's status table says.
 
 use std::fmt;
 
@@ -15,11 +17,12 @@ use actix_web::{
     },
 };
 use printdesk_domain::{
-    CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError, EditJobError,
-    FieldViolation, GetJobError, GetPrinterError, Job, ListJobsError, ListPrintersError,
-    StoreError, ValidationErrors,
+    BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
+    DeletePrinterError, EditJobError, FieldViolation, GetJobError, GetPrinterError, Job,
+    ListJobsError, ListPrintersError, StoreError, ValidationErrors,
 };
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::etag;
 
@@ -145,6 +148,9 @@ impl ProblemKind {
     }
 }
 
+/// Members every problem has or may have; extensions cannot take these names.
+const RESERVED_MEMBERS: [&str; 6] = ["type", "title", "status", "detail", "errors", "current"];
+
 /// An RFC 9457 problem: the body of every error response.
 ///
 /// Handlers return `Result<_, Problem>`; actix turns the `Err` into the response through
@@ -155,6 +161,7 @@ pub struct Problem {
     detail: String,
     errors: Vec<FieldViolation>,
     current: Option<Box<Job>>,
+    extensions: Map<String, Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -170,6 +177,8 @@ struct ProblemBody<'a> {
     errors: &'a [FieldViolation],
     #[serde(skip_serializing_if = "Option::is_none")]
     current: Option<&'a Job>,
+    #[serde(flatten)]
+    extensions: &'a Map<String, Value>,
 }
 
 impl Problem {
@@ -180,6 +189,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
+            extensions: Map::new(),
             headers: Vec::new(),
         }
     }
@@ -187,6 +197,20 @@ impl Problem {
     /// Adds per-field entries (`errors`).
     pub fn with_errors(mut self, errors: impl IntoIterator<Item = FieldViolation>) -> Self {
         self.errors.extend(errors);
+        self
+    }
+
+    /// Adds an extension member (RFC 9457 §3.2), e.g. `allowed` on a refused status move.
+    /// The standard members (`type`, `title`, `status`, `detail`, `errors`, `current`) are
+    /// not extensions and are refused.
+    pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
+        debug_assert!(
+            !RESERVED_MEMBERS.contains(&name),
+            "{name} is a standard member of a problem"
+        );
+        if !RESERVED_MEMBERS.contains(&name) {
+            self.extensions.insert(name.to_owned(), value.into());
+        }
         self
     }
 
@@ -253,6 +277,11 @@ impl Problem {
         self.current.as_deref()
     }
 
+    /// An extension member, if the problem has it.
+    pub fn extension(&self, name: &str) -> Option<&Value> {
+        self.extensions.get(name)
+    }
+
     fn wire(&self) -> ProblemBody<'_> {
         ProblemBody {
             type_uri: self.kind.type_uri(),
@@ -261,6 +290,7 @@ impl Problem {
             detail: &self.detail,
             errors: &self.errors,
             current: self.current.as_deref(),
+            extensions: &self.extensions,
         }
     }
 
@@ -356,10 +386,93 @@ impl From<EditJobError> for Problem {
                 if let Some(first) = detail.get_mut(0..1) {
                     first.make_ascii_uppercase();
                 }
+                let allowed: Vec<Value> = refusal
+                    .from_status()
+                    .allowed_moves()
+                    .into_iter()
+                    .map(|status| status.as_str().into())
+                    .collect();
                 Self::new(ProblemKind::TransitionNotAllowed, format!("{detail}."))
+                    .with_extension("allowed", allowed)
             }
             EditJobError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<BulkEditError> for Problem {
+    /// A refused bulk edit: 400 with `failures` (each job with the status, `detail`, `errors`
+    /// and, on a stale version, `current` it would get alone), or 412 when every failure is a
+    /// stale version. Failures are listed in the order given (the handler passes them in the
+    /// request's order).
+    fn from(error: BulkEditError) -> Self {
+        match error {
+            BulkEditError::Invalid(errors) => Self::validation(&errors),
+            BulkEditError::Rejected { failures } => Self::bulk_rejected(failures),
+            BulkEditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl Problem {
+    fn bulk_rejected(failures: Vec<BulkFailure>) -> Self {
+        let mut entries = Vec::with_capacity(failures.len());
+        let mut all_stale = true;
+        for BulkFailure { id, error } in failures {
+            if let EditJobError::Store(e) = error {
+                // Not a reason of the job: the store failed, so the whole request did.
+                return e.into();
+            }
+            all_stale &= matches!(error, EditJobError::VersionMismatch { .. });
+            let alone = Self::from(error);
+            let mut entry = Map::new();
+            entry.insert("id".into(), id.to_string().into());
+            entry.insert("type".into(), alone.kind.type_uri().into());
+            entry.insert("status".into(), alone.kind.status().as_u16().into());
+            entry.insert("detail".into(), alone.detail.into());
+            if !alone.errors.is_empty() {
+                let errors = serde_json::to_value(&alone.errors).expect("violations serialise");
+                entry.insert("errors".into(), errors);
+            }
+            if let Some(current) = alone.current {
+                let current = serde_json::to_value(&current).expect("a job serialises");
+                entry.insert("current".into(), current);
+            }
+            entries.push(Value::Object(entry));
+        }
+        let count = entries.len();
+        let all_stale = all_stale && count > 0;
+        let jobs = if count == 1 { "job" } else { "jobs" };
+        let (kind, detail) = if all_stale {
+            let were = if count == 1 { "was" } else { "were" };
+            (
+                ProblemKind::VersionMismatch,
+                format!(
+                    "Nothing was saved: {count} {jobs} {were} changed by someone else since \
+                     you loaded them; reload them and apply your change again."
+                ),
+            )
+        } else {
+            let cannot = match entries.as_slice() {
+                [only] => format!(
+                    "1 job cannot take the change (job {}: {})",
+                    only["id"].as_str().unwrap_or_default(),
+                    only["detail"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim_end_matches('.'),
+                ),
+                _ => format!(
+                    "{count} {jobs} cannot take the change; each is listed in failures \
+                     with its reasons"
+                ),
+            };
+            (
+                ProblemKind::Validation,
+                format!("Nothing was saved: {cannot}."),
+            )
+        };
+        Self::new(kind, detail).with_extension("failures", entries)
     }
 }
 

@@ -7,9 +7,12 @@
 //! - Migrations for both backends are embedded and run by [`Store::connect`].
 //! - Every write is one transaction that stores the change and its event together.
 //! - Blocking Diesel calls run on tokio's blocking pool, never on the async threads.
+//! - On PostgreSQL every appended event is announced with `NOTIFY printdesk_events` on commit;
+//!   [`Store::event_notifications`] listens, so that several instances wake each other.
 
 mod connection;
 mod jobs;
+mod listen;
 mod migrations;
 mod printers;
 mod rows;
@@ -18,4 +21,5 @@ mod store;
 pub mod test_support;
 
 pub use connection::AnyConnection;
+pub use listen::{EVENTS_CHANNEL, LISTENER_APPLICATION_NAME};
 pub use store::{Backend, Store, StoreInitError, StoreOptions, parse_url};

@@ -72,6 +72,9 @@ impl StoreOptions {
 pub struct Store {
     pool: Pool<ConnectionManager<AnyConnection>>,
     backend: Backend,
+    /// What the pool connects to, for connections outside the pool (the event listener).
+    /// Not in `Debug`: it may hold a password.
+    target: Arc<str>,
     /// SQLite allows one writer at a time. Taking turns in-process is far cheaper than having
     /// connections sleep in SQLite's busy handler; other processes still wait via busy_timeout.
     sqlite_writer: Option<Arc<Mutex<()>>>,
@@ -125,7 +128,11 @@ impl Store {
             .map_err(|e| StoreInitError::Connect(e.to_string()))?;
         if let AnyConnection::Sqlite(_) = conn {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+            // busy_timeout first: another process (or a store being dropped, checkpointing
+            // as its last connection closes) may hold the lock for a moment.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
+            )
                 .map_err(|e| StoreInitError::Connect(e.to_string()))?;
         }
         let applied = migrations::run_pending(&mut conn)
@@ -143,11 +150,12 @@ impl Store {
             // restart broke) but not for a file.
             .test_on_check_out(backend == Backend::Postgres)
             .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::new(target))
+            .build(ConnectionManager::new(target.clone()))
             .map_err(|e| StoreInitError::Connect(e.to_string()))?;
         Ok(Self {
             pool,
             backend,
+            target: target.into(),
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
     }
@@ -155,6 +163,11 @@ impl Store {
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What the pool connects to: the URL without its `sqlite://` prefix, or the PostgreSQL URL.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
     }
 
     /// Whether the database answers a trivial query now.

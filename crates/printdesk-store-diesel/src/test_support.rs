@@ -38,9 +38,15 @@ impl TestDatabase {
             eprintln!("SKIPPED {test_name} on PostgreSQL: {POSTGRES_URL_VAR} is not set");
             return None;
         };
+        Some(Self::postgres_on(admin_url))
+    }
+
+    /// A new, empty database on the PostgreSQL server `admin_url` names (for benchmarks and
+    /// tools that take the server from elsewhere than `PRINTDESK_TEST_POSTGRES_URL`).
+    pub fn postgres_on(admin_url: String) -> Self {
         let name = format!("printdesk_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={admin_url} is unreachable: {e}"));
+            .unwrap_or_else(|e| panic!("{admin_url} is unreachable: {e}"));
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .expect("create a test database");
@@ -50,10 +56,10 @@ impl TestDatabase {
             }
             _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
         };
-        Some(Self {
+        Self {
             url,
             cleanup: Cleanup::Postgres { admin_url, name },
-        })
+        }
     }
 }
 

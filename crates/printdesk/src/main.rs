@@ -8,22 +8,12 @@ use std::{process::ExitCode, sync::Arc};
 
 use actix_web::{App, HttpServer, middleware::from_fn, web};
 use clap::Parser;
-use printdesk_domain::{EventPublisher, JobEvent, JobService, PrinterService, SystemClock};
+use printdesk_domain::{EventPublisher, JobService, PrinterService, SystemClock};
 use printdesk_http::ApiState;
 use printdesk_store_diesel::Store;
+use printdesk_ws::{EventHub, HubConfig};
 
 use crate::config::Config;
-
-/// Events are in the store's log already; until live fan-out is wired in, they are traced.
-#[derive(Debug)]
-struct TracePublisher;
-
-#[async_trait::async_trait]
-impl EventPublisher for TracePublisher {
-    async fn publish(&self, event: &JobEvent) {
-        tracing::debug!(seq = %event.seq, kind = event.kind.as_str(), job_id = %event.job_id, "job event committed");
-    }
-}
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -38,7 +28,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let publisher: Arc<dyn EventPublisher> = Arc::new(TracePublisher);
+    // Live updates: the hub tails the event log, woken by this instance's commits and, on
+    // PostgreSQL, by every other instance's NOTIFY.
+    let hub = match EventHub::new(Arc::new(store.clone()), HubConfig::default()).await {
+        Ok(hub) => hub,
+        Err(e) => {
+            tracing::error!("cannot read the event log: {e}");
+            eprintln!("printdesk: cannot read the event log: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _tailer = hub.spawn_tailer(store.event_notifications());
+    let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
     let clock = Arc::new(SystemClock);
     let state = ApiState::new(
         JobService::new(
@@ -53,6 +54,8 @@ async fn main() -> ExitCode {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
+            // Before the API's `/api/v1` scope, which would answer 404 for it.
+            .service(printdesk_ws::service(hub.clone()))
             .service(printdesk_http::api_scope())
             .configure(printdesk_frontend::configure)
             .default_service(web::to(printdesk_http::not_found))

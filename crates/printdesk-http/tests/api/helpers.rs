@@ -6,7 +6,10 @@
 use std::sync::{Arc, LazyLock};
 
 use actix_web::{HttpServer, dev::ServerHandle};
-use printdesk_domain::{JobService, PrinterService, SystemClock, testing::RecordingPublisher};
+use futures_util::{StreamExt, stream};
+use printdesk_domain::{
+    Actor, Job, JobDraft, JobService, PrinterService, SystemClock, testing::RecordingPublisher,
+};
 use printdesk_http::ApiState;
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 use reqwest::{Response, StatusCode, header};
@@ -40,6 +43,8 @@ pub struct TestApp {
     pub address: String,
     /// A client without redirects.
     pub client: reqwest::Client,
+    /// The services the server runs on, for seeding many jobs quickly (no HTTP round trips).
+    pub state: ApiState,
     handle: ServerHandle,
     /// Dropped (and so deleted) after the server is told to stop.
     _database: TestDatabase,
@@ -69,10 +74,11 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
             .unwrap_or_else(|e| panic!("connect to {}: {e}", database.url)),
     );
     let state = state_over(store.clone(), store);
+    let server_state = state.clone();
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("a bound address").port();
-    let server = HttpServer::new(move || printdesk_http::app(state.clone()))
+    let server = HttpServer::new(move || printdesk_http::app(server_state.clone()))
         .workers(2)
         .disable_signals()
         .shutdown_timeout(1)
@@ -88,6 +94,7 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client"),
+        state,
         handle,
         _database: database,
     })
@@ -204,6 +211,61 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET /jobs?{query}");
         response.json().await.unwrap()
+    }
+
+    /// Creates `count` jobs straight through the domain service (as the API would, but without
+    /// HTTP), `draft(n)` describing job `n`; returns them in no particular order.
+    pub async fn seed_jobs(&self, count: usize, draft: impl Fn(usize) -> JobDraft) -> Vec<Job> {
+        let jobs = &self.state.jobs;
+        stream::iter((0..count).map(draft))
+            .map(|draft| async move {
+                jobs.create(draft, &Actor::anonymous())
+                    .await
+                    .expect("seed a job")
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await
+    }
+
+    /// `POST /jobs/{id}/status`, optionally with `If-Match`.
+    pub async fn post_status(&self, id: &str, body: &Value, if_match: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/jobs/{id}/status")))
+            .json(body);
+        if let Some(tag) = if_match {
+            request = request.header(header::IF_MATCH, tag);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `POST /jobs/bulk-edit`
+    pub async fn bulk_edit(&self, body: &Value) -> Response {
+        self.client
+            .post(self.url("/jobs/bulk-edit"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /jobs/export.csv?{query}`
+    pub async fn export_csv(&self, query: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/jobs/export.csv?{query}")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /jobs/{id}/history?{query}`
+    pub async fn history(&self, id: &str, query: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/jobs/{id}/history?{query}")))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Registers a printer with that id.

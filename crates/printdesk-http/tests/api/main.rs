@@ -5,9 +5,13 @@ mod helpers;
 
 mod bodies;
 mod concurrency;
+mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;
+mod jobs_export;
+mod jobs_history;
 mod jobs_list;
 mod jobs_read_delete;
+mod jobs_status;
 mod printers;
 mod routes;

@@ -1,0 +1,791 @@
+//! `printdesk-bench`: the reproducible benchmark behind `just bench` (and, in a short smoke
+//! mode, `just bench-smoke` in CI).
+//!
+//! For SQLite and then PostgreSQL it creates a fresh database, seeds it in bulk, measures the
+//! job edit directly against the store (the reference), starts the release server pinned to
+//! one core with one worker, measures its start-up and idle memory, and drives it with `wrk`
+//! pinned to the other core. It prints the tables and rewrites its own section of
+//! `docs/performance.md`.
+
+mod load;
+mod reference;
+mod report;
+mod seed;
+mod server;
+mod stats;
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    thread,
+    time::{Duration, Instant},
+};
+
+use clap::{Args, Parser, Subcommand};
+use printdesk_domain::{JobId, JobStatus};
+use printdesk_store_diesel::Backend;
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{
+    load::{Load, Wrk},
+    report::{BackendReport, Kind, Step},
+    server::Server,
+};
+
+#[derive(Debug, Parser)]
+#[command(about = "printdesk's HTTP and store benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// The whole benchmark (or its smoke version).
+    Run(RunArgs),
+    /// Internal: the direct-store reference, run as a child pinned to the server's core.
+    Reference(ReferenceArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Smoke mode for CI: a tiny seed, 1 s steps, SQLite only, docs untouched. Checks that
+    /// the benchmark still works and that no request failed; asserts nothing about speed.
+    #[arg(long, env = "BENCH_SMOKE", value_parser = clap::builder::FalseyValueParser::new())]
+    smoke: bool,
+    /// Jobs to seed [default: 100000; smoke: 2000].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Seconds per load step [default: 5; smoke: 1].
+    #[arg(long, env = "BENCH_STEP_SECS")]
+    step_secs: Option<u64>,
+    /// The PostgreSQL server to benchmark on; a database `printdesk_bench_<random>` is created
+    /// there and dropped afterwards.
+    #[arg(
+        long,
+        env = "PRINTDESK_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    postgres_url: String,
+    /// Skip PostgreSQL (always skipped in smoke mode).
+    #[arg(long)]
+    no_postgres: bool,
+    /// The file whose marked section is regenerated (not in smoke mode).
+    #[arg(long, default_value = "docs/performance.md")]
+    docs: PathBuf,
+    /// Leave the docs alone.
+    #[arg(long)]
+    no_docs: bool,
+    /// The server binary [default: `printdesk` beside this binary].
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// The core the server (and the reference) run on.
+    #[arg(long, default_value_t = 0)]
+    server_core: u32,
+    /// The core wrk runs on.
+    #[arg(long, default_value_t = 1)]
+    client_core: u32,
+}
+
+#[derive(Debug, Args)]
+struct ReferenceArgs {
+    /// The seeded database.
+    #[arg(long)]
+    database_url: String,
+    /// A file with one job id per line, edited in turn.
+    #[arg(long)]
+    ids_file: PathBuf,
+    /// Seconds of warm-up.
+    #[arg(long, default_value_t = 1)]
+    warmup_secs: u64,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 5)]
+    secs: u64,
+}
+
+/// The settings of one run, defaults resolved.
+#[derive(Debug, Clone)]
+struct Plan {
+    smoke: bool,
+    jobs: usize,
+    step_secs: u64,
+    warmup_secs: u64,
+    server_bin: PathBuf,
+    server_core: u32,
+    wrk: Wrk,
+    work: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Reference(args) => reference_main(args),
+        Cmd::Run(args) => match run_main(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("printdesk-bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn reference_main(args: ReferenceArgs) -> ExitCode {
+    let ids: Result<Vec<JobId>, _> = fs::read_to_string(&args.ids_file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| l.parse::<JobId>().map_err(|e| e.to_string()))
+                .collect()
+        });
+    let result = ids.and_then(|ids| {
+        runtime().block_on(reference::run(
+            &args.database_url,
+            &ids,
+            Duration::from_secs(args.warmup_secs),
+            Duration::from_secs(args.secs),
+        ))
+    });
+    match result {
+        Ok(r) => {
+            println!("{}", r.to_line());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("printdesk-bench reference: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn say(line: impl AsRef<str>) {
+    eprintln!("[bench] {}", line.as_ref());
+}
+
+fn run_main(args: RunArgs) -> Result<ExitCode, String> {
+    let began = Instant::now();
+    let smoke = args.smoke;
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let (server_core, client_core) = if cores >= 2 {
+        (args.server_core, args.client_core)
+    } else {
+        say("only one core: server and wrk share it, figures will be low");
+        (0, 0)
+    };
+    let server_bin = match args.server_bin {
+        Some(p) => p,
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("printdesk"),
+    };
+    if !server_bin.exists() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release -p printdesk)",
+            server_bin.display()
+        ));
+    }
+    if !load::available() {
+        return Err("wrk is not installed (apt-get install -y wrk; `just bench` does it)".into());
+    }
+    let work = std::env::temp_dir().join(format!(
+        "printdesk-bench-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let plan = Plan {
+        smoke,
+        jobs: args.jobs.unwrap_or(if smoke { 2_000 } else { 100_000 }),
+        step_secs: args.step_secs.unwrap_or(if smoke { 1 } else { 5 }),
+        warmup_secs: 1,
+        server_bin,
+        server_core,
+        wrk: Wrk {
+            core: client_core,
+            dir: work.clone(),
+        },
+        work: work.clone(),
+    };
+    let machine = machine_info();
+    say(format!(
+        "{} mode: {} jobs, {} s per step, server on core {server_core}, wrk on core {client_core}",
+        if smoke { "smoke" } else { "full" },
+        plan.jobs,
+        plan.step_secs
+    ));
+
+    let mut reports = Vec::new();
+    let sqlite_url = format!("sqlite://{}", work.join("bench.db").display());
+    reports.push(run_backend(&plan, "SQLite", &sqlite_url));
+
+    if smoke || args.no_postgres {
+        reports.push(BackendReport {
+            name: "PostgreSQL".into(),
+            skipped: Some(if smoke {
+                "skipped in smoke mode".into()
+            } else {
+                "skipped (--no-postgres)".into()
+            }),
+            ..BackendReport::default()
+        });
+    } else {
+        match PgDatabase::create(&args.postgres_url) {
+            Ok(db) => reports.push(run_backend(&plan, "PostgreSQL", &db.url)),
+            Err(e) => {
+                say(format!("PostgreSQL skipped: {e}"));
+                reports.push(BackendReport {
+                    name: "PostgreSQL".into(),
+                    skipped: Some(format!("skipped: {e}")),
+                    ..BackendReport::default()
+                });
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(&work);
+
+    let total = began.elapsed();
+    let markdown = render(&plan, &machine, &reports, total);
+    println!("{markdown}");
+    if !smoke && !args.no_docs {
+        report::update_docs(&args.docs, &markdown)
+            .map_err(|e| format!("{}: {e}", args.docs.display()))?;
+        say(format!("wrote {}", args.docs.display()));
+    }
+
+    let mut failed = false;
+    for r in &reports {
+        if r.skipped.is_some() && r.name == "SQLite" {
+            say(format!("SQLite: {}", r.skipped.as_deref().unwrap_or("")));
+            failed = true;
+        }
+        if r.errors() > 0 {
+            say(format!("{}: {} requests failed", r.name, r.errors()));
+            failed = true;
+        }
+        for f in &r.failures {
+            say(format!("{}: {f}", r.name));
+            failed = true;
+        }
+        if r.skipped.is_none() && r.steps.iter().any(|s| s.measured.requests == 0) {
+            say(format!("{}: a step completed no request", r.name));
+            failed = true;
+        }
+    }
+    say(format!("done in {:.0} s", total.as_secs_f64()));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Measures one backend; a failure is recorded in the report (as `skipped` when nothing could
+/// be measured), never a panic, so the other backend still runs.
+fn run_backend(plan: &Plan, name: &str, url: &str) -> BackendReport {
+    let mut report = BackendReport {
+        name: name.into(),
+        jobs: plan.jobs,
+        ..BackendReport::default()
+    };
+    if let Err(e) = measure_backend(plan, url, &mut report) {
+        say(format!("{name}: {e}"));
+        if report.steps.is_empty() {
+            report.skipped = Some(format!("failed: {e}"));
+        } else {
+            report.failures.push(e);
+        }
+    }
+    report
+}
+
+fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result<(), String> {
+    let (backend, target) = printdesk_store_diesel::parse_url(url).map_err(|e| e.to_string())?;
+    let name = report.name.clone();
+
+    // Schema: the store's own migrations.
+    runtime()
+        .block_on(printdesk_store_diesel::Store::connect(url))
+        .map_err(|e| e.to_string())?;
+    report.version = database_version(backend, &target);
+
+    say(format!("{name}: seeding {} jobs", plan.jobs));
+    let seeded = seed::seed(backend, &target, plan.jobs)?;
+    report.seed = seeded.elapsed;
+    say(format!(
+        "{name}: seeded in {:.2} s",
+        seeded.elapsed.as_secs_f64()
+    ));
+    let rotation = seed::spread(&seeded.ids, 1000);
+    let one = seeded.ids[seeded.ids.len() / 2];
+
+    // The reference, on the server's core, before the server runs.
+    let ids_file = plan.work.join("ids.txt");
+    let ids_text: String = rotation.iter().map(|id| format!("{id}\n")).collect();
+    fs::write(&ids_file, ids_text).map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let reference_args = vec![
+        "-c".to_owned(),
+        plan.server_core.to_string(),
+        exe.display().to_string(),
+        "reference".to_owned(),
+        "--database-url".to_owned(),
+        url.to_owned(),
+        "--ids-file".to_owned(),
+        ids_file.display().to_string(),
+        "--warmup-secs".to_owned(),
+        plan.warmup_secs.to_string(),
+        "--secs".to_owned(),
+        plan.step_secs.to_string(),
+    ];
+    report
+        .commands
+        .push(format!("taskset {}", reference_args.join(" ")));
+    say(format!("{name}: reference (direct store edits)"));
+    let output = Command::new("taskset")
+        .args(&reference_args)
+        .output()
+        .map_err(|e| format!("cannot run the reference: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reference = stdout
+        .lines()
+        .find_map(reference::Reference::from_line)
+        .ok_or_else(|| {
+            format!(
+                "the reference failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        })?;
+    say(format!(
+        "{name}: reference {:.0} edits/s",
+        reference.rate()
+    ));
+    report.reference = Some(reference);
+
+    // Start-up on the existing database: three starts, the last one stays up.
+    let log = plan.work.join(format!("server-{}.log", name.to_lowercase()));
+    let ready_path = "/api/v1/jobs?limit=1";
+    let mut server = None;
+    for attempt in 0..3 {
+        let mut s = Server::start(&plan.server_bin, plan.server_core, url, &log)?;
+        let took = s
+            .wait_ready(ready_path, Duration::from_secs(30))
+            .map_err(|e| format!("{e}; log: {}", tail(&log)))?;
+        report.startups.push(took);
+        if attempt == 0 {
+            report.commands.push(s.command.clone());
+        }
+        if attempt < 2 {
+            s.stop();
+        } else {
+            server = Some(s);
+        }
+    }
+    let mut server = server.expect("the third start stays up");
+    thread::sleep(Duration::from_secs(1));
+    report.idle_kib = server.rss_kib()?;
+    report.threads = server.threads();
+    say(format!(
+        "{name}: up in {:.0} ms, idle RSS {} KiB",
+        report.startup_median().unwrap_or_default().as_secs_f64() * 1000.0,
+        report.idle_kib
+    ));
+
+    let result = run_steps(plan, &mut server, &rotation, one, report);
+    let checked = result.and_then(|()| check_after(&server, &rotation, plan.jobs));
+    server.stop();
+    if let Err(e) = checked {
+        return Err(format!("{e}; log: {}", tail(&log)));
+    }
+    if backend == Backend::Sqlite {
+        let size = |p: &str| fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        report.db_bytes = Some(size(&target) + size(&format!("{target}-wal")));
+    }
+    Ok(())
+}
+
+/// The load steps, in order: edits, then single reads, then lists.
+fn run_steps(
+    plan: &Plan,
+    server: &mut Server,
+    rotation: &[JobId],
+    one: JobId,
+    report: &mut BackendReport,
+) -> Result<(), String> {
+    let ticks = server::clock_ticks_per_second();
+    let job_path = |id: &JobId| format!("/api/v1/jobs/{id}");
+    let rotating: Vec<String> = rotation.iter().map(job_path).collect();
+    let list = |q: &str| format!("/api/v1/jobs?limit=50{q}");
+    let statuses: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let printers = seed::printer_ids();
+
+    let mut steps: Vec<(String, Kind, Load, Vec<u32>)> = vec![
+        (
+            "`PUT /jobs/{id}`, 1,000 jobs in turn".into(),
+            Kind::EditMany,
+            Load::Put(rotating.clone()),
+            vec![1, 16, 64],
+        ),
+        (
+            "`PUT /jobs/{id}`, all on one job".into(),
+            Kind::EditOne,
+            Load::Put(vec![job_path(&one)]),
+            vec![1, 16, 64],
+        ),
+        (
+            "`GET /jobs/{id}`, 1,000 jobs in turn".into(),
+            Kind::GetOne,
+            Load::Get(rotating),
+            vec![1, 16],
+        ),
+    ];
+    let lists: Vec<(&str, Vec<String>)> = vec![
+        ("`GET /jobs?limit=50`", vec![list("")]),
+        (
+            "`GET /jobs?limit=50&status=…` (4 in turn)",
+            statuses.iter().map(|s| list(&format!("&status={s}"))).collect(),
+        ),
+        (
+            "`GET /jobs?limit=50&printer_id=…` (20 in turn)",
+            printers
+                .iter()
+                .map(|p| list(&format!("&printer_id={p}")))
+                .collect(),
+        ),
+        (
+            "`GET /jobs?limit=50&status=…&printer_id=…`",
+            printers
+                .iter()
+                .zip(statuses.iter().cycle())
+                .map(|(p, s)| list(&format!("&status={s}&printer_id={p}")))
+                .collect(),
+        ),
+        (
+            "`GET /jobs?limit=50&sort=updated_at:desc`",
+            vec![list("&sort=updated_at:desc")],
+        ),
+        (
+            "`GET /jobs?limit=50&q=…` (4 terms in turn)",
+            ["benchy", "acme", "re-sliced", "no-such-text"]
+                .iter()
+                .map(|q| list(&format!("&q={q}")))
+                .collect(),
+        ),
+    ];
+    for (label, paths) in lists {
+        steps.push((label.into(), Kind::List, Load::Get(paths), vec![1, 16]));
+    }
+
+    let mut warmed_edits = false;
+    let mut warmed_reads = false;
+    for (index, (label, kind, load, concurrencies)) in steps.into_iter().enumerate() {
+        let is_edit = matches!(kind, Kind::EditMany | Kind::EditOne);
+        if (is_edit && !warmed_edits) || (!is_edit && !warmed_reads) {
+            say(format!("{}: warm-up", report.name));
+            let (m, _) = plan.wrk.run(
+                &format!("warmup-{index}"),
+                &load,
+                server.addr,
+                16,
+                plan.warmup_secs,
+            )?;
+            if m.errors() > 0 {
+                report.failures.push(format!(
+                    "{} failed requests while warming up for {label}",
+                    m.errors()
+                ));
+            }
+            warmed_edits |= is_edit;
+            warmed_reads |= !is_edit;
+        }
+        for conns in concurrencies {
+            server.reset_peak();
+            let cpu_before = server.cpu_ticks()?;
+            let started = Instant::now();
+            let (measured, command) = plan.wrk.run(
+                &format!("step-{index}-c{conns}"),
+                &load,
+                server.addr,
+                conns,
+                plan.step_secs,
+            )?;
+            let wall = started.elapsed().as_secs_f64();
+            let cpu = server.cpu_ticks()?.saturating_sub(cpu_before) as f64 / ticks as f64;
+            let peak_kib = server.peak_kib().unwrap_or(0);
+            if !server.alive() {
+                return Err(format!("the server died during {label} at c{conns}"));
+            }
+            say(format!(
+                "{}: {label} c{conns}: {:.0} req/s, p99 {} ms, {} errors",
+                report.name,
+                measured.rate(),
+                stats::ms(measured.latencies.p99_us),
+                measured.errors()
+            ));
+            if report.steps.iter().all(|s| s.label != label) {
+                report.commands.push(command.clone());
+            }
+            report.steps.push(Step {
+                label: label.clone(),
+                kind,
+                conns,
+                measured,
+                cpu_percent: 100.0 * cpu / wall,
+                peak_kib,
+                command,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// After the load: the edits were really stored, and the list still counts every job.
+fn check_after(server: &Server, rotation: &[JobId], jobs: usize) -> Result<(), String> {
+    let (status, body) = server::request(
+        server.addr,
+        "GET",
+        &format!("/api/v1/jobs/{}", rotation[0]),
+        None,
+    )
+    .map_err(|e| format!("GET after the load: {e}"))?;
+    let job: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("GET after the load: {e}: {body}"))?;
+    let version = job["version"].as_i64().unwrap_or(0);
+    let notes = job["notes"].as_str().unwrap_or("");
+    if status != 200 || version < 2 || !notes.starts_with("bench edit") {
+        return Err(format!(
+            "an edited job does not show the edits (status {status}, version {version}, notes {notes:?})"
+        ));
+    }
+    let (status, body) = server::request(server.addr, "GET", "/api/v1/jobs?limit=1", None)
+        .map_err(|e| format!("list after the load: {e}"))?;
+    let page: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("list after the load: {e}: {body}"))?;
+    if status != 200 || page["total_count"].as_u64() != Some(jobs as u64) {
+        return Err(format!(
+            "the list counts {} jobs, not {jobs}",
+            page["total_count"]
+        ));
+    }
+    Ok(())
+}
+
+/// The last lines of the server log, for error messages.
+fn tail(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+fn database_version(backend: Backend, target: &str) -> String {
+    use diesel::RunQueryDsl;
+    let query = match backend {
+        Backend::Sqlite => "sqlite_version()",
+        Backend::Postgres => "current_setting('server_version')",
+    };
+    let version = seed::connect(backend, target).ok().and_then(|mut conn| {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(query))
+            .get_result::<String>(&mut conn)
+            .ok()
+    });
+    match (backend, version) {
+        (Backend::Sqlite, Some(v)) => format!("SQLite {v} (bundled), WAL, synchronous=NORMAL"),
+        (Backend::Postgres, Some(v)) => format!("PostgreSQL {v} on 127.0.0.1"),
+        (_, None) => "unknown version".into(),
+    }
+}
+
+/// A throw-away PostgreSQL database, dropped when this value is.
+#[derive(Debug)]
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> Result<Self, String> {
+        use diesel::{Connection, RunQueryDsl};
+        let mut admin = diesel::pg::PgConnection::establish(admin_url)
+            .map_err(|e| format!("{admin_url} is unreachable: {e}"))?;
+        let name = format!("printdesk_bench_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .map_err(|e| format!("cannot create database {name}: {e}"))?;
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _db)) if server.contains("://") && !server.ends_with('/') => {
+                format!("{server}/{name}")
+            }
+            _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
+        };
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut admin) = diesel::pg::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// What the report says about the machine.
+#[derive(Debug, Clone)]
+struct Machine {
+    cpu: String,
+    cores: usize,
+    memory: String,
+    kernel: String,
+    load_at_start: String,
+    rustc: String,
+    wrk: String,
+    commit: String,
+}
+
+fn command_line(program: &str, args: &[&str]) -> Option<String> {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+}
+
+fn machine_info() -> Machine {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mhz = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu MHz"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned());
+    let memory = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1048576.0)
+        });
+    let dirty = command_line("git", &["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
+    Machine {
+        cpu: match mhz {
+            Some(mhz) => format!("{cpu} ({mhz} MHz)"),
+            None => cpu,
+        },
+        cores: command_line("nproc", &[])
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get())),
+        memory,
+        kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
+        load_at_start: fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
+        rustc: command_line("rustc", &["--version"]).unwrap_or_else(|| "rustc (unknown)".into()),
+        wrk: load::version(),
+        commit: command_line("git", &["rev-parse", "--short", "HEAD"]).map_or_else(
+            || "unknown commit".into(),
+            |c| {
+                if dirty {
+                    format!("{c} with uncommitted changes")
+                } else {
+                    c
+                }
+            },
+        ),
+    }
+}
+
+fn render(plan: &Plan, machine: &Machine, reports: &[BackendReport], total: Duration) -> String {
+    let mut md = String::new();
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default();
+    let mut w = |s: String| md.push_str(&s);
+    w(format!(
+        "## HTTP API and store\n\n\
+         Generated by `just bench{}` on {now} ({:.0} s in all), commit {}. \
+         Regenerate with `just bench`; this section (between the `http-bench` markers) is \
+         rewritten, the rest of the file is kept.\n\n",
+        if plan.smoke { "-smoke" } else { "" },
+        total.as_secs_f64(),
+        machine.commit
+    ));
+    w(format!(
+        "**Machine:** {}, `nproc` = {}, {} memory, Linux {}; load average at start {} \
+         (other work on the machine shows up in the figures). {}; {}.\n\n",
+        machine.cpu,
+        machine.cores,
+        machine.memory,
+        machine.kernel,
+        machine.load_at_start,
+        machine.rustc,
+        machine.wrk
+    ));
+    w(format!(
+        "**Method:** a fresh database per backend, seeded in bulk (multi-row inserts in one \
+         transaction, no HTTP) with {} jobs over 20 printers; the release server started as \
+         `taskset -c {core} printdesk --workers 1` (one HTTP worker on core {core}, default \
+         settings and logging, log to a file); `wrk -t1` pinned to core {client}; one warm-up \
+         second before the edits and before the reads, then {} s per step. Latencies are wrk's \
+         (from sending a request to its full response, keep-alive connections). Errors are \
+         responses ≥ 400 plus socket errors and timeouts. Server CPU is utime + stime from \
+         `/proc/PID/stat` over the step (100% = one core busy); peak RSS is `VmHWM`, reset \
+         before each step. Edits send `{{\"notes\": \"bench edit N\"}}` (N counts up, so every \
+         edit changes the job and writes an event) without `If-Match`. The reference runs the \
+         same edit through `JobService::edit` on a `Store` with one connection, sequentially, \
+         on core {core}, before the server starts (same pragmas, same transaction and event \
+         append; no publishing).\n\n",
+        plan.jobs,
+        plan.step_secs,
+        core = plan.server_core,
+        client = plan.wrk.core,
+    ));
+    if let Some(sqlite) = reports.iter().find(|r| r.name == "SQLite" && r.skipped.is_none()) {
+        w("### Targets (issue 7, judged on SQLite)\n\n".into());
+        w(report::targets_table(&report::targets(sqlite)));
+        w("\n".into());
+    }
+    for r in reports {
+        w(format!("### {}\n\n", r.name));
+        if let Some(why) = &r.skipped {
+            w(format!("Not measured: {why}.\n\n"));
+            continue;
+        }
+        w(report::summary(r));
+        w("\n".into());
+        w(report::steps_table(r));
+        w("\n".into());
+    }
+    w("### Commands\n\n```sh\njust bench   # = cargo build --release -p printdesk -p printdesk-bench && target/release/printdesk-bench run\n".into());
+    for r in reports {
+        for c in &r.commands {
+            w(format!("{c}\n"));
+        }
+    }
+    w("```\n".into());
+    md
+}

@@ -1,0 +1,344 @@
+//! The report: Markdown tables for stdout and for `docs/performance.md`, the issue's targets
+//! judged against the figures, and the update of this harness's own marked section of that
+//! file (every other section, such as the WebSocket fan-out's, is kept as it is).
+
+use std::{fmt::Write as _, fs, path::Path, time::Duration};
+
+use crate::{load::Measured, reference::Reference, stats::ms};
+
+/// Marks the start of the section this harness owns in `docs/performance.md`.
+pub const START: &str = "<!-- http-bench:start -->";
+/// Marks its end.
+pub const END: &str = "<!-- http-bench:end -->";
+
+/// What kind of request a step sends, for judging targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `PUT /jobs/{id}` rotating over many jobs.
+    EditMany,
+    /// `PUT /jobs/{id}` on one job.
+    EditOne,
+    /// `GET /jobs/{id}`.
+    GetOne,
+    /// `GET /jobs?…`.
+    List,
+}
+
+/// One measured load step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// What was requested.
+    pub label: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Connections (concurrency).
+    pub conns: u32,
+    /// wrk's figures.
+    pub measured: Measured,
+    /// Server CPU time over the step, as a percentage of one core.
+    pub cpu_percent: f64,
+    /// The server's peak RSS during the step, KiB.
+    pub peak_kib: u64,
+    /// The wrk command line.
+    pub command: String,
+}
+
+/// Everything measured on one backend.
+#[derive(Debug, Clone, Default)]
+pub struct BackendReport {
+    /// `SQLite` or `PostgreSQL`.
+    pub name: String,
+    /// Why it was not measured, if it was not.
+    pub skipped: Option<String>,
+    /// The database's version.
+    pub version: String,
+    /// Jobs seeded.
+    pub jobs: usize,
+    /// How long seeding took.
+    pub seed: Duration,
+    /// The direct-store reference.
+    pub reference: Option<Reference>,
+    /// Process start → first 200, for each start on the seeded database.
+    pub startups: Vec<Duration>,
+    /// RSS after start-up, idle, KiB.
+    pub idle_kib: u64,
+    /// Threads of the idle server.
+    pub threads: u64,
+    /// The load steps, in the order run.
+    pub steps: Vec<Step>,
+    /// The database's size on disk after the run, bytes (SQLite: file + WAL).
+    pub db_bytes: Option<u64>,
+    /// Commands run, for the report.
+    pub commands: Vec<String>,
+    /// Checks after the load that found something wrong.
+    pub failures: Vec<String>,
+}
+
+impl BackendReport {
+    /// The median start-up time.
+    pub fn startup_median(&self) -> Option<Duration> {
+        let mut s = self.startups.clone();
+        s.sort();
+        s.get(s.len() / 2).copied()
+    }
+
+    /// The edit step rotating over many jobs at `conns`.
+    pub fn edit_many(&self, conns: u32) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|s| s.kind == Kind::EditMany && s.conns == conns)
+    }
+
+    /// Requests that failed, over every step.
+    pub fn errors(&self) -> u64 {
+        self.steps.iter().map(|s| s.measured.errors()).sum()
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// The table of steps.
+pub fn steps_table(report: &BackendReport) -> String {
+    let mut t = String::from(
+        "| request | conc. | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | peak RSS MiB |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for s in &report.steps {
+        let m = &s.measured;
+        let _ = writeln!(
+            t,
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {:.0}% | {} |",
+            s.label,
+            s.conns,
+            m.rate(),
+            ms(m.latencies.p50_us),
+            ms(m.latencies.p99_us),
+            ms(m.latencies.p999_us),
+            m.errors(),
+            s.cpu_percent,
+            mib(s.peak_kib),
+        );
+    }
+    t
+}
+
+/// The figures that are not per step.
+pub fn summary(report: &BackendReport) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "- Database: {}; {} jobs over 20 printers (with their {} `job_created` events), seeded in {:.2} s{}.",
+        report.version,
+        report.jobs,
+        report.jobs,
+        report.seed.as_secs_f64(),
+        report
+            .db_bytes
+            .map(|b| format!("; {:.0} MiB on disk after the run", b as f64 / 1048576.0))
+            .unwrap_or_default()
+    );
+    if let Some(r) = &report.reference {
+        let _ = writeln!(
+            t,
+            "- Reference (the same edit through `JobService::edit` on the store, no HTTP, one connection, sequential): **{:.0} edits/s**, p50 {} ms, p99 {} ms, p99.9 {} ms ({} edits).",
+            r.rate(),
+            ms(r.latencies.p50_us),
+            ms(r.latencies.p99_us),
+            ms(r.latencies.p999_us),
+            r.edits
+        );
+        if let Some(s) = report.edit_many(16) {
+            let _ = writeln!(
+                t,
+                "- HTTP edits at concurrency 16 (1,000 jobs): {:.0} req/s = **{:.2} × the reference**.",
+                s.measured.rate(),
+                s.measured.rate() / r.rate()
+            );
+        }
+    }
+    let starts: Vec<String> = report
+        .startups
+        .iter()
+        .map(|d| format!("{:.0}", d.as_secs_f64() * 1000.0))
+        .collect();
+    if let Some(median) = report.startup_median() {
+        let _ = writeln!(
+            t,
+            "- Start-up to first answer on the existing {}-job database: **{:.0} ms** median (each start, ms: {}).",
+            report.jobs,
+            median.as_secs_f64() * 1000.0,
+            starts.join(", ")
+        );
+    }
+    let _ = writeln!(
+        t,
+        "- Idle RSS after start-up: **{} MiB** ({} threads).",
+        mib(report.idle_kib),
+        report.threads
+    );
+    for f in &report.failures {
+        let _ = writeln!(t, "- **Check failed:** {f}");
+    }
+    t
+}
+
+/// One target of the issue, judged.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// What the issue asks.
+    pub goal: String,
+    /// What was measured.
+    pub measured: String,
+    /// Whether it is met.
+    pub met: bool,
+}
+
+/// The issue's targets, judged on the SQLite figures.
+pub fn targets(report: &BackendReport) -> Vec<Target> {
+    let mut out = Vec::new();
+    let edit = report.edit_many(16);
+    if let Some(s) = edit {
+        out.push(Target {
+            goal: "edits/s on SQLite at concurrency 16 ≥ 8,000".into(),
+            measured: format!("{:.0}", s.measured.rate()),
+            met: s.measured.rate() >= 8000.0 && s.measured.errors() == 0,
+        });
+        if let Some(r) = &report.reference {
+            let ratio = s.measured.rate() / r.rate();
+            out.push(Target {
+                goal: "… and ≥ 0.5 of the direct-store reference".into(),
+                measured: format!("{ratio:.2} ({:.0} / {:.0})", s.measured.rate(), r.rate()),
+                met: ratio >= 0.5,
+            });
+        }
+        out.push(Target {
+            goal: "edit p99 at concurrency 16 < 5 ms".into(),
+            measured: format!("{} ms", ms(s.measured.latencies.p99_us)),
+            met: s.measured.latencies.p99_us < 5000,
+        });
+    }
+    for conns in [1, 16] {
+        let worst = report
+            .steps
+            .iter()
+            .filter(|s| s.kind == Kind::List && s.conns == conns)
+            .max_by_key(|s| s.measured.latencies.p99_us);
+        if let Some(s) = worst {
+            out.push(Target {
+                goal: format!("list (`limit=50`, filtered/sorted) p99 < 10 ms, concurrency {conns}"),
+                measured: format!(
+                    "worst {} ms ({})",
+                    ms(s.measured.latencies.p99_us),
+                    s.label.replace('|', "\\|")
+                ),
+                met: s.measured.latencies.p99_us < 10_000,
+            });
+        }
+    }
+    for conns in [1, 16] {
+        if let Some(s) = report
+            .steps
+            .iter()
+            .find(|s| s.kind == Kind::GetOne && s.conns == conns)
+        {
+            out.push(Target {
+                goal: format!("single job GET p99 < 2 ms, concurrency {conns}"),
+                measured: format!("{} ms", ms(s.measured.latencies.p99_us)),
+                met: s.measured.latencies.p99_us < 2000,
+            });
+        }
+    }
+    out.push(Target {
+        goal: "idle RSS < 30 MB".into(),
+        measured: format!("{} MiB", mib(report.idle_kib)),
+        met: report.idle_kib * 1024 < 30_000_000,
+    });
+    if let Some(m) = report.startup_median() {
+        out.push(Target {
+            goal: "start-up to first answer < 300 ms".into(),
+            measured: format!("{:.0} ms", m.as_secs_f64() * 1000.0),
+            met: m < Duration::from_millis(300),
+        });
+    }
+    out
+}
+
+/// The targets as a table.
+pub fn targets_table(targets: &[Target]) -> String {
+    let mut t = String::from("| target | measured | |\n|---|---|---|\n");
+    for x in targets {
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} |",
+            x.goal,
+            x.measured,
+            if x.met { "met" } else { "**missed**" }
+        );
+    }
+    t
+}
+
+/// Replaces the harness's marked section of the file at `path` with `section`, keeping every
+/// other byte of the file (the WebSocket engineer's section, hand-written analysis). Creates
+/// the file, with a title, when it does not exist; appends the section when the file has no
+/// markers yet.
+pub fn update_docs(path: &Path, section: &str) -> std::io::Result<()> {
+    let block = format!("{START}\n{}\n{END}", section.trim_end());
+    let text = match fs::read_to_string(path) {
+        Ok(existing) => splice(&existing, &block),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "# Performance\n\nHow fast printdesk is, measured by its own benchmarks. Each marked \
+             section is regenerated by the command it names; everything outside the markers is \
+             written by hand and kept.\n\n{block}\n"
+        ),
+        Err(e) => return Err(e),
+    };
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("md.tmp");
+    fs::write(&tmp, text)?;
+    fs::rename(&tmp, path)
+}
+
+fn splice(existing: &str, block: &str) -> String {
+    match (existing.find(START), existing.find(END)) {
+        (Some(s), Some(e)) if s < e => {
+            format!("{}{block}{}", &existing[..s], &existing[e + END.len()..])
+        }
+        _ => format!("{}\n\n{block}\n", existing.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_keeps_other_sections() {
+        let doc = format!(
+            "# Performance\n\nintro\n\n{START}\nold\n{END}\n\n<!-- ws-bench:start -->\nws\n<!-- ws-bench:end -->\n"
+        );
+        let out = splice(&doc, &format!("{START}\nnew\n{END}"));
+        assert_eq!(
+            out,
+            format!(
+                "# Performance\n\nintro\n\n{START}\nnew\n{END}\n\n<!-- ws-bench:start -->\nws\n<!-- ws-bench:end -->\n"
+            )
+        );
+    }
+
+    #[test]
+    fn splice_appends_without_markers() {
+        let out = splice(
+            "# Performance\n\n<!-- ws-bench:start -->\nws\n<!-- ws-bench:end -->\n",
+            "B",
+        );
+        assert_eq!(
+            out,
+            "# Performance\n\n<!-- ws-bench:start -->\nws\n<!-- ws-bench:end -->\n\nB\n"
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! One WebSocket client: hello, replay, live events, heartbeat, and the ways a connection ends.
+
+use std::{
+    pin::pin,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use bytestring::ByteString;
+use futures_util::FutureExt;
+use printdesk_domain::Seq;
+use printdesk_http::{Problem, ProblemKind};
+use tokio::{
+    sync::broadcast::error::RecvError,
+    time::{Instant, MissedTickBehavior},
+};
+use tracing::Instrument;
+
+use crate::{
+    CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE, MAX_CLIENT_FRAME, hub::EventHub,
+    query::Subscription,
+};
+
+static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
+
+/// `GET /api/v1/ws`: checks the query, upgrades, and hands the socket to its own task.
+pub(crate) async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    hub: web::Data<EventHub>,
+) -> Result<HttpResponse, Problem> {
+    let subscription = Subscription::parse(req.query_string())?;
+    let (response, session, messages) = actix_ws::handle(&req, body).map_err(|e| {
+        // The handshake error's `status_code()` is the default 500; its response has the real one.
+        let status = e.error_response().status();
+        Problem::new(
+            ProblemKind::for_status(status),
+            format!("This is the WebSocket endpoint; connect with a WebSocket client ({e})."),
+        )
+    })?;
+    let client = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!(
+        "ws_client",
+        client,
+        since = subscription.since.map(Seq::get),
+        job_id = subscription.job_id.map(tracing::field::display),
+    );
+    let connection = Connection {
+        hub: hub.get_ref().clone(),
+        subscription,
+        session,
+    };
+    actix_web::rt::spawn(
+        connection
+            .run(messages.max_frame_size(MAX_CLIENT_FRAME))
+            .instrument(span),
+    );
+    Ok(response)
+}
+
+struct Connection {
+    hub: EventHub,
+    subscription: Subscription,
+    session: Session,
+}
+
+/// Why sending to the client failed.
+enum SendError {
+    /// The connection is gone.
+    Closed,
+    /// The connection accepted nothing for [`crate::HubConfig::send_timeout`].
+    Stalled,
+}
+
+/// How a connection ends, once the loop decides.
+enum End {
+    /// The client went away or closed; nothing more to send.
+    Gone,
+    /// Too slow: close with [`CLOSE_LAGGED`].
+    Lagged,
+    /// Silent for too long: close with [`CLOSE_HEARTBEAT_TIMEOUT`] if it fits, and drop.
+    Silent,
+    /// The log could not be read for a replay: close with [`CLOSE_LOG_UNAVAILABLE`].
+    LogUnavailable,
+}
+
+impl Connection {
+    async fn run(mut self, mut messages: MessageStream) {
+        let config = self.hub.config().clone();
+        // Subscribe first: every event after `head` reaches `live`, so the replay only has to
+        // cover what came before, and the seam has no gap.
+        let (head, mut live) = self.hub.subscribe();
+        // Everything up to `cursor` has been sent (or filtered out); anything at or below it
+        // that arrives again is skipped, so the seam has no duplicate either.
+        let mut cursor = self.subscription.since.unwrap_or(head);
+        let mut replaying = cursor < head;
+        tracing::debug!(%head, "client connected");
+
+        let hello = ByteString::from(format!(r#"{{"type":"hello","seq":{head}}}"#));
+        if self.send(hello, config.send_timeout).await.is_err() {
+            return;
+        }
+
+        let mut heartbeat = tokio::time::interval_at(
+            Instant::now() + config.ping_interval,
+            config.ping_interval,
+        );
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut silence = pin!(tokio::time::sleep(config.client_timeout));
+
+        let end = loop {
+            tokio::select! {
+                biased;
+                message = messages.recv() => {
+                    silence.as_mut().reset(Instant::now() + config.client_timeout);
+                    match message {
+                        None => break End::Gone,
+                        Some(Err(e)) => {
+                            tracing::debug!(error = %e, "client sent an invalid frame");
+                            let reason = CloseReason {
+                                code: CloseCode::Protocol,
+                                description: Some(e.to_string()),
+                            };
+                            let _ = self.session.clone().close(Some(reason)).now_or_never();
+                            break End::Gone;
+                        }
+                        Some(Ok(Message::Ping(bytes))) => {
+                            // A pong that does not fit now is not needed: data is flowing.
+                            let _ = self.session.pong(&bytes).now_or_never();
+                        }
+                        Some(Ok(Message::Close(reason))) => {
+                            tracing::debug!(?reason, "client closed");
+                            let reply = reason.map(|r| CloseReason { code: r.code, description: None });
+                            let _ = tokio::time::timeout(
+                                config.send_timeout,
+                                self.session.clone().close(reply),
+                            )
+                            .await;
+                            break End::Gone;
+                        }
+                        // Pongs and anything else a client says only prove it is alive.
+                        Some(Ok(_)) => {}
+                    }
+                }
+                () = &mut silence => break End::Silent,
+                _ = heartbeat.tick() => {
+                    // The ping queues behind any events not yet taken, like an event would.
+                    // A failed one also tells that the connection is gone: actix does not
+                    // always end the incoming stream when the peer resets the connection.
+                    match tokio::time::timeout(config.send_timeout, self.session.ping(b"")).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_closed)) => break End::Gone,
+                        Err(_stalled) => break End::Lagged,
+                    }
+                }
+                page = self.hub.repository().events_after(cursor, config.replay_page), if replaying => {
+                    let events = match page {
+                        Ok(events) => events,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot replay the event log");
+                            break End::LogUnavailable;
+                        }
+                    };
+                    let mut failed = None;
+                    for event in &events {
+                        if self.subscription.wants(event.job_id) {
+                            let json = match serde_json::to_string(event) {
+                                Ok(json) => ByteString::from(json),
+                                Err(e) => {
+                                    tracing::error!(seq = %event.seq, error = %e, "cannot serialise an event; skipped");
+                                    cursor = event.seq;
+                                    continue;
+                                }
+                            };
+                            if let Err(e) = self.send(json, config.send_timeout).await {
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                        cursor = event.seq;
+                    }
+                    match failed {
+                        Some(SendError::Closed) => break End::Gone,
+                        Some(SendError::Stalled) => break End::Lagged,
+                        None => {}
+                    }
+                    // A short page is the end of the log; past `head`, `live` has the rest.
+                    if events.len() < config.replay_page as usize || cursor >= head {
+                        replaying = false;
+                        tracing::debug!(%cursor, "replay done");
+                    }
+                }
+                received = live.recv(), if !replaying => match received {
+                    Ok(event) => {
+                        if event.seq <= cursor {
+                            continue;
+                        }
+                        if self.subscription.wants(event.job_id) {
+                            match self.send(event.json, config.send_timeout).await {
+                                Ok(()) => {}
+                                Err(SendError::Closed) => break End::Gone,
+                                Err(SendError::Stalled) => break End::Lagged,
+                            }
+                        }
+                        cursor = event.seq;
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "client fell behind the broadcast");
+                        break End::Lagged;
+                    }
+                    // The hub is gone: the server is stopping.
+                    Err(RecvError::Closed) => break End::Gone,
+                },
+            }
+        };
+        drop(live);
+
+        match end {
+            End::Gone => tracing::debug!(%cursor, "client disconnected"),
+            End::Lagged => {
+                tracing::info!(%cursor, "closing a client that cannot keep up");
+                let reason = CloseReason {
+                    code: CloseCode::from(CLOSE_LAGGED),
+                    description: Some(format!("lagged; reconnect with since={cursor}")),
+                };
+                // The close frame queues behind what the client has not read yet; it gets as
+                // long as a silent client would to read it, then the socket is dropped.
+                self.close(reason, config.client_timeout).await;
+            }
+            End::Silent => {
+                tracing::info!(timeout_s = config.client_timeout.as_secs(), "dropping a client that stopped answering pings");
+                let reason = CloseReason {
+                    code: CloseCode::from(CLOSE_HEARTBEAT_TIMEOUT),
+                    description: Some(format!("no pong; reconnect with since={cursor}")),
+                };
+                self.close(reason, Duration::ZERO).await;
+            }
+            End::LogUnavailable => {
+                let reason = CloseReason {
+                    code: CloseCode::from(CLOSE_LOG_UNAVAILABLE),
+                    description: Some(format!(
+                        "event log unavailable; reconnect with since={cursor}"
+                    )),
+                };
+                self.close(reason, config.send_timeout).await;
+            }
+        }
+    }
+
+    /// Queues one text frame, waiting at most `limit` for room in the connection's bounded
+    /// outgoing buffer. Cancel-safe: a frame that did not fit was not queued.
+    async fn send(&mut self, text: ByteString, limit: Duration) -> Result<(), SendError> {
+        match tokio::time::timeout(limit, self.session.text(text)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_closed)) => Err(SendError::Closed),
+            Err(_elapsed) => Err(SendError::Stalled),
+        }
+    }
+
+    /// Queues a close frame, waiting at most `limit` for room; then the connection ends.
+    async fn close(self, reason: CloseReason, limit: Duration) {
+        let close = self.session.close(Some(reason));
+        let queued = if limit.is_zero() {
+            close.now_or_never().is_some()
+        } else {
+            tokio::time::timeout(limit, close).await.is_ok()
+        };
+        if !queued {
+            tracing::debug!("the close frame did not fit; dropping the connection");
+        }
+    }
+}

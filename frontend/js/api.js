@@ -1,0 +1,157 @@
+// The API client: one fetch wrapper that speaks the contract (JSON in and out, ETag versions,
+// application/problem+json errors) and throws a typed ApiError the UI can branch on.
+
+const BASE = '/api/v1';
+
+/** An API call that did not succeed: the server said no (status > 0) or was not reached (0). */
+export class ApiError extends Error {
+  /**
+   * @param {object} init
+   * @param {number} init.status  HTTP status, 0 when the server could not be reached
+   * @param {object|null} [init.problem]  the problem+json body, if any
+   * @param {string} init.message
+   * @param {unknown} [init.cause]
+   */
+  constructor({ status, problem = null, message, cause }) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** The server was not reached (offline, refused, DNS, CORS …). */
+  get isNetwork() { return this.status === 0; }
+  /** 400: rules broken; see fieldErrors. */
+  get isValidation() { return this.status === 400; }
+  /** 401: a token is needed (a later issue adds the prompt). */
+  get isUnauthorized() { return this.status === 401; }
+  get isNotFound() { return this.status === 404; }
+  /** 412: If-Match did not match; `current` holds the job as it is now. */
+  get isConflict() { return this.status === 412; }
+
+  /** `[{field, message}]` from the problem body (may be empty). */
+  get fieldErrors() {
+    const errors = this.problem && Array.isArray(this.problem.errors) ? this.problem.errors : [];
+    return errors.filter((e) => e && typeof e.field === 'string');
+  }
+
+  /** The resource as it is now, sent with a 412. */
+  get current() { return this.problem ? this.problem.current ?? null : null; }
+}
+
+// Authentication hooks: a later issue fills these in (token prompt on 401).
+let tokenProvider = () => null;
+let unauthorizedHandler = null;
+
+/** `fn()` returns the bearer token to send, or null. */
+export function setTokenProvider(fn) { tokenProvider = fn; }
+/** `fn(error)` is told about every 401 before the error is thrown. */
+export function onUnauthorized(fn) { unauthorizedHandler = fn; }
+
+/** `"3"` or `W/"3"` → 3; anything else → null. */
+export function parseEtag(value) {
+  if (!value) return null;
+  const m = /^(?:W\/)?"(\d+)"$/.exec(value.trim());
+  return m ? Number(m[1]) : null;
+}
+
+function queryString(params) {
+  if (!params) return '';
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(key, String(value));
+  }
+  const s = search.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * One API request.
+ * @param {string} method
+ * @param {string} path   below /api/v1, e.g. `/jobs/…`
+ * @param {object} [options]
+ * @param {unknown} [options.body]      sent as JSON
+ * @param {number|null} [options.ifMatch] a version, sent as `If-Match: "<version>"`
+ * @param {object} [options.query]      query parameters; empty values are left out
+ * @param {AbortSignal} [options.signal]
+ * @returns {Promise<{data: any, etag: number|null, status: number}>}
+ */
+export async function request(method, path, { body, ifMatch = null, query, signal } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (ifMatch !== null && ifMatch !== undefined) headers['If-Match'] = `"${ifMatch}"`;
+  const token = tokenProvider();
+  if (token) headers.Authorization = `Bearer ${token}`;
+
+  let res;
+  try {
+    res = await fetch(`${BASE}${path}${queryString(query)}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
+  } catch (cause) {
+    if (cause && cause.name === 'AbortError') throw cause;
+    throw new ApiError({
+      status: 0,
+      message: 'Could not reach the server. Check the connection and try again.',
+      cause,
+    });
+  }
+
+  let data = null;
+  const type = res.headers.get('Content-Type') || '';
+  if (res.status !== 204) {
+    const text = await res.text().catch(() => '');
+    if (text && type.includes('json')) {
+      try { data = JSON.parse(text); } catch { data = null; }
+    } else if (text && !res.ok) {
+      data = { detail: text.slice(0, 300) };
+    }
+  }
+
+  if (!res.ok) {
+    const problem = data && typeof data === 'object' ? data : {};
+    const message = problem.detail || problem.title || `The server answered ${res.status} ${res.statusText}.`;
+    const error = new ApiError({ status: res.status, problem, message });
+    if (error.isUnauthorized && unauthorizedHandler) unauthorizedHandler(error);
+    throw error;
+  }
+  return { data, etag: parseEtag(res.headers.get('ETag')), status: res.status };
+}
+
+export const jobsApi = {
+  /** `{jobs, total_count, limit, offset}` */
+  async list(params, { signal } = {}) {
+    return (await request('GET', '/jobs', { query: params, signal })).data;
+  },
+  async get(id) {
+    return (await request('GET', `/jobs/${encodeURIComponent(id)}`)).data;
+  },
+  async create(fields) {
+    return (await request('POST', '/jobs', { body: fields })).data;
+  },
+  /** Partial update; `version` becomes If-Match (null: last write wins). */
+  async update(id, patch, version) {
+    return (await request('PUT', `/jobs/${encodeURIComponent(id)}`, { body: patch, ifMatch: version })).data;
+  },
+  async remove(id, version) {
+    await request('DELETE', `/jobs/${encodeURIComponent(id)}`, { ifMatch: version });
+  },
+  /** `{events, total_count, limit, offset}`, newest first. */
+  async history(id, { limit = 50, offset = 0 } = {}) {
+    return (await request('GET', `/jobs/${encodeURIComponent(id)}/history`, { query: { limit, offset } })).data;
+  },
+};
+
+export const printersApi = {
+  /** `[printer]` */
+  async list() {
+    const data = (await request('GET', '/printers')).data;
+    return Array.isArray(data?.printers) ? data.printers : [];
+  },
+};

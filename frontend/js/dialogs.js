@@ -1,0 +1,34 @@
+// Promise-returning wrappers around the page's native <dialog>s.
+
+import { byId, trapFocus } from './dom.js';
+
+/**
+ * Opens `dialog` (whose buttons live in a `<form method="dialog">` with `value`s) and resolves
+ * with the value of the button pressed, or '' for Esc.
+ */
+export function choose(dialog) {
+  return new Promise((resolve) => {
+    dialog.returnValue = '';
+    dialog.addEventListener('close', () => resolve(dialog.returnValue || ''), { once: true });
+    dialog.showModal();
+  });
+}
+
+let confirmReady = false;
+
+/**
+ * A confirmation dialog (instead of window.confirm). Resolves true when confirmed.
+ * @param {{title: string, message: string, confirmLabel?: string}} options  text only
+ */
+export async function confirmDialog({ title, message, confirmLabel = 'Delete' }) {
+  const dialog = byId('confirmDialog');
+  if (!confirmReady) {
+    trapFocus(dialog);
+    confirmReady = true;
+  }
+  byId('confirmTitle').textContent = title;
+  byId('confirmMessage').textContent = message;
+  byId('confirmOkBtn').textContent = confirmLabel;
+  const choice = await choose(dialog);
+  return choice === 'confirm';
+}

@@ -1,0 +1,486 @@
+// The job form (#editJobModal): edit or create a job, show the server's verdict at each field,
+// resolve a 412 conflict, and notice live changes to the job being edited.
+
+import { jobsApi } from './api.js';
+import { choose } from './dialogs.js';
+import { byId, clear, h, trapFocus } from './dom.js';
+import {
+  EDITABLE_FIELDS, actorName, charCount, fieldLabel, formatRelative, formatValue,
+} from './format.js';
+import { fillPrinterSelect, loadPrinters, printerName, setSelectValue } from './printers.js';
+import { toastError, toastInfo, toastSuccess } from './toast.js';
+
+export const NOTES_MAX = 1000;
+
+/** API field → id of its input. */
+const INPUT_IDS = {
+  job_name: 'jobName',
+  status: 'jobStatus',
+  is_business: 'isBusinessJob',
+  customer_name: 'customerName',
+  notes: 'notes',
+  file_name: 'fileName',
+  printer_id: 'printerId',
+};
+
+const NEW_JOB = Object.freeze({
+  job_name: '',
+  status: 'pending',
+  is_business: false,
+  customer_name: null,
+  notes: null,
+  file_name: null,
+  printer_id: null,
+});
+
+/** Blank or whitespace-only text is "no value" (the API stores null). */
+const nullable = (v) => (typeof v === 'string' && v.trim() !== '' ? v : null);
+
+/** A job's editable fields as the form would read them back (the baseline for "what changed"). */
+export function formValuesOf(job) {
+  return {
+    job_name: job.job_name ?? '',
+    status: job.status ?? 'pending',
+    is_business: Boolean(job.is_business),
+    customer_name: nullable(job.customer_name),
+    notes: nullable(typeof job.notes === 'string' ? job.notes.replace(/\r\n?/g, '\n') : job.notes),
+    file_name: nullable(job.file_name),
+    printer_id: job.printer_id || null,
+  };
+}
+
+/** The fields of `values` that differ from `base`. */
+export function diff(base, values) {
+  const patch = {};
+  for (const field of EDITABLE_FIELDS) {
+    if (values[field] !== base[field]) patch[field] = values[field];
+  }
+  return patch;
+}
+
+export class EditJobModal {
+  /**
+   * @param {object} callbacks
+   * @param {(job: object) => void} callbacks.onSaved     a job was updated by this form
+   * @param {(job: object) => void} callbacks.onCreated   a job was created by this form
+   * @param {(job: object) => void} callbacks.onShowHistory
+   */
+  constructor({ onSaved, onCreated, onShowHistory }) {
+    this.onSaved = onSaved;
+    this.onCreated = onCreated;
+    this.onShowHistory = onShowHistory;
+
+    this.dialog = byId('editJobModal');
+    this.form = byId('editJobForm');
+    this.title = byId('editJobTitle');
+    this.meta = byId('editJobMeta');
+    this.notice = byId('editJobNotice');
+    this.noticeReloadBtn = byId('noticeReloadBtn');
+    this.summary = byId('formErrorSummary');
+    this.saveBtn = byId('saveJobBtn');
+    this.historyBtn = byId('jobHistoryBtn');
+    this.customerField = byId('customerField');
+    this.notesCounter = byId('notesCounter');
+    this.conflictDialog = byId('conflictDialog');
+    this.inputs = Object.fromEntries(Object.entries(INPUT_IDS).map(([f, id]) => [f, byId(id)]));
+
+    this.mode = null; // 'edit' | 'create' | null (closed)
+    this.job = null; // the job as the form was (re)based on
+    this.base = null; // formValuesOf(this.job)
+    this.latest = null; // a newer state seen live while the form was dirty
+    this.saving = false;
+    this.gone = false;
+    this.trigger = null;
+
+    this.bind();
+  }
+
+  bind() {
+    trapFocus(this.dialog);
+    trapFocus(this.conflictDialog);
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.save();
+    });
+    // Enter saves from any field but the notes (where it is a new line); Ctrl/Cmd+Enter saves anywhere.
+    this.form.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented) return;
+      const t = e.target;
+      const isField = t instanceof HTMLInputElement || t instanceof HTMLSelectElement;
+      if ((t instanceof HTMLTextAreaElement && (e.ctrlKey || e.metaKey)) || isField) {
+        e.preventDefault();
+        this.form.requestSubmit();
+      }
+    });
+    for (const btn of this.dialog.querySelectorAll('[data-close]')) {
+      btn.addEventListener('click', () => this.close());
+    }
+    this.dialog.addEventListener('close', () => this.closed());
+    this.inputs.is_business.addEventListener('change', () => this.syncBusiness());
+    this.inputs.notes.addEventListener('input', () => this.syncCounter());
+    for (const [field, input] of Object.entries(this.inputs)) {
+      const clearIt = () => this.clearFieldError(field);
+      input.addEventListener('input', clearIt);
+      input.addEventListener('change', clearIt);
+    }
+    // A business job's customer rule involves both fields.
+    this.inputs.is_business.addEventListener('change', () => this.clearFieldError('customer_name'));
+    this.noticeReloadBtn.addEventListener('click', () => {
+      if (this.latest) this.rebase(this.latest, { keepMine: false });
+      this.hideNotice();
+      this.inputs.job_name.focus();
+    });
+    this.historyBtn.addEventListener('click', () => {
+      if (this.job) this.onShowHistory(this.latest ?? this.job);
+    });
+  }
+
+  get isOpen() { return this.dialog.open; }
+  get jobId() { return this.mode === 'edit' && this.job ? this.job.id : null; }
+
+  // ---- opening and closing ---------------------------------------------------------------
+
+  /** Opens the form on an existing job. */
+  openEdit(job, trigger = null) {
+    this.mode = 'edit';
+    this.trigger = trigger;
+    this.title.textContent = 'Edit job';
+    this.saveBtn.textContent = 'Save';
+    this.historyBtn.hidden = false;
+    this.prepare(job);
+  }
+
+  /** Opens an empty form that creates a job. */
+  openCreate(trigger = null) {
+    this.mode = 'create';
+    this.trigger = trigger;
+    this.title.textContent = 'New job';
+    this.saveBtn.textContent = 'Create job';
+    this.historyBtn.hidden = true;
+    this.prepare(null);
+  }
+
+  prepare(job) {
+    this.gone = false;
+    this.latest = null;
+    this.setSaving(false);
+    this.clearErrors();
+    this.hideNotice();
+    fillPrinterSelect(this.inputs.printer_id);
+    this.rebase(job, { keepMine: false });
+    if (!this.dialog.open) this.dialog.showModal();
+    this.inputs.job_name.focus();
+    if (job) this.inputs.job_name.select();
+    // Printers may have been added since the page loaded.
+    loadPrinters().then(() => {
+      if (this.isOpen) fillPrinterSelect(this.inputs.printer_id);
+    }).catch(() => {});
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  closed() {
+    if (this.conflictDialog.open) this.conflictDialog.close('cancel');
+    const jobId = this.jobId;
+    this.mode = null;
+    // Give focus back to what opened the form (its row may have been re-rendered meanwhile).
+    let target = this.trigger && this.trigger.isConnected ? this.trigger : null;
+    if (!target && jobId) {
+      target = document.querySelector(`tr[data-job-id="${CSS.escape(jobId)}"] button[data-action="edit-job"]`);
+    }
+    (target ?? byId('newJobBtn')).focus();
+    this.trigger = null;
+  }
+
+  // ---- the form's values -----------------------------------------------------------------
+
+  /** Puts `job` (or a blank job) into the form and makes it the baseline. */
+  rebase(job, { keepMine }) {
+    const mine = keepMine ? this.changes() : {};
+    this.job = job;
+    this.base = formValuesOf(job ?? NEW_JOB);
+    this.latest = null;
+    this.fill({ ...this.base, ...mine });
+    this.renderMeta();
+  }
+
+  fill(values) {
+    const i = this.inputs;
+    i.job_name.value = values.job_name;
+    i.status.value = values.status;
+    i.is_business.checked = values.is_business;
+    i.customer_name.value = values.customer_name ?? '';
+    i.notes.value = values.notes ?? '';
+    i.file_name.value = values.file_name ?? '';
+    setSelectValue(i.printer_id, values.printer_id ?? '');
+    this.syncBusiness();
+    this.syncCounter();
+  }
+
+  /** The form as API values. */
+  values() {
+    const i = this.inputs;
+    return {
+      job_name: i.job_name.value,
+      status: i.status.value,
+      is_business: i.is_business.checked,
+      customer_name: nullable(i.customer_name.value),
+      notes: nullable(i.notes.value),
+      file_name: nullable(i.file_name.value),
+      printer_id: i.printer_id.value || null,
+    };
+  }
+
+  /** Only what the user changed. */
+  changes() {
+    return this.base ? diff(this.base, this.values()) : {};
+  }
+
+  isDirty() {
+    return Object.keys(this.changes()).length > 0;
+  }
+
+  renderMeta() {
+    if (this.mode === 'create' || !this.job) {
+      this.meta.textContent = 'Fields marked * are required.';
+      return;
+    }
+    this.meta.textContent = `Version ${this.job.version} · updated ${formatRelative(this.job.updated_at)}`;
+  }
+
+  syncBusiness() {
+    const business = this.inputs.is_business.checked;
+    const customer = this.inputs.customer_name;
+    customer.required = business;
+    customer.setAttribute('aria-required', String(business));
+    this.customerField.classList.toggle('is-required', business);
+  }
+
+  syncCounter() {
+    const n = charCount(this.inputs.notes.value);
+    this.notesCounter.textContent = `${n} / ${NOTES_MAX}`;
+    this.notesCounter.classList.toggle('over', n > NOTES_MAX);
+    this.notesCounter.classList.toggle('near', n > NOTES_MAX * 0.9 && n <= NOTES_MAX);
+  }
+
+  // ---- saving ----------------------------------------------------------------------------
+
+  setSaving(saving) {
+    this.saving = saving;
+    this.saveBtn.disabled = saving || this.gone;
+    this.form.toggleAttribute('aria-busy', saving);
+    const idle = this.mode === 'create' ? 'Create job' : 'Save';
+    this.saveBtn.textContent = saving ? 'Saving…' : idle;
+  }
+
+  async save() {
+    if (this.saving || !this.mode) return;
+    if (this.gone) {
+      toastError('This job was deleted; it cannot be saved.');
+      return;
+    }
+    this.clearErrors();
+    const creating = this.mode === 'create';
+    let body;
+    if (creating) {
+      body = Object.fromEntries(Object.entries(this.values()).filter(([, v]) => v !== null));
+    } else {
+      body = this.changes();
+      if (Object.keys(body).length === 0) {
+        toastInfo('Nothing changed, so nothing was saved.');
+        this.close();
+        return;
+      }
+    }
+
+    this.setSaving(true);
+    try {
+      if (creating) {
+        const job = await jobsApi.create(body);
+        this.setSaving(false);
+        this.onCreated(job);
+        toastSuccess(`Created “${job.job_name}”.`);
+      } else {
+        const job = await jobsApi.update(this.job.id, body, this.job.version);
+        this.setSaving(false);
+        this.onSaved(job);
+        toastSuccess(`Saved “${job.job_name}”.`);
+      }
+      this.close();
+    } catch (err) {
+      this.setSaving(false);
+      await this.failed(err);
+    }
+  }
+
+  /** Shows why a save failed; the form stays open with the user's input. */
+  async failed(err) {
+    if (err.isValidation) {
+      this.showErrors(err);
+      return;
+    }
+    if (err.isConflict && this.mode === 'edit') {
+      await this.resolveConflict(err.current);
+      return;
+    }
+    if (err.isNotFound && this.mode === 'edit') {
+      this.markGone('This job no longer exists: someone deleted it. Copy anything you need from the form.');
+      toastError('Not saved: the job was deleted.');
+      return;
+    }
+    if (err.isNetwork) {
+      this.showSummary(`Not saved: ${err.message} Your input is still here.`);
+      toastError('Not saved: the server could not be reached. Your input is kept.');
+      return;
+    }
+    this.showSummary(`Not saved: ${err.message}`);
+    toastError(`Not saved: ${err.message}`);
+  }
+
+  // ---- errors ----------------------------------------------------------------------------
+
+  showErrors(err) {
+    const unplaced = [];
+    let first = null;
+    for (const { field, message } of err.fieldErrors) {
+      if (INPUT_IDS[field]) {
+        this.showFieldError(field, message);
+        first ??= this.inputs[field];
+      } else {
+        unplaced.push(`${fieldLabel(field)} ${message}`);
+      }
+    }
+    // Messages that have a field are shown there; the server's sentence covers the rest.
+    const placed = err.fieldErrors.length - unplaced.length;
+    const text = unplaced.length === 0 && placed > 0
+      ? `Not saved: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.`
+      : `Not saved: ${err.message || 'some fields need attention.'}`;
+    this.showSummary(text, unplaced);
+    (first ?? this.inputs.job_name).focus();
+  }
+
+  showFieldError(field, message) {
+    const input = this.inputs[field];
+    const el = byId(`${INPUT_IDS[field]}Error`);
+    el.textContent = `${fieldLabel(field)} ${message}`;
+    el.hidden = false;
+    input.setAttribute('aria-invalid', 'true');
+    input.closest('.field')?.classList.add('has-error');
+  }
+
+  clearFieldError(field) {
+    const input = this.inputs[field];
+    if (input.getAttribute('aria-invalid') !== 'true') return;
+    const el = byId(`${INPUT_IDS[field]}Error`);
+    el.textContent = '';
+    el.hidden = true;
+    input.removeAttribute('aria-invalid');
+    input.closest('.field')?.classList.remove('has-error');
+    if (!this.form.querySelector('[aria-invalid="true"]')) this.summary.hidden = true;
+  }
+
+  clearErrors() {
+    for (const field of Object.keys(INPUT_IDS)) this.clearFieldError(field);
+    this.summary.hidden = true;
+    clear(this.summary);
+  }
+
+  showSummary(text, items = []) {
+    this.summary.replaceChildren(h('p', { text }));
+    if (items.length) this.summary.append(h('ul', {}, items.map((t) => h('li', { text: t }))));
+    this.summary.hidden = false;
+  }
+
+  // ---- notices (live changes, deletion) --------------------------------------------------
+
+  showNotice(text, { reload = false, tone = 'info' } = {}) {
+    this.notice.querySelector('.notice-text').textContent = text;
+    this.noticeReloadBtn.hidden = !reload;
+    this.notice.dataset.tone = tone;
+    this.notice.hidden = false;
+  }
+
+  hideNotice() {
+    this.notice.hidden = true;
+  }
+
+  markGone(text) {
+    this.gone = true;
+    this.saveBtn.disabled = true;
+    this.showNotice(text, { tone: 'danger' });
+  }
+
+  /** A live event: warn about (or take in) changes to the job being edited. */
+  onJobEvent(event) {
+    if (!this.isOpen || this.mode !== 'edit' || this.saving || event.job_id !== this.jobId) return;
+    if (event.type === 'job_deleted') {
+      this.markGone(`${capitalise(actorName(event.actor))} deleted this job. It can no longer be saved.`);
+      return;
+    }
+    const job = event.job;
+    if (!job || job.version <= this.job.version) return;
+    const fields = Object.keys(event.changes || {}).map(fieldLabel).join(', ') || 'it';
+    const who = capitalise(actorName(event.actor));
+    if (!this.isDirty()) {
+      this.rebase(job, { keepMine: false });
+      this.showNotice(`${who} just changed ${fields}; the form shows the new values.`);
+    } else {
+      this.latest = job;
+      this.showNotice(`${who} changed ${fields} while you were editing. Saving will ask how to combine the edits.`, { reload: true, tone: 'warning' });
+    }
+  }
+
+  // ---- 412 -------------------------------------------------------------------------------
+
+  /** Someone saved first: show what changed meanwhile; reload the form or overwrite. */
+  async resolveConflict(current) {
+    if (!current || typeof current !== 'object') {
+      this.showSummary('Not saved: someone else changed this job. Close the form and open it again.');
+      return;
+    }
+    const base = this.base;
+    const theirs = formValuesOf(current);
+    const mine = this.changes();
+    const rows = byId('conflictRows');
+    rows.replaceChildren();
+    let theirCount = 0;
+    for (const field of EDITABLE_FIELDS) {
+      const theyChanged = theirs[field] !== base[field];
+      const iChanged = field in mine;
+      if (!theyChanged && !iChanged) continue;
+      if (theyChanged) theirCount += 1;
+      const clash = theyChanged && iChanged && theirs[field] !== mine[field];
+      const value = (v) => formatValue(field, v, printerName);
+      rows.append(h('tr', { class: clash ? 'clash' : null, dataset: { field } },
+        h('th', { scope: 'row', text: fieldLabel(field) }),
+        h('td', { class: 'was', text: value(base[field]) }),
+        h('td', { class: theyChanged ? 'now changed' : 'now' }, theyChanged ? value(theirs[field]) : h('span', { class: 'subtle', text: 'unchanged' })),
+        h('td', { class: iChanged ? 'mine changed' : 'mine' }, iChanged ? value(mine[field]) : h('span', { class: 'subtle', text: 'not edited' })),
+      ));
+    }
+    byId('conflictIntro').textContent = theirCount > 0
+      ? `While you were editing, the job went from version ${this.job.version} to ${current.version}; ${theirCount} field${theirCount === 1 ? '' : 's'} changed.`
+      : `While you were editing, the job went from version ${this.job.version} to ${current.version}, but no field in this form changed.`;
+
+    const choice = await choose(this.conflictDialog);
+    if (!this.isOpen) return;
+    if (choice === 'reload') {
+      this.rebase(current, { keepMine: false });
+      this.clearErrors();
+      this.showNotice('The form now shows the current values; your edits were discarded.');
+      this.inputs.job_name.focus();
+    } else if (choice === 'overwrite') {
+      this.rebase(current, { keepMine: true });
+      this.hideNotice();
+      await this.save();
+    } else {
+      this.inputs.job_name.focus();
+    }
+  }
+}
+
+function capitalise(s) {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}

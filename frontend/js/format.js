@@ -1,0 +1,99 @@
+// What the page knows about a job's fields: labels, statuses, and how values read as text.
+
+import { h } from './dom.js';
+
+export const STATUSES = ['pending', 'running', 'completed', 'failed'];
+
+export const STATUS_LABELS = {
+  pending: 'Pending',
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+};
+
+/** The fields the edit form owns, in form order. */
+export const EDITABLE_FIELDS = [
+  'job_name', 'status', 'is_business', 'customer_name', 'printer_id', 'file_name', 'notes',
+];
+
+export const FIELD_LABELS = {
+  job_name: 'Name',
+  status: 'Status',
+  is_business: 'Business',
+  customer_name: 'Customer',
+  notes: 'Notes',
+  file_name: 'File',
+  printer_id: 'Printer',
+  started_at: 'Started',
+  completed_at: 'Completed',
+};
+
+export const fieldLabel = (field) => FIELD_LABELS[field] || field.replace(/_/g, ' ');
+
+/** Notes and the like count Unicode scalar values, as the server does. */
+export const charCount = (s) => [...(s || '')].length;
+
+/** A status badge element. */
+export function statusBadge(status) {
+  const known = STATUSES.includes(status);
+  return h('span', { class: `badge status status-${known ? status : 'unknown'}` },
+    h('span', { class: 'badge-dot', 'aria-hidden': 'true' }),
+    STATUS_LABELS[status] || String(status));
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** Absolute local date and time, or '' for an invalid value. */
+export function formatDateTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : dateTime.format(d);
+}
+
+/** "just now", "5 minutes ago", "yesterday" … */
+export function formatRelative(iso, now = Date.now()) {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '';
+  const s = Math.round((t - now) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.round(s / 3600), 'hour');
+  if (abs < 86400 * 30) return relative.format(Math.round(s / 86400), 'day');
+  return formatDateTime(iso);
+}
+
+/** A `<time>` showing relative time, with the absolute time as tooltip. */
+export function timeElement(iso) {
+  return h('time', {
+    datetime: iso,
+    title: formatDateTime(iso),
+    dataset: { relative: '' },
+    text: formatRelative(iso),
+  });
+}
+
+/** Re-renders every relative `<time>` under `root`. */
+export function refreshRelativeTimes(root) {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('time[data-relative]')) {
+    el.textContent = formatRelative(el.getAttribute('datetime'), now);
+  }
+}
+
+/** Who did it: the API sends null until authentication exists. */
+export function actorName(actor) {
+  if (actor === null || actor === undefined || actor === '') return 'someone';
+  if (typeof actor === 'string') return actor;
+  return actor.name || actor.display_name || actor.username || actor.id || 'someone';
+}
+
+/** A field's value as a person reads it; `printerName(id)` resolves printers. */
+export function formatValue(field, value, printerName = (id) => id) {
+  if (value === null || value === undefined || value === '') return '—';
+  if (field === 'is_business') return value ? 'Yes' : 'No';
+  if (field === 'status') return STATUS_LABELS[value] || String(value);
+  if (field === 'printer_id') return printerName(value);
+  if (field.endsWith('_at') || field === 'discovery_time') return formatDateTime(value) || String(value);
+  return String(value);
+}

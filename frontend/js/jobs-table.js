@@ -1,0 +1,484 @@
+// The jobs table: filters, search, sort, paging, and live updates applied in place.
+
+import { jobsApi } from './api.js';
+import { byId, debounce, flash, h } from './dom.js';
+import { statusBadge, timeElement } from './format.js';
+import { printerName } from './printers.js';
+
+export const DEFAULT_QUERY = Object.freeze({
+  q: '',
+  status: '',
+  printer_id: '',
+  is_business: '',
+  sort: 'updated_at:desc',
+  limit: 25,
+  offset: 0,
+});
+
+const FILTER_KEYS = ['q', 'status', 'printer_id', 'is_business'];
+const PAGE_SIZES = [10, 25, 50, 100];
+const SORT_KEYS = ['job_name', 'status', 'customer_name', 'printer_id', 'file_name', 'updated_at', 'created_at'];
+/** Columns whose first click sorts newest / largest first. */
+const DESC_FIRST = new Set(['updated_at', 'created_at']);
+const COLUMNS = 7;
+
+/** A query from `URLSearchParams`, falling back to the defaults for anything invalid. */
+export function queryFromParams(params) {
+  const q = { ...DEFAULT_QUERY };
+  for (const key of FILTER_KEYS) q[key] = params.get(key) ?? '';
+  if (!['', 'pending', 'running', 'completed', 'failed'].includes(q.status)) q.status = '';
+  if (!['', 'true', 'false'].includes(q.is_business)) q.is_business = '';
+  const sort = params.get('sort') || DEFAULT_QUERY.sort;
+  const [key, dir] = sort.split(':');
+  q.sort = SORT_KEYS.includes(key) && ['asc', 'desc'].includes(dir) ? sort : DEFAULT_QUERY.sort;
+  const limit = Number(params.get('limit'));
+  q.limit = PAGE_SIZES.includes(limit) ? limit : DEFAULT_QUERY.limit;
+  const offset = Number(params.get('offset'));
+  q.offset = Number.isInteger(offset) && offset > 0 ? offset : 0;
+  return q;
+}
+
+/** The parts of `query` that differ from the defaults, for the address bar. */
+export function paramsFromQuery(query) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== DEFAULT_QUERY[key] && value !== '') params.set(key, String(value));
+  }
+  return params;
+}
+
+function compareValues(a, b) {
+  const na = a === null || a === undefined;
+  const nb = b === null || b === undefined;
+  if (na || nb) return na === nb ? 0 : na ? -1 : 1; // NULL sorts first ascending, as in SQLite
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
+/** The job before an event's `changes` were applied. */
+function previousState(job, changes) {
+  const old = { ...job };
+  for (const [field, change] of Object.entries(changes || {})) {
+    if (change && typeof change === 'object' && 'old' in change) old[field] = change.old;
+  }
+  return old;
+}
+
+export class JobsTable {
+  /**
+   * @param {object} options
+   * @param {(action: string, job: object, button: HTMLElement) => void} options.onAction
+   * @param {(query: object) => void} options.onQueryChange  the query changed (for the URL)
+   */
+  constructor({ onAction, onQueryChange }) {
+    this.onAction = onAction;
+    this.onQueryChange = onQueryChange;
+    this.query = { ...DEFAULT_QUERY };
+    this.jobs = [];
+    this.total = 0;
+    this.loaded = false;
+    this.loadSeq = 0;
+    this.abort = null;
+    /** id → highest version applied; makes local saves and live events idempotent. */
+    this.versions = new Map();
+    /** ids known to be deleted. */
+    this.deleted = new Set();
+
+    this.table = byId('jobsTable');
+    this.body = byId('jobsBody');
+    this.summary = byId('jobsSummary');
+    this.pagerInfo = byId('pagerInfo');
+    this.prevBtn = byId('pagePrev');
+    this.nextBtn = byId('pageNext');
+    this.pageSize = byId('pageSize');
+    this.search = byId('jobSearch');
+    this.filterStatus = byId('filterStatus');
+    this.filterPrinter = byId('filterPrinter');
+    this.filterBusiness = byId('filterBusiness');
+    this.clearBtn = byId('clearFiltersBtn');
+    this.bindControls();
+  }
+
+  bindControls() {
+    const searchNow = () => {
+      if (this.search.value !== this.query.q) this.setQuery({ q: this.search.value, offset: 0 });
+    };
+    const searchLater = debounce(searchNow, 300);
+    this.search.addEventListener('input', searchLater);
+    byId('jobFilters').addEventListener('submit', (e) => {
+      e.preventDefault();
+      searchLater.cancel();
+      searchNow();
+    });
+    // A filter change takes the search box as it is, even while its debounce is pending.
+    const filtersNow = () => {
+      searchLater.cancel();
+      this.setQuery({
+        q: this.search.value,
+        status: this.filterStatus.value,
+        printer_id: this.filterPrinter.value,
+        is_business: this.filterBusiness.value,
+        offset: 0,
+      });
+    };
+    for (const select of [this.filterStatus, this.filterPrinter, this.filterBusiness]) {
+      select.addEventListener('change', filtersNow);
+    }
+    this.clearBtn.addEventListener('click', () => {
+      searchLater.cancel();
+      this.setQuery({ q: '', status: '', printer_id: '', is_business: '', offset: 0 });
+      this.search.focus();
+    });
+    this.pageSize.addEventListener('change', () => this.setQuery({ limit: Number(this.pageSize.value), offset: 0 }));
+    this.prevBtn.addEventListener('click', () => {
+      this.setQuery({ offset: Math.max(0, this.query.offset - this.query.limit) });
+    });
+    this.nextBtn.addEventListener('click', () => {
+      this.setQuery({ offset: this.query.offset + this.query.limit });
+    });
+    for (const btn of this.table.querySelectorAll('.sort-btn')) {
+      btn.addEventListener('click', () => {
+        const key = btn.dataset.sort;
+        const [currentKey, currentDir] = this.query.sort.split(':');
+        let dir;
+        if (currentKey === key) dir = currentDir === 'asc' ? 'desc' : 'asc';
+        else dir = DESC_FIRST.has(key) ? 'desc' : 'asc';
+        this.setQuery({ sort: `${key}:${dir}`, offset: 0 });
+      });
+    }
+    this.body.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-action]');
+      if (!button || !this.body.contains(button)) return;
+      const id = button.closest('tr')?.dataset.jobId;
+      const job = this.jobs.find((j) => j.id === id);
+      if (job) this.onAction(button.dataset.action, job, button);
+    });
+  }
+
+  /** Changes the query (filters, sort, page) and reloads. */
+  setQuery(partial, { notify = true } = {}) {
+    this.query = { ...this.query, ...partial };
+    this.syncControls();
+    if (notify) this.onQueryChange(this.query);
+    return this.load();
+  }
+
+  /** Puts the query's values into the controls (after a URL change). */
+  syncControls() {
+    const q = this.query;
+    if (document.activeElement !== this.search) this.search.value = q.q;
+    this.filterStatus.value = q.status;
+    this.filterBusiness.value = q.is_business;
+    if (q.printer_id && ![...this.filterPrinter.options].some((o) => o.value === q.printer_id)) {
+      this.filterPrinter.append(h('option', { value: q.printer_id, text: q.printer_id }));
+    }
+    this.filterPrinter.value = q.printer_id;
+    this.pageSize.value = String(q.limit);
+    this.clearBtn.hidden = !this.hasFilters();
+    const [key, dir] = q.sort.split(':');
+    for (const btn of this.table.querySelectorAll('.sort-btn')) {
+      const active = btn.dataset.sort === key;
+      const th = btn.closest('th');
+      if (active) th.setAttribute('aria-sort', dir === 'asc' ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+      btn.querySelector('.sort-ind').textContent = active ? (dir === 'asc' ? '↑' : '↓') : '';
+    }
+  }
+
+  hasFilters() {
+    return FILTER_KEYS.some((k) => this.query[k] !== '');
+  }
+
+  /** Reads the current page from the server. `quiet`: keep the rows while loading. */
+  async load({ quiet = false } = {}) {
+    const seq = ++this.loadSeq;
+    if (this.abort) this.abort.abort();
+    this.abort = new AbortController();
+    if (!quiet) this.table.setAttribute('aria-busy', 'true');
+    const { q, status, printer_id, is_business, sort, limit, offset } = this.query;
+    try {
+      const page = await jobsApi.list(
+        { q: q.trim(), status, printer_id, is_business, sort, limit, offset },
+        { signal: this.abort.signal },
+      );
+      if (seq !== this.loadSeq) return;
+      if (page.jobs.length === 0 && page.total_count > 0 && offset > 0) {
+        // The page emptied (jobs were deleted): go to the last page that has jobs.
+        const last = Math.floor((page.total_count - 1) / limit) * limit;
+        this.setQuery({ offset: last });
+        return;
+      }
+      this.jobs = page.jobs;
+      this.total = page.total_count;
+      for (const job of this.jobs) this.noteVersion(job);
+      this.loaded = true;
+      this.render();
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      if (seq !== this.loadSeq) return;
+      this.renderError(err);
+    } finally {
+      if (seq === this.loadSeq) this.table.removeAttribute('aria-busy');
+    }
+  }
+
+  noteVersion(job) {
+    const known = this.versions.get(job.id) ?? 0;
+    if (job.version > known) this.versions.set(job.id, job.version);
+  }
+
+  matches(job) {
+    const q = this.query;
+    if (q.status && job.status !== q.status) return false;
+    if (q.printer_id && job.printer_id !== q.printer_id) return false;
+    if (q.is_business !== '' && String(job.is_business) !== q.is_business) return false;
+    const text = q.q.trim().toLowerCase();
+    if (text) {
+      const haystack = [job.job_name, job.customer_name, job.notes, job.file_name];
+      if (!haystack.some((v) => typeof v === 'string' && v.toLowerCase().includes(text))) return false;
+    }
+    return true;
+  }
+
+  compare(a, b) {
+    const [key, dir] = this.query.sort.split(':');
+    const c = compareValues(a[key], b[key]) || compareValues(a.id, b.id);
+    return dir === 'desc' ? -c : c;
+  }
+
+  /** Puts a job that now matches into the page where the sort order says, if it is this page. */
+  insertSorted(job) {
+    const { limit, offset } = this.query;
+    let i = this.jobs.findIndex((j) => this.compare(job, j) < 0);
+    const pageIsLast = offset + this.jobs.length >= this.total;
+    if (i === -1) {
+      if (this.jobs.length < limit && pageIsLast) i = this.jobs.length;
+      else return false;
+    } else if (i === 0 && offset > 0) {
+      return false; // belongs on an earlier page
+    }
+    this.jobs.splice(i, 0, job);
+    if (this.jobs.length > limit) this.jobs.pop();
+    return true;
+  }
+
+  /**
+   * Applies a job's new state from a live event or a local save, in place:
+   * a row is updated, inserted or removed, and the count follows.
+   * @param {'job_created'|'job_updated'|'job_deleted'} type
+   */
+  apply(type, job, { changes = null, jobId = job?.id } = {}) {
+    if (type === 'job_deleted') {
+      if (this.deleted.has(jobId)) return;
+      this.deleted.add(jobId);
+      const idx = this.jobs.findIndex((j) => j.id === jobId);
+      if (idx >= 0) {
+        this.jobs.splice(idx, 1);
+        this.total = Math.max(0, this.total - 1);
+        this.removeRow(jobId);
+      } else if (job && this.matches(job)) {
+        this.total = Math.max(0, this.total - 1);
+        this.renderMeta();
+      }
+      return;
+    }
+    if (!job || this.deleted.has(job.id)) return;
+    const known = this.versions.get(job.id) ?? 0;
+    if (job.version <= known) return; // already shown
+    this.versions.set(job.id, job.version);
+
+    const idx = this.jobs.findIndex((j) => j.id === job.id);
+    const nowMatches = this.matches(job);
+    if (idx >= 0) {
+      if (nowMatches) {
+        this.jobs[idx] = job;
+        const tr = this.rowOf(job.id);
+        if (tr) {
+          this.fillRow(tr, job);
+          flash(tr, 'row-flash');
+        }
+      } else {
+        this.jobs.splice(idx, 1);
+        this.total = Math.max(0, this.total - 1);
+        this.removeRow(job.id);
+      }
+      return;
+    }
+
+    if (type === 'job_updated' && !changes) return; // cannot tell; the next reload will show it
+    const wasMatching = type === 'job_updated' ? this.matches(previousState(job, changes)) : false;
+    if (nowMatches === wasMatching) return; // on another page, before and after
+    if (!nowMatches) {
+      this.total = Math.max(0, this.total - 1);
+      this.renderMeta();
+      return;
+    }
+    const inserted = this.insertSorted(job);
+    this.total += 1;
+    if (inserted) {
+      this.render();
+      const tr = this.rowOf(job.id);
+      if (tr) flash(tr, 'row-flash');
+    } else {
+      this.renderMeta();
+    }
+  }
+
+  /** A live event from the WebSocket. */
+  applyEvent(event) {
+    if (!event || !['job_created', 'job_updated', 'job_deleted'].includes(event.type)) return;
+    this.apply(event.type, event.job ?? null, { changes: event.changes, jobId: event.job_id });
+  }
+
+  /** After this page saved a job. */
+  saved(job) {
+    this.apply('job_updated', job, { changes: {} });
+  }
+
+  /** After this page created a job: re-read the page so it lands where the server puts it. */
+  created(job) {
+    this.noteVersion(job);
+    return this.load({ quiet: true });
+  }
+
+  /** After this page deleted a job. */
+  removed(jobId) {
+    this.apply('job_deleted', null, { jobId });
+  }
+
+  rowOf(id) {
+    return this.body.querySelector(`tr[data-job-id="${CSS.escape(id)}"]`);
+  }
+
+  removeRow(id) {
+    const tr = this.rowOf(id);
+    if (tr) {
+      const hadFocus = tr.contains(document.activeElement);
+      tr.remove();
+      if (hadFocus) this.search.focus();
+    }
+    if (this.jobs.length === 0) this.render();
+    else this.renderMeta();
+  }
+
+  // ---- rendering -------------------------------------------------------------------------
+
+  render() {
+    const rows = this.jobs.map((job) => {
+      const tr = this.rowOf(job.id) ?? this.createRow(job);
+      this.fillRow(tr, job);
+      return tr;
+    });
+    if (rows.length === 0) {
+      this.body.replaceChildren(this.emptyRow());
+    } else {
+      // Move only what is out of place, so a focused button keeps its focus.
+      for (const stale of [...this.body.children]) if (!rows.includes(stale)) stale.remove();
+      rows.forEach((tr, i) => {
+        if (this.body.children[i] !== tr) this.body.insertBefore(tr, this.body.children[i] ?? null);
+      });
+    }
+    this.renderMeta();
+  }
+
+  renderMeta() {
+    const { offset } = this.query;
+    const n = this.jobs.length;
+    this.pagerInfo.textContent = this.total === 0
+      ? 'No jobs'
+      : `${n === 0 ? 0 : offset + 1}–${offset + n} of ${this.total}`;
+    this.prevBtn.disabled = offset === 0;
+    this.nextBtn.disabled = offset + n >= this.total;
+    const noun = this.total === 1 ? 'job' : 'jobs';
+    this.summary.textContent = this.hasFilters()
+      ? `${this.total} ${noun} match the filters`
+      : `${this.total} ${noun} in total`;
+    this.syncControls();
+  }
+
+  createRow(job) {
+    const tr = h('tr', { dataset: { jobId: job.id } });
+    const actions = h('div', { class: 'row-actions' },
+      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-job' }, text: 'Edit' }),
+      h('button', { type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'job-history' }, text: 'History' }),
+      h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-job' }, text: 'Delete' }));
+    tr.append(
+      h('td', { class: 'cell-name', 'data-label': 'Name' }),
+      h('td', { class: 'cell-status', 'data-label': 'Status' }),
+      h('td', { class: 'cell-business', 'data-label': 'Customer' }),
+      h('td', { class: 'cell-printer', 'data-label': 'Printer' }),
+      h('td', { class: 'cell-file', 'data-label': 'File' }),
+      h('td', { class: 'cell-updated', 'data-label': 'Updated' }),
+      h('td', { class: 'cell-actions' }, actions),
+    );
+    return tr;
+  }
+
+  /** Writes a job into its row's cells; every value goes in as text. */
+  fillRow(tr, job) {
+    const [name, status, business, printer, file, updated, actionsCell] = tr.cells;
+    tr.dataset.version = String(job.version);
+
+    name.replaceChildren(h('span', { class: 'job-name', text: job.job_name }));
+    if (job.auto_created) name.append(h('span', { class: 'badge badge-muted', title: 'Discovered automatically', text: 'auto' }));
+    // Shown under the name when the File column is hidden (medium-width screens).
+    if (job.file_name) name.append(h('span', { class: 'job-sub file', text: job.file_name }));
+
+    status.replaceChildren(statusBadge(job.status));
+
+    if (job.is_business) {
+      business.replaceChildren(
+        h('span', { class: 'badge badge-business', text: 'Business' }),
+        job.customer_name
+          ? h('span', { class: 'customer', text: job.customer_name })
+          : h('span', { class: 'missing', text: 'no customer' }),
+      );
+    } else {
+      business.replaceChildren(h('span', { class: 'subtle', text: 'Private' }));
+      if (job.customer_name) business.append(h('span', { class: 'customer', text: job.customer_name }));
+    }
+
+    printer.replaceChildren(job.printer_id
+      ? h('span', { class: 'printer', title: job.printer_id, text: printerName(job.printer_id) })
+      : h('span', { class: 'subtle', text: 'Manual' }));
+
+    file.replaceChildren(job.file_name
+      ? h('span', { class: 'file', title: job.file_name, text: job.file_name })
+      : h('span', { class: 'subtle', text: '—' }));
+
+    updated.replaceChildren(timeElement(job.updated_at));
+
+    for (const btn of actionsCell.querySelectorAll('button[data-action]')) {
+      const verb = { 'edit-job': 'Edit', 'job-history': 'History of', 'delete-job': 'Delete' }[btn.dataset.action];
+      btn.setAttribute('aria-label', `${verb} job ${job.job_name}`);
+    }
+  }
+
+  emptyRow() {
+    const filtered = this.hasFilters();
+    const cell = h('td', { colspan: COLUMNS, class: 'empty' },
+      h('p', { class: 'empty-title', text: filtered ? 'No jobs match these filters.' : 'No print jobs yet.' }),
+      filtered
+        ? h('button', { type: 'button', class: 'btn btn-small', text: 'Clear filters', on: { click: () => this.clearBtn.click() } })
+        : h('p', { class: 'subtle', text: 'Use “New job” to add the first one.' }));
+    return h('tr', { class: 'empty-row' }, cell);
+  }
+
+  renderError(err) {
+    const retry = h('button', { type: 'button', class: 'btn btn-small', text: 'Try again', on: { click: () => this.load() } });
+    const cell = h('td', { colspan: COLUMNS, class: 'empty error' },
+      h('p', { class: 'empty-title', text: 'The jobs could not be loaded.' }),
+      h('p', { class: 'subtle', text: err?.message || String(err) }),
+      retry);
+    if (!this.loaded) {
+      this.body.replaceChildren(h('tr', { class: 'empty-row' }, cell));
+      this.summary.textContent = 'Could not load jobs';
+      this.pagerInfo.textContent = '';
+    } else {
+      // Keep the rows already shown; say what went wrong above them.
+      this.body.querySelector('tr.error-row')?.remove();
+      this.body.prepend(h('tr', { class: 'empty-row error-row' }, cell));
+    }
+  }
+}

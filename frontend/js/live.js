@@ -1,0 +1,126 @@
+// Live updates: one WebSocket to /api/v1/ws that resumes where it left off.
+//
+// Protocol: the first message is `{"type":"hello","seq":N}`; then one message per committed
+// event `{seq, type, at, job_id, actor, job, changes}`. On any close the client reconnects with
+// back-off and `?since=<last seq seen>`, so no event is lost or applied twice. Close code 4008
+// means "you fell behind"; it reconnects at once.
+
+const LAGGED = 4008;
+const MAX_DELAY_MS = 30000;
+
+/**
+ * @param {object} handlers
+ * @param {(event: object) => void} handlers.onEvent    each job event, once, in seq order
+ * @param {(state: 'connecting'|'live'|'offline', detail: string) => void} handlers.onState
+ * @param {(reason: 'initial'|'reset') => void} handlers.onResync  lists must be re-read:
+ *        the first connection (events before it were not seen) or a server whose sequence restarted
+ * @param {string} [path]
+ */
+export function createLive({ onEvent, onState, onResync }, path = '/api/v1/ws') {
+  let ws = null;
+  let lastSeq = null;
+  let attempt = 0;
+  let timer = null;
+  let stopped = false;
+  let state = null;
+
+  const setState = (next, detail) => {
+    state = next;
+    onState(next, detail);
+  };
+
+  function url() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const since = lastSeq === null ? '' : `?since=${encodeURIComponent(lastSeq)}`;
+    return `${scheme}//${location.host}${path}${since}`;
+  }
+
+  function connect() {
+    clearTimeout(timer);
+    timer = null;
+    if (stopped || ws) return;
+    setState('connecting', 'Connecting to live updates…');
+    let socket;
+    try {
+      socket = new WebSocket(url());
+    } catch {
+      scheduleReconnect(null);
+      return;
+    }
+    ws = socket;
+    socket.addEventListener('message', (e) => { if (ws === socket) receive(e.data); });
+    socket.addEventListener('close', (e) => {
+      if (ws !== socket) return;
+      ws = null;
+      scheduleReconnect(e.code);
+    });
+    // 'error' is always followed by 'close'.
+  }
+
+  function receive(raw) {
+    let msg;
+    try { msg = JSON.parse(raw); } catch { return; }
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'hello') {
+      attempt = 0;
+      const seq = typeof msg.seq === 'number' ? msg.seq : null;
+      if (lastSeq === null) {
+        lastSeq = seq;
+        onResync('initial');
+      } else if (seq !== null && seq < lastSeq) {
+        // The server is behind what we saw: its sequence restarted (a fresh database) or this
+        // instance lags. Re-read the lists, and resubscribe from its position so that nothing
+        // after it is skipped.
+        lastSeq = seq;
+        onResync('reset');
+        const socket = ws;
+        ws = null;
+        socket.close(1000, 'resubscribing');
+        connect();
+        return;
+      }
+      setState('live', 'Live: changes by others appear as they happen');
+      return;
+    }
+    if (typeof msg.seq !== 'number') return;
+    if (lastSeq !== null && msg.seq <= lastSeq) return; // already applied
+    lastSeq = msg.seq;
+    try {
+      onEvent(msg);
+    } catch (err) {
+      console.error('printdesk: applying a live event failed', err, msg);
+    }
+  }
+
+  function scheduleReconnect(code) {
+    if (stopped) return;
+    attempt += 1;
+    const base = code === LAGGED ? 200 : Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(attempt - 1, 5));
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    setState('offline', `Offline: retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
+    timer = setTimeout(connect, delay);
+  }
+
+  /** Skip the back-off (the browser came back online or the tab became visible). */
+  function retryNow() {
+    if (!stopped && !ws) connect();
+  }
+
+  window.addEventListener('online', retryNow);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') retryNow();
+  });
+
+  return {
+    start() { stopped = false; connect(); },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      if (ws) ws.close(1000, 'page closed');
+      ws = null;
+    },
+    retryNow,
+    get lastSeq() { return lastSeq; },
+    get state() { return state; },
+  };
+}
