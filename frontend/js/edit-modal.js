@@ -182,6 +182,8 @@ export class EditJobModal {
   }
 
   closed() {
+    // The close event is queued: the form may have been opened again before it ran.
+    if (this.dialog.open) return;
     if (this.conflictDialog.open) this.conflictDialog.close('cancel');
     const jobId = this.jobId;
     this.mode = null;

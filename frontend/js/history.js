@@ -66,7 +66,9 @@ export class HistoryDialog {
     this.loadSeq = 0;
     trapFocus(this.dialog);
     this.moreBtn.addEventListener('click', () => this.load());
-    this.dialog.addEventListener('close', () => { this.jobId = null; });
+    this.dialog.addEventListener('close', () => {
+      if (!this.dialog.open) this.jobId = null; // not when it was opened again meanwhile
+    });
   }
 
   get isOpen() { return this.dialog.open; }

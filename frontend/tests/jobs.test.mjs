@@ -318,7 +318,7 @@ describe('jobs page', { timeout: 120000 }, () => {
     assert.match(await newest.textContent(), /Updated/);
     assert.match(await newest.textContent(), /someone/);
     assert.match(await newest.textContent(), /Status:\s*Pending\s*→\s*Running/);
-    assert.match(await newest.textContent(), /Notes:\s*—\s*→\s*first layer ok/);
+    assert.match(await newest.textContent(), /Notes:\s*empty\s*→\s*first layer ok/);
     assert.match(await list.locator('li').last().textContent(), /Created/);
   });
 

@@ -40,6 +40,21 @@
 //! - **503** responses carry `Retry-After: 5`. **500** responses say nothing of the cause; the
 //!   cause is logged inside the request's span.
 //! - Every response carries `x-request-id`, the id recorded in the request's tracing span.
+//! - **Status workflow** (`POST /jobs/{id}/status`): `status` is required (400 when absent),
+//!   `force` defaults to `false`; other keys 400, wrong types 422, then 404, 412, and 409 for a
+//!   move the table refuses, with the allowed target statuses in an `allowed` member.
+//! - **Bulk edit** (`POST /jobs/bulk-edit`): 412 when every failing job failed only on its
+//!   `if_versions` entry, 400 otherwise; `failures` lists each failing job in the request's
+//!   order with the status, `detail`, `errors` and `current` it would get alone. Field names
+//!   inside `changes` are the job's own (`job_name`, not `changes.job_name`), as in the edit.
+//! - **CSV export** (`GET /jobs/export.csv`): `sort`, `limit` and `offset` are refused (400),
+//!   not ignored. The first page is read before the response starts (so a database outage is a
+//!   503); a failure after that is logged and cuts the transfer off, so the client sees an
+//!   incomplete download instead of a file that looks complete.
+//! - **History** (`GET /jobs/{id}/history`): 404 only when the id is not a UUID or the job has
+//!   no events at all (it never existed); an `offset` past the end is an empty page.
+//!
+//! `docs/api.md` describes every endpoint for clients.
 
 mod bulk_body;
 mod csv_export;

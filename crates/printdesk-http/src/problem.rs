@@ -528,6 +528,8 @@ impl From<DeletePrinterError> for Problem {
 
 #[cfg(test)]
 mod tests {
+    use printdesk_domain::{JobStatus, TransitionError};
+
     use super::*;
 
     #[test]
@@ -548,6 +550,159 @@ mod tests {
             response.headers().get(header::CONTENT_TYPE).unwrap(),
             PROBLEM_JSON
         );
+    }
+
+    fn body_of(problem: &Problem) -> serde_json::Value {
+        serde_json::from_str(&problem.body()).unwrap()
+    }
+
+    fn job(n: u128, version: i64) -> Job {
+        let at = time::macros::datetime!(2026-11-28 16:34:28.123 UTC);
+        Job {
+            id: uuid::Uuid::from_u128(n).into(),
+            job_name: printdesk_domain::JobName::parse("Benchy").unwrap(),
+            status: JobStatus::Pending,
+            is_business: false,
+            customer_name: None,
+            notes: None,
+            file_name: None,
+            printer_id: None,
+            version: printdesk_domain::Version::new(version),
+            created_at: at,
+            updated_at: at,
+            started_at: None,
+            completed_at: None,
+            auto_created: false,
+            discovery_time: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_move_names_the_allowed_moves() {
+        let problem = Problem::from(EditJobError::Transition(TransitionError::NotAllowed {
+            from: JobStatus::Pending,
+            to: JobStatus::Completed,
+        }));
+        let body = body_of(&problem);
+        assert_eq!(body["status"], 409);
+        assert_eq!(body["type"], "urn:printdesk:problem:transition-not-allowed");
+        assert_eq!(body["allowed"], serde_json::json!(["running", "failed"]));
+        assert_eq!(
+            body["detail"],
+            "A pending job cannot move to completed; allowed moves: running, failed."
+        );
+
+        let problem = Problem::from(EditJobError::Transition(TransitionError::ForceRequired {
+            from: JobStatus::Completed,
+            to: JobStatus::Pending,
+        }));
+        assert_eq!(body_of(&problem)["allowed"], serde_json::json!(["pending"]));
+    }
+
+    #[test]
+    fn extensions_cannot_replace_standard_members() {
+        let problem = Problem::new(ProblemKind::BadRequest, "Bad.").with_extension("n", 1);
+        assert_eq!(problem.extension("n"), Some(&serde_json::json!(1)));
+        let body = body_of(&problem);
+        assert_eq!(body["n"], 1);
+        assert_eq!(body["status"], 400);
+    }
+
+    #[test]
+    fn a_refused_bulk_edit_lists_each_job_as_it_would_fail_alone() {
+        let invalid = ValidationErrors::single(FieldViolation::new(
+            "customer_name",
+            "is required for business jobs",
+        ));
+        let problem = Problem::from(BulkEditError::Rejected {
+            failures: vec![
+                BulkFailure {
+                    id: job(1, 1).id,
+                    error: EditJobError::Invalid(invalid),
+                },
+                BulkFailure {
+                    id: job(2, 1).id,
+                    error: EditJobError::NotFound,
+                },
+                BulkFailure {
+                    id: job(3, 1).id,
+                    error: EditJobError::VersionMismatch {
+                        current: Box::new(job(3, 4)),
+                    },
+                },
+            ],
+        });
+        assert_eq!(problem.kind(), ProblemKind::Validation);
+        let body = body_of(&problem);
+        assert_eq!(
+            body["detail"],
+            "Nothing was saved: 3 jobs cannot take the change; each is listed in failures \
+             with its reasons."
+        );
+        let failures = body["failures"].as_array().unwrap();
+        assert_eq!(
+            failures[0],
+            serde_json::json!({
+                "id": "00000000-0000-0000-0000-000000000001",
+                "type": "urn:printdesk:problem:validation",
+                "status": 400,
+                "detail": "customer_name is required for business jobs",
+                "errors": [{ "field": "customer_name", "message": "is required for business jobs" }]
+            })
+        );
+        assert_eq!(failures[1]["status"], 404);
+        assert!(failures[1].get("errors").is_none());
+        assert_eq!(failures[2]["status"], 412);
+        assert_eq!(failures[2]["current"]["version"], 4);
+    }
+
+    #[test]
+    fn a_bulk_edit_refused_only_for_stale_versions_is_412() {
+        let stale = |n| BulkFailure {
+            id: job(n, 1).id,
+            error: EditJobError::VersionMismatch {
+                current: Box::new(job(n, 2)),
+            },
+        };
+        let problem = Problem::from(BulkEditError::Rejected {
+            failures: vec![stale(1), stale(2)],
+        });
+        assert_eq!(problem.kind(), ProblemKind::VersionMismatch);
+        assert!(
+            problem
+                .detail()
+                .starts_with("Nothing was saved: 2 jobs were changed")
+        );
+        assert!(
+            problem
+                .error_response()
+                .headers()
+                .get(header::ETAG)
+                .is_none()
+        );
+
+        let one = Problem::from(BulkEditError::Rejected {
+            failures: vec![BulkFailure {
+                id: job(7, 1).id,
+                error: EditJobError::NotFound,
+            }],
+        });
+        assert_eq!(
+            one.detail(),
+            "Nothing was saved: 1 job cannot take the change \
+             (job 00000000-0000-0000-0000-000000000007: No job with this id exists)."
+        );
+    }
+
+    #[test]
+    fn a_store_failure_inside_a_bulk_edit_fails_the_request() {
+        let problem = Problem::from(BulkEditError::Rejected {
+            failures: vec![BulkFailure {
+                id: job(1, 1).id,
+                error: EditJobError::Store(StoreError::Unavailable("down".into())),
+            }],
+        });
+        assert_eq!(problem.kind(), ProblemKind::Unavailable);
     }
 
     #[test]

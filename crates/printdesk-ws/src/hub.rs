@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use bytestring::ByteString;
 use printdesk_domain::{EventPublisher, JobEvent, JobId, JobRepository, Seq, StoreError};
 use tokio::{
-    sync::{Notify, broadcast, mpsc},
+    sync::{Notify, broadcast, mpsc, watch},
     task::JoinHandle,
 };
 
@@ -98,6 +98,8 @@ struct Inner {
     config: HubConfig,
     wake: Notify,
     tail: Mutex<Tail>,
+    /// `true` once the server is stopping: connections close with 1001.
+    stopping: watch::Sender<bool>,
 }
 
 /// What the tailer has broadcast. Behind one lock so that a subscriber learns the last
@@ -137,6 +139,7 @@ impl EventHub {
                     delivered: start,
                     sender,
                 }),
+                stopping: watch::Sender::new(false),
             }),
         }
     }
@@ -150,6 +153,24 @@ impl EventHub {
     /// [`Store::event_notifications`]: https://docs.rs/printdesk-store-diesel
     pub fn spawn_tailer(&self, wakeups: Option<mpsc::Receiver<()>>) -> JoinHandle<()> {
         tokio::spawn(tail(Arc::downgrade(&self.inner), wakeups))
+    }
+
+    /// Closes every connection with [`CLOSE_GOING_AWAY`](crate::CLOSE_GOING_AWAY) (reason
+    /// `server shutting down; reconnect with since=N`) and refuses new ones the same way.
+    /// Call it when the server is asked to stop: open WebSockets would otherwise hold a
+    /// graceful shutdown for its whole timeout.
+    pub fn shut_down(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Whether [`EventHub::shut_down`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.inner.stopping.borrow()
+    }
+
+    /// A receiver that changes to `true` when the hub shuts down.
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
     }
 
     /// The newest `seq` broadcast so far.

@@ -80,6 +80,7 @@
 //! | code | reason text | when | the client should |
 //! |---|---|---|---|
 //! | 1000 (or the client's own code) | | reply to the client's close | — |
+//! | [`CLOSE_GOING_AWAY`] 1001 | `server shutting down; reconnect with since=N` | the server is stopping ([`EventHub::shut_down`]) | reconnect with `since=N` (another instance, or after a pause) |
 //! | 1002 | the frame error | the client sent an invalid frame | fix itself |
 //! | [`CLOSE_LOG_UNAVAILABLE`] 1011 | `event log unavailable; reconnect with since=N` | the replay could not read the database | reconnect after a pause, with `since=N` |
 //! | [`CLOSE_HEARTBEAT_TIMEOUT`] 4000 | `no pong; reconnect with since=N` | nothing heard for 30 s (sent if it fits; usually the socket is just dropped) | reconnect with `since=N` |
@@ -101,6 +102,10 @@ pub use hub::{EventHub, HubConfig, WireEvent};
 
 /// Where the endpoint is.
 pub const WS_PATH: &str = "/api/v1/ws";
+
+/// Close code: the server is shutting down (standard 1001, "going away"); reconnect, to
+/// another instance or after a pause, with `since`.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// Close code: the client could not keep up; reconnect with `since`.
 pub const CLOSE_LAGGED: u16 = 4008;

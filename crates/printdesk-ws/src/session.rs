@@ -19,11 +19,14 @@ use tokio::{
 use tracing::Instrument;
 
 use crate::{
-    CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE, MAX_CLIENT_FRAME, hub::EventHub,
+    CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE, MAX_CLIENT_FRAME, hub::EventHub,
     query::Subscription,
 };
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
+
+/// How long a stopping server waits for a client's buffer to take the close frame.
+const SHUTDOWN_CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
 /// `GET /api/v1/ws`: checks the query, upgrades, and hands the socket to its own task.
 pub(crate) async fn connect(
@@ -84,6 +87,8 @@ enum End {
     Silent,
     /// The log could not be read for a replay: close with [`CLOSE_LOG_UNAVAILABLE`].
     LogUnavailable,
+    /// The server is stopping: close with [`CLOSE_GOING_AWAY`].
+    ShuttingDown,
 }
 
 impl Connection {
@@ -109,10 +114,17 @@ impl Connection {
         );
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut silence = pin!(tokio::time::sleep(config.client_timeout));
+        let mut stopping = self.hub.stopping();
 
         let end = loop {
+            if *stopping.borrow_and_update() {
+                break End::ShuttingDown;
+            }
             tokio::select! {
                 biased;
+                // Only `true` is ever sent; an error means the hub is gone, and then so is
+                // the server.
+                changed = stopping.changed() => if changed.is_err() { break End::ShuttingDown },
                 message = messages.recv() => {
                     silence.as_mut().reset(Instant::now() + config.client_timeout);
                     match message {
@@ -236,6 +248,16 @@ impl Connection {
                     description: Some(format!("no pong; reconnect with since={cursor}")),
                 };
                 self.close(reason, Duration::ZERO).await;
+            }
+            End::ShuttingDown => {
+                tracing::debug!(%cursor, "closing: the server is shutting down");
+                let reason = CloseReason {
+                    code: CloseCode::from(CLOSE_GOING_AWAY),
+                    description: Some(format!(
+                        "server shutting down; reconnect with since={cursor}"
+                    )),
+                };
+                self.close(reason, SHUTDOWN_CLOSE_LIMIT).await;
             }
             End::LogUnavailable => {
                 let reason = CloseReason {

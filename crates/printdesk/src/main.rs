@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
         }
     };
     let _tailer = hub.spawn_tailer(store.event_notifications());
+    tokio::spawn(close_sockets_on_stop(hub.clone()));
     let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
     let clock = Arc::new(SystemClock);
     let state = ApiState::new(
@@ -85,4 +86,25 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Actix stops on SIGINT or SIGTERM but lets open connections finish, and a WebSocket never
+/// does: on the same signals, tell every client to reconnect (elsewhere, or in a moment) so
+/// the shutdown takes a second instead of the whole shutdown timeout.
+async fn close_sockets_on_stop(hub: EventHub) {
+    let terminate = async {
+        #[cfg(unix)]
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    hub.shut_down();
 }

@@ -63,6 +63,16 @@ impl Drop for TestApp {
 /// Starts a server on `backend`; `None` when that backend is not available here (the test
 /// then passes without running, and says so on stderr).
 pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
+    spawn_app_with(backend, test_name, |store| store).await
+}
+
+/// Like [`spawn_app`], with the job repository the server uses made by `jobs` from the store
+/// (to wrap it, say, in one that fails on purpose).
+pub async fn spawn_app_with(
+    backend: Backend,
+    test_name: &str,
+    jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository>,
+) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let database = match backend {
         Backend::Sqlite => TestDatabase::sqlite(),
@@ -73,7 +83,7 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
             .await
             .unwrap_or_else(|e| panic!("connect to {}: {e}", database.url)),
     );
-    let state = state_over(store.clone(), store);
+    let state = state_over(jobs(store.clone()), store);
     let server_state = state.clone();
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");

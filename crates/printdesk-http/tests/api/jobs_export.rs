@@ -1,13 +1,24 @@
 //! `GET /jobs/export.csv`: the streamed CSV export.
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
+use async_trait::async_trait;
 use futures_util::StreamExt;
-use printdesk_domain::JobDraft;
+use printdesk_domain::{
+    BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, Job, JobDeletion, JobDraft,
+    JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent, Seq, StoreError,
+    UpdateOutcome, Version,
+};
 use reqwest::{Method, Response, StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{TestApp, error_fields, id_of, problem};
+use crate::helpers::{Backend, TestApp, error_fields, id_of, problem, spawn_app_with};
 
 api_tests!(
     an_empty_export_is_the_bom_and_the_header,
@@ -305,4 +316,121 @@ async fn the_route_is_not_a_job_id(app: TestApp) {
     let job = app.create_named_job("Benchy").await;
     let records = export(app.export_csv("").await).await;
     assert_eq!(records[1][0], id_of(&job));
+}
+
+/// The store, except that `scan` fails while `failing` is set: for the first page (before the
+/// response starts) or for later ones (part-way through the body).
+#[derive(Debug)]
+struct FailingScans {
+    inner: Arc<dyn JobRepository>,
+    first_page_fails: Arc<AtomicBool>,
+    later_pages_fail: Arc<AtomicBool>,
+}
+
+#[async_trait]
+impl JobRepository for FailingScans {
+    async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
+        self.inner.insert(event).await
+    }
+    async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.inner.get(id).await
+    }
+    async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        self.inner.list(query).await
+    }
+    async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {
+        self.inner.update(id, edit).await
+    }
+    async fn update_many(
+        &self,
+        edits: Vec<(JobId, JobEdit)>,
+    ) -> Result<Vec<UpdateOutcome>, BulkUpdateError> {
+        self.inner.update_many(edits).await
+    }
+    async fn scan(
+        &self,
+        query: &JobQuery,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let failing = match after {
+            None => &self.first_page_fails,
+            Some(_) => &self.later_pages_fail,
+        };
+        if failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("injected by the test".into()));
+        }
+        self.inner.scan(query, after, limit).await
+    }
+    async fn delete(
+        &self,
+        id: JobId,
+        expected: Option<Version>,
+        deletion: JobDeletion,
+    ) -> Result<JobEvent, DeleteJobError> {
+        self.inner.delete(id, expected, deletion).await
+    }
+    async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
+        self.inner.events_after(after, limit).await
+    }
+    async fn latest_seq(&self) -> Result<Seq, StoreError> {
+        self.inner.latest_seq().await
+    }
+    async fn history(
+        &self,
+        id: JobId,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<JobEvent>, u64), StoreError> {
+        self.inner.history(id, limit, offset).await
+    }
+}
+
+/// A store failure before the response is a 503 problem; one part-way through cuts the transfer
+/// off, so the client sees a failed download, not a complete-looking file. (SQLite only: what
+/// is tested is the HTTP side.)
+#[tokio::test]
+async fn a_store_failure_is_a_503_before_the_body_and_a_cut_off_during_it() {
+    let first_page_fails = Arc::new(AtomicBool::new(false));
+    let later_pages_fail = Arc::new(AtomicBool::new(false));
+    let (first, later) = (first_page_fails.clone(), later_pages_fail.clone());
+    let app = spawn_app_with(Backend::Sqlite, "export_failure", move |store| {
+        Arc::new(FailingScans {
+            inner: store,
+            first_page_fails: first,
+            later_pages_fail: later,
+        })
+    })
+    .await
+    .expect("SQLite is always available");
+    // More than one page, so that a second page is read.
+    app.seed_jobs(1001, |n| JobDraft {
+        job_name: format!("Job {n}"),
+        ..JobDraft::default()
+    })
+    .await;
+
+    first_page_fails.store(true, Ordering::SeqCst);
+    let body = problem(app.export_csv("").await, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(body["type"], "urn:printdesk:problem:unavailable");
+    first_page_fails.store(false, Ordering::SeqCst);
+
+    later_pages_fail.store(true, Ordering::SeqCst);
+    let response = app.export_csv("").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = response.bytes_stream();
+    let mut received = 0;
+    let outcome = loop {
+        match stream.next().await {
+            Some(Ok(chunk)) => received += chunk.len(),
+            Some(Err(error)) => break Err(error),
+            None => break Ok(()),
+        }
+    };
+    assert!(outcome.is_err(), "the transfer must not end normally");
+    assert!(received > 0, "the first page was sent");
+    later_pages_fail.store(false, Ordering::SeqCst);
+
+    let records = export(app.export_csv("").await).await;
+    assert_eq!(records.len(), 1 + 1001);
 }

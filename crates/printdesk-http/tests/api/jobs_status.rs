@@ -272,7 +272,7 @@ fn the_documented_transition_table_is_the_domains() {
         ) else {
             continue; // the header and its rule
         };
-        documented.push((from, to, cells[2].contains("force")));
+        documented.push((from, to, cells[2] == "required"));
     }
     let actual: Vec<_> = TRANSITIONS
         .iter()

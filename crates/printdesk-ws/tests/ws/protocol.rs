@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use printdesk_store_diesel::test_support::TestDatabase;
-use printdesk_ws::{CLOSE_HEARTBEAT_TIMEOUT, HubConfig};
+use printdesk_ws::{CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, HubConfig};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite;
 
@@ -17,6 +17,7 @@ on_both_backends!(
     plain_get_is_a_problem,
     client_close_is_answered,
     silent_client_is_dropped_and_a_live_one_is_not,
+    shutting_down_closes_every_client_with_1001,
 );
 
 async fn hello_then_every_change_as_the_contract_shows_it(db: TestDatabase) {
@@ -243,6 +244,37 @@ async fn silent_client_is_dropped_and_a_live_one_is_not(db: TestDatabase) {
     assert_eq!(event["job_id"], id.as_str());
 }
 
+async fn shutting_down_closes_every_client_with_1001(db: TestDatabase) {
+    let stack = Stack::start(&db).await;
+    let id = stack.create_job("before").await;
+    stack.caught_up().await;
+    let mut client = Client::connect(&stack.ws_url("")).await;
+    let mut filtered = Client::connect(&stack.ws_url(&format!("job_id={id}"))).await;
+    assert_eq!(client.hello().await, 1);
+    assert_eq!(filtered.hello().await, 1);
+    stack.set_notes(&id, "last").await;
+    assert_eq!(seq(&client.json().await), 2);
+    assert_eq!(seq(&filtered.json().await), 2);
+
+    stack.hub.shut_down();
+    for client in [&mut client, &mut filtered] {
+        match client.receive_within(PATIENCE).await {
+            Some(Received::Close(code, reason)) => {
+                assert_eq!(code, CLOSE_GOING_AWAY);
+                assert_eq!(reason, "server shutting down; reconnect with since=2");
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    // A client that connects now is told the same at once.
+    let mut late = Client::connect(&stack.ws_url("since=1")).await;
+    late.hello().await;
+    assert!(matches!(
+        late.receive_within(PATIENCE).await,
+        Some(Received::Close(CLOSE_GOING_AWAY, _))
+    ));
+}
+
 /// Polls `condition` for up to the test patience.
 pub async fn wait_for(condition: impl Fn() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -253,4 +285,16 @@ pub async fn wait_for(condition: impl Fn() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
+}
+
+/// The server's HTTP keep-alive (5 s) must not end an idle WebSocket: only the heartbeat does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_outlives_the_http_keep_alive() {
+    let db = TestDatabase::sqlite();
+    let stack = Stack::start(&db).await;
+    let mut client = Client::connect(&stack.ws_url("")).await;
+    client.hello().await;
+    client.expect_quiet(Duration::from_secs(7)).await;
+    let id = stack.create_job("after a pause").await;
+    assert_eq!(client.json().await["job_id"], id.as_str());
 }
