@@ -310,16 +310,37 @@ describe('jobs page', { timeout: 120000 }, () => {
       t.skip('waiting on GET /api/v1/jobs/{id}/history (answers 404 on this server)');
       return;
     }
-    const { page } = await app();
+    const { page, problems } = await app();
     await row(page, job.id).locator("button[data-action='job-history']").click();
-    const list = page.locator('#historyList');
-    await list.locator('li').nth(1).waitFor();
-    const newest = list.locator('li').first();
+    const items = page.locator('#historyList > li.history-item');
+    await items.nth(1).waitFor();
+    assert.equal(await items.count(), 2);
+    const newest = items.first();
     assert.match(await newest.textContent(), /Updated/);
-    assert.match(await newest.textContent(), /someone/);
+    assert.match(await newest.textContent(), /by someone/);
     assert.match(await newest.textContent(), /Status:\s*Pending\s*→\s*Running/);
     assert.match(await newest.textContent(), /Notes:\s*empty\s*→\s*first layer ok/);
-    assert.match(await list.locator('li').last().textContent(), /Created/);
+    assert.match(await items.last().textContent(), /Created/);
+    assert.match(await items.last().textContent(), /Printer:\s*Prusa MK4 #1/);
+
+    // While it is open, a new change goes on top (live).
+    if (await api.hasWebSocket()) {
+      await api.updateJob(job.id, { status: 'completed' }, 2);
+      await items.nth(2).waitFor({ timeout: 2000 });
+      assert.match(await items.first().textContent(), /Status:\s*Running\s*→\s*Completed/);
+    }
+    await page.keyboard.press('Escape');
+    await page.locator('#historyDialog').waitFor({ state: 'hidden' });
+
+    // The edit form links to the same trail.
+    await openEditor(page, job.id);
+    await page.locator('#jobHistoryBtn').click();
+    await page.locator('#historyDialog[open]').waitFor();
+    await items.first().waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('#historyDialog').waitFor({ state: 'hidden' });
+    assert.ok(await page.locator('#editJobModal').isVisible(), 'the form is still open under it');
+    assertClean(problems);
   });
 
   test('create and delete (with a confirmation dialog)', async () => {

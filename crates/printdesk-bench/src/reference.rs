@@ -98,7 +98,7 @@ pub async fn run(
     );
     let actor = Actor::anonymous();
     let mut n: u64 = 0;
-    let mut edit = |n: u64| {
+    let edit = |n: u64| {
         let id = ids[(n % ids.len() as u64) as usize];
         let patch = JobPatch {
             notes: Nullable::Set(format!("reference edit {n}")),

@@ -39,8 +39,9 @@ pub struct Step {
     pub cpu_percent: f64,
     /// The server's peak RSS during the step, KiB.
     pub peak_kib: u64,
-    /// The wrk command line.
-    pub command: String,
+    /// CPU time of everything else on the server's core over the step, as a percentage of
+    /// that core: other processes on the machine, which the figures do not control.
+    pub other_percent: Option<f64>,
 }
 
 /// Everything measured on one backend.
@@ -102,14 +103,14 @@ fn mib(kib: u64) -> String {
 /// The table of steps.
 pub fn steps_table(report: &BackendReport) -> String {
     let mut t = String::from(
-        "| request | conc. | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | peak RSS MiB |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| request | conc. | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU | peak RSS MiB | other load on its core |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in &report.steps {
         let m = &s.measured;
         let _ = writeln!(
             t,
-            "| {} | {} | {:.0} | {} | {} | {} | {} | {:.0}% | {} |",
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {:.0}% | {} | {} |",
             s.label,
             s.conns,
             m.rate(),
@@ -119,6 +120,8 @@ pub fn steps_table(report: &BackendReport) -> String {
             m.errors(),
             s.cpu_percent,
             mib(s.peak_kib),
+            s.other_percent
+                .map_or("?".to_owned(), |p| format!("{p:.0}%")),
         );
     }
     t
@@ -227,7 +230,9 @@ pub fn targets(report: &BackendReport) -> Vec<Target> {
             .max_by_key(|s| s.measured.latencies.p99_us);
         if let Some(s) = worst {
             out.push(Target {
-                goal: format!("list (`limit=50`, filtered/sorted) p99 < 10 ms, concurrency {conns}"),
+                goal: format!(
+                    "list (`limit=50`, filtered/sorted) p99 < 10 ms, concurrency {conns}"
+                ),
                 measured: format!(
                     "worst {} ms ({})",
                     ms(s.measured.latencies.p99_us),

@@ -275,22 +275,12 @@ pub fn connect(backend: Backend, target: &str) -> Result<AnyConnection, String> 
     Ok(conn)
 }
 
-/// Seeds [`PRINTERS`] printers and `n` jobs (with one `job_created` event each, `seq` 1…n) into
-/// the empty, migrated database at `target`. On PostgreSQL the tables are then analysed, as
-/// autovacuum would do shortly after such a load; SQLite is left without statistics, as a
-/// database grown through the API would be.
-pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> {
-    let mut conn = connect(backend, target)?;
-    if backend == Backend::Sqlite {
-        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| e.to_string())?;
-    }
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is valid");
-    let started = Instant::now();
-    let ids = conn
-        .transaction::<_, diesel::result::Error, _>(|conn| {
+/// Inserts everything in one transaction on `$conn`, a backend's own connection type (Diesel's
+/// multi-row inserts are not available through [`AnyConnection`]).
+macro_rules! insert_all {
+    ($conn:expr, $n:expr, $now:expr) => {{
+        let (n, now) = ($n, $now);
+        $conn.transaction::<_, diesel::result::Error, _>(|conn| {
             let printers: Vec<PrinterRow> = printer_ids()
                 .into_iter()
                 .enumerate()
@@ -333,11 +323,32 @@ pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> 
                 .execute(conn)?;
             Ok(ids)
         })
-        .map_err(|e| format!("seeding failed: {e}"))?;
-    if backend == Backend::Postgres {
-        conn.batch_execute("ANALYZE")
-            .map_err(|e| format!("ANALYZE failed: {e}"))?;
+    }};
+}
+
+/// Seeds [`PRINTERS`] printers and `n` jobs (with one `job_created` event each, `seq` 1…n) into
+/// the empty, migrated database at `target`. On PostgreSQL the tables are then analysed, as
+/// autovacuum would do shortly after such a load; SQLite is left without statistics, as a
+/// database grown through the API would be.
+pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> {
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is valid");
+    let started = Instant::now();
+    let ids = match connect(backend, target)? {
+        AnyConnection::Sqlite(mut conn) => {
+            conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                .map_err(|e| e.to_string())?;
+            insert_all!(conn, n, now)
+        }
+        AnyConnection::Postgres(mut conn) => {
+            let ids = insert_all!(conn, n, now);
+            conn.batch_execute("ANALYZE")
+                .map_err(|e| format!("ANALYZE failed: {e}"))?;
+            ids
+        }
     }
+    .map_err(|e| format!("seeding failed: {e}"))?;
     Ok(Seeded {
         ids,
         elapsed: started.elapsed(),

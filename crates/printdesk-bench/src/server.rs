@@ -24,7 +24,9 @@ pub struct Server {
 
 /// A port that was free a moment ago.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 impl Server {
@@ -91,10 +93,7 @@ impl Server {
     pub fn cpu_ticks(&self) -> Result<u64, String> {
         let stat = fs::read_to_string(self.proc_file("stat")).map_err(|e| e.to_string())?;
         // Fields after the command name, which is in parentheses and may hold spaces.
-        let rest = stat
-            .rsplit_once(')')
-            .ok_or("unreadable /proc/PID/stat")?
-            .1;
+        let rest = stat.rsplit_once(')').ok_or("unreadable /proc/PID/stat")?.1;
         let fields: Vec<&str> = rest.split_whitespace().collect();
         // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
         let utime: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -191,6 +190,22 @@ pub fn request(
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+/// Busy time of one core so far (user, nice, system, irq, softirq, steal), in clock ticks,
+/// from `/proc/stat`: with the server's own CPU time it tells how much else ran on its core.
+pub fn core_busy_ticks(core: u32) -> Option<u64> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let line = stat
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(&format!("cpu{core}")))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    Some([0, 1, 2, 5, 6, 7].iter().filter_map(|&i| v.get(i)).sum())
 }
 
 /// Clock ticks per second for `/proc/PID/stat` (`getconf CLK_TCK`, nearly always 100).

@@ -9,8 +9,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use printdesk_domain::{
-    CustomerName, FileName, Job, JobChanges, JobDraft, JobId, JobName, JobPatch, JobStatus,
-    Notes, Nullable, PrinterId, Version,
+    CustomerName, FileName, Job, JobChanges, JobDraft, JobId, JobName, JobPatch, JobStatus, Notes,
+    Nullable, PrinterId, Version,
 };
 use time::OffsetDateTime;
 
@@ -91,7 +91,10 @@ fn with_fields(c: &mut Criterion) {
     let job = stored_job();
     let now = OffsetDateTime::from_unix_timestamp(1_790_000_100).expect("a valid time");
     let changed = notes_patch().apply_to(&job).validate().expect("valid");
-    let unchanged = JobPatch::default().apply_to(&job).validate().expect("valid");
+    let unchanged = JobPatch::default()
+        .apply_to(&job)
+        .validate()
+        .expect("valid");
     let mut group = c.benchmark_group("Job::with_fields");
     group.bench_function("one field changed", |b| {
         b.iter(|| black_box(&job).with_fields(black_box(changed.clone()), now))

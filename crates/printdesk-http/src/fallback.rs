@@ -79,8 +79,14 @@ fn into_problem<B: MessageBody + 'static>(
 }
 
 fn replace<B>(res: ServiceResponse<B>, problem: Problem) -> ErrorHandlerResponse<B> {
-    let (req, _) = res.into_parts();
-    let response = problem.error_response();
+    let (req, original) = res.into_parts();
+    let mut response = problem.error_response();
+    // What the CORS middleware (inside this one) added still holds for the new body.
+    for (name, value) in original.headers() {
+        if name.as_str().starts_with("access-control-") || name == header::VARY {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body())
 }
 

@@ -10,7 +10,8 @@ use serde::Serialize;
 use time::{OffsetDateTime, macros::format_description};
 
 use crate::{
-    API_PREFIX, ApiState, actor,
+    API_PREFIX, ApiState,
+    auth::RequestActor,
     bulk_body::BulkEdit,
     csv_export::{self, PAGE_SIZE},
     edit_body::JobFields,
@@ -46,9 +47,13 @@ pub async fn list(
 }
 
 /// `POST /jobs`
-pub async fn create(state: web::Data<ApiState>, body: JsonObject) -> Result<HttpResponse, Problem> {
+pub async fn create(
+    state: web::Data<ApiState>,
+    actor: RequestActor,
+    body: JsonObject,
+) -> Result<HttpResponse, Problem> {
     let draft = JobFields::from_body(body)?.into_draft();
-    let job = state.jobs.create(draft, &actor()).await?;
+    let job = state.jobs.create(draft, &actor).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("{API_PREFIX}/jobs/{}", job.id)));
     Ok(with_etag(response, &job))
@@ -68,12 +73,13 @@ pub async fn edit(
     state: web::Data<ApiState>,
     id: web::Path<String>,
     if_match: etag::IfMatch,
+    actor: RequestActor,
     body: JsonObject,
 ) -> Result<HttpResponse, Problem> {
     let patch = JobFields::from_body(body)?.into_patch();
     let id = job_id(&id)?;
     let expected = if_match.expected_version(&state.jobs, id).await?;
-    let job = state.jobs.edit(id, patch, expected, &actor()).await?;
+    let job = state.jobs.edit(id, patch, expected, &actor).await?;
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
 
@@ -82,10 +88,11 @@ pub async fn delete(
     state: web::Data<ApiState>,
     id: web::Path<String>,
     if_match: etag::IfMatch,
+    actor: RequestActor,
 ) -> Result<HttpResponse, Problem> {
     let id = job_id(&id)?;
     let expected = if_match.expected_version(&state.jobs, id).await?;
-    state.jobs.delete(id, expected, &actor()).await?;
+    state.jobs.delete(id, expected, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -94,6 +101,7 @@ pub async fn change_status(
     state: web::Data<ApiState>,
     id: web::Path<String>,
     if_match: etag::IfMatch,
+    actor: RequestActor,
     body: JsonObject,
 ) -> Result<HttpResponse, Problem> {
     let change = StatusChange::from_body(body)?;
@@ -101,7 +109,7 @@ pub async fn change_status(
     let expected = if_match.expected_version(&state.jobs, id).await?;
     let job = state
         .jobs
-        .change_status(id, change.status, change.force, expected, &actor())
+        .change_status(id, change.status, change.force, expected, &actor)
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
@@ -116,6 +124,7 @@ struct BulkEdited {
 /// `POST /jobs/bulk-edit`: one change to many jobs, all or nothing.
 pub async fn bulk_edit(
     state: web::Data<ApiState>,
+    actor: RequestActor,
     body: JsonObject,
 ) -> Result<HttpResponse, Problem> {
     let BulkEdit {
@@ -126,7 +135,7 @@ pub async fn bulk_edit(
     let position: HashMap<JobId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     match state
         .jobs
-        .bulk_edit(ids, patch, if_versions, &actor())
+        .bulk_edit(ids, patch, if_versions, &actor)
         .await
     {
         Ok(jobs) => Ok(HttpResponse::Ok().json(BulkEdited { jobs })),

@@ -53,10 +53,17 @@
 //!   incomplete download instead of a file that looks complete.
 //! - **History** (`GET /jobs/{id}/history`): 404 only when the id is not a UUID or the job has
 //!   no events at all (it never existed); an `offset` past the end is an empty page.
+//! - **Authentication** ([`auth`]): with tokens configured, every `/api/v1` request (the
+//!   WebSocket too) needs `Authorization: Bearer <token>` (or, on a WebSocket upgrade, the
+//!   subprotocol `printdesk.bearer.<token>`), else 401 with `WWW-Authenticate: Bearer`; the
+//!   token's name is the actor of the changes it makes. **CORS** ([`cors()`]) is closed unless
+//!   origins are configured. Every response carries `X-Content-Type-Options: nosniff`.
 //!
 //! `docs/api.md` describes every endpoint for clients.
 
+pub mod auth;
 mod bulk_body;
+mod cors;
 mod csv_export;
 mod edit_body;
 mod etag;
@@ -64,6 +71,7 @@ mod fallback;
 mod jobs;
 mod json_body;
 mod list_query;
+mod ops;
 mod printers;
 mod problem;
 mod request_span;
@@ -76,12 +84,18 @@ use actix_web::{
     middleware::from_fn,
     web,
 };
-use printdesk_domain::{Actor, JobService, PrinterService};
+use printdesk_domain::{JobService, PrinterService};
 
+pub use auth::{Authenticator, RequestActor, authenticate};
+pub use cors::{CorsOrigins, EXPOSED_HEADERS, InvalidOrigin, cors, security_headers};
 pub use etag::IfMatch;
 pub use fallback::{not_found, problem_errors};
 pub use json_body::{BODY_LIMIT, JsonObject, json_config, payload_config};
 pub use list_query::query_config;
+pub use ops::{
+    METRICS_PATH, OPS_PATHS, Ops, OpsProbe, PROBE_TIMEOUT, READYZ_PATH, HEALTHZ_PATH, ops_routes,
+    record_metrics,
+};
 pub use problem::{PROBLEM_JSON, Problem, ProblemKind};
 pub use request_span::{REQUEST_ID_HEADER, trace_requests};
 
@@ -102,11 +116,6 @@ impl ApiState {
     pub fn new(jobs: JobService, printers: PrinterService) -> Self {
         Self { jobs, printers }
     }
-}
-
-/// Who is making a change. Authentication is not there yet, so nobody in particular.
-fn actor() -> Actor {
-    Actor::anonymous()
 }
 
 /// The API under [`API_PREFIX`], with its extractor configurations (body limit, content type,
@@ -152,8 +161,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(fallback::not_found));
 }
 
-/// The whole application: state, routes, problem+json for every error, and a tracing span
-/// per request. Call it in the `HttpServer::new` factory.
+/// What guards the API besides its rules: who may call it, and from which other origins.
+/// The default is open: no tokens, no CORS.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// The tokens and which paths need one.
+    pub authenticator: Authenticator,
+    /// The origins allowed to call the API from a browser.
+    pub cors_origins: CorsOrigins,
+}
+
+/// The whole application with no tokens and no CORS: [`app_with`] and the default
+/// [`Security`].
 pub fn app(
     state: ApiState,
 ) -> App<
@@ -165,9 +184,33 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(state, Security::default())
+}
+
+/// The whole application: state, routes, authentication, CORS, problem+json for every error,
+/// `nosniff`, and a tracing span per request. Call it in the `HttpServer::new` factory.
+///
+/// The middleware, outermost first: [`trace_requests`], [`security_headers`],
+/// [`problem_errors`], [`cors()`], [`authenticate`].
+pub fn app_with(
+    state: ApiState,
+    security: Security,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(security.authenticator))
         .configure(configure)
+        .wrap(from_fn(authenticate))
+        .wrap(cors(&security.cors_origins))
         .wrap(problem_errors())
+        .wrap(security_headers())
         .wrap(from_fn(trace_requests))
 }

@@ -8,7 +8,8 @@ use printdesk_domain::{NewPrinter, Printer, PrinterId};
 use serde::Serialize;
 
 use crate::{
-    API_PREFIX, ApiState, actor,
+    API_PREFIX, ApiState,
+    auth::RequestActor,
     json_body::{JsonObject, ObjectReader},
     problem::Problem,
 };
@@ -77,7 +78,8 @@ pub async fn get(
 pub async fn delete(
     state: web::Data<ApiState>,
     id: web::Path<String>,
+    actor: RequestActor,
 ) -> Result<HttpResponse, Problem> {
-    state.printers.delete(&printer_id(&id)?, &actor()).await?;
+    state.printers.delete(&printer_id(&id)?, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,7 @@
-//! One `tracing` span per request, with its method, path, request id, status and latency, and
-//! one event when the response is ready. Everything logged while the request is handled
-//! (store errors, say) is inside the span, so a log line can always be tied to its request.
+//! One `tracing` span per request, with its method, path, request id, actor (the token's
+//! name, when authenticated), status and latency, and one event when the response is ready.
+//! Everything logged while the request is handled (store errors, say) is inside the span, so a
+//! log line can always be tied to its request.
 
 use std::time::Instant;
 
@@ -29,6 +30,8 @@ pub async fn trace_requests(
         method = %req.method(),
         path = %req.path(),
         request_id = %request_id,
+        // The token's name, recorded by the authentication middleware.
+        actor = Empty,
         status = Empty,
         latency_ms = Empty,
     );

@@ -133,7 +133,7 @@ impl Store {
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
             )
-                .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
         }
         let applied = migrations::run_pending(&mut conn)
             .map_err(|e| StoreInitError::Migrate(e.to_string()))?;
@@ -270,19 +270,102 @@ impl From<DieselError> for StoreFailure {
 }
 
 /// Connection-level failures mean "try again later"; the rest is a bug or corruption.
+///
+/// "Connection-level" includes what a PostgreSQL restart looks like from a connection that
+/// was in use: the server's last words (`terminating connection due to administrator
+/// command`, `the database system is shutting down`), a transaction whose connection broke
+/// under it (Diesel's broken transaction manager), a commit that failed with its rollback,
+/// and a write sent to a read-only server (a standby, during a failover).
 pub(crate) fn map_diesel(e: DieselError) -> StoreError {
-    match &e {
+    if is_unavailable(&e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Internal(e.to_string())
+    }
+}
+
+fn is_unavailable(e: &DieselError) -> bool {
+    match e {
         DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::ReadOnlyTransaction,
             _,
-        ) => StoreError::Unavailable(e.to_string()),
-        DieselError::DatabaseError(_, info) if is_sqlite_busy(info.message()) => {
-            StoreError::Unavailable(e.to_string())
+        )
+        | DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(_, info) => {
+            is_sqlite_busy(info.message()) || is_connection_lost(info.message())
         }
-        _ => StoreError::Internal(e.to_string()),
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_unavailable(commit_error),
+        _ => false,
     }
 }
 
 fn is_sqlite_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
+}
+
+/// libpq's and the server's words for a connection that is gone or a server that is stopping
+/// or starting; these come with an SQLSTATE Diesel does not classify (57P01, 57P03, …).
+fn is_connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "server closed the connection unexpectedly",
+        "no connection to the server",
+        "could not receive data from server",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn connection_failures_are_unavailable_and_bugs_are_internal() {
+        let unavailable = [
+            db_error(DatabaseErrorKind::ClosedConnection, "gone"),
+            db_error(DatabaseErrorKind::UnableToSendCommand, "no"),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "FATAL:  the database system is shutting down",
+            ),
+            db_error(DatabaseErrorKind::Unknown, "database is locked"),
+            DieselError::BrokenTransactionManager,
+            DieselError::RollbackErrorOnCommit {
+                rollback_error: Box::new(DieselError::BrokenTransactionManager),
+                commit_error: Box::new(db_error(DatabaseErrorKind::ClosedConnection, "gone")),
+            },
+        ];
+        for e in unavailable {
+            let shown = e.to_string();
+            assert!(
+                matches!(map_diesel(e), StoreError::Unavailable(_)),
+                "{shown}"
+            );
+        }
+        let internal = [
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "syntax error at or near \"SELEC\"",
+            ),
+            db_error(DatabaseErrorKind::UniqueViolation, "duplicate key"),
+            DieselError::NotFound,
+        ];
+        for e in internal {
+            let shown = e.to_string();
+            assert!(matches!(map_diesel(e), StoreError::Internal(_)), "{shown}");
+        }
+    }
 }

@@ -72,7 +72,12 @@ async fn postgres_commit_wakes_a_listener_and_carries_the_seq() {
     };
     let store = Store::connect(&db.url).await.unwrap();
     let mut rx = store.event_notifications().expect("PostgreSQL notifies");
-    woken(&mut rx, Duration::from_secs(5), "the wake-up after connecting").await;
+    woken(
+        &mut rx,
+        Duration::from_secs(5),
+        "the wake-up after connecting",
+    )
+    .await;
     settle(&mut rx).await;
 
     // A second, plain listener sees the payload: the seq being committed.
@@ -101,7 +106,9 @@ async fn postgres_commit_wakes_a_listener_and_carries_the_seq() {
         .await;
     assert!(matches!(refused, Err(EditJobError::VersionMismatch { .. })));
     assert!(
-        timeout(Duration::from_millis(300), rx.recv()).await.is_err(),
+        timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
         "a rolled-back change woke the listener"
     );
     assert_eq!(raw.notifications_iter().count(), 0);
@@ -133,7 +140,12 @@ async fn postgres_listener_reconnects_after_its_connection_is_killed() {
     };
     let store = Store::connect(&db.url).await.unwrap();
     let mut rx = store.event_notifications().expect("PostgreSQL notifies");
-    woken(&mut rx, Duration::from_secs(5), "the wake-up after connecting").await;
+    woken(
+        &mut rx,
+        Duration::from_secs(5),
+        "the wake-up after connecting",
+    )
+    .await;
     settle(&mut rx).await;
 
     // What a PostgreSQL restart does to the listener: its backend goes away.
@@ -148,14 +160,24 @@ async fn postgres_listener_reconnects_after_its_connection_is_killed() {
     assert_eq!(killed, 1, "exactly one listener connection to kill");
 
     // It reconnects (and says so with a wake-up, as notifications may have been missed)...
-    woken(&mut rx, Duration::from_secs(5), "the wake-up after reconnecting").await;
+    woken(
+        &mut rx,
+        Duration::from_secs(5),
+        "the wake-up after reconnecting",
+    )
+    .await;
     settle(&mut rx).await;
     // ...and hears commits again.
     service(&store)
         .create(draft("after"), &Actor::anonymous())
         .await
         .unwrap();
-    woken(&mut rx, Duration::from_secs(2), "a commit after reconnecting").await;
+    woken(
+        &mut rx,
+        Duration::from_secs(2),
+        "a commit after reconnecting",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +188,12 @@ async fn postgres_listener_stops_when_the_receiver_is_dropped() {
     };
     let store = Store::connect(&db.url).await.unwrap();
     let mut rx = store.event_notifications().expect("PostgreSQL notifies");
-    woken(&mut rx, Duration::from_secs(5), "the wake-up after connecting").await;
+    woken(
+        &mut rx,
+        Duration::from_secs(5),
+        "the wake-up after connecting",
+    )
+    .await;
     drop(rx);
 
     let mut admin = PgConnection::establish(&db.url).unwrap();

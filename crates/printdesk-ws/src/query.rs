@@ -55,10 +55,9 @@ impl Subscription {
                 },
                 _ => match value.parse::<JobId>() {
                     Ok(id) => subscription.job_id = Some(id),
-                    Err(_) => violations.push(FieldViolation::new(
-                        "job_id",
-                        "must be a job id (a UUID)",
-                    )),
+                    Err(_) => {
+                        violations.push(FieldViolation::new("job_id", "must be a job id (a UUID)"))
+                    }
                 },
             }
         }
@@ -103,7 +102,12 @@ mod tests {
 
     #[test]
     fn since_must_be_a_number() {
-        for bad in ["since=abc", "since=1.5", "since=", "since=99999999999999999999"] {
+        for bad in [
+            "since=abc",
+            "since=1.5",
+            "since=",
+            "since=99999999999999999999",
+        ] {
             assert!(Subscription::parse(bad).is_err(), "{bad}");
         }
     }

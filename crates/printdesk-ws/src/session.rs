@@ -19,8 +19,8 @@ use tokio::{
 use tracing::Instrument;
 
 use crate::{
-    CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE, MAX_CLIENT_FRAME, hub::EventHub,
-    query::Subscription,
+    CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE,
+    MAX_CLIENT_FRAME, hub::EventHub, query::Subscription,
 };
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
@@ -108,10 +108,8 @@ impl Connection {
             return;
         }
 
-        let mut heartbeat = tokio::time::interval_at(
-            Instant::now() + config.ping_interval,
-            config.ping_interval,
-        );
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut silence = pin!(tokio::time::sleep(config.client_timeout));
         let mut stopping = self.hub.stopping();
@@ -242,7 +240,10 @@ impl Connection {
                 self.close(reason, config.client_timeout).await;
             }
             End::Silent => {
-                tracing::info!(timeout_s = config.client_timeout.as_secs(), "dropping a client that stopped answering pings");
+                tracing::info!(
+                    timeout_s = config.client_timeout.as_secs(),
+                    "dropping a client that stopped answering pings"
+                );
                 let reason = CloseReason {
                     code: CloseCode::from(CLOSE_HEARTBEAT_TIMEOUT),
                     description: Some(format!("no pong; reconnect with since={cursor}")),

@@ -2,6 +2,7 @@
 //! and the page. Everything else lives in the library crates.
 
 mod config;
+mod ops;
 mod telemetry;
 
 use std::{process::ExitCode, sync::Arc};
@@ -40,6 +41,8 @@ async fn main() -> ExitCode {
     };
     let _tailer = hub.spawn_tailer(store.event_notifications());
     tokio::spawn(close_sockets_on_stop(hub.clone()));
+    // /healthz, /readyz, /metrics: one set of counters for every worker.
+    let ops = printdesk_http::Ops::new(Arc::new(ops::Probe::new(store.clone(), hub.clone())));
     let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
     let clock = Arc::new(SystemClock);
     let state = ApiState::new(
@@ -58,10 +61,14 @@ async fn main() -> ExitCode {
             // Before the API's `/api/v1` scope, which would answer 404 for it.
             .service(printdesk_ws::service(hub.clone()))
             .service(printdesk_http::api_scope())
+            // Before the page's catch-all route.
+            .configure(printdesk_http::ops_routes(ops.clone()))
             .configure(printdesk_frontend::configure)
             .default_service(web::to(printdesk_http::not_found))
             .wrap(printdesk_http::problem_errors())
             .wrap(from_fn(printdesk_http::trace_requests))
+            // Outermost: counts every response, whichever middleware made it.
+            .wrap(from_fn(printdesk_http::record_metrics))
     })
     // In-flight requests get this long to finish after SIGTERM or Ctrl-C.
     .shutdown_timeout(30);

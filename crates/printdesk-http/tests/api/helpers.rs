@@ -10,7 +10,7 @@ use futures_util::{StreamExt, stream};
 use printdesk_domain::{
     Actor, Job, JobDraft, JobService, PrinterService, SystemClock, testing::RecordingPublisher,
 };
-use printdesk_http::ApiState;
+use printdesk_http::{ApiState, Security};
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
@@ -73,6 +73,25 @@ pub async fn spawn_app_with(
     test_name: &str,
     jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository>,
 ) -> Option<TestApp> {
+    spawn(backend, test_name, jobs, Security::default()).await
+}
+
+/// Like [`spawn_app`], guarded by `security`: tokens (none: authentication off) and CORS
+/// origins.
+pub async fn spawn_app_secured(
+    backend: Backend,
+    test_name: &str,
+    security: Security,
+) -> Option<TestApp> {
+    spawn(backend, test_name, |store| store, security).await
+}
+
+async fn spawn(
+    backend: Backend,
+    test_name: &str,
+    jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository>,
+    security: Security,
+) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let database = match backend {
         Backend::Sqlite => TestDatabase::sqlite(),
@@ -88,7 +107,9 @@ pub async fn spawn_app_with(
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("a bound address").port();
-    let server = HttpServer::new(move || printdesk_http::app(server_state.clone()))
+    let server = HttpServer::new(move || {
+        printdesk_http::app_with(server_state.clone(), security.clone())
+    })
         .workers(2)
         .disable_signals()
         .shutdown_timeout(1)
@@ -100,10 +121,7 @@ pub async fn spawn_app_with(
 
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client"),
+        client: client(None),
         state,
         handle,
         _database: database,
@@ -125,7 +143,33 @@ fn state_over(
 /// Declares API tests: each `async fn name(app: TestApp)` runs once per backend, as
 /// `name::sqlite` and `name::postgres` (the latter passes without running, saying so on
 /// stderr, when `PRINTDESK_TEST_POSTGRES_URL` is unset).
+///
+/// `api_tests!(security = EXPR; name, …)` runs them on a server guarded by `EXPR` (a
+/// [`Security`], written with absolute paths such as `crate::auth::two_tokens()`).
 macro_rules! api_tests {
+    (security = $security:expr; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let test = concat!(module_path!(), "::sqlite");
+                    let backend = crate::helpers::Backend::Sqlite;
+                    if let Some(app) = crate::helpers::spawn_app_secured(backend, test, $security).await {
+                        super::$name(app).await;
+                    }
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let test = concat!(module_path!(), "::postgres");
+                    let backend = crate::helpers::Backend::Postgres;
+                    if let Some(app) = crate::helpers::spawn_app_secured(backend, test, $security).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
@@ -149,7 +193,27 @@ macro_rules! api_tests {
     };
 }
 
+/// A client without redirects that sends `Authorization: Bearer <token>` with every request
+/// when given a token.
+pub fn client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = header::HeaderMap::new();
+    if let Some(token) = token {
+        let value = header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a token");
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("a client")
+}
+
 impl TestApp {
+    /// From now on, sends `Authorization: Bearer <token>` with every request (or nothing).
+    pub fn use_token(&mut self, token: Option<&str>) {
+        self.client = client(token);
+    }
+
     /// The full URL of an API path (`/jobs` → `http://…/api/v1/jobs`).
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.address)

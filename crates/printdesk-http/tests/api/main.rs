@@ -3,8 +3,10 @@
 #[macro_use]
 mod helpers;
 
+mod auth;
 mod bodies;
 mod concurrency;
+mod cors;
 mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;

@@ -149,7 +149,10 @@ impl Stack {
         let latest = self.store.latest_seq().await.unwrap();
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while self.hub.delivered() < latest {
-            assert!(tokio::time::Instant::now() < deadline, "the hub did not catch up");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the hub did not catch up"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -263,7 +266,9 @@ impl Client {
             socket.set_recv_buffer_size(size).unwrap();
         }
         let stream = socket.connect(addr).await.expect("TCP connect");
-        let (ws, response) = client_async(url, stream).await.expect("WebSocket handshake");
+        let (ws, response) = client_async(url, stream)
+            .await
+            .expect("WebSocket handshake");
         assert_eq!(response.status(), 101);
         Self { ws }
     }
@@ -272,14 +277,9 @@ impl Client {
     pub async fn try_connect(url: &str) -> Result<Self, tungstenite::Error> {
         client_async(
             url,
-            TcpStream::connect(
-                url.trim_start_matches("ws://")
-                    .split('/')
-                    .next()
-                    .unwrap(),
-            )
-            .await
-            .unwrap(),
+            TcpStream::connect(url.trim_start_matches("ws://").split('/').next().unwrap())
+                .await
+                .unwrap(),
         )
         .await
         .map(|(ws, _)| Self { ws })
@@ -290,12 +290,14 @@ impl Client {
     pub async fn receive_within(&mut self, within: Duration) -> Option<Received> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
             return Some(match frame {
                 None => Received::Ended,
-                Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => {
-                    Received::Ended
-                }
+                Some(Err(
+                    tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+                )) => Received::Ended,
                 Some(Err(tungstenite::Error::Io(_) | tungstenite::Error::Protocol(_))) => {
                     Received::Ended
                 }
@@ -370,7 +372,9 @@ impl Client {
 
 /// An event's `seq`.
 pub fn seq(event: &Value) -> i64 {
-    event["seq"].as_i64().unwrap_or_else(|| panic!("no seq in {event}"))
+    event["seq"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no seq in {event}"))
 }
 
 /// Asserts that `events` are numbered `first, first + 1, …` (no gap, no duplicate).

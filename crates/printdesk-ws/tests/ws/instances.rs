@@ -40,7 +40,10 @@ async fn an_edit_via_one_instance_reaches_clients_of_another() {
     let event = tokio::time::timeout(within, on_b.json())
         .await
         .expect("A's edit reached B's client by notification");
-    assert_eq!((seq(&event), event["type"].as_str()), (1, Some("job_created")));
+    assert_eq!(
+        (seq(&event), event["type"].as_str()),
+        (1, Some("job_created"))
+    );
     assert_eq!(event["job_id"], id.as_str());
 
     // And the other way round, interleaved.
@@ -49,16 +52,27 @@ async fn an_edit_via_one_instance_reaches_clients_of_another() {
     b.delete_job(&id).await;
     let mut from_a = Vec::new();
     for _ in 0..4 {
-        from_a.push(tokio::time::timeout(within, on_a.json()).await.expect("every instance's edits reach A"));
+        from_a.push(
+            tokio::time::timeout(within, on_a.json())
+                .await
+                .expect("every instance's edits reach A"),
+        );
     }
     let mut from_b = vec![event];
     for _ in 0..3 {
-        from_b.push(tokio::time::timeout(within, on_b.json()).await.expect("every instance's edits reach B"));
+        from_b.push(
+            tokio::time::timeout(within, on_b.json())
+                .await
+                .expect("every instance's edits reach B"),
+        );
     }
     for events in [&from_a, &from_b] {
         assert_contiguous(events, 1);
         let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["job_created", "job_updated", "job_updated", "job_deleted"]);
+        assert_eq!(
+            kinds,
+            ["job_created", "job_updated", "job_updated", "job_deleted"]
+        );
         assert_eq!(events[1]["changes"]["notes"]["new"], "edited on B");
         assert_eq!(events[2]["changes"]["notes"]["new"], "edited on A");
     }
