@@ -27,6 +27,31 @@ test-browser:
     cargo build -p printdesk
     cd frontend && npm ci --no-audit --no-fund && node --test tests/
 
+# PostgreSQL stopped under a running server, SIGTERM and kill -9 under a write load. Stopping
+# the machine's PostgreSQL cluster breaks any other suite running meanwhile: CI runs this last.
+# PRINTDESK_FAULT_PG_CLUSTER / PRINTDESK_TEST_POSTGRES_URL point it at a private cluster.
+
+# Fault tests (docs/operations.md). Stops PostgreSQL: run alone, last; it is restarted however the run ends.
+test-faults:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    version="${PRINTDESK_FAULT_PG_VERSION:-$(ls /etc/postgresql | sort -V | tail -n 1)}"
+    cluster="${PRINTDESK_FAULT_PG_CLUSTER:-main}"
+    restart_postgres() {
+      pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start >/dev/null 2>&1 || true
+      for _ in $(seq 1 30); do pg_isready -q -d '{{pg_url}}' && return 0; sleep 1; done
+      echo "test-faults: PostgreSQL ($version $cluster) did not come back" >&2
+      return 1
+    }
+    # The tests run in a process group of their own: if they are killed, the servers they
+    # started go with them.
+    PRINTDESK_FAULT_TESTS=1 PRINTDESK_TEST_POSTGRES_URL='{{pg_url}}' setsid --wait \
+      cargo test -p printdesk --test faults -- --test-threads=1 --nocapture &
+    tests=$!
+    trap 'kill -KILL -- "-$tests" 2>/dev/null || true; restart_postgres' EXIT
+    trap 'exit 130' INT TERM
+    wait "$tests"
+
 # Formatting and lints, as CI checks them.
 lint:
     cargo fmt --all -- --check

@@ -23,11 +23,13 @@ export class ApiError extends Error {
   get isNetwork() { return this.status === 0; }
   /** 400: rules broken; see fieldErrors. */
   get isValidation() { return this.status === 400; }
-  /** 401: a token is needed (a later issue adds the prompt). */
+  /** 401: a (valid) token is needed. */
   get isUnauthorized() { return this.status === 401; }
   get isNotFound() { return this.status === 404; }
   /** 412: If-Match did not match; `current` holds the job as it is now. */
   get isConflict() { return this.status === 412; }
+  /** 409: the status workflow refused the move (`problem.allowed` lists the moves it allows). */
+  get isRefusedMove() { return this.status === 409; }
 
   /** `[{field, message}]` from the problem body (may be empty). */
   get fieldErrors() {
@@ -39,13 +41,18 @@ export class ApiError extends Error {
   get current() { return this.problem ? this.problem.current ?? null : null; }
 }
 
-// Authentication hooks: a later issue fills these in (token prompt on 401).
+// Authentication: `tokenProvider()` gives the bearer token to send (or null); on a 401 the
+// `unauthorizedHandler` may obtain a token (the page shows a dialog) and resolve true, and the
+// request is then sent again with it. 401 means nothing was done, so repeating is safe.
 let tokenProvider = () => null;
 let unauthorizedHandler = null;
 
 /** `fn()` returns the bearer token to send, or null. */
 export function setTokenProvider(fn) { tokenProvider = fn; }
-/** `fn(error)` is told about every 401 before the error is thrown. */
+/**
+ * `fn(error)` is told about every 401. When it returns (a promise of) `true`, a token was
+ * obtained and the request is sent again; otherwise the 401 error is thrown.
+ */
 export function onUnauthorized(fn) { unauthorizedHandler = fn; }
 
 /** `"3"` or `W/"3"` → 3; anything else → null. */
@@ -75,14 +82,36 @@ function queryString(params) {
  * @param {number|null} [options.ifMatch] a version, sent as `If-Match: "<version>"`
  * @param {object} [options.query]      query parameters; empty values are left out
  * @param {AbortSignal} [options.signal]
+ * @param {string|null} [options.token]  this token instead of the provider's (null: none)
+ * @param {boolean} [options.authRetry]  false: a 401 is thrown without asking for a token
  * @returns {Promise<{data: any, etag: number|null, status: number}>}
  */
-export async function request(method, path, { body, ifMatch = null, query, signal } = {}) {
+export async function request(method, path, options = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    const tokenSent = tokenProvider();
+    try {
+      return await send(method, path, options);
+    } catch (err) {
+      // Another request got a new token meanwhile: just send this one again with it.
+      if (err instanceof ApiError && err.isUnauthorized && options.token === undefined
+          && tokenProvider() && tokenProvider() !== tokenSent && attempt < 3) continue;
+      // A few rounds at most: each one is the user giving a token the server then accepted.
+      if (!(err instanceof ApiError) || !err.isUnauthorized || !unauthorizedHandler) throw err;
+      if (options.authRetry === false || attempt >= 3) throw err;
+      if (options.signal?.aborted) throw err;
+      if (!(await unauthorizedHandler(err))) throw err;
+    }
+  }
+}
+
+async function send(method, path, {
+  body, ifMatch = null, query, signal, token,
+} = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (ifMatch !== null && ifMatch !== undefined) headers['If-Match'] = `"${ifMatch}"`;
-  const token = tokenProvider();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const bearer = token === undefined ? tokenProvider() : token;
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
 
   let res;
   try {
@@ -117,9 +146,7 @@ export async function request(method, path, { body, ifMatch = null, query, signa
   if (!res.ok) {
     const problem = data && typeof data === 'object' ? data : {};
     const message = problem.detail || problem.title || `The server answered ${res.status} ${res.statusText}.`;
-    const error = new ApiError({ status: res.status, problem, message });
-    if (error.isUnauthorized && unauthorizedHandler) unauthorizedHandler(error);
-    throw error;
+    throw new ApiError({ status: res.status, problem, message });
   }
   return { data, etag: parseEtag(res.headers.get('ETag')), status: res.status };
 }
@@ -142,11 +169,69 @@ export const jobsApi = {
   async remove(id, version) {
     await request('DELETE', `/jobs/${encodeURIComponent(id)}`, { ifMatch: version });
   },
+  /**
+   * The status workflow: moves the job to `status` (409 when the move is not allowed;
+   * `force` confirms reopening a completed job). `version` becomes If-Match.
+   */
+  async setStatus(id, status, { force = false, version = null } = {}) {
+    const body = force ? { status, force: true } : { status, force: false };
+    return (await request('POST', `/jobs/${encodeURIComponent(id)}/status`, { body, ifMatch: version })).data;
+  },
+  /**
+   * One change to many jobs, all or nothing. `ifVersions`: `{id: version}`.
+   * @returns {Promise<object[]>} the jobs as they now are, in the order of `ids`
+   */
+  async bulkEdit(ids, changes, ifVersions) {
+    const body = { ids, changes };
+    if (ifVersions && Object.keys(ifVersions).length) body.if_versions = ifVersions;
+    const data = (await request('POST', '/jobs/bulk-edit', { body })).data;
+    return Array.isArray(data?.jobs) ? data.jobs : [];
+  },
   /** `{events, total_count, limit, offset}`, newest first. */
   async history(id, { limit = 50, offset = 0 } = {}) {
     return (await request('GET', `/jobs/${encodeURIComponent(id)}/history`, { query: { limit, offset } })).data;
   },
 };
+
+/** The filters the CSV export takes (it refuses sort, limit and offset). */
+export const EXPORT_FILTERS = ['status', 'printer_id', 'is_business', 'q'];
+
+/** The export's address for `filters` (only the export's own filters, empty ones left out). */
+export function exportCsvUrl(filters = {}) {
+  const picked = {};
+  for (const key of EXPORT_FILTERS) {
+    const value = key === 'q' && typeof filters.q === 'string' ? filters.q.trim() : filters[key];
+    if (value !== undefined && value !== null && value !== '') picked[key] = value;
+  }
+  return `${BASE}/jobs/export.csv${queryString(picked)}`;
+}
+
+/**
+ * Downloads the export with the bearer token (a plain link cannot send the header).
+ * @returns {Promise<{blob: Blob, filename: string}>}
+ */
+export async function fetchExportCsv(url) {
+  for (let attempt = 0; ; attempt += 1) {
+    const headers = { Accept: 'text/csv, application/problem+json' };
+    const token = tokenProvider();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let res;
+    try {
+      res = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
+    } catch (cause) {
+      throw new ApiError({ status: 0, message: 'Could not reach the server. Check the connection and try again.', cause });
+    }
+    if (res.ok) {
+      const disposition = res.headers.get('Content-Disposition') || '';
+      const m = /filename="([^"]+)"/.exec(disposition);
+      return { blob: await res.blob(), filename: m ? m[1] : 'printdesk-jobs.csv' };
+    }
+    let problem = {};
+    try { problem = await res.json(); } catch { /* not JSON */ }
+    const error = new ApiError({ status: res.status, problem, message: problem.detail || problem.title || `The server answered ${res.status}.` });
+    if (!error.isUnauthorized || !unauthorizedHandler || attempt >= 3 || !(await unauthorizedHandler(error))) throw error;
+  }
+}
 
 export const printersApi = {
   /** `[printer]` */

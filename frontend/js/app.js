@@ -1,6 +1,8 @@
 // The page's wiring: the table, the forms, the printer list, the address bar and live updates.
 
-import { jobsApi } from './api.js';
+import { fetchExportCsv, jobsApi } from './api.js';
+import { getToken, onTokenChanged, setupAuth } from './auth.js';
+import { BulkEditDialog } from './bulk-edit.js';
 import { confirmDialog } from './dialogs.js';
 import { byId } from './dom.js';
 import { EditJobModal } from './edit-modal.js';
@@ -10,6 +12,10 @@ import { JobsTable, paramsFromQuery, queryFromParams } from './jobs-table.js';
 import { createLive } from './live.js';
 import { fillPrinterSelect, isKnownPrinter, loadPrinters, onPrintersChanged } from './printers.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
+import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
+
+// Before anything talks to the API: a 401 asks for a token.
+setupAuth();
 
 // ---- the address bar: #jobs?status=failed&sort=job_name:asc ------------------------------
 
@@ -37,11 +43,58 @@ const modal = new EditJobModal({
 
 const table = new JobsTable({
   onQueryChange: writeHash,
+  onSelectionChange: (count) => showSelection(count),
   onAction: (action, job, button) => {
+    if (STATUS_ACTION_NAMES.has(action)) return runStatusAction(job, action, table);
     if (action === 'edit-job') modal.openEdit(job, button);
     else if (action === 'job-history') historyDialog.open(job);
     else if (action === 'delete-job') deleteJob(job, button);
+    return undefined;
   },
+});
+
+// ---- selection and bulk edit -------------------------------------------------------------
+
+const bulkDialog = new BulkEditDialog(table);
+const bulkBar = byId('bulkBar');
+
+function showSelection(count) {
+  bulkBar.hidden = count === 0;
+  document.body.classList.toggle('has-selection', count > 0);
+  byId('selectionCount').textContent = `${count} selected`;
+}
+
+byId('editSelectedBtn').addEventListener('click', (e) => bulkDialog.open(e.currentTarget));
+byId('clearSelectionBtn').addEventListener('click', () => {
+  table.clearSelection();
+  byId('selectAll').focus();
+});
+
+// ---- CSV export --------------------------------------------------------------------------
+
+// Without a token the link downloads by itself. A link cannot send a token, so with one the
+// file is fetched with it and handed to the browser as a download.
+byId('exportCsvLink').addEventListener('click', async (e) => {
+  if (!getToken()) return;
+  e.preventDefault();
+  const link = e.currentTarget;
+  if (link.getAttribute('aria-disabled') === 'true') return;
+  link.setAttribute('aria-disabled', 'true');
+  try {
+    const { blob, filename } = await fetchExportCsv(link.href);
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  } catch (err) {
+    toastError(`The export failed: ${err.message}`);
+  } finally {
+    link.removeAttribute('aria-disabled');
+  }
 });
 
 async function deleteJob(job, button) {
@@ -106,7 +159,11 @@ const live = createLive({
   // Events from before the first connection (or from a restarted server) were not seen:
   // re-read the page once. This also replaces a first load that may have raced the connection.
   onResync: () => table.load({ quiet: true }),
+  token: getToken,
 });
+
+// A new token (typed after a 401): reconnect the live updates with it at once.
+onTokenChanged((token) => { if (token) live.restart(); });
 
 // ---- start -------------------------------------------------------------------------------
 

@@ -18,9 +18,10 @@ let confirmReady = false;
 
 /**
  * A confirmation dialog (instead of window.confirm). Resolves true when confirmed.
- * @param {{title: string, message: string, confirmLabel?: string}} options  text only
+ * @param {{title: string, message: string, confirmLabel?: string, tone?: 'danger'|'primary'}} options
+ *        text only; `tone` styles the confirming button
  */
-export async function confirmDialog({ title, message, confirmLabel = 'Delete' }) {
+export async function confirmDialog({ title, message, confirmLabel = 'Delete', tone = 'danger' }) {
   const dialog = byId('confirmDialog');
   if (!confirmReady) {
     trapFocus(dialog);
@@ -28,7 +29,10 @@ export async function confirmDialog({ title, message, confirmLabel = 'Delete' })
   }
   byId('confirmTitle').textContent = title;
   byId('confirmMessage').textContent = message;
-  byId('confirmOkBtn').textContent = confirmLabel;
+  const ok = byId('confirmOkBtn');
+  ok.textContent = confirmLabel;
+  ok.classList.toggle('btn-danger', tone === 'danger');
+  ok.classList.toggle('btn-primary', tone !== 'danger');
   const choice = await choose(dialog);
   return choice === 'confirm';
 }

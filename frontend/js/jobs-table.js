@@ -1,9 +1,10 @@
 // The jobs table: filters, search, sort, paging, and live updates applied in place.
 
-import { jobsApi } from './api.js';
+import { exportCsvUrl, jobsApi } from './api.js';
 import { byId, debounce, flash, h } from './dom.js';
 import { statusBadge, timeElement } from './format.js';
 import { printerName } from './printers.js';
+import { STATUS_ACTIONS, STATUS_ACTION_NAMES } from './workflow.js';
 
 export const DEFAULT_QUERY = Object.freeze({
   q: '',
@@ -20,7 +21,7 @@ const PAGE_SIZES = [10, 25, 50, 100];
 const SORT_KEYS = ['job_name', 'status', 'customer_name', 'printer_id', 'file_name', 'updated_at', 'created_at'];
 /** Columns whose first click sorts newest / largest first. */
 const DESC_FIRST = new Set(['updated_at', 'created_at']);
-const COLUMNS = 7;
+const COLUMNS = 8;
 
 /** A query from `URLSearchParams`, falling back to the defaults for anything invalid. */
 export function queryFromParams(params) {
@@ -70,10 +71,16 @@ export class JobsTable {
    * @param {object} options
    * @param {(action: string, job: object, button: HTMLElement) => void} options.onAction
    * @param {(query: object) => void} options.onQueryChange  the query changed (for the URL)
+   * @param {(count: number) => void} [options.onSelectionChange]  rows were (de)selected
    */
-  constructor({ onAction, onQueryChange }) {
+  constructor({ onAction, onQueryChange, onSelectionChange = () => {} }) {
     this.onAction = onAction;
     this.onQueryChange = onQueryChange;
+    this.onSelectionChange = onSelectionChange;
+    /** ids of the selected rows; only rows on the current page can be selected. */
+    this.selected = new Set();
+    /** ids whose status move is in flight (their status buttons are disabled). */
+    this.moving = new Set();
     this.query = { ...DEFAULT_QUERY };
     this.jobs = [];
     this.total = 0;
@@ -97,6 +104,8 @@ export class JobsTable {
     this.filterPrinter = byId('filterPrinter');
     this.filterBusiness = byId('filterBusiness');
     this.clearBtn = byId('clearFiltersBtn');
+    this.selectAll = byId('selectAll');
+    this.exportLink = byId('exportCsvLink');
     this.bindControls();
   }
 
@@ -152,8 +161,85 @@ export class JobsTable {
       if (!button || !this.body.contains(button)) return;
       const id = button.closest('tr')?.dataset.jobId;
       const job = this.jobs.find((j) => j.id === id);
-      if (job) this.onAction(button.dataset.action, job, button);
+      if (!job) return;
+      if (STATUS_ACTION_NAMES.has(button.dataset.action)) this.move(job, button);
+      else this.onAction(button.dataset.action, job, button);
     });
+    this.body.addEventListener('change', (e) => {
+      const box = e.target.closest('input.row-select');
+      if (!box) return;
+      const id = box.closest('tr')?.dataset.jobId;
+      if (id) this.select(id, box.checked);
+    });
+    this.selectAll.addEventListener('change', () => {
+      const on = this.selectAll.checked;
+      for (const job of this.jobs) this.select(job.id, on, { notify: false });
+      this.selectionChanged();
+    });
+  }
+
+  // ---- selection -------------------------------------------------------------------------
+
+  select(id, on, { notify = true } = {}) {
+    if (on) this.selected.add(id);
+    else this.selected.delete(id);
+    const tr = this.rowOf(id);
+    if (tr) {
+      tr.classList.toggle('is-selected', on);
+      const box = tr.querySelector('input.row-select');
+      if (box) box.checked = on;
+    }
+    if (notify) this.selectionChanged();
+  }
+
+  /** The selected jobs, in page order, as the page shows them. */
+  selectedJobs() {
+    return this.jobs.filter((j) => this.selected.has(j.id));
+  }
+
+  clearSelection() {
+    for (const id of [...this.selected]) this.select(id, false, { notify: false });
+    this.selectionChanged();
+  }
+
+  /** Drops what is no longer on the page, syncs the select-all box, tells the listener. */
+  selectionChanged() {
+    const onPage = new Set(this.jobs.map((j) => j.id));
+    for (const id of [...this.selected]) if (!onPage.has(id)) this.selected.delete(id);
+    const n = this.selected.size;
+    this.selectAll.checked = n > 0 && n === this.jobs.length;
+    this.selectAll.indeterminate = n > 0 && n < this.jobs.length;
+    this.selectAll.disabled = this.jobs.length === 0;
+    this.onSelectionChange(n);
+  }
+
+  // ---- the status workflow ---------------------------------------------------------------
+
+  async move(job, button) {
+    if (this.moving.has(job.id)) return;
+    this.moving.add(job.id);
+    const tr = button.closest('tr');
+    this.syncMoving(tr, job.id);
+    try {
+      await this.onAction(button.dataset.action, job, button);
+    } finally {
+      this.moving.delete(job.id);
+      const row = this.rowOf(job.id);
+      if (row) {
+        this.syncMoving(row, job.id);
+        // The pressed button may be gone (the status changed): keep the focus in the row.
+        if (!button.isConnected && (document.activeElement === document.body || !document.activeElement)) {
+          (row.querySelector('.status-actions button') ?? row.querySelector("button[data-action='edit-job']"))?.focus();
+        }
+      }
+    }
+  }
+
+  syncMoving(tr, id) {
+    if (!tr) return;
+    const busy = this.moving.has(id);
+    for (const b of tr.querySelectorAll('.status-actions button')) b.disabled = busy;
+    tr.querySelector('.status-actions')?.toggleAttribute('aria-busy', busy);
   }
 
   /** Changes the query (filters, sort, page) and reloads. */
@@ -176,6 +262,8 @@ export class JobsTable {
     this.filterPrinter.value = q.printer_id;
     this.pageSize.value = String(q.limit);
     this.clearBtn.hidden = !this.hasFilters();
+    // The export holds every job matching the filters (never the sort or the page).
+    this.exportLink.href = exportCsvUrl(q);
     const [key, dir] = q.sort.split(':');
     for (const btn of this.table.querySelectorAll('.sort-btn')) {
       const active = btn.dataset.sort === key;
@@ -395,15 +483,18 @@ export class JobsTable {
       ? `${this.total} ${noun} match the filters`
       : `${this.total} ${noun} in total`;
     this.syncControls();
+    this.selectionChanged();
   }
 
   createRow(job) {
     const tr = h('tr', { dataset: { jobId: job.id } });
     const actions = h('div', { class: 'row-actions' },
+      h('div', { class: 'status-actions', role: 'group' }),
       h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-job' }, text: 'Edit' }),
       h('button', { type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'job-history' }, text: 'History' }),
       h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-job' }, text: 'Delete' }));
     tr.append(
+      h('td', { class: 'cell-select' }, h('input', { type: 'checkbox', class: 'row-select' })),
       h('td', { class: 'cell-name', 'data-label': 'Name' }),
       h('td', { class: 'cell-status', 'data-label': 'Status' }),
       h('td', { class: 'cell-business', 'data-label': 'Customer' }),
@@ -417,8 +508,14 @@ export class JobsTable {
 
   /** Writes a job into its row's cells; every value goes in as text. */
   fillRow(tr, job) {
-    const [name, status, business, printer, file, updated, actionsCell] = tr.cells;
+    const [select, name, status, business, printer, file, updated, actionsCell] = tr.cells;
     tr.dataset.version = String(job.version);
+
+    const selected = this.selected.has(job.id);
+    const box = select.querySelector('input.row-select');
+    box.checked = selected;
+    box.setAttribute('aria-label', `Select job ${job.job_name}`);
+    tr.classList.toggle('is-selected', selected);
 
     name.replaceChildren(h('span', { class: 'job-name', text: job.job_name }));
     if (job.auto_created) name.append(h('span', { class: 'badge badge-muted', title: 'Discovered automatically', text: 'auto' }));
@@ -449,9 +546,33 @@ export class JobsTable {
 
     updated.replaceChildren(timeElement(job.updated_at));
 
+    // Only the moves allowed from this status; redrawn only when the status changes, so a
+    // focused button survives unrelated updates.
+    const group = actionsCell.querySelector('.status-actions');
+    if (tr.dataset.status !== job.status) {
+      tr.dataset.status = job.status;
+      group.replaceChildren(...(STATUS_ACTIONS[job.status] || []).map((move) => h('button', {
+        type: 'button',
+        class: `btn btn-small btn-move move-${move.tone}`,
+        dataset: { action: move.action, status: move.to },
+        text: move.label,
+      })));
+    }
+    group.setAttribute('aria-label', `Status of ${job.job_name}`);
+    this.syncMoving(tr, job.id);
+
+    const verbs = {
+      'edit-job': 'Edit',
+      'job-history': 'History of',
+      'delete-job': 'Delete',
+      'start-job': 'Start',
+      'complete-job': 'Complete',
+      'fail-job': 'Fail',
+      'retry-job': 'Retry',
+      'reopen-job': 'Reopen',
+    };
     for (const btn of actionsCell.querySelectorAll('button[data-action]')) {
-      const verb = { 'edit-job': 'Edit', 'job-history': 'History of', 'delete-job': 'Delete' }[btn.dataset.action];
-      btn.setAttribute('aria-label', `${verb} job ${job.job_name}`);
+      btn.setAttribute('aria-label', `${verbs[btn.dataset.action] ?? btn.textContent} job ${job.job_name}`);
     }
   }
 

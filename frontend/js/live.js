@@ -14,9 +14,12 @@ const MAX_DELAY_MS = 30000;
  * @param {(state: 'connecting'|'live'|'offline', detail: string) => void} handlers.onState
  * @param {(reason: 'initial'|'reset') => void} handlers.onResync  lists must be re-read:
  *        the first connection (events before it were not seen) or a server whose sequence restarted
+ * @param {() => string|null} [handlers.token]  the API token, sent as the subprotocol
+ *        `printdesk.bearer.<token>` (browsers cannot set headers on a WebSocket; the server
+ *        echoes the subprotocol)
  * @param {string} [path]
  */
-export function createLive({ onEvent, onState, onResync }, path = '/api/v1/ws') {
+export function createLive({ onEvent, onState, onResync, token = () => null }, path = '/api/v1/ws') {
   let ws = null;
   let lastSeq = null;
   let attempt = 0;
@@ -42,7 +45,8 @@ export function createLive({ onEvent, onState, onResync }, path = '/api/v1/ws') 
     setState('connecting', 'Connecting to live updates…');
     let socket;
     try {
-      socket = new WebSocket(url());
+      const bearer = token();
+      socket = bearer ? new WebSocket(url(), [`printdesk.bearer.${bearer}`]) : new WebSocket(url());
     } catch {
       scheduleReconnect(null);
       return;
@@ -111,8 +115,19 @@ export function createLive({ onEvent, onState, onResync }, path = '/api/v1/ws') 
     if (document.visibilityState === 'visible') retryNow();
   });
 
+  /** Connects again at once (the token changed): a socket opened with the old one is closed. */
+  function restart() {
+    if (stopped) return;
+    attempt = 0;
+    const socket = ws;
+    ws = null;
+    if (socket) socket.close(1000, 'new token');
+    connect();
+  }
+
   return {
     start() { stopped = false; connect(); },
+    restart,
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -67,6 +67,32 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, as
   await screenshot(page, 'edit-modal-errors.png');
   await page.keyboard.press('Escape');
 
+  // Several rows selected, and the bulk edit.
+  await page.locator('#editJobModal').waitFor({ state: 'hidden' });
+  for (const name of ['Drone frame arms', 'Replacement knob']) {
+    await row(page, seeded[name].id).locator('input.row-select').check();
+  }
+  await page.locator('#bulkBar').waitFor();
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(250);
+  await screenshot(page, 'jobs-selected.png');
+  await page.locator('#editSelectedBtn').click();
+  await page.locator('#bulkEditDialog[open]').waitFor();
+  await page.locator('#bulkBusiness').selectOption('true');
+  await page.locator('#bulkPrinter').selectOption('bambu-x1c-1');
+  await page.waitForTimeout(250);
+  const bulkShot = await screenshot(page, 'bulk-edit.png', { docs: 'bulk-edit.png' });
+  // One of them has no customer: the refusal names it, nothing is saved.
+  await page.locator('#bulkApplyBtn').click();
+  await page.locator('#bulkFailures li').first().waitFor();
+  await page.waitForTimeout(200);
+  await screenshot(page, 'bulk-edit-failures.png');
+  await page.keyboard.press('Escape');
+  await page.locator('#bulkEditDialog').waitFor({ state: 'hidden' });
+  await page.locator('#clearSelectionBtn').click();
+  assert.equal((await server.api.getJob(seeded['Replacement knob'].id)).version, 1, 'nothing saved');
+  assert.ok(bulkShot);
+
   assert.ok(pageShot && modalShot);
   assert.deepEqual(problems.errors, []);
   assert.deepEqual(problems.csp, []);
@@ -103,6 +129,33 @@ test('phone screen (390×844): cards, and the modal is usable', { timeout: 60000
   const stored = await server.api.getJob(id);
   assert.equal(stored.job_name, 'Replacement knob (M8)');
   assert.equal(stored.status, 'running');
+
+  // Selecting on a phone: the bar fits, the bulk dialog fits.
+  await row(page, id).locator('input.row-select').check();
+  await row(page, seeded['Cable clips ×20'].id).locator('input.row-select').check();
+  const bar = await page.locator('#bulkBar').boundingBox();
+  assert.ok(bar.x >= 0 && bar.x + bar.width <= 390, `the selection bar fits (${JSON.stringify(bar)})`);
+  for (const sel of ['#editSelectedBtn', '#clearSelectionBtn']) {
+    const b = await page.locator(sel).boundingBox();
+    assert.ok(b.x >= 0 && b.x + b.width <= 390, `${sel} is on screen`);
+  }
+  await page.waitForTimeout(250);
+  await screenshot(page, 'phone-jobs-selected.png');
+  await page.locator('#editSelectedBtn').click();
+  const bulk = page.locator('#bulkEditDialog');
+  await bulk.waitFor();
+  const bulkBox = await bulk.boundingBox();
+  assert.ok(bulkBox.x >= 0 && bulkBox.x + bulkBox.width <= 390, 'the bulk dialog fits the width');
+  await page.locator('#bulkStatus').selectOption('pending');
+  await page.waitForTimeout(250);
+  await screenshot(page, 'phone-bulk-edit.png');
+  for (const sel of ['#bulkStatus', '#bulkBusiness', '#bulkCustomer', '#bulkPrinter', '#bulkNotes', '#bulkApplyBtn']) {
+    const el = page.locator(sel);
+    await el.scrollIntoViewIfNeeded();
+    const b = await el.boundingBox();
+    assert.ok(b && b.x >= 0 && b.x + b.width <= 390 && b.y >= 0 && b.y + b.height <= 844, `${sel} is on screen when scrolled to`);
+  }
+  await page.keyboard.press('Escape');
   assert.deepEqual(problems.errors, []);
   assert.deepEqual(problems.csp, []);
 });

@@ -46,6 +46,19 @@ enum Cmd {
     Run(RunArgs),
     /// Internal: the direct-store reference, run as a child pinned to the server's core.
     Reference(ReferenceArgs),
+    /// Migrates and seeds a database as the benchmark does, and keeps it: for profiling by
+    /// hand. Prints the ids the edit steps rotate over, one per line.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// An empty (or missing) database: `sqlite://FILE` or `postgres://…`.
+    #[arg(long)]
+    database_url: String,
+    /// Jobs to seed.
+    #[arg(long, default_value_t = 100_000)]
+    jobs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +134,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Reference(args) => reference_main(args),
+        Cmd::Seed(args) => match seed_main(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("printdesk-bench seed: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Cmd::Run(args) => match run_main(args) {
             Ok(code) => code,
             Err(e) => {
@@ -165,6 +185,24 @@ fn reference_main(args: ReferenceArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn seed_main(args: &SeedArgs) -> Result<(), String> {
+    let (backend, target) =
+        printdesk_store_diesel::parse_url(&args.database_url).map_err(|e| e.to_string())?;
+    runtime()
+        .block_on(printdesk_store_diesel::Store::connect(&args.database_url))
+        .map_err(|e| e.to_string())?;
+    let seeded = seed::seed(backend, &target, args.jobs)?;
+    eprintln!(
+        "seeded {} jobs in {:.2} s",
+        seeded.ids.len(),
+        seeded.elapsed.as_secs_f64()
+    );
+    for id in seed::spread(&seeded.ids, 1000) {
+        println!("{id}");
+    }
+    Ok(())
 }
 
 fn say(line: impl AsRef<str>) {

@@ -52,6 +52,13 @@ fn serve(path: &str) -> Option<HttpResponse> {
                 "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
             ))
             .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            // For browsers that predate CSP's frame-ancestors: never inside a frame.
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            // No window opened from elsewhere keeps a handle on this one (the page holds a token).
+            .insert_header((
+                header::HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ))
             .body(file.data.into_owned()),
     )
 }
@@ -67,6 +74,14 @@ mod tests {
         assert!(res.status().is_success());
         assert_eq!(res.headers().get("content-type").unwrap(), "text/html");
         assert!(res.headers().contains_key("content-security-policy"));
+        for (name, value) in [
+            ("x-frame-options", "DENY"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(res.headers().get(name).unwrap(), value, "{name}");
+        }
         let body = test::read_body(res).await;
         assert!(std::str::from_utf8(&body).unwrap().contains("printdesk"));
     }

@@ -252,7 +252,9 @@ pub async fn authenticate<B: MessageBody>(
             return Ok(req.into_response(response).map_into_right_body());
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Who is making the request: the name of the token it was authenticated with, or the
@@ -309,7 +311,13 @@ mod tests {
     #[test]
     fn the_policy_protects_the_api_by_whole_segments() {
         let policy = AuthPolicy::default();
-        for path in ["/api/v1", "/api/v1/", "/api/v1/jobs", "/api/v1/ws", "/api/v1/x/y"] {
+        for path in [
+            "/api/v1",
+            "/api/v1/",
+            "/api/v1/jobs",
+            "/api/v1/ws",
+            "/api/v1/x/y",
+        ] {
             assert!(policy.needs_token(path), "{path}");
         }
         for path in [
@@ -334,10 +342,7 @@ mod tests {
 
     #[test]
     fn bearer_headers() {
-        let token = |v: &'static str| {
-            bearer_token(&HeaderValue::from_static(v))
-                .map(str::to_owned)
-        };
+        let token = |v: &'static str| bearer_token(&HeaderValue::from_static(v)).map(str::to_owned);
         assert_eq!(token("Bearer abc"), Ok("abc".into()));
         assert_eq!(token("bearer   abc "), Ok("abc".into()));
         assert_eq!(token("BEARER abc"), Ok("abc".into()));
@@ -358,7 +363,10 @@ mod tests {
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static("printdesk.bearer.second"),
         );
-        assert_eq!(bearer_subprotocol(&headers), Some("printdesk.bearer.pd_abc"));
+        assert_eq!(
+            bearer_subprotocol(&headers),
+            Some("printdesk.bearer.pd_abc")
+        );
     }
 
     async fn who(actor: RequestActor) -> HttpResponse {
@@ -368,7 +376,9 @@ mod tests {
     #[actix_web::test]
     async fn the_actor_is_the_tokens_name() {
         let mut tokens = TokenSet::new();
-        tokens.add_list(&format!("till:{}", TokenHash::of("t1").to_hex())).unwrap();
+        tokens
+            .add_list(&format!("till:{}", TokenHash::of("t1").to_hex()))
+            .unwrap();
         let app = web_test::init_service(
             App::new()
                 .app_data(web::Data::new(Authenticator::new(tokens)))

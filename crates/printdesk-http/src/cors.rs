@@ -114,7 +114,11 @@ impl std::error::Error for InvalidOrigin {}
 pub fn cors(origins: &CorsOrigins) -> Condition<Cors> {
     let mut cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allowed_headers([header::AUTHORIZATION, header::IF_MATCH, header::CONTENT_TYPE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::IF_MATCH,
+            header::CONTENT_TYPE,
+        ])
         .expose_headers(EXPOSED_HEADERS)
         .max_age(PREFLIGHT_MAX_AGE_SECS)
         // Serve other origins without CORS headers rather than refuse them: the page's own

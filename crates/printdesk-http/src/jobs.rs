@@ -133,11 +133,7 @@ pub async fn bulk_edit(
         if_versions,
     } = BulkEdit::from_body(body)?;
     let position: HashMap<JobId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    match state
-        .jobs
-        .bulk_edit(ids, patch, if_versions, &actor)
-        .await
-    {
+    match state.jobs.bulk_edit(ids, patch, if_versions, &actor).await {
         Ok(jobs) => Ok(HttpResponse::Ok().json(BulkEdited { jobs })),
         Err(BulkEditError::Rejected { mut failures }) => {
             // The store reports missing jobs first; the client reads them in its own order.

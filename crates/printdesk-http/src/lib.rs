@@ -93,7 +93,7 @@ pub use fallback::{not_found, problem_errors};
 pub use json_body::{BODY_LIMIT, JsonObject, json_config, payload_config};
 pub use list_query::query_config;
 pub use ops::{
-    METRICS_PATH, OPS_PATHS, Ops, OpsProbe, PROBE_TIMEOUT, READYZ_PATH, HEALTHZ_PATH, ops_routes,
+    HEALTHZ_PATH, METRICS_PATH, OPS_PATHS, Ops, OpsProbe, PROBE_TIMEOUT, READYZ_PATH, ops_routes,
     record_metrics,
 };
 pub use problem::{PROBLEM_JSON, Problem, ProblemKind};

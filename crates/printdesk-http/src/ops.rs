@@ -250,9 +250,7 @@ fn register(registry: &Registry, metric: impl prometheus::core::Collector + 'sta
 }
 
 /// Runs a database read for at most [`PROBE_TIMEOUT`].
-async fn bounded<T>(
-    read: impl Future<Output = Result<T, StoreError>>,
-) -> Result<T, StoreError> {
+async fn bounded<T>(read: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
     actix_web::rt::time::timeout(PROBE_TIMEOUT, read)
         .await
         .unwrap_or_else(|_| {
@@ -463,7 +461,10 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(ct.as_deref(), Some(crate::PROBLEM_JSON));
         assert!(body.contains("urn:printdesk:problem:unavailable"), "{body}");
-        assert!(!body.contains("refused"), "the cause stays in the log: {body}");
+        assert!(
+            !body.contains("refused"),
+            "the cause stays in the log: {body}"
+        );
         // Liveness does not depend on the database.
         assert_eq!(get!(app, "/healthz").0, StatusCode::OK);
 
@@ -503,9 +504,18 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains(r#"printdesk_jobs{status="pending"} 3"#), "{text}");
-        assert!(text.contains(r#"printdesk_jobs{status="running"} 0"#), "{text}");
-        assert!(text.contains(r#"printdesk_jobs{status="failed"} 1"#), "{text}");
+        assert!(
+            text.contains(r#"printdesk_jobs{status="pending"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"printdesk_jobs{status="running"} 0"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"printdesk_jobs{status="failed"} 1"#),
+            "{text}"
+        );
         assert!(text.contains("printdesk_websocket_clients 5"), "{text}");
         assert!(text.contains("printdesk_event_log_lag 2"), "{text}");
         assert!(text.contains("printdesk_database_up 1"), "{text}");

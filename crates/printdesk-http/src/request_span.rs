@@ -1,7 +1,9 @@
 //! One `tracing` span per request, with its method, path, request id, actor (the token's
 //! name, when authenticated), status and latency, and one event when the response is ready.
 //! Everything logged while the request is handled (store errors, say) is inside the span, so a
-//! log line can always be tied to its request.
+//! log line can always be tied to its request. The event is at INFO, WARN for a 5xx, and
+//! DEBUG for a successful `/healthz`, `/readyz` or `/metrics` (probes and scrapes, every few
+//! seconds).
 
 use std::time::Instant;
 
@@ -25,6 +27,8 @@ pub async fn trace_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = Uuid::new_v4();
+    // Probes and scrapes come every few seconds; their successes are not news.
+    let routine = crate::ops::OPS_PATHS.contains(&req.path());
     let span = tracing::info_span!(
         "http_request",
         method = %req.method(),
@@ -49,6 +53,8 @@ pub async fn trace_requests(
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::warn!("request failed");
+        } else if routine {
+            tracing::debug!("request finished");
         } else {
             tracing::info!("request finished");
         }

@@ -6,7 +6,11 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::header::{self, HeaderValue},
+    web,
+};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use bytestring::ByteString;
 use futures_util::FutureExt;
@@ -25,7 +29,11 @@ use crate::{
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
 
-/// How long a stopping server waits for a client's buffer to take the close frame.
+/// How long a closing connection waits for the client's close frame in reply.
+const CLOSE_HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a stopping server waits for a client's buffer to take the close frame, and then
+/// for the client's reply.
 const SHUTDOWN_CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
 /// `GET /api/v1/ws`: checks the query, upgrades, and hands the socket to its own task.
@@ -35,7 +43,7 @@ pub(crate) async fn connect(
     hub: web::Data<EventHub>,
 ) -> Result<HttpResponse, Problem> {
     let subscription = Subscription::parse(req.query_string())?;
-    let (response, session, messages) = actix_ws::handle(&req, body).map_err(|e| {
+    let (mut response, session, messages) = actix_ws::handle(&req, body).map_err(|e| {
         // The handshake error's `status_code()` is the default 500; its response has the real one.
         let status = e.error_response().status();
         Problem::new(
@@ -43,6 +51,14 @@ pub(crate) async fn connect(
             format!("This is the WebSocket endpoint; connect with a WebSocket client ({e})."),
         )
     })?;
+    // A browser offering subprotocols accepts the connection only if one is echoed: echo the
+    // `printdesk.bearer.<token>` one, which the authentication middleware has checked.
+    let offered = printdesk_http::auth::bearer_subprotocol(req.headers());
+    if let Some(value) = offered.and_then(|p| HeaderValue::from_str(p).ok()) {
+        response
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+    }
     let client = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
         "ws_client",
@@ -237,7 +253,13 @@ impl Connection {
                 };
                 // The close frame queues behind what the client has not read yet; it gets as
                 // long as a silent client would to read it, then the socket is dropped.
-                self.close(reason, config.client_timeout).await;
+                self.close(
+                    reason,
+                    config.client_timeout,
+                    &mut messages,
+                    CLOSE_HANDSHAKE_WAIT,
+                )
+                .await;
             }
             End::Silent => {
                 tracing::info!(
@@ -248,7 +270,9 @@ impl Connection {
                     code: CloseCode::from(CLOSE_HEARTBEAT_TIMEOUT),
                     description: Some(format!("no pong; reconnect with since={cursor}")),
                 };
-                self.close(reason, Duration::ZERO).await;
+                // Nobody is answering: no point waiting for a reply.
+                self.close(reason, Duration::ZERO, &mut messages, Duration::ZERO)
+                    .await;
             }
             End::ShuttingDown => {
                 tracing::debug!(%cursor, "closing: the server is shutting down");
@@ -258,7 +282,13 @@ impl Connection {
                         "server shutting down; reconnect with since={cursor}"
                     )),
                 };
-                self.close(reason, SHUTDOWN_CLOSE_LIMIT).await;
+                self.close(
+                    reason,
+                    SHUTDOWN_CLOSE_LIMIT,
+                    &mut messages,
+                    SHUTDOWN_CLOSE_LIMIT,
+                )
+                .await;
             }
             End::LogUnavailable => {
                 let reason = CloseReason {
@@ -267,7 +297,13 @@ impl Connection {
                         "event log unavailable; reconnect with since={cursor}"
                     )),
                 };
-                self.close(reason, config.send_timeout).await;
+                self.close(
+                    reason,
+                    config.send_timeout,
+                    &mut messages,
+                    CLOSE_HANDSHAKE_WAIT,
+                )
+                .await;
             }
         }
     }
@@ -282,8 +318,22 @@ impl Connection {
         }
     }
 
-    /// Queues a close frame, waiting at most `limit` for room; then the connection ends.
-    async fn close(self, reason: CloseReason, limit: Duration) {
+    /// Queues a close frame, waiting at most `limit` for room, then waits at most `linger` for
+    /// the client's close frame before the connection ends.
+    ///
+    /// The wait matters: closing the TCP connection while the client still sends (a pong for
+    /// a ping it has just read) makes the server's kernel answer with a reset, and a reset
+    /// makes the client's kernel discard what the client has not read yet — the last events
+    /// and the close frame with its `since`.
+    async fn close(
+        self,
+        reason: CloseReason,
+        limit: Duration,
+        messages: &mut MessageStream,
+        linger: Duration,
+    ) {
+        // A clone keeps the outgoing stream (and so the connection) open after the close frame.
+        let keep_open = self.session.clone();
         let close = self.session.close(Some(reason));
         let queued = if limit.is_zero() {
             close.now_or_never().is_some()
@@ -292,6 +342,18 @@ impl Connection {
         };
         if !queued {
             tracing::debug!("the close frame did not fit; dropping the connection");
+            return;
         }
+        let reply = async {
+            while let Some(Ok(message)) = messages.recv().await {
+                if let Message::Close(_) = message {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(linger, reply).await.is_err() {
+            tracing::debug!("no close frame in reply; dropping the connection");
+        }
+        drop(keep_open);
     }
 }

@@ -1,12 +1,62 @@
-//! Settings, from flags or `PRINTDESK_*` environment variables (flags win).
+//! Settings, from flags or `PRINTDESK_*` environment variables (flags win); and the commands.
+//!
+//! `printdesk [FLAGS]` serves, as does `printdesk serve [FLAGS]`; `printdesk token create NAME`
+//! makes an API token.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
+
+/// The tokens file used when none is named, if it exists (in the working directory).
+pub const DEFAULT_TOKENS_FILE: &str = "printdesk.tokens";
 
 /// printdesk: print-job records for 3D-printer farms.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without one, serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: Config,
+}
+
+impl Cli {
+    /// The command given, or `serve` with the top-level flags.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+/// The commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the API and the page (the default).
+    Serve(Config),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `printdesk token …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token: print it once on stdout, and append its name and SHA-256 hash (never the
+    /// token) to the tokens file. Restart the server to use it.
+    Create {
+        /// The token's name, recorded as the actor of every change made with it: 1-64 letters,
+        /// digits, '.', '_', '-' or '@' (e.g. front-desk, home-assistant).
+        name: String,
+
+        /// The tokens file to append to (created with mode 0600 if missing).
+        #[arg(long, env = "PRINTDESK_TOKENS_FILE", default_value = DEFAULT_TOKENS_FILE)]
+        tokens_file: PathBuf,
+    },
+}
+
+/// How to serve.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
     #[arg(
@@ -27,6 +77,25 @@ pub struct Config {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "PRINTDESK_WORKERS")]
     pub workers: Option<usize>,
+
+    /// API tokens file: one NAME:SHA256 line per token (`printdesk token create` writes it).
+    /// Default: printdesk.tokens in the working directory, if it exists.
+    #[arg(long, env = "PRINTDESK_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+
+    /// More API tokens, comma-separated NAME:SHA256 entries (added to the file's).
+    #[arg(long, env = "PRINTDESK_API_TOKENS", hide_env_values = true)]
+    pub api_tokens: Option<String>,
+
+    /// Serve on a non-loopback address without API tokens: anyone who can reach the server can
+    /// change every job.
+    #[arg(long, env = "PRINTDESK_INSECURE_NO_AUTH", value_parser = BoolishValueParser::new())]
+    pub insecure_no_auth: bool,
+
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+    /// https://ha.local:8123 (default: none, CORS closed).
+    #[arg(long, env = "PRINTDESK_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 /// How log lines are written.

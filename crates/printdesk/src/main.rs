@@ -3,6 +3,7 @@
 
 mod config;
 mod ops;
+mod security;
 mod telemetry;
 
 use std::{process::ExitCode, sync::Arc};
@@ -14,17 +15,32 @@ use printdesk_http::ApiState;
 use printdesk_store_diesel::Store;
 use printdesk_ws::{EventHub, HubConfig};
 
-use crate::config::Config;
+use crate::config::{Cli, Command, TokenCommand};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    telemetry::init(config.log_format);
+    let config = match Cli::parse().into_command() {
+        Command::Serve(config) => config,
+        Command::Token(command) => return token_command(command),
+    };
+    // Tokens and CORS origins first: a refusal is one line on stderr and exit code 2.
+    let security = match security::settings(&config) {
+        Ok(settings) => {
+            telemetry::init(config.log_format);
+            security::log(&config, &settings);
+            settings.security
+        }
+        Err(refusal) => {
+            eprintln!("printdesk: {refusal}");
+            return ExitCode::from(2);
+        }
+    };
 
     let store = match Store::connect(&config.database_url).await {
         Ok(store) => store,
         Err(e) => {
-            tracing::error!(database_url = %config.database_url, "{e}");
+            let database_url = telemetry::redact_password(&config.database_url);
+            tracing::error!(%database_url, "{e}");
             eprintln!("printdesk: {e}");
             return ExitCode::FAILURE;
         }
@@ -58,6 +74,7 @@ async fn main() -> ExitCode {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(security.authenticator.clone()))
             // Before the API's `/api/v1` scope, which would answer 404 for it.
             .service(printdesk_ws::service(hub.clone()))
             .service(printdesk_http::api_scope())
@@ -65,12 +82,17 @@ async fn main() -> ExitCode {
             .configure(printdesk_http::ops_routes(ops.clone()))
             .configure(printdesk_frontend::configure)
             .default_service(web::to(printdesk_http::not_found))
+            // Tokens on /api/v1 (the WebSocket too), inside CORS: a preflight needs none.
+            .wrap(from_fn(printdesk_http::authenticate))
+            .wrap(printdesk_http::cors(&security.cors_origins))
             .wrap(printdesk_http::problem_errors())
+            .wrap(printdesk_http::security_headers())
             .wrap(from_fn(printdesk_http::trace_requests))
             // Outermost: counts every response, whichever middleware made it.
             .wrap(from_fn(printdesk_http::record_metrics))
     })
-    // In-flight requests get this long to finish after SIGTERM or Ctrl-C.
+    // In-flight requests get this long to finish after SIGTERM (actix stops at once on
+    // Ctrl-C and SIGQUIT).
     .shutdown_timeout(30);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
@@ -91,6 +113,30 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("server failed: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `printdesk token …`: prints a new token once on stdout, a hint on stderr.
+fn token_command(command: TokenCommand) -> ExitCode {
+    match command {
+        TokenCommand::Create { name, tokens_file } => {
+            let env_list = std::env::var("PRINTDESK_API_TOKENS").ok();
+            match security::create_token(&name, &tokens_file, env_list.as_deref()) {
+                Ok(token) => {
+                    println!("{token}");
+                    eprintln!(
+                        "printdesk: token '{name}' added to {} (only its SHA-256 hash); it is \
+                         not shown again. Restart printdesk to use it.",
+                        tokens_file.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("printdesk: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

@@ -15,3 +15,41 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
 }
+
+/// `url` with any password replaced by `***`, for logs: `postgres://app:secret@db/x` →
+/// `postgres://app:***@db/x`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact_password("postgres://app:s3cr@t@db.local:5432/printdesk"),
+            "postgres://app:***@db.local:5432/printdesk"
+        );
+        assert_eq!(
+            redact_password("postgres://app@db.local/printdesk"),
+            "postgres://app@db.local/printdesk"
+        );
+        assert_eq!(
+            redact_password("sqlite://printdesk.db"),
+            "sqlite://printdesk.db"
+        );
+        assert_eq!(redact_password("sqlite:jobs.db"), "sqlite:jobs.db");
+    }
+}

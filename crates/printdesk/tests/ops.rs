@@ -84,7 +84,11 @@ async fn healthz_readyz_and_metrics_on_the_binary() {
             .unwrap();
         assert_eq!(got.status(), StatusCode::OK);
     }
-    let missing = http.get(server.url("/api/v1/nothing")).send().await.unwrap();
+    let missing = http
+        .get(server.url("/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let _socket = open_websocket(&server);
 

@@ -45,8 +45,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts the server. Returns `{ baseUrl, port, dir, api, logs, stop }`.
  * Its output is kept in `logs()` and printed when it fails to start.
  * `port` and `dir` restart a stopped server on the same address and database.
+ * `env`: extra environment (e.g. `PRINTDESK_API_TOKENS`); `token`: the bearer token `api` sends
+ * (and the start-up probe: with tokens configured, a 401 also means "up").
  */
-export async function startServer({ port: fixedPort, dir: fixedDir } = {}) {
+export async function startServer({ port: fixedPort, dir: fixedDir, env = {}, token = null } = {}) {
   const bin = serverBinary();
   if (!existsSync(bin)) {
     throw new Error(`printdesk binary not found at ${bin}; build it (cargo build -p printdesk) or set PRINTDESK_BIN`);
@@ -56,7 +58,7 @@ export async function startServer({ port: fixedPort, dir: fixedDir } = {}) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ['--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${path.join(dir, 'pd.db')}`], {
     cwd: dir,
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -69,8 +71,8 @@ export async function startServer({ port: fixedPort, dir: fixedDir } = {}) {
   for (;;) {
     if (exited) throw new Error(`printdesk exited during start-up (${JSON.stringify(exited)}):\n${output}`);
     try {
-      const res = await fetch(`${baseUrl}/api/v1/jobs?limit=1`);
-      if (res.ok) break;
+      const res = await fetch(`${baseUrl}/api/v1/jobs?limit=1`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+      if (res.ok || (token && res.status === 401)) break;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -91,21 +93,25 @@ export async function startServer({ port: fixedPort, dir: fixedDir } = {}) {
     if (!keepData) await rm(dir, { recursive: true, force: true });
   }
 
-  return { baseUrl, port, dir, api: apiClient(baseUrl), logs: () => output, stop };
+  return { baseUrl, port, dir, api: apiClient(baseUrl, { token }), logs: () => output, stop };
 }
 
-/** A small client for seeding and checking through the API. */
-export function apiClient(baseUrl) {
+/** A small client for seeding and checking through the API (`token`: sent as Bearer). */
+export function apiClient(baseUrl, { token = null } = {}) {
   async function call(method, urlPath, body, headers = {}) {
     const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+      headers: {
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-    return { status: res.status, body: json, etag: res.headers.get('etag') };
+    return { status: res.status, body: json, etag: res.headers.get('etag'), headers: res.headers };
   }
   const expect = (res, status, what) => {
     if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
@@ -120,6 +126,11 @@ export function apiClient(baseUrl) {
       return expect(await call('PUT', `/jobs/${id}`, patch, headers), 200, 'update job');
     },
     async listJobs(query = '') { return expect(await call('GET', `/jobs${query}`), 200, 'list jobs'); },
+    /** The status workflow, as the page's buttons use it. */
+    async setStatus(id, status, { force = false, version } = {}) {
+      const headers = version === undefined ? {} : { 'If-Match': `"${version}"` };
+      return expect(await call('POST', `/jobs/${id}/status`, { status, force }, headers), 200, `status → ${status}`);
+    },
     async createPrinter(fields) { return expect(await call('POST', '/printers', fields), 201, 'create printer'); },
     /** Whether the server has the WebSocket route yet (an upgrade-less GET is not a 404 then). */
     async hasWebSocket() { return (await call('GET', '/ws')).status !== 404; },
@@ -141,9 +152,14 @@ export function launchBrowser() {
 /**
  * A fresh context and page on the app. `page.problems` collects page errors, CSP violations
  * and JavaScript dialogs (alert/confirm: the page must never raise one).
+ * `ready`: the selector that says the page is up (default: the pager has its text).
+ * `setup(context)`: runs before the page opens (init scripts, routes).
  */
-export async function openApp(browser, baseUrl, { viewport = { width: 1280, height: 800 }, hash = '#jobs' } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: baseUrl });
+export async function openApp(browser, baseUrl, {
+  viewport = { width: 1280, height: 800 }, hash = '#jobs', ready = '#pagerInfo:not(:empty)', setup = null,
+} = {}) {
+  const context = await browser.newContext({ viewport, baseURL: baseUrl, acceptDownloads: true });
+  if (setup) await setup(context);
   const page = await context.newPage();
   const problems = { errors: [], csp: [], dialogs: [] };
   page.on('pageerror', (e) => problems.errors.push(e.message));
@@ -156,7 +172,7 @@ export async function openApp(browser, baseUrl, { viewport = { width: 1280, heig
   });
   page.problems = problems;
   await page.goto(`/${hash}`);
-  await page.waitForSelector('#pagerInfo:not(:empty)');
+  await page.waitForSelector(ready);
   return { context, page, problems };
 }
 

@@ -261,10 +261,10 @@ impl TokenSet {
             let (name, hash) = entry
                 .split_once(':')
                 .ok_or_else(|| error(TokenEntryProblem::Malformed))?;
-            let name = TokenName::parse(name.trim())
-                .map_err(|_| error(TokenEntryProblem::InvalidName))?;
-            let hash =
-                TokenHash::from_hex(hash.trim()).ok_or_else(|| error(TokenEntryProblem::InvalidHash))?;
+            let name =
+                TokenName::parse(name.trim()).map_err(|_| error(TokenEntryProblem::InvalidName))?;
+            let hash = TokenHash::from_hex(hash.trim())
+                .ok_or_else(|| error(TokenEntryProblem::InvalidHash))?;
             added.insert(name, hash).map_err(error)?;
         }
         *self = added;
@@ -338,7 +338,13 @@ mod tests {
         assert_eq!(hash("secret-a"), HASH_A);
         let upper = TokenHash::from_hex(&HASH_A.to_uppercase()).unwrap();
         assert_eq!(upper, TokenHash::of("secret-a"));
-        for bad in ["", "abc", &HASH_A[1..], &format!("{}g", &HASH_A[1..]), "é".repeat(32).as_str()] {
+        for bad in [
+            "",
+            "abc",
+            &HASH_A[1..],
+            &format!("{}g", &HASH_A[1..]),
+            "é".repeat(32).as_str(),
+        ] {
             assert_eq!(TokenHash::from_hex(bad), None, "{bad}");
         }
         assert_eq!(format!("{:?}", TokenHash::of("x")), "TokenHash(..)");
@@ -347,7 +353,10 @@ mod tests {
     #[test]
     fn verify_names_the_matching_token_only() {
         let tokens = set(&[("till", "secret-a"), ("ha", "secret-b")]);
-        assert_eq!(tokens.verify("secret-a").map(TokenName::as_str), Some("till"));
+        assert_eq!(
+            tokens.verify("secret-a").map(TokenName::as_str),
+            Some("till")
+        );
         assert_eq!(tokens.verify("secret-b").map(TokenName::as_str), Some("ha"));
         for wrong in ["", "secret-", "secret-a ", "SECRET-A", "secret-c", HASH_A] {
             assert_eq!(tokens.verify(wrong), None, "{wrong:?}");
@@ -386,8 +395,8 @@ mod tests {
         assert_eq!(tokens.verify("one"), None);
         // The comparison is subtle's: its `Choice` is what picks the match.
         let given = TokenHash::of("one");
-        assert_eq!(bool::from(near.0[..].ct_eq(&given.0[..])), false);
-        assert_eq!(bool::from(given.0[..].ct_eq(&given.0[..])), true);
+        assert!(!bool::from(near.0[..].ct_eq(&given.0[..])));
+        assert!(bool::from(given.0[..].ct_eq(&given.0[..])));
     }
 
     #[test]
@@ -417,8 +426,14 @@ mod tests {
             ("till pd_Sup3rS3cretT0ken", TokenEntryProblem::Malformed),
             ("till:pd_Sup3rS3cretT0ken", TokenEntryProblem::InvalidHash),
             (":0000", TokenEntryProblem::InvalidName),
-            (&format!("front desk:{}", hash("b")), TokenEntryProblem::InvalidName),
-            (&format!("tíll:{}", hash("b")), TokenEntryProblem::InvalidName),
+            (
+                &format!("front desk:{}", hash("b")),
+                TokenEntryProblem::InvalidName,
+            ),
+            (
+                &format!("tíll:{}", hash("b")),
+                TokenEntryProblem::InvalidName,
+            ),
             (
                 &format!("till:{}", hash("b")),
                 TokenEntryProblem::DuplicateName(TokenName::parse("till").unwrap()),

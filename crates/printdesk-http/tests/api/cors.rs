@@ -45,7 +45,7 @@ fn cors_headers(response: &Response) -> Vec<String> {
         .collect()
 }
 
-fn header_of<'r>(response: &'r Response, name: header::HeaderName) -> Option<&'r str> {
+fn header_of(response: &Response, name: header::HeaderName) -> Option<&str> {
     response.headers().get(name).map(|v| v.to_str().unwrap())
 }
 

@@ -107,15 +107,14 @@ async fn spawn(
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("a bound address").port();
-    let server = HttpServer::new(move || {
-        printdesk_http::app_with(server_state.clone(), security.clone())
-    })
-        .workers(2)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
+    let server =
+        HttpServer::new(move || printdesk_http::app_with(server_state.clone(), security.clone()))
+            .workers(2)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)
+            .expect("listen")
+            .run();
     let handle = server.handle();
     tokio::spawn(server);
 

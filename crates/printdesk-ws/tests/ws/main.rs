@@ -8,3 +8,4 @@ mod instances;
 mod protocol;
 mod resume;
 mod slow;
+mod subprotocol;

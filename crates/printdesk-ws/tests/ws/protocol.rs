@@ -246,12 +246,15 @@ async fn silent_client_is_dropped_and_a_live_one_is_not(db: TestDatabase) {
     );
 
     silent.hello().await;
-    // The close frame fits (nothing else was queued), so it is there before the end.
+    // The server sends a close frame and drops the connection without waiting for a reply.
+    // The pongs this client now sends for the pings it reads may make the server's side reset
+    // the connection, and a reset can discard the close frame before it is read.
     match silent.receive_within(PATIENCE).await {
         Some(Received::Close(code, reason)) => {
             assert_eq!(code, CLOSE_HEARTBEAT_TIMEOUT);
             assert_eq!(reason, "no pong; reconnect with since=0");
         }
+        Some(Received::Ended) => {}
         other => panic!("expected the silent client to be closed, got {other:?}"),
     }
 

@@ -24,6 +24,9 @@ async fn client_that_falls_behind_the_broadcast_is_closed_with_4008(db: TestData
     let hub = HubConfig {
         capacity: 64,
         send_timeout: Duration::from_secs(120),
+        // Frequent pings: the pongs the client sends while it reads its backlog must not
+        // cost it the close frame.
+        ping_interval: Duration::from_millis(100),
         client_timeout: Duration::from_secs(120),
         ..HubConfig::default()
     };
@@ -35,6 +38,7 @@ async fn client_whose_connection_stalls_is_closed_with_4008(db: TestDatabase) {
     let hub = HubConfig {
         capacity: 4096,
         send_timeout: Duration::from_millis(300),
+        ping_interval: Duration::from_millis(100),
         client_timeout: Duration::from_secs(120),
         ..HubConfig::default()
     };

@@ -72,6 +72,16 @@ impl Server {
     /// Starts the binary on `database_url` with two workers and JSON logs, and waits until
     /// `/healthz` answers. `log_dir` keeps the log (one file per start).
     pub fn start(database_url: &str, log_dir: &Path) -> Self {
+        Self::start_with(database_url, log_dir, |_| {})
+    }
+
+    /// Like [`Server::start`], with `configure` adding to the command (flags, variables, the
+    /// working directory) before each try.
+    pub fn start_with(
+        database_url: &str,
+        log_dir: &Path,
+        configure: impl Fn(&mut Command),
+    ) -> Self {
         // A port taken between asking for it and binding it makes the server exit at once;
         // then try another.
         for _ in 0..3 {
@@ -88,7 +98,10 @@ impl Server {
                     command.env_remove(name);
                 }
             }
+            configure(&mut command);
             let child = command
+                // Not the crate's directory: a `printdesk.tokens` there would turn tokens on.
+                .current_dir(log_dir)
                 .args(["--database-url", database_url])
                 .args(["--bind", &addr.to_string()])
                 .args(["--workers", "2"])
@@ -317,7 +330,10 @@ impl HeldRequest {
         self.stream.read_to_end(&mut raw)?;
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| {
-            io::Error::new(io::ErrorKind::UnexpectedEof, format!("no full head: {text:?}"))
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("no full head: {text:?}"),
+            )
         })?;
         let status = head
             .split(' ')
