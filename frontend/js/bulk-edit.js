@@ -66,7 +66,9 @@ export class BulkEditDialog {
     for (const btn of this.dialog.querySelectorAll('[data-close]')) btn.addEventListener('click', () => this.close());
     this.dialog.addEventListener('close', () => {
       if (this.dialog.open) return;
-      const target = this.trigger?.isConnected && !this.trigger.disabled ? this.trigger : byId('jobSearch');
+      // The bar's button is gone once the selection is cleared (after a successful edit).
+      const usable = (el) => el && el.isConnected && !el.disabled && el.getClientRects().length > 0;
+      const target = [this.trigger, byId('selectAll')].find(usable) ?? byId('jobSearch');
       target.focus();
       this.trigger = null;
     });

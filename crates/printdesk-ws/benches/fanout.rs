@@ -317,6 +317,15 @@ fn check_fd_limit(clients: usize) -> Result<(), String> {
 
 fn main() {
     let settings = Settings::from_env();
+    // Other work on the machine moves the tail a lot; say how busy it was.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "fan-out benchmark, {} cores, load average {} at the start",
+            std::thread::available_parallelism().map_or(0, usize::from),
+            load.join(" ")
+        );
+    }
     if let Err(e) = check_fd_limit(settings.clients) {
         eprintln!("fanout: {e}");
         std::process::exit(2);
