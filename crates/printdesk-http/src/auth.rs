@@ -150,7 +150,7 @@ impl Authenticator {
         let token = match req.headers().get(header::AUTHORIZATION) {
             Some(value) => bearer_token(value)?,
             None => bearer_subprotocol(req.headers())
-                .map(|protocol| &protocol[BEARER_SUBPROTOCOL_PREFIX.len()..])
+                .and_then(|protocol| protocol.strip_prefix(BEARER_SUBPROTOCOL_PREFIX))
                 .filter(|_| is_websocket_upgrade(req.headers()))
                 .ok_or(Refusal::Missing)?,
         };
