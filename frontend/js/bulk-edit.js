@@ -97,7 +97,7 @@ export class BulkEditDialog {
     fillPrinterSelect(this.controls.printer_id);
     this.prefill(jobs);
     for (const field of Object.keys(FIELDS)) this.include(field, false);
-    this.meta.textContent = `${jobsWord(jobs.length)} selected · only the fields you change are saved, to all of them or none`;
+    this.meta.textContent = `${jobsWord(jobs.length)} selected · only the fields you change are saved, on all or none`;
     if (!this.dialog.open) this.dialog.showModal();
     this.controls.status.focus();
     loadPrinters().then(() => {
