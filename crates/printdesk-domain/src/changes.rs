@@ -8,6 +8,7 @@ use crate::{clock::Timestamp, draft::ValidJobFields, job::Job};
 /// A field whose changes are tracked in events: the editable ones, and the workflow's
 /// timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobField {
     /// `job_name`
@@ -115,17 +116,74 @@ impl fmt::Display for JobField {
 
 /// One field's value before and after a change, as JSON values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
-    /// Before (`null` when unset or when the job was just created).
+    /// Before (null when unset, and for every field of a `job_created` event).
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::field_value))]
     pub old: Value,
-    /// After (`null` when cleared or when the job was deleted).
+    /// After (null when cleared).
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::field_value))]
     pub new: Value,
 }
 
 /// What a change altered, field by field. Empty means the change altered nothing.
+///
+/// With the `openapi` feature its schema is an object with one optional member per
+/// [`JobField`] (so a client sees which keys can occur) and no other members.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JobChanges(BTreeMap<JobField, FieldChange>);
+
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::{
+        PartialSchema, ToSchema,
+        openapi::{
+            RefOr, Schema,
+            schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type},
+        },
+    };
+
+    use super::{FieldChange, JobChanges, JobField};
+
+    /// A tracked field's JSON value: a string (text, status, timestamp), a boolean
+    /// (`is_business`) or null.
+    pub(super) fn field_value() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Boolean,
+            Type::Null,
+        ]))
+    }
+
+    impl PartialSchema for JobChanges {
+        fn schema() -> RefOr<Schema> {
+            let field_change = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                FieldChange::name(),
+            ));
+            JobField::ALL
+                .into_iter()
+                .fold(
+                    ObjectBuilder::new()
+                        .description(Some(
+                            "The old and new value of each field the change altered, keyed by \
+                             the field's name. Empty for a deletion; every editable field (from \
+                             null) for a creation.",
+                        ))
+                        .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                    |object, field| object.property(field.as_str(), field_change.clone()),
+                )
+                .into()
+        }
+    }
+
+    impl ToSchema for JobChanges {
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            schemas.push((FieldChange::name().into_owned(), FieldChange::schema()));
+            <FieldChange as ToSchema>::schemas(schemas);
+        }
+    }
+}
 
 impl JobChanges {
     /// The differences between two states of a job.

@@ -39,6 +39,7 @@ impl fmt::Display for Seq {
 
 /// What happened to the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The job was recorded.
@@ -99,18 +100,24 @@ impl NewJobEvent {
 
 /// A committed change to a job, as delivered to live clients and kept as audit history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobEvent {
-    /// Position in the global log.
+    /// Position in the global event log: increases by one per committed event, in commit
+    /// order, with no gaps.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1))]
     pub seq: Seq,
     /// What happened.
     #[serde(rename = "type")]
     pub kind: EventKind,
     /// When it was committed.
     #[serde(with = "crate::timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// The job it is about.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "uuid"))]
     pub job_id: JobId,
-    /// Who made the change; `null` while authentication is off.
+    /// Who made the change: the name of the API token used; null when the server has no tokens.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub actor: Option<String>,
     /// The job after the change (its last state for a deletion).
     pub job: Job,

@@ -80,43 +80,82 @@ impl fmt::Display for Version {
 
 /// A print job: one print on one printer (or a manual one), with who it was for.
 ///
-/// Serialises to the contract's JSON shape; that shape is the job's representation everywhere
-/// (API responses, event snapshots, the audit trail).
+/// Every member is always present (null where there is no value). This shape is the job's
+/// representation everywhere: API responses, event snapshots, the audit trail.
+// With the `openapi` feature this is also the OpenAPI document's `Job` schema; the `schema`
+// attributes say what the newtypes and timestamps look like on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
-    /// Server-chosen, immutable.
+    /// Server-chosen at creation (a UUID v7, so ids sort by creation time); immutable.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "uuid"))]
     pub id: JobId,
-    /// The name shown in lists.
+    /// The name shown in lists: trimmed, 1–200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, min_length = 1, max_length = 200)
+    )]
     pub job_name: JobName,
     /// Where the job is in its life.
     pub status: JobStatus,
     /// Whether the job is billed to a business customer.
     pub is_business: bool,
-    /// The customer; always `Some` for a business job.
+    /// The customer: trimmed, 1–200 characters; never null for a business job.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, required = true, min_length = 1, max_length = 200)
+    )]
     pub customer_name: Option<CustomerName>,
-    /// Free-text notes.
+    /// Free-text notes, at most 1000 characters, kept exactly as written.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, required = true, max_length = 1000)
+    )]
     pub notes: Option<Notes>,
-    /// The printed file's name.
+    /// The printed file's name, at most 255 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, required = true, max_length = 255)
+    )]
     pub file_name: Option<FileName>,
-    /// The printer; `None` for a manual job.
+    /// The printer's id; null for a manual job.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, required = true, pattern = "^[a-z0-9_-]{1,64}$")
+    )]
     pub printer_id: Option<PrinterId>,
-    /// Change counter (see [`Version`]).
+    /// 1 at creation, +1 on every change that alters a field; the job's `ETag`.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1))]
     pub version: Version,
-    /// When the job was recorded.
+    /// When the job was recorded; immutable.
     #[serde(with = "crate::timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// When any field last changed.
     #[serde(with = "crate::timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// When printing started; set by the status workflow, not by the edit.
     #[serde(with = "crate::timestamp::option")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = DateTime, required = true)
+    )]
     pub started_at: Option<Timestamp>,
     /// When printing ended; set by the status workflow, not by the edit.
     #[serde(with = "crate::timestamp::option")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = DateTime, required = true)
+    )]
     pub completed_at: Option<Timestamp>,
-    /// Whether printer monitoring created the job rather than a person.
+    /// Whether printer monitoring created the job rather than a person; immutable.
     pub auto_created: bool,
-    /// When monitoring discovered the job, for auto-created jobs.
+    /// When monitoring discovered the job, for auto-created jobs; immutable.
     #[serde(with = "crate::timestamp::option")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = DateTime, required = true)
+    )]
     pub discovery_time: Option<Timestamp>,
 }

@@ -116,6 +116,7 @@ impl From<PrinterName> for String {
 
 /// The kind of printer, which tells integrations how to talk to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PrinterType {
     /// Bambu Lab (X1, P1, A1 …).
@@ -169,17 +170,31 @@ impl FromStr for PrinterType {
 
 /// A printer in the farm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Printer {
-    /// Its id.
+    /// Its id: a UUID or a slug such as `bambu-x1c-1`, 1–64 of `a-z`, `0-9`, `-`, `_`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = "^[a-z0-9_-]{1,64}$", example = "bambu-x1c-1")
+    )]
     pub id: PrinterId,
-    /// Its display name.
+    /// Its display name: trimmed, 1–100 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, min_length = 1, max_length = 100)
+    )]
     pub name: PrinterName,
     /// Its kind.
     pub printer_type: PrinterType,
-    /// Where it stands, free text; `None` when not given.
+    /// Where it stands, free text (trimmed, at most 200 characters); null when not given.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, min_length = 1, max_length = 200)
+    )]
     pub location: Option<String>,
     /// When it was registered.
     #[serde(with = "crate::timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

@@ -172,12 +172,14 @@ pub struct JobQuery {
 
 /// One page of the job list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobPage {
     /// The jobs on this page.
     pub jobs: Vec<Job>,
     /// How many jobs match the filters in all.
     pub total_count: u64,
-    /// The page size asked for.
+    /// The page size asked for (1–500).
+    #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1, maximum = 500))]
     pub limit: Limit,
     /// The jobs skipped.
     pub offset: u64,

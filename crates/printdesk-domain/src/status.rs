@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a print job is in its life.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Queued, not started. The default for a new job.

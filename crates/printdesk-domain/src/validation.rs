@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One broken rule: which field, and a message a person can read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldViolation {
     /// The field's wire name, e.g. `job_name`.
     pub field: String,

@@ -12,8 +12,21 @@ use actix_web::{
     http::header::{self, HeaderName, HeaderValue},
 };
 use printdesk_domain::{JobId, JobService, Version};
+use utoipa::IntoParams;
 
 use crate::problem::Problem;
+
+/// `If-Match` as the OpenAPI document describes it.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code, reason = "describes the header, which `IfMatch` reads")]
+pub struct IfMatchParam {
+    /// Only if the job is still at this version: its `ETag` as read (`"3"`). A list matches
+    /// when any tag is the current version; weak tags (`W/"3"`) count as their version; `*`
+    /// matches any. Absent: the change is applied whatever the version (last write wins).
+    #[param(rename = "If-Match", nullable = false)]
+    if_match: Option<String>,
+}
 
 /// A version no job ever has (versions start at 1): the expectation of an `If-Match` that
 /// names no version at all, so that the domain answers with 412 and the current job.

@@ -5,9 +5,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{BulkEditError, Job, JobEvent, JobId, Limit};
+use printdesk_domain::{BulkEditError, Job, JobEvent, JobId, JobPage, Limit};
 use serde::Serialize;
 use time::{OffsetDateTime, macros::format_description};
+use utoipa::ToSchema;
 
 use crate::{
     API_PREFIX, ApiState,
@@ -17,7 +18,8 @@ use crate::{
     edit_body::JobFields,
     etag,
     json_body::JsonObject,
-    list_query::{export_query, job_query, page_query},
+    list_query::{ExportParams, JobListParams, PageParams, export_query, job_query, page_query},
+    openapi::{responses, schema},
     problem::Problem,
     status_body::StatusChange,
 };
@@ -35,7 +37,22 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, job: &Job) -> HttpRes
     response.insert_header(etag::header(job.version)).json(job)
 }
 
-/// `GET /jobs`
+/// List jobs
+///
+/// One page of the jobs matching the filters, in the order asked for.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs",
+    tag = "jobs",
+    operation_id = "listJobs",
+    params(JobListParams),
+    responses(
+        (status = 200, description = "A page of jobs, and how many match in all.",
+            body = JobPage),
+        (status = 400, description = "A parameter is invalid, unknown or repeated; each is \
+            named in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
@@ -46,7 +63,25 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// `POST /jobs`
+/// Create a job
+///
+/// The rules are the edit's, judged on the new job; every broken rule is reported at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs",
+    tag = "jobs",
+    operation_id = "createJob",
+    request_body = schema::NewJob,
+    responses(
+        (status = 201, description = "The job as stored.", body = Job, headers(
+            ("Location" = String, description = "`/api/v1/jobs/{id}`"),
+            ("ETag" = String, description = "The version: `\"1\"`."),
+        )),
+        (status = 400, description = "A rule is broken, a member is server-owned or unknown, \
+            or `printer_id` names no printer; each is named in `errors`. Nothing is saved.",
+            body = schema::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create(
     state: web::Data<ApiState>,
     actor: RequestActor,
@@ -59,7 +94,19 @@ pub async fn create(
     Ok(with_etag(response, &job))
 }
 
-/// `GET /jobs/{id}`
+/// Read a job
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    operation_id = "getJob",
+    params(("id" = String, Path, format = "uuid", description = "The job's id.")),
+    responses(
+        (status = 200, description = "The job.", body = Job,
+            headers(("ETag" = String, description = "The job's version, e.g. `\"3\"`."))),
+        (status = 404, response = responses::JobNotFound),
+    ),
+)]
 pub async fn get(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -68,7 +115,34 @@ pub async fn get(
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
 
-/// `PUT /jobs/{id}`: the job edit, a partial update honouring `If-Match`.
+/// Edit a job
+///
+/// A partial update of the editable fields: absent keeps, `null` clears. Any status may be
+/// set; `started_at` and `completed_at` are left alone (the status workflow sets them). A
+/// change that alters nothing keeps the version and writes no event. Checks, the first
+/// failing one answering: content type (415), size (413), JSON (422), members (400), types
+/// (422), the job (404), `If-Match` (412), the rules (400).
+#[utoipa::path(
+    put,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    operation_id = "editJob",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The job's id."),
+        etag::IfMatchParam,
+    ),
+    request_body = schema::JobEdit,
+    responses(
+        (status = 200, description = "The job as it now is (`version` +1 if anything changed).",
+            body = Job,
+            headers(("ETag" = String, description = "The job's version, e.g. `\"4\"`."))),
+        (status = 400, description = "A rule is broken, a member is server-owned or unknown, \
+            or `printer_id` names no printer; each is named in `errors`. Nothing is saved.",
+            body = schema::Problem, content_type = "application/problem+json"),
+        (status = 404, response = responses::JobNotFound),
+        (status = 412, response = responses::VersionMismatch),
+    ),
+)]
 pub async fn edit(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -83,7 +157,24 @@ pub async fn edit(
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
 
-/// `DELETE /jobs/{id}`, honouring `If-Match`.
+/// Delete a job
+///
+/// The job's history stays readable; a `job_deleted` event carries its last state.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    operation_id = "deleteJob",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The job's id."),
+        etag::IfMatchParam,
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, response = responses::JobNotFound),
+        (status = 412, response = responses::VersionMismatch),
+    ),
+)]
 pub async fn delete(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -96,7 +187,40 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /jobs/{id}/status`: the status workflow, honouring `If-Match`.
+/// Move a job through its life
+///
+/// The status workflow: only the moves of the transition table (`docs/api.md`), setting and
+/// clearing `started_at` / `completed_at` as it says. The same status again changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/status",
+    tag = "jobs",
+    operation_id = "changeJobStatus",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The job's id."),
+        etag::IfMatchParam,
+    ),
+    request_body = schema::StatusChange,
+    responses(
+        (status = 200, description = "The job as it now is.", body = Job,
+            headers(("ETag" = String, description = "The job's version, e.g. `\"4\"`."))),
+        (status = 400, description = "`status` is missing, or another member is given; each \
+            is named in `errors`.", body = schema::Problem,
+            content_type = "application/problem+json"),
+        (status = 404, response = responses::JobNotFound),
+        (status = 409, description = "The workflow does not allow the move, or it needs \
+            `force` (`urn:printdesk:problem:transition-not-allowed`); `allowed` lists the \
+            statuses the job may move to.", body = schema::Problem,
+            content_type = "application/problem+json",
+            example = json!({
+                "type": "urn:printdesk:problem:transition-not-allowed",
+                "title": "Status change not allowed", "status": 409,
+                "detail": "A pending job cannot move to completed; allowed moves: running, failed.",
+                "allowed": ["running", "failed"]
+            })),
+        (status = 412, response = responses::VersionMismatch),
+    ),
+)]
 pub async fn change_status(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -115,13 +239,35 @@ pub async fn change_status(
 }
 
 /// The body of a successful bulk edit.
-#[derive(Serialize)]
-struct BulkEdited {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct BulkEdited {
     /// Every job, as it now is, in the order of the request's `ids`.
     jobs: Vec<Job>,
 }
 
-/// `POST /jobs/bulk-edit`: one change to many jobs, all or nothing.
+/// Edit many jobs at once
+///
+/// One change to up to 500 jobs, all or nothing, in one transaction; every rule is checked for
+/// every job against its own stored state.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/bulk-edit",
+    tag = "jobs",
+    operation_id = "bulkEditJobs",
+    request_body = schema::BulkEdit,
+    responses(
+        (status = 200, description = "Every job as it now is, in the order of `ids`.",
+            body = BulkEdited),
+        (status = 400, description = "The request is malformed (members, ids, counts: named \
+            in `errors`), or a job cannot take the change: nothing is saved, and `failures` \
+            lists every failing job with its reasons.", body = schema::Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "Every failing job failed only on its `if_versions` \
+            entry (`urn:printdesk:problem:version-mismatch`): nothing is saved; reload them \
+            (each `failures` entry has `current`) and try again.", body = schema::Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn bulk_edit(
     state: web::Data<ApiState>,
     actor: RequestActor,
@@ -144,7 +290,33 @@ pub async fn bulk_edit(
     }
 }
 
-/// `GET /jobs/export.csv`: every job matching the list's filters, as a streamed CSV file.
+/// Export jobs as CSV
+///
+/// Every job matching the filters, in creation order, as a streamed RFC 4180 file: UTF-8 with
+/// a byte order mark, CRLF line ends, a header row, then columns `id`, `job_name`, `status`,
+/// `is_business`, `customer_name`, `printer_id`, `file_name`, `notes`, `version`,
+/// `created_at`, `updated_at`, `started_at`, `completed_at`, `auto_created`,
+/// `discovery_time` (new columns are only ever appended). A field that begins with `=`, `+`,
+/// `-`, `@`, a tab or a CR gets a leading `'`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/export.csv",
+    tag = "jobs",
+    operation_id = "exportJobsCsv",
+    params(ExportParams),
+    responses(
+        (status = 200, description = "The CSV file, streamed.", body = String,
+            content_type = "text/csv; charset=utf-8",
+            headers(
+                ("Content-Disposition" = String,
+                    description = "`attachment; filename=\"printdesk-jobs-<YYYY-MM-DD>.csv\"`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 400, description = "A parameter is invalid, unknown or repeated, or is \
+            `sort`, `limit` or `offset` (the export holds every matching job); each is named \
+            in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn export_csv(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
@@ -172,19 +344,42 @@ pub async fn export_csv(
 }
 
 /// One page of a job's audit trail.
-#[derive(Serialize)]
-struct History {
+#[derive(Serialize, ToSchema)]
+#[schema(as = JobHistory)]
+pub(crate) struct History {
     /// The events, newest first.
     events: Vec<JobEvent>,
     /// How many events the job has in all.
     total_count: u64,
-    /// The page size asked for.
+    /// The page size asked for (1–500).
+    #[schema(value_type = u32, minimum = 1, maximum = 500)]
     limit: Limit,
     /// The events skipped.
     offset: u64,
 }
 
-/// `GET /jobs/{id}/history`: the job's events, newest first; readable after a delete.
+/// A job's audit trail
+///
+/// The job's events, newest first, exactly as the WebSocket delivers them: who changed what,
+/// from what, to what. Readable after the job is deleted.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/history",
+    tag = "jobs",
+    operation_id = "getJobHistory",
+    params(
+        ("id" = String, Path, format = "uuid", description = "The job's id."),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of the job's events, newest first.",
+            body = History),
+        (status = 400, description = "A parameter is invalid, unknown or repeated; each is \
+            named in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No job with this id ever existed (or the id is not a \
+            UUID).", body = schema::Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn history(
     state: web::Data<ApiState>,
     id: web::Path<String>,

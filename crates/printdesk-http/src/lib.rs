@@ -18,7 +18,7 @@
 //!
 //! An application that needs more than the API (static files, a WebSocket route) builds its
 //! own `App` from the parts [`app`] uses: `Data<ApiState>`, [`configure`] (or [`api_scope`]
-//! plus a default service), [`problem_errors`] and [`trace_requests`].
+//! plus a default service), [`docs_routes`], [`problem_errors`] and [`trace_requests`].
 //!
 //! ## Where the contract is silent
 //!
@@ -59,7 +59,8 @@
 //!   token's name is the actor of the changes it makes. **CORS** ([`cors()`]) is closed unless
 //!   origins are configured. Every response carries `X-Content-Type-Options: nosniff`.
 //!
-//! `docs/api.md` describes every endpoint for clients.
+//! `docs/api.md` describes every endpoint for clients; [`openapi`] generates the OpenAPI 3.1
+//! document (served at `/api/openapi.json`, with Swagger UI at `/api/docs/`).
 
 pub mod auth;
 mod bulk_body;
@@ -71,6 +72,7 @@ mod fallback;
 mod jobs;
 mod json_body;
 mod list_query;
+pub mod openapi;
 mod ops;
 mod printers;
 mod problem;
@@ -92,6 +94,7 @@ pub use etag::IfMatch;
 pub use fallback::{not_found, problem_errors};
 pub use json_body::{BODY_LIMIT, JsonObject, json_config, payload_config};
 pub use list_query::query_config;
+pub use openapi::{DOCS_PATH, OPENAPI_PATH, docs_routes};
 pub use ops::{
     HEALTHZ_PATH, METRICS_PATH, OPS_PATHS, Ops, OpsProbe, PROBE_TIMEOUT, READYZ_PATH, ops_routes,
     record_metrics,
@@ -187,8 +190,9 @@ pub fn app(
     app_with(state, Security::default())
 }
 
-/// The whole application: state, routes, authentication, CORS, problem+json for every error,
-/// `nosniff`, and a tracing span per request. Call it in the `HttpServer::new` factory.
+/// The whole application: state, routes (the API, its OpenAPI document and Swagger UI),
+/// authentication, CORS, problem+json for every error, `nosniff`, and a tracing span per
+/// request. Call it in the `HttpServer::new` factory.
 ///
 /// The middleware, outermost first: [`trace_requests`], [`security_headers`],
 /// [`problem_errors`], [`cors()`], [`authenticate`].
@@ -207,6 +211,7 @@ pub fn app_with(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(security.authenticator))
+        .configure(docs_routes)
         .configure(configure)
         .wrap(from_fn(authenticate))
         .wrap(cors(&security.cors_origins))

@@ -7,7 +7,10 @@
 //! list of every job. An empty `q` means no text filter.
 
 use actix_web::web;
-use printdesk_domain::{FieldViolation, JobQuery, JobSort, Limit, PrinterId, ValidationErrors};
+use printdesk_domain::{
+    FieldViolation, JobQuery, JobSort, JobStatus, Limit, PrinterId, ValidationErrors,
+};
+use utoipa::IntoParams;
 
 use crate::problem::{Problem, ProblemKind};
 
@@ -27,6 +30,69 @@ const FILTERS: [&str; 4] = ["status", "printer_id", "is_business", "q"];
 
 /// Paging alone: what the history takes.
 const PAGING: [&str; 2] = ["limit", "offset"];
+
+/// The list's parameters as the OpenAPI document describes them; a test keeps the names equal
+/// to [`PARAMETERS`]. Any other parameter, or one given twice, is refused (400), each named.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query string, which `job_query` reads")]
+pub struct JobListParams {
+    /// Only jobs in this status.
+    status: Option<JobStatus>,
+    /// Only jobs on this printer.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
+    printer_id: Option<String>,
+    /// Only business (`true`) or only other (`false`) jobs.
+    is_business: Option<bool>,
+    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
+    /// `file_name`; empty or blank means no text filter.
+    q: Option<String>,
+    /// `key`, `key:asc` or `key:desc` (`key` alone is ascending); ties are broken by id so
+    /// pages are stable.
+    #[param(
+        pattern = "^(created_at|updated_at|job_name|status|customer_name|printer_id|file_name)(:(asc|desc))?$",
+        default = "created_at:desc"
+    )]
+    sort: Option<String>,
+    /// Jobs per page.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    limit: Option<u32>,
+    /// Jobs to skip.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<u64>,
+}
+
+/// The export's parameters: the list's filters (a test keeps the names equal to [`FILTERS`]).
+/// `sort`, `limit` and `offset` are refused (400): the export holds every matching job, in
+/// creation order.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query string, which `export_query` reads")]
+pub struct ExportParams {
+    /// Only jobs in this status.
+    status: Option<JobStatus>,
+    /// Only jobs on this printer.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
+    printer_id: Option<String>,
+    /// Only business (`true`) or only other (`false`) jobs.
+    is_business: Option<bool>,
+    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
+    /// `file_name`; empty or blank means no text filter.
+    q: Option<String>,
+}
+
+/// A sub-list's paging (a test keeps the names equal to [`PAGING`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "describes the query string, which `page_query` reads")]
+pub struct PageParams {
+    /// Entries per page.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    limit: Option<u32>,
+    /// Entries to skip.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<u64>,
+}
 
 /// The query extractor configuration: a query string that cannot be decoded is a problem.
 pub fn query_config() -> web::QueryConfig {
@@ -240,6 +306,21 @@ mod tests {
         let problem = page_query(pairs(&[("limit", "0"), ("status", "running")])).unwrap_err();
         let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "status"]);
+    }
+
+    /// The names the OpenAPI document gives, in its order.
+    fn documented<P: IntoParams>() -> Vec<String> {
+        P::into_params(|| None)
+            .into_iter()
+            .map(|parameter| parameter.name)
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_parameters_are_the_accepted_ones() {
+        assert_eq!(documented::<JobListParams>(), PARAMETERS);
+        assert_eq!(documented::<ExportParams>(), FILTERS);
+        assert_eq!(documented::<PageParams>(), PAGING);
     }
 
     #[test]

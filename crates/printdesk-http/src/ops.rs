@@ -272,15 +272,38 @@ pub fn ops_routes(ops: Ops) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Liveness: answering at all is the whole check.
-async fn healthz() -> HttpResponse {
+/// Liveness
+///
+/// The process answers; nothing else is checked.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    security(()),
+    responses((status = 200, description = "Alive.", body = crate::openapi::schema::Health)),
+)]
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers a trivial query within [`PROBE_TIMEOUT`].
-async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
+/// Readiness
+///
+/// The database answers a trivial query within a second.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    security(()),
+    responses(
+        (status = 200, description = "Ready.", body = crate::openapi::schema::Health),
+        (status = 503, response = crate::openapi::responses::Unavailable),
+    ),
+)]
+pub(crate) async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
     let started = Instant::now();
     match bounded(ops.inner.probe.ping()).await {
         Ok(()) => HttpResponse::Ok()
@@ -301,8 +324,22 @@ async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
     }
 }
 
-/// The Prometheus text exposition.
-async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
+/// Prometheus metrics
+///
+/// Requests by route pattern, method and status with a latency histogram; jobs by status;
+/// WebSocket clients; the event log's lag; whether the database answered the scrape.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    security(()),
+    responses(
+        (status = 200, description = "The Prometheus text exposition (format 0.0.4).",
+            body = String, content_type = "text/plain; version=0.0.4; charset=utf-8"),
+    ),
+)]
+pub(crate) async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
     let text = ops.render().await;
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, TextEncoder::new().format_type()))

@@ -6,11 +6,13 @@
 use actix_web::{HttpResponse, http::header, web};
 use printdesk_domain::{NewPrinter, Printer, PrinterId};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
     json_body::{JsonObject, ObjectReader},
+    openapi::{responses, schema},
     problem::Problem,
 };
 
@@ -43,18 +45,42 @@ fn new_printer(body: JsonObject) -> Result<NewPrinter, Problem> {
 }
 
 /// The list's wire shape.
-#[derive(Serialize)]
-struct PrinterList {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PrinterList {
+    /// Every printer, by name.
     printers: Vec<Printer>,
 }
 
-/// `GET /printers`
+/// List printers
+#[utoipa::path(
+    get,
+    path = "/api/v1/printers",
+    tag = "printers",
+    operation_id = "listPrinters",
+    responses((status = 200, description = "Every printer, by name.", body = PrinterList)),
+)]
 pub async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let printers = state.printers.list().await?;
     Ok(HttpResponse::Ok().json(PrinterList { printers }))
 }
 
-/// `POST /printers`
+/// Register a printer
+#[utoipa::path(
+    post,
+    path = "/api/v1/printers",
+    tag = "printers",
+    operation_id = "createPrinter",
+    request_body = schema::NewPrinter,
+    responses(
+        (status = 201, description = "The printer as stored.", body = Printer,
+            headers(("Location" = String, description = "`/api/v1/printers/{id}`"))),
+        (status = 400, description = "A rule is broken or a member is unknown; each is named \
+            in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A printer with this id exists already \
+            (`urn:printdesk:problem:duplicate`).", body = schema::Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn create(state: web::Data<ApiState>, body: JsonObject) -> Result<HttpResponse, Problem> {
     let printer = state.printers.create(new_printer(body)?).await?;
     Ok(HttpResponse::Created()
@@ -65,7 +91,18 @@ pub async fn create(state: web::Data<ApiState>, body: JsonObject) -> Result<Http
         .json(printer))
 }
 
-/// `GET /printers/{id}`
+/// Read a printer
+#[utoipa::path(
+    get,
+    path = "/api/v1/printers/{id}",
+    tag = "printers",
+    operation_id = "getPrinter",
+    params(("id" = String, Path, description = "The printer's id.")),
+    responses(
+        (status = 200, description = "The printer.", body = Printer),
+        (status = 404, response = responses::PrinterNotFound),
+    ),
+)]
 pub async fn get(
     state: web::Data<ApiState>,
     id: web::Path<String>,
@@ -74,7 +111,21 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(printer))
 }
 
-/// `DELETE /printers/{id}`: the printer's jobs stay, with `printer_id` null.
+/// Delete a printer
+///
+/// Its jobs stay: in the same transaction each gets `printer_id` null, a new version and a
+/// `job_updated` event.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/printers/{id}",
+    tag = "printers",
+    operation_id = "deletePrinter",
+    params(("id" = String, Path, description = "The printer's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, response = responses::PrinterNotFound),
+    ),
+)]
 pub async fn delete(
     state: web::Data<ApiState>,
     id: web::Path<String>,

@@ -75,7 +75,9 @@
 //! events, and the connection's own outgoing buffer is bounded too. A client that falls more
 //! than that behind, or whose connection accepts nothing for 10 s while an event waits, is
 //! closed; it should reconnect with `since`. Other clients and the server's memory are
-//! unaffected. Close codes the server sends:
+//! unaffected. After a close frame the server waits up to 5 s for the client's close frame
+//! before dropping the connection, so that a client still reading its backlog gets all of it.
+//! Close codes the server sends:
 //!
 //! | code | reason text | when | the client should |
 //! |---|---|---|---|

@@ -80,6 +80,8 @@ async fn main() -> ExitCode {
             .service(printdesk_http::api_scope())
             // Before the page's catch-all route.
             .configure(printdesk_http::ops_routes(ops.clone()))
+            // /api/openapi.json and Swagger UI at /api/docs/ (public: outside /api/v1).
+            .configure(printdesk_http::docs_routes)
             .configure(printdesk_frontend::configure)
             .default_service(web::to(printdesk_http::not_found))
             // Tokens on /api/v1 (the WebSocket too), inside CORS: a preflight needs none.
