@@ -71,6 +71,15 @@ bench-smoke: _wrk
     cargo build -p printdesk -p printdesk-bench
     cargo run -q -p printdesk-bench -- run --smoke
 
+# One edit delivered to 1,000 WebSocket clients: p50/p99 from commit to receipt, SQLite and
+# (with PostgreSQL reachable) two instances on one PostgreSQL database.
+bench-ws:
+    PRINTDESK_BENCH_POSTGRES_URL={{pg_url}} cargo bench -p printdesk-ws --bench fanout
+
+# The fan-out benchmark's smoke mode for CI: 20 clients, 2 edits; fails if a delivery is missing.
+bench-ws-smoke:
+    SMOKE=1 PRINTDESK_BENCH_POSTGRES_URL={{pg_url}} cargo test -p printdesk-ws --bench fanout
+
 # Micro-benchmarks of the domain's validation and patch application (criterion).
 bench-domain:
     cargo bench -p printdesk-domain --bench domain

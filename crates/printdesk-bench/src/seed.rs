@@ -327,9 +327,10 @@ macro_rules! insert_all {
 }
 
 /// Seeds [`PRINTERS`] printers and `n` jobs (with one `job_created` event each, `seq` 1…n) into
-/// the empty, migrated database at `target`. On PostgreSQL the tables are then analysed, as
-/// autovacuum would do shortly after such a load; SQLite is left without statistics, as a
-/// database grown through the API would be.
+/// the empty, migrated database at `target`. On PostgreSQL the tables are then vacuumed and
+/// analysed, as autovacuum does to a table that grew over time (statistics for the planner, a
+/// visibility map for index-only scans); SQLite is left without statistics, as a database
+/// grown through the API would be.
 pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> {
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -343,8 +344,8 @@ pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> 
         }
         AnyConnection::Postgres(mut conn) => {
             let ids = insert_all!(conn, n, now);
-            conn.batch_execute("ANALYZE")
-                .map_err(|e| format!("ANALYZE failed: {e}"))?;
+            conn.batch_execute("VACUUM ANALYZE")
+                .map_err(|e| format!("VACUUM ANALYZE failed: {e}"))?;
             ids
         }
     }
