@@ -52,6 +52,68 @@ test-faults:
     trap 'exit 130' INT TERM
     wait "$tests"
 
+# schemathesis (pinned; installed into a virtualenv of its own on first use) against a debug
+# server's /api/openapi.json, on a fresh SQLite database seeded with printers and jobs
+# (tests/schemathesis/): the job and printer endpoints, every check of
+# tests/schemathesis/schemathesis.toml (no 5xx, every status, header, content type and body as
+# documented, invalid input refused, tokens enforced). Exits non-zero on any failure; the
+# server is always stopped. PRINTDESK_SCHEMA_EXAMPLES (default 100) sets the examples per
+# operation and PRINTDESK_SCHEMA_SEED (default fixed, so CI is reproducible) the seed; `db` may
+# name another empty database (e.g. a fresh PostgreSQL one).
+
+# Fuzz the job and printer endpoints against the OpenAPI document (schemathesis; docs/api.md).
+test-schema db="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    version=4.32.5
+    venv="${XDG_CACHE_HOME:-$HOME/.cache}/printdesk/schemathesis-$version"
+    if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
+      echo "test-schema: installing schemathesis $version into $venv"
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
+    fi
+    cargo build -p printdesk
+    target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    work=$(mktemp -d)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    base="http://127.0.0.1:$port"
+    # A token the run authenticates with, so that the checks of authentication run too.
+    token="pd_schemathesis_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    hash=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
+    db='{{db}}'
+    db="${db:-sqlite://$work/schema.db}"
+    (cd "$work" && exec env -u PRINTDESK_TOKENS_FILE -u PRINTDESK_CORS_ORIGINS \
+      PRINTDESK_DATABASE_URL="$db" PRINTDESK_BIND="127.0.0.1:$port" \
+      PRINTDESK_API_TOKENS="schemathesis:$hash" PRINTDESK_WORKERS=2 \
+      "$target/debug/printdesk" >"$work/server.log" 2>&1) &
+    server=$!
+    stop() {
+      kill "$server" 2>/dev/null || true
+      wait "$server" 2>/dev/null || true
+      rm -rf "$work"
+    }
+    trap stop EXIT
+    trap 'exit 130' INT TERM
+    for _ in $(seq 1 50); do
+      python3 -c "import urllib.request as u; u.urlopen('$base/readyz', timeout=1)" 2>/dev/null && break
+      kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+      sleep 0.2
+    done
+    python3 tests/schemathesis/seed.py "$base" "$token" "$work/schemathesis.toml"
+    status=0
+    "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
+      --header "Authorization: Bearer $token" \
+      --include-path-regex '^/api/v1/(jobs|printers)' \
+      --max-examples "${PRINTDESK_SCHEMA_EXAMPLES:-100}" \
+      --seed "${PRINTDESK_SCHEMA_SEED:-20261128}" \
+      --no-color || status=$?
+    if [ "$status" -ne 0 ] && grep -q -i "panicked" "$work/server.log"; then
+      echo "--- server log (panics) ---" >&2
+      grep -i -A5 "panicked" "$work/server.log" >&2
+    fi
+    exit "$status"
+
 # Formatting and lints, as CI checks them.
 lint:
     cargo fmt --all -- --check

@@ -158,9 +158,8 @@ mod openapi {
 
     impl PartialSchema for JobChanges {
         fn schema() -> RefOr<Schema> {
-            let field_change = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                FieldChange::name(),
-            ));
+            let field_change =
+                RefOr::Ref(utoipa::openapi::Ref::from_schema_name(FieldChange::name()));
             JobField::ALL
                 .into_iter()
                 .fold(

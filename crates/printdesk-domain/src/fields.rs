@@ -16,6 +16,11 @@ pub const NOTES_MAX_CHARS: usize = 1000;
 /// Longest file name, in Unicode scalar values.
 pub const FILE_NAME_MAX_CHARS: usize = 255;
 
+/// Why a text holding U+0000 is refused. No person types it, and PostgreSQL's `text` cannot
+/// store it: refusing it everywhere keeps both stores holding exactly the same texts (and
+/// keeps such a request a 400 rather than a failed write).
+pub const NUL_CHARACTER_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// The rules, one function each, shared by the newtypes and by [`crate::JobDraft`]'s
 /// garde validation so that no rule is written twice.
 pub(crate) mod rules {
@@ -23,6 +28,15 @@ pub(crate) mod rules {
 
     pub(crate) fn too_long(max: usize) -> String {
         format!("must be at most {max} characters")
+    }
+
+    /// Every stored text: no U+0000 (see [`NUL_CHARACTER_MESSAGE`]).
+    pub(crate) fn no_nul(value: &str) -> Result<(), String> {
+        if value.contains('\0') {
+            Err(NUL_CHARACTER_MESSAGE.into())
+        } else {
+            Ok(())
+        }
     }
 
     fn at_most(value: &str, max: usize) -> Result<(), String> {
@@ -38,18 +52,22 @@ pub(crate) mod rules {
         if value.trim().is_empty() {
             return Err("must not be empty".into());
         }
+        no_nul(value)?;
         at_most(value.trim(), JOB_NAME_MAX_CHARS)
     }
 
     pub(crate) fn customer_name(value: &str) -> Result<(), String> {
+        no_nul(value)?;
         at_most(value.trim(), CUSTOMER_NAME_MAX_CHARS)
     }
 
     pub(crate) fn notes(value: &str) -> Result<(), String> {
+        no_nul(value)?;
         at_most(value, NOTES_MAX_CHARS)
     }
 
     pub(crate) fn file_name(value: &str) -> Result<(), String> {
+        no_nul(value)?;
         at_most(value, FILE_NAME_MAX_CHARS)
     }
 

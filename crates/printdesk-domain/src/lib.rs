@@ -55,7 +55,7 @@ pub use errors::{
 pub use event::{EventKind, JobEvent, NewJobEvent, Seq};
 pub use fields::{
     CUSTOMER_NAME_MAX_CHARS, CustomerName, FILE_NAME_MAX_CHARS, FileName, JOB_NAME_MAX_CHARS,
-    JobName, NOTES_MAX_CHARS, Notes,
+    JobName, NOTES_MAX_CHARS, NUL_CHARACTER_MESSAGE, Notes,
 };
 pub use job::{Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};

@@ -85,6 +85,8 @@ impl PrinterName {
         let name = raw.trim();
         if name.is_empty() {
             Err(FieldViolation::new("name", "must not be empty"))
+        } else if let Err(message) = crate::fields::rules::no_nul(name) {
+            Err(FieldViolation::new("name", message))
         } else if name.chars().count() > Self::MAX_CHARS {
             Err(FieldViolation::new(
                 "name",
@@ -228,13 +230,15 @@ impl NewPrinter {
             .location
             .map(|l| l.trim().to_owned())
             .filter(|l| !l.is_empty());
-        if let Some(l) = &location
-            && l.chars().count() > Self::LOCATION_MAX_CHARS
-        {
-            violations.push(FieldViolation::new(
-                "location",
-                crate::fields::rules::too_long(Self::LOCATION_MAX_CHARS),
-            ));
+        if let Some(l) = &location {
+            if let Err(message) = crate::fields::rules::no_nul(l) {
+                violations.push(FieldViolation::new("location", message));
+            } else if l.chars().count() > Self::LOCATION_MAX_CHARS {
+                violations.push(FieldViolation::new(
+                    "location",
+                    crate::fields::rules::too_long(Self::LOCATION_MAX_CHARS),
+                ));
+            }
         }
         match (id, name, printer_type) {
             (Ok(id), Ok(name), Ok(printer_type)) if violations.is_empty() => Ok(Printer {

@@ -31,6 +31,17 @@ fn refusal(key: &str) -> Option<&'static str> {
     }
 }
 
+/// A JSON number that is a whole number within `i64`. JSON Schema's `integer` includes `3.0`
+/// (and some serialisers write whole numbers that way), so it is read as 3.
+fn whole_number(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let n = value.as_f64()?;
+        // `i64::MAX as f64` rounds up to 2^63, which is out of range: hence `<`.
+        let in_range = (i64::MIN as f64..i64::MAX as f64).contains(&n);
+        (n.fract() == 0.0 && in_range).then_some(n as i64)
+    })
+}
+
 fn not_a_job_id(field: &str, raw: &str) -> FieldViolation {
     FieldViolation::new(field, format!("names '{raw}', which is not a job id"))
 }
@@ -75,7 +86,7 @@ impl BulkEdit {
             |v| match v {
                 Value::Object(map) => map
                     .into_iter()
-                    .map(|(id, version)| version.as_i64().map(|n| (id, Version::new(n))))
+                    .map(|(id, version)| whole_number(&version).map(|n| (id, Version::new(n))))
                     .collect::<Option<Vec<_>>>(),
                 _ => None,
             },
@@ -167,6 +178,21 @@ mod tests {
     }
 
     #[test]
+    fn a_version_written_as_a_whole_float_is_that_version() {
+        // JSON Schema's `integer` includes 3.0; the document says `integer`.
+        let edit = bulk(json!({ "ids": [A], "changes": {}, "if_versions": { A: 3.0 } })).unwrap();
+        assert_eq!(edit.if_versions[&A.parse().unwrap()], Version::new(3));
+        for out_of_range in [
+            json!(1e19),
+            json!(-1e19),
+            json!(18_446_744_073_709_551_615_u64),
+        ] {
+            let body = json!({ "ids": [A], "changes": {}, "if_versions": { A: out_of_range } });
+            assert_eq!(bulk(body).unwrap_err().kind(), ProblemKind::WrongType);
+        }
+    }
+
+    #[test]
     fn unknown_top_level_keys_are_400() {
         let problem = bulk(json!({ "ids": [A], "changes": {}, "job_name": "x" })).unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::Validation);
@@ -179,6 +205,10 @@ mod tests {
             bulk(json!({ "ids": [A, 7], "changes": [], "if_versions": { A: "3" } })).unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::WrongType);
         assert_eq!(fields(&problem), ["ids", "changes", "if_versions"]);
+        let problem =
+            bulk(json!({ "ids": [A], "changes": {}, "if_versions": { A: 2.5 } })).unwrap_err();
+        assert_eq!(problem.kind(), ProblemKind::WrongType);
+        assert_eq!(fields(&problem), ["if_versions"]);
         let problem = bulk(json!({ "ids": A, "changes": {} })).unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::WrongType);
     }

@@ -8,7 +8,8 @@
 
 use actix_web::web;
 use printdesk_domain::{
-    FieldViolation, JobQuery, JobSort, JobStatus, Limit, PrinterId, ValidationErrors,
+    FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE, PrinterId,
+    ValidationErrors,
 };
 use utoipa::IntoParams;
 
@@ -35,7 +36,10 @@ const PAGING: [&str; 2] = ["limit", "offset"];
 /// to [`PARAMETERS`]. Any other parameter, or one given twice, is refused (400), each named.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "describes the query string, which `job_query` reads")]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `job_query` reads"
+)]
 pub struct JobListParams {
     /// Only jobs in this status.
     status: Option<JobStatus>,
@@ -46,6 +50,7 @@ pub struct JobListParams {
     is_business: Option<bool>,
     /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
     /// `file_name`; empty or blank means no text filter.
+    #[param(pattern = "^[^\\u0000]*$")]
     q: Option<String>,
     /// `key`, `key:asc` or `key:desc` (`key` alone is ascending); ties are broken by id so
     /// pages are stable.
@@ -58,7 +63,7 @@ pub struct JobListParams {
     #[param(minimum = 1, maximum = 500, default = 50)]
     limit: Option<u32>,
     /// Jobs to skip.
-    #[param(minimum = 0, default = 0)]
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64, default = 0)]
     offset: Option<u64>,
 }
 
@@ -67,7 +72,10 @@ pub struct JobListParams {
 /// creation order.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "describes the query string, which `export_query` reads")]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `export_query` reads"
+)]
 pub struct ExportParams {
     /// Only jobs in this status.
     status: Option<JobStatus>,
@@ -78,21 +86,28 @@ pub struct ExportParams {
     is_business: Option<bool>,
     /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
     /// `file_name`; empty or blank means no text filter.
+    #[param(pattern = "^[^\\u0000]*$")]
     q: Option<String>,
 }
 
 /// A sub-list's paging (a test keeps the names equal to [`PAGING`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "describes the query string, which `page_query` reads")]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `page_query` reads"
+)]
 pub struct PageParams {
     /// Entries per page.
     #[param(minimum = 1, maximum = 500, default = 50)]
     limit: Option<u32>,
     /// Entries to skip.
-    #[param(minimum = 0, default = 0)]
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64, default = 0)]
     offset: Option<u64>,
 }
+
+/// The largest `offset`: `i64::MAX`, what both stores can count to.
+const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// The query extractor configuration: a query string that cannot be decoded is a problem.
 pub fn query_config() -> web::QueryConfig {
@@ -184,6 +199,10 @@ fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
             });
         }
         "q" => {
+            // No stored text holds U+0000, and PostgreSQL cannot even compare with it.
+            if value.contains('\0') {
+                return Err(NUL_CHARACTER_MESSAGE.to_owned());
+            }
             let text = value.trim();
             query.text = (!text.is_empty()).then(|| text.to_owned());
         }
@@ -194,9 +213,12 @@ fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
             query.limit = Limit::new(n).map_err(|v| v.message)?;
         }
         "offset" => {
+            // Within i64, as the document says (`format: int64`) and the stores count.
             query.offset = value
-                .parse()
-                .map_err(|_| "must be a whole number of at least 0".to_owned())?;
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n <= MAX_OFFSET)
+                .ok_or_else(|| format!("must be a whole number from 0 to {MAX_OFFSET}"))?;
         }
         _ => unreachable!("only known parameters are applied"),
     }
@@ -321,6 +343,20 @@ mod tests {
         assert_eq!(documented::<JobListParams>(), PARAMETERS);
         assert_eq!(documented::<ExportParams>(), FILTERS);
         assert_eq!(documented::<PageParams>(), PAGING);
+    }
+
+    #[test]
+    fn offset_bounds() {
+        let query = job_query(pairs(&[("offset", "9223372036854775807")])).unwrap();
+        assert_eq!(query.offset, 9_223_372_036_854_775_807);
+        for bad in ["9223372036854775808", "-1", "1.0", ""] {
+            let problem = job_query(pairs(&[("offset", bad)])).unwrap_err();
+            assert_eq!(
+                problem.errors()[0].message,
+                "must be a whole number from 0 to 9223372036854775807",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

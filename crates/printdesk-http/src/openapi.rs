@@ -401,8 +401,7 @@ pub mod schema {
     use utoipa::{
         PartialSchema, ToSchema,
         openapi::{
-            Ref, RefOr, Schema,
-            KnownFormat, SchemaFormat,
+            KnownFormat, Ref, RefOr, Schema, SchemaFormat,
             schema::{ObjectBuilder, OneOfBuilder, Type},
         },
     };
@@ -472,7 +471,7 @@ pub mod schema {
 
     /// A new job (`POST /jobs`). Absent fields take their defaults; the rules are those of
     /// the job (`docs/api.md`), judged on the job as it will be. Any other member is refused
-    /// (400), each named.
+    /// (400), each named. No text may contain U+0000.
     #[derive(Debug, ToSchema, Deserialize)]
     #[serde(deny_unknown_fields)]
     #[schema(example = json!({
@@ -481,7 +480,7 @@ pub mod schema {
     }))]
     pub struct NewJob {
         /// Trimmed; 1–200 characters after trimming.
-        #[schema(min_length = 1)]
+        #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
         pub job_name: String,
         /// Default `pending`.
         #[schema(required = false)]
@@ -491,12 +490,13 @@ pub mod schema {
         pub is_business: bool,
         /// Trimmed, at most 200 characters after trimming; empty or blank becomes null.
         /// Required whenever the job is a business job.
+        #[schema(pattern = "^[^\\u0000]*$")]
         pub customer_name: Option<String>,
         /// At most 1000 characters, kept exactly as sent.
-        #[schema(max_length = 1000)]
+        #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
         pub notes: Option<String>,
         /// At most 255 characters.
-        #[schema(max_length = 255)]
+        #[schema(max_length = 255, pattern = "^[^\\u0000]*$")]
         pub file_name: Option<String>,
         /// An existing printer's id; null (or absent) for a manual job.
         #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
@@ -506,13 +506,13 @@ pub mod schema {
     /// A change to a job (`PUT /jobs/{id}` and the bulk edit's `changes`): a partial update.
     /// An absent member keeps its stored value; `null` clears one that may be null. `{}`
     /// changes nothing. Server-owned members (`id`, `version`, `created_at`, …) and unknown
-    /// ones are refused (400), each named.
+    /// ones are refused (400), each named. No text may contain U+0000.
     #[derive(Debug, ToSchema, Deserialize)]
     #[serde(deny_unknown_fields)]
     #[schema(example = json!({ "notes": "re-sliced", "customer_name": "ACME" }))]
     pub struct JobEdit {
         /// Trimmed; 1–200 characters after trimming. Not null.
-        #[schema(required = false, min_length = 1)]
+        #[schema(required = false, min_length = 1, pattern = "^[^\\u0000]*$")]
         pub job_name: String,
         /// Any of the four, from any status; `started_at` / `completed_at` are not touched
         /// (the status workflow sets those). Not null.
@@ -523,12 +523,13 @@ pub mod schema {
         pub is_business: bool,
         /// Trimmed, at most 200 characters after trimming; empty, blank or null clears it, which
         /// a business job refuses.
+        #[schema(pattern = "^[^\\u0000]*$")]
         pub customer_name: Option<String>,
         /// At most 1000 characters, kept exactly as sent.
-        #[schema(max_length = 1000)]
+        #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
         pub notes: Option<String>,
         /// At most 255 characters.
-        #[schema(max_length = 255)]
+        #[schema(max_length = 255, pattern = "^[^\\u0000]*$")]
         pub file_name: Option<String>,
         /// An existing printer's id; null makes it a manual job.
         #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
@@ -599,11 +600,12 @@ pub mod schema {
         #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
         pub id: Option<String>,
         /// Trimmed, 1–100 characters after trimming.
-        #[schema(min_length = 1)]
+        #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
         pub name: String,
         /// The kind of printer.
         pub printer_type: PrinterType,
         /// Where it stands: trimmed, at most 200 characters; blank becomes null.
+        #[schema(pattern = "^[^\\u0000]*$")]
         pub location: Option<String>,
     }
 

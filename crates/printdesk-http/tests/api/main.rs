@@ -4,9 +4,11 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
 mod bodies;
 mod concurrency;
 mod cors;
+mod docs;
 mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;

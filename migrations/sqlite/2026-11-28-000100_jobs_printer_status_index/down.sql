@@ -1,0 +1,1 @@
+DROP INDEX jobs_printer_status_created_at;
