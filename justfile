@@ -57,7 +57,7 @@ test-faults:
 # (tests/schemathesis/): the job and printer endpoints, every check of
 # tests/schemathesis/schemathesis.toml (no 5xx, every status, header, content type and body as
 # documented, invalid input refused, tokens enforced). Exits non-zero on any failure; the
-# server is always stopped. PRINTDESK_SCHEMA_EXAMPLES (default 100) sets the examples per
+# server is always stopped. PRINTDESK_SCHEMA_EXAMPLES (default 200) sets the examples per
 # operation and PRINTDESK_SCHEMA_SEED (default fixed, so CI is reproducible) the seed; `db` may
 # name another empty database (e.g. a fresh PostgreSQL one).
 
@@ -66,7 +66,7 @@ test-schema db="":
     #!/usr/bin/env bash
     set -euo pipefail
     version=4.32.5
-    venv="${XDG_CACHE_HOME:-$HOME/.cache}/printdesk/schemathesis-$version"
+    venv="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/printdesk/schemathesis-$version"
     if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
       echo "test-schema: installing schemathesis $version into $venv"
       rm -rf "$venv"
@@ -95,19 +95,23 @@ test-schema db="":
     }
     trap stop EXIT
     trap 'exit 130' INT TERM
-    for _ in $(seq 1 50); do
-      python3 -c "import urllib.request as u; u.urlopen('$base/readyz', timeout=1)" 2>/dev/null && break
+    ready() { python3 -c "import urllib.request as u; u.urlopen('$base/readyz', timeout=1)" 2>/dev/null; }
+    for _ in $(seq 1 100); do
+      ready && break
       kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
       sleep 0.2
     done
+    ready || { echo "test-schema: the server did not get ready" >&2; cat "$work/server.log" >&2; exit 1; }
     python3 tests/schemathesis/seed.py "$base" "$token" "$work/schemathesis.toml"
     status=0
-    "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
+    # From the work directory, so that nothing schemathesis writes lands in the repository.
+    (cd "$work" && exec "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" \
+      run "$base/api/openapi.json" \
       --header "Authorization: Bearer $token" \
       --include-path-regex '^/api/v1/(jobs|printers)' \
-      --max-examples "${PRINTDESK_SCHEMA_EXAMPLES:-100}" \
+      --max-examples "${PRINTDESK_SCHEMA_EXAMPLES:-200}" \
       --seed "${PRINTDESK_SCHEMA_SEED:-20261128}" \
-      --no-color || status=$?
+      --no-color) || status=$?
     if [ "$status" -ne 0 ] && grep -q -i "panicked" "$work/server.log"; then
       echo "--- server log (panics) ---" >&2
       grep -i -A5 "panicked" "$work/server.log" >&2

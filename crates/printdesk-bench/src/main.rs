@@ -545,7 +545,7 @@ fn run_steps(
             warmed_edits |= is_edit;
             warmed_reads |= !is_edit;
         }
-        for conns in concurrencies {
+        for &conns in &concurrencies {
             server.reset_peak();
             let cpu_before = server.cpu_ticks()?;
             let core_before = server::core_busy_ticks(plan.server_core);
@@ -575,7 +575,18 @@ fn run_steps(
                 measured.errors()
             ));
             if report.steps.iter().all(|s| s.label != label) {
-                report.commands.push(command);
+                let others: Vec<String> = concurrencies
+                    .iter()
+                    .filter(|&&c| c != conns)
+                    .map(|c| format!("-c{c}"))
+                    .collect();
+                let also = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; then with {}", others.join(", "))
+                };
+                let plain = label.replace('`', "");
+                report.commands.push(format!("{command}   # {plain}{also}"));
             }
             report.steps.push(Step {
                 label: label.clone(),
@@ -830,10 +841,12 @@ fn render(plan: &Plan, machine: &Machine, reports: &[BackendReport], total: Dura
         w("\n".into());
     }
     w(format!(
-        "### Commands\n\n`just bench{}` runs `cargo build --release -p printdesk -p printdesk-bench` and \
-         `printdesk-bench run`, which ran these (`$BENCH_DIR` is a fresh temporary directory, \
+        "### Commands\n\n`just bench{}` runs `cargo build {}-p printdesk -p printdesk-bench` and \
+         `printdesk-bench run{}`, which ran these (`$BENCH_DIR` is a fresh temporary directory, \
          removed afterwards; each step's wrk script is generated there):\n\n```sh\n",
         if plan.smoke { "-smoke" } else { "" },
+        if plan.smoke { "" } else { "--release " },
+        if plan.smoke { " --smoke" } else { "" },
     ));
     let dir = plan.work.display().to_string();
     for r in reports {

@@ -14,16 +14,16 @@
 //! - **Request bodies** are read field by field by `ObjectReader` (so that every wrong key and
 //!   type is named), not by serde; [`schema`] describes them with schema-only types. They
 //!   deny unknown members (`additionalProperties: false`), like the parser.
-//! - **Errors**: [`schema::Problem`], and reusable responses ([`responses`]). [`Common`] adds
+//! - **Errors**: [`schema::Problem`], and reusable responses ([`responses`]). `Common` adds
 //!   to every `/api/v1` operation the answers any of them can give (401, 500, 503, and 413,
 //!   415, 422 to those that read a body), so no operation can forget one.
 //! - **The WebSocket** (`GET /api/v1/ws`, served by `printdesk-ws`): its path entry and its
-//!   message schemas (`WsHello`, `WsMessage`, `WsCloseCode`) are written here ([`WebSocket`]),
+//!   message schemas (`WsHello`, `WsMessage`, `WsCloseCode`) are written here (`WebSocket`),
 //!   since this crate cannot depend on `printdesk-ws`; that crate's tests check its constants
 //!   against them.
 //!
 //! `tests/openapi.rs` snapshots the document (`insta`): every change to the API is a reviewed
-//! diff of `tests/snapshots/openapi__openapi.json.snap`.
+//! diff of `tests/snapshots/openapi__openapi.snap`.
 
 use std::sync::LazyLock;
 
@@ -34,7 +34,7 @@ use actix_web::{
     web,
 };
 use utoipa::{
-    Modify, OpenApi,
+    Modify, OpenApi, ToSchema,
     openapi::{
         self, Ref, RefOr, Required,
         path::{Operation, ParameterBuilder, ParameterIn, PathItemBuilder},
@@ -118,6 +118,7 @@ More in `docs/api.md` and `docs/websocket.md`.",
             responses::Internal,
         ),
     ),
+    // Common last: it adds the shared answers to every /api/v1 operation, the WebSocket too.
     modifiers(&Security, &WebSocket, &Common),
     tags(
         (name = "jobs", description = "Print jobs: list, create, read, edit, delete, the status \
@@ -351,12 +352,13 @@ impl Modify for WebSocket {
             .content(
                 PROBLEM,
                 openapi::ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .schema(Some(Ref::from_schema_name(schema::Problem::name())))
                     .build(),
             )
             .build();
 
-        let mut operation = openapi::path::OperationBuilder::new()
+        // 401, 500 and 503 come from [`Common`], like every `/api/v1` operation's.
+        let operation = openapi::path::OperationBuilder::new()
             .tag("live")
             .operation_id(Some("subscribe"))
             .summary(Some("Live updates (WebSocket)"))
@@ -371,10 +373,6 @@ impl Modify for WebSocket {
             .response("101", switching)
             .response("400", bad_request)
             .build();
-        add_responses(
-            &mut operation.responses,
-            &[("401", "Unauthorized"), ("503", "Unavailable")],
-        );
         openapi.paths.paths.insert(
             WS_PATH.to_owned(),
             PathItemBuilder::new()
@@ -727,7 +725,7 @@ pub mod schema {
     }
 }
 
-/// Reusable error responses, referenced by the operations (and added by [`Common`]).
+/// Reusable error responses, referenced by the operations (and added by `Common`).
 #[allow(
     dead_code,
     reason = "schema-only types: they describe the wire, they are never built"

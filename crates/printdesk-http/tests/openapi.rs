@@ -132,10 +132,7 @@ fn every_api_error_is_a_problem_and_every_api_operation_lists_the_common_ones() 
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        let mut common = vec!["401", "503"];
-        if path != "/api/v1/ws" {
-            common.push("500");
-        }
+        let mut common = vec!["401", "500", "503"];
         if op.get("requestBody").is_some() {
             common.extend(["413", "415", "422"]);
             let body = &op["requestBody"]["content"]["application/json"]["schema"];
