@@ -44,7 +44,7 @@ impl PrinterRepository for Store {
                 printers::table
                     .find(key)
                     .select(PrinterRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()
             })
             .await?;
@@ -85,7 +85,7 @@ impl PrinterRepository for Store {
             let deleted_printer = printers::table
                 .find(&key)
                 .select(printers::id)
-                .first::<String>(conn)
+                .get_result::<String>(conn)
                 .optional()?;
             if deleted_printer.is_none() {
                 return Err(TxError::Domain(DeletePrinterError::NotFound));
@@ -103,7 +103,7 @@ impl PrinterRepository for Store {
                 let row = jobs::table
                     .find(&job_id)
                     .select(JobRow::as_select())
-                    .first(conn)?;
+                    .get_result(conn)?;
                 let job =
                     Job::try_from(row).map_err(|e| TxError::Domain(DeletePrinterError::from(e)))?;
                 let event = detach(&job);
