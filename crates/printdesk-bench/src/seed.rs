@@ -1,79 +1,20 @@
-//! Seeds a migrated database with printers, jobs and their `job_created` events, in bulk:
-//! multi-row inserts inside one transaction, straight through Diesel (no HTTP, no per-job
-//! transaction), so 100,000 jobs take seconds.
-//!
-//! Rows are built from domain values ([`Job`], [`JobChanges::created`]) and stored exactly as
-//! the store stores them (same column types, same event JSON), so the server reads them back
-//! as if it had written them.
+//! Seeds a migrated database with printers, jobs and their `job_created` events, in bulk
+//! through the store's [`printdesk_store_diesel::import`] (multi-row inserts in one
+//! transaction; no HTTP, no per-job transaction), so 100,000 jobs take seconds. The data is
+//! generated as domain values, so the server reads it back as if it had written it.
 
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, RunQueryDsl, connection::SimpleConnection, prelude::*};
+use diesel::{Connection, connection::SimpleConnection};
 use printdesk_domain::{
-    CustomerName, EventKind, FileName, Job, JobChanges, JobId, JobName, JobStatus, Notes,
-    PrinterId, Version,
+    CustomerName, FileName, Job, JobId, JobName, JobStatus, Notes, Printer, PrinterId, PrinterName,
+    PrinterType, Version,
 };
 use printdesk_store_diesel::{AnyConnection, Backend};
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
-
-/// The store's tables, as far as seeding needs them. Kept in step with the store's migrations
-/// by the smoke run in CI: a column this misses that has no default fails the insert.
-mod db {
-    diesel::table! {
-        printers (id) {
-            id -> Text,
-            name -> Text,
-            printer_type -> Text,
-            location -> Nullable<Text>,
-            created_at -> Timestamp,
-        }
-    }
-
-    diesel::table! {
-        jobs (id) {
-            id -> Text,
-            job_name -> Text,
-            status -> Text,
-            is_business -> Bool,
-            customer_name -> Nullable<Text>,
-            notes -> Nullable<Text>,
-            file_name -> Nullable<Text>,
-            printer_id -> Nullable<Text>,
-            version -> BigInt,
-            created_at -> Timestamp,
-            updated_at -> Timestamp,
-            started_at -> Nullable<Timestamp>,
-            completed_at -> Nullable<Timestamp>,
-            auto_created -> Bool,
-            discovery_time -> Nullable<Timestamp>,
-        }
-    }
-
-    diesel::table! {
-        job_events (seq) {
-            seq -> BigInt,
-            kind -> Text,
-            job_id -> Text,
-            at -> Timestamp,
-            actor -> Nullable<Text>,
-            changes -> Text,
-            job -> Text,
-        }
-    }
-
-    diesel::table! {
-        event_seq (id) {
-            id -> Integer,
-            last -> BigInt,
-        }
-    }
-}
+use time::OffsetDateTime;
 
 /// How many printers the jobs are spread over.
 pub const PRINTERS: usize = 20;
-
-/// Rows per INSERT statement: 15 binds a job row, well under both backends' bind limits.
-const CHUNK: usize = 1000;
 
 /// Words the job names and file names are made of; `benchy` is one of eight, so a search for
 /// it matches about one job in eight.
@@ -116,56 +57,6 @@ pub struct Seeded {
     pub ids: Vec<JobId>,
     /// How long the inserts and the commit took.
     pub elapsed: Duration,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = db::printers)]
-struct PrinterRow {
-    id: String,
-    name: String,
-    printer_type: String,
-    location: Option<String>,
-    created_at: PrimitiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = db::jobs)]
-#[diesel(treat_none_as_null = true)]
-struct JobRow {
-    id: String,
-    job_name: String,
-    status: String,
-    is_business: bool,
-    customer_name: Option<String>,
-    notes: Option<String>,
-    file_name: Option<String>,
-    printer_id: Option<String>,
-    version: i64,
-    created_at: PrimitiveDateTime,
-    updated_at: PrimitiveDateTime,
-    started_at: Option<PrimitiveDateTime>,
-    completed_at: Option<PrimitiveDateTime>,
-    auto_created: bool,
-    discovery_time: Option<PrimitiveDateTime>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = db::job_events)]
-#[diesel(treat_none_as_null = true)]
-struct EventRow {
-    seq: i64,
-    kind: String,
-    job_id: String,
-    at: PrimitiveDateTime,
-    actor: Option<String>,
-    changes: String,
-    job: String,
-}
-
-/// Stored timestamps are UTC without an offset, as the store writes them.
-fn db_time(t: OffsetDateTime) -> PrimitiveDateTime {
-    let utc = t.to_offset(UtcOffset::UTC);
-    PrimitiveDateTime::new(utc.date(), utc.time())
 }
 
 /// A small deterministic generator (SplitMix64), so every run seeds the same data.
@@ -229,38 +120,6 @@ fn job(i: usize, n: usize, now: OffsetDateTime) -> Job {
     }
 }
 
-fn job_row(job: &Job) -> JobRow {
-    JobRow {
-        id: job.id.to_string(),
-        job_name: job.job_name.to_string(),
-        status: job.status.as_str().to_owned(),
-        is_business: job.is_business,
-        customer_name: job.customer_name.as_ref().map(ToString::to_string),
-        notes: job.notes.as_ref().map(ToString::to_string),
-        file_name: job.file_name.as_ref().map(ToString::to_string),
-        printer_id: job.printer_id.as_ref().map(ToString::to_string),
-        version: job.version.get(),
-        created_at: db_time(job.created_at),
-        updated_at: db_time(job.updated_at),
-        started_at: job.started_at.map(db_time),
-        completed_at: job.completed_at.map(db_time),
-        auto_created: job.auto_created,
-        discovery_time: job.discovery_time.map(db_time),
-    }
-}
-
-fn event_row(job: &Job, seq: i64) -> Result<EventRow, serde_json::Error> {
-    Ok(EventRow {
-        seq,
-        kind: EventKind::JobCreated.as_str().to_owned(),
-        job_id: job.id.to_string(),
-        at: db_time(job.created_at),
-        actor: None,
-        changes: serde_json::to_string(&JobChanges::created(job))?,
-        job: serde_json::to_string(job)?,
-    })
-}
-
 /// Opens a connection of the backend's own kind to `target` (what [`printdesk_store_diesel::parse_url`]
 /// returns: a file path or a PostgreSQL URL).
 pub fn connect(backend: Backend, target: &str) -> Result<AnyConnection, String> {
@@ -275,55 +134,26 @@ pub fn connect(backend: Backend, target: &str) -> Result<AnyConnection, String> 
     Ok(conn)
 }
 
-/// Inserts everything in one transaction on `$conn`, a backend's own connection type (Diesel's
-/// multi-row inserts are not available through [`AnyConnection`]).
-macro_rules! insert_all {
-    ($conn:expr, $n:expr, $now:expr) => {{
-        let (n, now) = ($n, $now);
-        $conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            let printers: Vec<PrinterRow> = printer_ids()
-                .into_iter()
-                .enumerate()
-                .map(|(k, id)| PrinterRow {
-                    name: format!("Farm printer {:02}", k + 1),
-                    printer_type: ["bambu_lab", "prusa", "octoprint", "klipper", "other"][k % 5]
-                        .to_owned(),
-                    location: Some(format!("rack {}", k / 5 + 1)),
-                    created_at: db_time(now - Duration::from_secs(120 * 24 * 3600)),
-                    id,
-                })
-                .collect();
-            diesel::insert_into(db::printers::table)
-                .values(&printers)
-                .execute(conn)?;
-
-            let mut ids = Vec::with_capacity(n);
-            let mut start = 0;
-            while start < n {
-                let end = (start + CHUNK).min(n);
-                let jobs: Vec<Job> = (start..end).map(|i| job(i, n, now)).collect();
-                let rows: Vec<JobRow> = jobs.iter().map(job_row).collect();
-                diesel::insert_into(db::jobs::table)
-                    .values(&rows)
-                    .execute(conn)?;
-                let events = jobs
-                    .iter()
-                    .zip(start..)
-                    .map(|(job, i)| event_row(job, i as i64 + 1))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                diesel::insert_into(db::job_events::table)
-                    .values(&events)
-                    .execute(conn)?;
-                ids.extend(jobs.iter().map(|j| j.id));
-                start = end;
-            }
-            diesel::update(db::event_seq::table.find(1))
-                .set(db::event_seq::last.eq(n as i64))
-                .execute(conn)?;
-            Ok(ids)
+/// The farm's printers, registered 120 days before `now`.
+fn printers(now: OffsetDateTime) -> Vec<Printer> {
+    const TYPES: [PrinterType; 5] = [
+        PrinterType::BambuLab,
+        PrinterType::Prusa,
+        PrinterType::Octoprint,
+        PrinterType::Klipper,
+        PrinterType::Other,
+    ];
+    printer_ids()
+        .into_iter()
+        .enumerate()
+        .map(|(k, id)| Printer {
+            id: PrinterId::parse(id).expect("a valid printer id"),
+            name: PrinterName::parse(format!("Farm printer {:02}", k + 1)).expect("a valid name"),
+            printer_type: TYPES[k % 5],
+            location: Some(format!("rack {}", k / 5 + 1)),
+            created_at: now - Duration::from_secs(120 * 24 * 3600),
         })
-    }};
+        .collect()
 }
 
 /// Seeds [`PRINTERS`] printers and `n` jobs (with one `job_created` event each, `seq` 1…n) into
@@ -336,28 +166,25 @@ pub fn seed(backend: Backend, target: &str, n: usize) -> Result<Seeded, String> 
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .expect("zero nanoseconds is valid");
+    let mut conn = connect(backend, target)?;
+    if backend == Backend::Sqlite {
+        conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| e.to_string())?;
+    }
     let started = Instant::now();
-    let ids = match connect(backend, target)? {
-        AnyConnection::Sqlite(mut conn) => {
-            conn.batch_execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                .map_err(|e| e.to_string())?;
-            insert_all!(conn, n, now)
-        }
-        AnyConnection::Postgres(mut conn) => {
-            let ids = insert_all!(conn, n, now);
-            conn.batch_execute("VACUUM ANALYZE")
-                .map_err(|e| format!("VACUUM ANALYZE failed: {e}"))?;
-            // The load wrote a few hundred MB of WAL; without this the checkpoint it triggers
-            // runs during the first measurements. Needs superuser; without it, carry on.
-            if let Err(e) = conn.batch_execute("CHECKPOINT") {
-                eprintln!(
-                    "[bench] CHECKPOINT after seeding was refused ({e}); figures may include it"
-                );
-            }
-            ids
+    let jobs: Vec<Job> = (0..n).map(|i| job(i, n, now)).collect();
+    printdesk_store_diesel::import(&mut conn, &printers(now), &jobs)
+        .map_err(|e| format!("seeding failed: {e}"))?;
+    if backend == Backend::Postgres {
+        conn.batch_execute("VACUUM ANALYZE")
+            .map_err(|e| format!("VACUUM ANALYZE failed: {e}"))?;
+        // The load wrote a few hundred MB of WAL; without this the checkpoint it triggers
+        // runs during the first measurements. Needs superuser; without it, carry on.
+        if let Err(e) = conn.batch_execute("CHECKPOINT") {
+            eprintln!("[bench] CHECKPOINT after seeding was refused ({e}); figures may include it");
         }
     }
-    .map_err(|e| format!("seeding failed: {e}"))?;
+    let ids = jobs.iter().map(|j| j.id).collect();
     Ok(Seeded {
         ids,
         elapsed: started.elapsed(),

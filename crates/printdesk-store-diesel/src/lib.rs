@@ -11,6 +11,7 @@
 //!   [`Store::event_notifications`] listens, so that several instances wake each other.
 
 mod connection;
+mod import;
 mod jobs;
 mod listen;
 mod migrations;
@@ -21,5 +22,6 @@ mod store;
 pub mod test_support;
 
 pub use connection::AnyConnection;
+pub use import::import;
 pub use listen::{EVENTS_CHANNEL, LISTENER_APPLICATION_NAME};
 pub use store::{Backend, Store, StoreInitError, StoreOptions, parse_url};

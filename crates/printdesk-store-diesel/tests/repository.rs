@@ -80,6 +80,7 @@ on_both_backends!(
     bulk_edit_is_all_or_nothing,
     bulk_edit_of_500_jobs_in_one_transaction,
     scan_reads_filtered_pages_in_creation_order,
+    import_loads_jobs_with_their_events_after_the_log,
 );
 
 fn draft(name: &str) -> JobDraft {
@@ -737,4 +738,50 @@ async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
         .map(|j| j.job_name.to_string())
         .collect();
     assert_eq!(names, ["s0", "s3", "s6"]);
+}
+
+async fn import_loads_jobs_with_their_events_after_the_log(ctx: Ctx) {
+    let existing = ctx
+        .jobs
+        .create(draft("before"), &Actor::anonymous())
+        .await
+        .unwrap();
+    let printer = NewPrinter {
+        id: Some("imp".into()),
+        name: "Imported".into(),
+        printer_type: "other".into(),
+        location: None,
+    }
+    .validate(existing.created_at)
+    .unwrap();
+    let jobs: Vec<Job> = (0..1500)
+        .map(|i| Job {
+            id: printdesk_domain::JobId::generate(),
+            job_name: printdesk_domain::JobName::parse(format!("imported {i}")).unwrap(),
+            printer_id: Some(printer.id.clone()),
+            ..existing.clone()
+        })
+        .collect();
+    let mut conn = {
+        let (_, target) = printdesk_store_diesel::parse_url(&ctx._db.url).unwrap();
+        use diesel::Connection;
+        printdesk_store_diesel::AnyConnection::establish(&target).unwrap()
+    };
+    printdesk_store_diesel::import(&mut conn, std::slice::from_ref(&printer), &jobs).unwrap();
+
+    assert!(ctx.printer_repo.get(&printer.id).await.unwrap().is_some());
+    assert_eq!(
+        ctx.repo.get(jobs[1499].id).await.unwrap().unwrap(),
+        jobs[1499]
+    );
+    assert_eq!(
+        ctx.repo.latest_seq().await.unwrap(),
+        Seq::new(1501),
+        "seq continues the log"
+    );
+    let imported = ctx.repo.events_after(Seq::new(1), 1).await.unwrap();
+    assert_eq!(
+        (imported[0].kind, &imported[0].job),
+        (EventKind::JobCreated, &jobs[0])
+    );
 }
