@@ -294,6 +294,9 @@ pub async fn history(client: &reqwest::Client, server: &Server, id: &str) -> Vec
 
 /// Sends the head of a `PUT` and half of its body on a raw connection and leaves the rest for
 /// [`HeldRequest::finish`]: a request the server has started on and cannot have finished.
+/// The head asks for `100 Continue`, and the body is sent only once the server has answered
+/// it, so the request is known to be in the server's hands (a fixed sleep was not enough on
+/// a loaded machine: a connection not yet picked up by a worker is dropped at shutdown).
 #[derive(Debug)]
 pub struct HeldRequest {
     stream: TcpStream,
@@ -310,11 +313,24 @@ impl HeldRequest {
             .expect("set a read timeout");
         let head = format!(
             "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n",
+             Content-Length: {}\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n",
             body.len()
         );
         let half = body.len() / 2;
         stream.write_all(head.as_bytes()).expect("send the head");
+        let mut interim = Vec::new();
+        let mut byte = [0u8; 1];
+        while !interim.ends_with(b"\r\n\r\n") {
+            stream
+                .read_exact(&mut byte)
+                .expect("the server answers the head with 100 Continue");
+            interim.push(byte[0]);
+        }
+        assert!(
+            interim.starts_with(b"HTTP/1.1 100"),
+            "expected 100 Continue, got {:?}",
+            String::from_utf8_lossy(&interim)
+        );
         stream.write_all(&body[..half]).expect("send half the body");
         Self {
             stream,
