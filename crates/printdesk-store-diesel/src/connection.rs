@@ -33,7 +33,7 @@ pub(crate) struct SqlitePragmas;
 /// WAL lets readers run beside the writer; `synchronous=NORMAL` in WAL mode keeps every
 /// commit across a process crash (only an OS crash or power loss can drop the newest ones);
 /// the busy timeout makes a second process wait for the write lock instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA busy_timeout = 5000;
     PRAGMA foreign_keys = ON;
     PRAGMA synchronous = NORMAL;";

@@ -14,7 +14,8 @@ use printdesk_domain::{
 
 use crate::{
     connection::AnyConnection,
-    rows::{EventRow, JobRow},
+    prepared::KeepPrepared,
+    rows::{EventRow, JobRow, JobRowChanges},
     schema::{event_seq, job_events, jobs},
     store::{Store, TxError},
 };
@@ -38,14 +39,13 @@ pub(crate) fn append_event(
     conn: &mut AnyConnection,
     event: NewJobEvent,
 ) -> Result<JobEvent, TxError<StoreError>> {
-    diesel::update(event_seq::table.find(1))
-        .set(event_seq::last.eq(event_seq::last + 1))
-        .execute(conn)?;
     let seq = Seq::new(
-        event_seq::table
-            .find(1)
-            .select(event_seq::last)
-            .get_result(conn)?,
+        KeepPrepared(
+            diesel::update(event_seq::table.find(1))
+                .set(event_seq::last.eq(event_seq::last + 1))
+                .returning(event_seq::last),
+        )
+        .get_result(conn)?,
     );
     let row = EventRow::new(&event, seq).map_err(TxError::Domain)?;
     diesel::insert_into(job_events::table)
@@ -56,14 +56,21 @@ pub(crate) fn append_event(
     Ok(event.committed(seq))
 }
 
-/// Takes the job's write lock (a row lock on PostgreSQL, the database write lock on SQLite)
-/// before reading it, so the read, the decision and the write see one state. Returns whether
-/// the job exists.
+/// Takes the job's write lock before it is read, so the read, the decision and the write see
+/// one state. On PostgreSQL that is a row lock (a no-op update), and a job that does not exist
+/// is reported as `false`. On SQLite every write runs in a transaction begun with
+/// `BEGIN IMMEDIATE` (see `group_commit`), which holds the database's write lock already:
+/// nothing to do, and the read that follows tells whether the job exists.
 pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, DieselError> {
-    let touched = diesel::update(jobs::table.find(id))
-        .set(jobs::version.eq(jobs::version))
-        .execute(conn)?;
-    Ok(touched == 1)
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgres(_) => {
+            let touched = diesel::update(jobs::table.find(id))
+                .set(jobs::version.eq(jobs::version))
+                .execute(conn)?;
+            Ok(touched == 1)
+        }
+    }
 }
 
 fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<StoreError>> {
@@ -75,23 +82,27 @@ fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<S
     row.map(Job::try_from).transpose().map_err(TxError::Domain)
 }
 
-/// Writes a changed job, guarded by the version it was read at.
+/// Writes the columns in which `next` differs from `current`, guarded by the version
+/// `current` was read at.
 pub(crate) fn write_job(
     conn: &mut AnyConnection,
-    job: &Job,
-    read_at: Version,
+    current: &Job,
+    next: &Job,
 ) -> Result<(), TxError<StoreError>> {
-    let written = diesel::update(jobs::table.find(job.id.to_string()))
-        .filter(jobs::version.eq(read_at.get()))
-        .set(&JobRow::from(job))
-        .execute(conn)?;
+    let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
+    let written = KeepPrepared(
+        diesel::update(jobs::table.find(current.id.to_string()))
+            .filter(jobs::version.eq(current.version.get()))
+            .set(&changes),
+    )
+    .execute(conn)?;
     if written == 1 {
         Ok(())
     } else {
         // Cannot happen while the row lock is held; refuse rather than lose a change.
         Err(TxError::Domain(StoreError::Internal(format!(
-            "job {} changed under its lock (expected version {read_at})",
-            job.id
+            "job {} changed under its lock (expected version {})",
+            current.id, current.version
         ))))
     }
 }
@@ -261,7 +272,7 @@ impl JobRepository for Store {
             let Some(event) = edit(&current).map_err(TxError::Domain)? else {
                 return Ok(UpdateOutcome::Unchanged(current));
             };
-            if let Err(e) = write_job(conn, &event.job, current.version) {
+            if let Err(e) = write_job(conn, &current, &event.job) {
                 return Err(match unknown_printer(&e, &event.job) {
                     Some(violation) => TxError::Domain(EditJobError::Invalid(violation)),
                     None => lift(e),
@@ -317,7 +328,7 @@ impl JobRepository for Store {
                     outcomes.push(UpdateOutcome::Unchanged(current));
                     continue;
                 };
-                if let Err(e) = write_job(conn, &event.job, current.version) {
+                if let Err(e) = write_job(conn, &current, &event.job) {
                     return Err(match unknown_printer(&e, &event.job) {
                         Some(violation) => {
                             TxError::Domain(BulkUpdateError::Rejected(vec![BulkFailure {

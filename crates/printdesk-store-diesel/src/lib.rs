@@ -5,21 +5,25 @@
 //! (the embedded default) or PostgreSQL, through one code path ([`AnyConnection`]).
 //!
 //! - Migrations for both backends are embedded and run by [`Store::connect`].
-//! - Every write is one transaction that stores the change and its event together.
+//! - Every write is one transaction that stores the change and its event together (on SQLite,
+//!   concurrent writes share one commit, each in a savepoint of its own).
 //! - Blocking Diesel calls run on tokio's blocking pool, never on the async threads.
 //! - On PostgreSQL every appended event is announced with `NOTIFY printdesk_events` on commit;
 //!   [`Store::event_notifications`] listens, so that several instances wake each other.
 
 mod connection;
+mod group_commit;
 mod import;
 mod jobs;
 mod listen;
 mod migrations;
+mod prepared;
 mod printers;
 mod rows;
 mod schema;
 mod store;
 pub mod test_support;
+mod wal_checkpoint;
 
 pub use connection::AnyConnection;
 pub use import::import;

@@ -107,7 +107,7 @@ impl PrinterRepository for Store {
                 let job =
                     Job::try_from(row).map_err(|e| TxError::Domain(DeletePrinterError::from(e)))?;
                 let event = detach(&job);
-                write_job(conn, &event.job, job.version).map_err(lift)?;
+                write_job(conn, &job, &event.job).map_err(lift)?;
                 events.push(append_event(conn, event).map_err(lift)?);
             }
             diesel::delete(printers::table.find(&key)).execute(conn)?;

@@ -24,9 +24,8 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid: {detail}"))
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = jobs)]
-#[diesel(treat_none_as_null = true)]
 pub(crate) struct JobRow {
     pub id: String,
     pub job_name: String,
@@ -106,6 +105,56 @@ impl TryFrom<JobRow> for Job {
             auto_created: row.auto_created,
             discovery_time: row.discovery_time.map(from_db_time),
         })
+    }
+}
+
+/// The columns an edit changed, and only those: what `UPDATE … SET` names. SQLite rewrites
+/// the entries of every index over a column named in `SET`, changed or not, so writing the
+/// whole row touched all six job indexes on every edit (measured: about 7 WAL pages per edit
+/// instead of 3). An absent field is left alone; `Some(None)` sets a column to NULL.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = jobs)]
+pub(crate) struct JobRowChanges {
+    job_name: Option<String>,
+    status: Option<String>,
+    is_business: Option<bool>,
+    customer_name: Option<Option<String>>,
+    notes: Option<Option<String>>,
+    file_name: Option<Option<String>>,
+    printer_id: Option<Option<String>>,
+    version: Option<i64>,
+    created_at: Option<PrimitiveDateTime>,
+    updated_at: Option<PrimitiveDateTime>,
+    started_at: Option<Option<PrimitiveDateTime>>,
+    completed_at: Option<Option<PrimitiveDateTime>>,
+    auto_created: Option<bool>,
+    discovery_time: Option<Option<PrimitiveDateTime>>,
+}
+
+impl JobRowChanges {
+    /// What turns `old` into `new` (the same job).
+    pub(crate) fn between(old: &JobRow, new: JobRow) -> Self {
+        macro_rules! changed {
+            ($($field:ident),* $(,)?) => {
+                Self { $($field: (old.$field != new.$field).then_some(new.$field),)* }
+            };
+        }
+        changed!(
+            job_name,
+            status,
+            is_business,
+            customer_name,
+            notes,
+            file_name,
+            printer_id,
+            version,
+            created_at,
+            updated_at,
+            started_at,
+            completed_at,
+            auto_created,
+            discovery_time,
+        )
     }
 }
 

@@ -1,10 +1,7 @@
 //! The store: a connection pool for either backend, with the blocking Diesel work moved off
 //! the async threads.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use diesel::{
     connection::Connection,
@@ -15,6 +12,7 @@ use printdesk_domain::StoreError;
 
 use crate::{
     connection::{AnyConnection, SqlitePragmas},
+    group_commit::GroupCommit,
     migrations,
 };
 
@@ -75,9 +73,10 @@ pub struct Store {
     /// What the pool connects to, for connections outside the pool (the event listener).
     /// Not in `Debug`: it may hold a password.
     target: Arc<str>,
-    /// SQLite allows one writer at a time. Taking turns in-process is far cheaper than having
-    /// connections sleep in SQLite's busy handler; other processes still wait via busy_timeout.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQLite allows one writer at a time: all writes go to one thread, which commits
+    /// the writes that queued up together (far cheaper than connections taking turns, or
+    /// sleeping in SQLite's busy handler). Other processes still wait via busy_timeout.
+    group_commit: Option<Arc<GroupCommit>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -152,11 +151,15 @@ impl Store {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::new(target.clone()))
             .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+        let group_commit = match backend {
+            Backend::Sqlite => Some(Arc::new(GroupCommit::start(&target)?)),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend,
             target: target.into(),
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            group_commit,
         })
     }
 
@@ -185,7 +188,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, DieselError> + Send + 'static,
     {
-        self.run(false, move |conn| work(conn).map_err(StoreFailure::from))
+        self.run(move |conn| work(conn).map_err(StoreFailure::from))
             .await
             .map_err(|e| match e {
                 StoreFailure::Store(e) => e,
@@ -193,16 +196,20 @@ impl Store {
             })
     }
 
-    /// Runs writing work in one transaction on the blocking pool. `work` returns the domain
-    /// outcome; a `Err` from it rolls the transaction back.
+    /// Runs writing work atomically: its own transaction on the blocking pool (PostgreSQL),
+    /// or a savepoint in the SQLite writer's next transaction. `work` returns the domain
+    /// outcome; an `Err` from it rolls its writes back. Returns once the work is committed.
     pub(crate) async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
     {
+        if let Some(group_commit) = &self.group_commit {
+            return group_commit.write(work).await;
+        }
         let result = self
-            .run(true, move |conn| {
+            .run(move |conn| {
                 let outcome: Result<T, TxError<E>> = conn.transaction(|conn| work(conn));
                 Ok(outcome)
             })
@@ -216,26 +223,18 @@ impl Store {
         }
     }
 
-    async fn run<T, F>(&self, writes: bool, work: F) -> Result<T, StoreFailure>
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreFailure>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreFailure> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let writer = if writes {
-            self.sqlite_writer.clone()
-        } else {
-            None
-        };
         tokio::task::spawn_blocking(move || {
             let mut conn: PooledConnection<_> = pool.get().map_err(|e| {
                 StoreFailure::Store(StoreError::Unavailable(format!(
                     "no database connection: {e}"
                 )))
             })?;
-            let _turn = writer
-                .as_ref()
-                .map(|w| w.lock().unwrap_or_else(|p| p.into_inner()));
             work(&mut conn)
         })
         .await

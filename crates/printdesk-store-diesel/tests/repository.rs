@@ -69,6 +69,7 @@ on_both_backends!(
     foreign_key_guards_a_printer_deleted_after_the_check,
     concurrent_edits_without_if_match_all_land,
     concurrent_edits_with_if_match_lose_nothing,
+    concurrent_writes_keep_their_own_outcomes,
     deleting_a_printer_detaches_its_jobs,
     list_filters_sorts_and_pages,
     text_search_is_case_insensitive_and_literal,
@@ -317,6 +318,90 @@ async fn concurrent_edits_with_if_match_lose_nothing(ctx: Ctx) {
     let stored = ctx.repo.get(job.id).await.unwrap().unwrap();
     assert_eq!(stored.version.get(), 1 + ok);
     assert_eq!(ctx.repo.latest_seq().await.unwrap().get(), 1 + ok);
+}
+
+/// Concurrent writes may share a transaction (SQLite's group commit): a write that fails in
+/// the database (here: the printer foreign key) or is refused by the domain must be rolled
+/// back alone, and every other write must land with its event, the log staying gapless.
+async fn concurrent_writes_keep_their_own_outcomes(ctx: Ctx) {
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(
+            ctx.jobs
+                .create(draft(&format!("job {i}")), &Actor::anonymous())
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let tasks: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let repo = ctx.repo.clone();
+            tokio::spawn(async move {
+                let edit: JobEdit = Box::new(move |current: &Job| {
+                    let mut next = current.clone();
+                    next.version = current.version.next();
+                    match i % 3 {
+                        // The foreign key refuses this one inside the transaction.
+                        0 => next.printer_id = Some(PrinterId::parse("ghost").unwrap()),
+                        // The domain refuses this one before anything is written.
+                        1 => {
+                            return Err(EditJobError::VersionMismatch {
+                                current: Box::new(current.clone()),
+                            });
+                        }
+                        _ => {
+                            next.notes =
+                                Some(printdesk_domain::Notes::parse(format!("kept {i}")).unwrap())
+                        }
+                    }
+                    Ok(Some(printdesk_domain::NewJobEvent {
+                        kind: EventKind::JobUpdated,
+                        changes: printdesk_domain::JobChanges::between(current, &next),
+                        job: next,
+                        actor: None,
+                        at: current.updated_at,
+                    }))
+                });
+                (i, repo.update(id, edit).await)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (i, outcome) = task.await.unwrap();
+        match (i % 3, outcome) {
+            (0, Err(EditJobError::Invalid(_))) | (1, Err(EditJobError::VersionMismatch { .. })) => {
+            }
+            (2, Ok(printdesk_domain::UpdateOutcome::Changed(event))) => {
+                assert_eq!(event.job.version, Version::new(2));
+            }
+            (_, other) => panic!("write {i}: unexpected outcome {other:?}"),
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let stored = ctx.repo.get(*id).await.unwrap().unwrap();
+        if i % 3 == 2 {
+            assert_eq!(stored.version, Version::new(2), "job {i}");
+            assert_eq!(stored.notes.unwrap().as_str(), format!("kept {i}"));
+        } else {
+            assert_eq!(
+                stored.version,
+                Version::FIRST,
+                "job {i} was refused: unchanged"
+            );
+            assert_eq!(stored.printer_id, None);
+        }
+    }
+    let events = ctx.repo.events_after(Seq::ZERO, 1000).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq.get()).collect();
+    assert_eq!(
+        seqs,
+        (1..=80).collect::<Vec<_>>(),
+        "60 creations and 20 edits, no gap"
+    );
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(80));
 }
 
 async fn deleting_a_printer_detaches_its_jobs(ctx: Ctx) {
