@@ -11,7 +11,7 @@ use printdesk_domain::{
 };
 
 use crate::{
-    jobs::{append_event, lock_job, write_job},
+    jobs::{lock_job, record_event, take_seq, write_job},
     rows::{JobRow, PrinterRow},
     schema::{jobs, printers},
     store::{Store, TxError},
@@ -97,9 +97,13 @@ impl PrinterRepository for Store {
                 .order_by(jobs::id.asc())
                 .select(jobs::id)
                 .load(conn)?;
+            // All locks first, in id order, as a bulk edit takes them: taking one while
+            // holding the event counter could deadlock with a writer waiting for the counter.
+            for job_id in &job_ids {
+                lock_job(conn, job_id)?;
+            }
             let mut events = Vec::with_capacity(job_ids.len());
             for job_id in job_ids {
-                lock_job(conn, &job_id)?;
                 let row = jobs::table
                     .find(&job_id)
                     .select(JobRow::as_select())
@@ -107,8 +111,9 @@ impl PrinterRepository for Store {
                 let job =
                     Job::try_from(row).map_err(|e| TxError::Domain(DeletePrinterError::from(e)))?;
                 let event = detach(&job);
+                let seq = take_seq(conn)?;
                 write_job(conn, &job, &event.job).map_err(lift)?;
-                events.push(append_event(conn, event).map_err(lift)?);
+                events.push(record_event(conn, seq, event).map_err(lift)?);
             }
             diesel::delete(printers::table.find(&key)).execute(conn)?;
             Ok(events)

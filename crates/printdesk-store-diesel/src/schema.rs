@@ -50,5 +50,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Jobs per (status, printer, business flag), kept by triggers; `printer_key` is '' for
+    /// jobs without a printer.
+    job_counts (status, printer_key, is_business) {
+        status -> Text,
+        printer_key -> Text,
+        is_business -> Bool,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(jobs -> printers (printer_id));
-diesel::allow_tables_to_appear_in_same_query!(printers, jobs, job_events, event_seq);
+diesel::allow_tables_to_appear_in_same_query!(printers, jobs, job_events, event_seq, job_counts);
