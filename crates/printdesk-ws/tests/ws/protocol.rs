@@ -12,6 +12,7 @@ use crate::helpers::{Client, PATIENCE, Received, Stack, StackOptions, assert_con
 on_both_backends!(
     hello_then_every_change_as_the_contract_shows_it,
     hello_reports_the_latest_seq_and_live_starts_after_it,
+    edits_without_clients_are_not_replayed_to_the_next_client,
     job_id_filter_passes_only_that_job,
     invalid_query_is_a_400_problem_before_the_upgrade,
     plain_get_is_a_problem,
@@ -75,6 +76,29 @@ async fn hello_reports_the_latest_seq_and_live_starts_after_it(db: TestDatabase)
     stack.set_notes(&id, "newer").await;
     assert_eq!(seq(&replaying.json().await), 4);
     assert_eq!(seq(&client.json().await), 4);
+}
+
+/// With nobody connected the hub does not read events back; a client that connects later
+/// must still start at the latest `seq` and get the next edit, and only that.
+async fn edits_without_clients_are_not_replayed_to_the_next_client(db: TestDatabase) {
+    let stack = Stack::start(&db).await;
+    let id = stack.create_job("unwatched").await;
+    for i in 0..5 {
+        stack.set_notes(&id, &format!("edit {i}")).await;
+    }
+    assert_eq!(stack.hub.delivered().get(), 6);
+    let mut client = Client::connect(&stack.ws_url("")).await;
+    assert_eq!(client.hello().await, 6);
+    stack.set_notes(&id, "watched").await;
+    let event = client.json().await;
+    assert_eq!(seq(&event), 7);
+    assert_eq!(event["changes"]["notes"]["new"], "watched");
+    client.expect_quiet(Duration::from_millis(300)).await;
+
+    // And `since` still replays what nobody saw live.
+    let mut replaying = Client::connect(&stack.ws_url("since=1")).await;
+    assert_eq!(replaying.hello().await, 7);
+    assert_contiguous(&replaying.events(6).await, 2);
 }
 
 async fn job_id_filter_passes_only_that_job(db: TestDatabase) {
