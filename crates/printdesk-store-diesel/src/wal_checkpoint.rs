@@ -21,9 +21,11 @@ use diesel::{Connection, QueryableByName, RunQueryDsl, connection::SimpleConnect
 
 use crate::connection::AnyConnection;
 
-/// The least time between two background checkpoints. Short, so that each one has little
-/// to copy and its file sync little to flush.
-const PAUSE: Duration = Duration::from_millis(20);
+/// The least time between two background checkpoints. Short, so that each one has little to
+/// copy and its file sync little to flush, and the writer's own checkpoint (below) finds
+/// next to nothing left (measured at 16 concurrent edits: edit p99 26 ms with 20 ms,
+/// 10.5 ms with 10 ms, 5.6 ms with 2 ms). The thread only runs while writes happen.
+const PAUSE: Duration = Duration::from_millis(2);
 
 /// WAL frames (pages, 4 KiB by default) from which the writer finishes a checkpoint itself,
 /// so that the WAL starts afresh (16 MiB). A background checkpoint never completes under a
