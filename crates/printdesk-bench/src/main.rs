@@ -436,7 +436,10 @@ fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result
     ));
 
     let result = run_steps(plan, &mut server, &rotation, one, report);
-    let checked = result.and_then(|()| check_after(&server, one, plan.jobs));
+    let checked = result
+        .and_then(|()| check_after(&server, one, plan.jobs))
+        .and_then(|()| measure_export(&server, plan.jobs))
+        .map(|export| report.export = Some(export));
     server.stop();
     if let Err(e) = checked {
         return Err(format!("{e}; log: {}", tail(&log)));
@@ -520,7 +523,12 @@ fn run_steps(
         ),
     ];
     for (label, paths) in lists {
-        steps.push((label.into(), Kind::List, Load::Get(paths), vec![1, 16]));
+        let kind = if label.contains("q=") {
+            Kind::Search
+        } else {
+            Kind::List
+        };
+        steps.push((label.into(), kind, Load::Get(paths), vec![1, 16]));
     }
 
     let mut warmed_edits = false;
@@ -629,6 +637,35 @@ fn check_after(server: &Server, edited: JobId, jobs: usize) -> Result<(), String
         ));
     }
     Ok(())
+}
+
+/// The CSV export of every job, once: how long it takes, its size, and the server's peak
+/// memory meanwhile (the export streams pages of 1,000 jobs, so the peak should not grow
+/// with the number of jobs). Checks that every job is in it.
+fn measure_export(server: &Server, jobs: usize) -> Result<report::Export, String> {
+    let before_kib = server.rss_kib()?;
+    server.reset_peak();
+    let started = Instant::now();
+    let (status, body) = server::request(server.addr, "GET", "/api/v1/jobs/export.csv", None)
+        .map_err(|e| format!("CSV export: {e}"))?;
+    let took = started.elapsed();
+    let peak_kib = server.peak_kib()?;
+    if status != 200 {
+        return Err(format!("CSV export: status {status}"));
+    }
+    let csv = server::dechunk(body.as_bytes()).map_err(|e| format!("CSV export: {e}"))?;
+    // The benchmark's jobs have no line breaks in their fields: one line per job.
+    let rows = csv.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() - 1;
+    if rows != jobs {
+        return Err(format!("CSV export has {rows} rows, not {jobs}"));
+    }
+    Ok(report::Export {
+        rows,
+        bytes: csv.len(),
+        took,
+        peak_kib,
+        before_kib,
+    })
 }
 
 /// The last lines of the server log, for error messages.

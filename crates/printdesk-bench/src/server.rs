@@ -192,6 +192,30 @@ pub fn request(
     Ok((status, body))
 }
 
+/// The payload of a `Transfer-Encoding: chunked` body.
+pub fn dechunk(body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    loop {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("a chunk without a size line")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).map_err(|e| e.to_string())?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|e| format!("chunk size {size_text:?}: {e}"))?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if rest.len() < size + 2 {
+            return Err("a chunk shorter than its size".into());
+        }
+        out.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
+}
+
 /// Busy time of one core so far (user, nice, system, irq, softirq, steal), in clock ticks,
 /// from `/proc/stat`: with the server's own CPU time it tells how much else ran on its core.
 pub fn core_busy_ticks(core: u32) -> Option<u64> {
@@ -217,4 +241,17 @@ pub fn clock_ticks_per_second() -> u64 {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dechunk_joins_chunks_and_refuses_a_truncated_body() {
+        let body = b"5\r\nid,na\r\n7;ext=1\r\nme\r\n1,x\r\n0\r\n\r\n";
+        assert_eq!(dechunk(body).unwrap(), b"id,name\r\n1,x");
+        assert!(dechunk(b"5\r\nid").is_err());
+        assert!(dechunk(b"zz\r\n").is_err());
+    }
 }
