@@ -25,6 +25,21 @@ impl std::fmt::Debug for AnyConnection {
     }
 }
 
+/// Runs `$body` with `$conn` (an `&mut AnyConnection`) bound to the backend's own connection
+/// type. The body is written once and compiled for each backend. Worth it for the hot
+/// statements: through `AnyConnection` every execution first renders the statement's SQL text
+/// even when it is prepared already (measured: 8% of a single-job GET); on the concrete
+/// connection Diesel finds a prepared statement by the query's type.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::AnyConnection::Sqlite($c) => $body,
+            $crate::connection::AnyConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// Applies printdesk's SQLite settings to every new pooled connection, since pragmas other
 /// than `journal_mode` are per connection.
 #[derive(Debug, Clone, Copy)]

@@ -13,7 +13,7 @@ use printdesk_domain::{
 };
 
 use crate::{
-    connection::AnyConnection,
+    connection::{AnyConnection, on_backend},
     prepared::KeepPrepared,
     rows::{EventRow, JobRow, JobRowChanges},
     schema::{event_seq, job_counts, job_events, jobs},
@@ -37,12 +37,12 @@ type Backend = <AnyConnection as diesel::Connection>::Backend;
 /// transaction at a time goes on to change jobs (and, through triggers, the per-status job
 /// counts, which therefore cannot deadlock).
 pub(crate) fn take_seq(conn: &mut AnyConnection) -> Result<Seq, DieselError> {
-    KeepPrepared(
+    on_backend!(conn, |conn| KeepPrepared(
         diesel::update(event_seq::table.find(1))
             .set(event_seq::last.eq(event_seq::last + 1))
             .returning(event_seq::last),
     )
-    .get_result(conn)
+    .get_result(conn))
     .map(Seq::new)
 }
 
@@ -54,9 +54,9 @@ pub(crate) fn record_event(
     event: NewJobEvent,
 ) -> Result<JobEvent, TxError<StoreError>> {
     let row = EventRow::new(&event, seq).map_err(TxError::Domain)?;
-    diesel::insert_into(job_events::table)
+    on_backend!(conn, |conn| diesel::insert_into(job_events::table)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn))?;
     // PostgreSQL only: wakes the other instances' tailers when (and only if) this commits.
     crate::listen::notify_appended(conn, seq)?;
     Ok(event.committed(seq))
@@ -80,11 +80,11 @@ pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, Diese
 }
 
 fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<StoreError>> {
-    let row = jobs::table
+    let row = on_backend!(conn, |conn| jobs::table
         .find(id)
         .select(JobRow::as_select())
         .get_result(conn)
-        .optional()?;
+        .optional())?;
     row.map(Job::try_from).transpose().map_err(TxError::Domain)
 }
 
@@ -96,12 +96,13 @@ pub(crate) fn write_job(
     next: &Job,
 ) -> Result<(), TxError<StoreError>> {
     let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
-    let written = KeepPrepared(
-        diesel::update(jobs::table.find(current.id.to_string()))
+    let key = current.id.to_string();
+    let written = on_backend!(conn, |conn| KeepPrepared(
+        diesel::update(jobs::table.find(&key))
             .filter(jobs::version.eq(current.version.get()))
             .set(&changes),
     )
-    .execute(conn)?;
+    .execute(conn))?;
     if written == 1 {
         Ok(())
     } else {
@@ -257,11 +258,12 @@ impl JobRepository for Store {
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         let row = self
             .read(move |conn| {
-                jobs::table
-                    .find(id.to_string())
+                let key = id.to_string();
+                on_backend!(conn, |conn| jobs::table
+                    .find(&key)
                     .select(JobRow::as_select())
                     .get_result(conn)
-                    .optional()
+                    .optional())
             })
             .await?;
         row.map(Job::try_from).transpose()
@@ -440,12 +442,12 @@ impl JobRepository for Store {
     async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
         let rows = self
             .read(move |conn| {
-                job_events::table
+                on_backend!(conn, |conn| job_events::table
                     .filter(job_events::seq.gt(after.get()))
                     .order_by(job_events::seq.asc())
                     .limit(i64::from(limit))
                     .select(EventRow::as_select())
-                    .load(conn)
+                    .load(conn))
             })
             .await?;
         rows.into_iter().map(JobEvent::try_from).collect()

@@ -51,13 +51,21 @@ pub struct StoreOptions {
 impl StoreOptions {
     /// Defaults for a backend: SQLite has one writer anyway, so a small pool of readers;
     /// PostgreSQL gets more.
+    ///
+    /// The acquire timeout is what turns a PostgreSQL outage into a quick 503, so it is short
+    /// there. An SQLite file does not go away: waiting for a connection only means that other
+    /// requests hold them all (16 concurrent text searches of 100,000 jobs queue for up to
+    /// 3 s on one core), and then a slower answer is better than an error.
     pub fn for_backend(backend: Backend) -> Self {
-        Self {
-            max_connections: match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
+        match backend {
+            Backend::Sqlite => Self {
+                max_connections: 8,
+                acquire_timeout: Duration::from_secs(10),
             },
-            acquire_timeout: Duration::from_secs(1),
+            Backend::Postgres => Self {
+                max_connections: 16,
+                acquire_timeout: Duration::from_secs(1),
+            },
         }
     }
 }
