@@ -13,8 +13,8 @@ use printdesk_domain::{
 };
 
 use crate::{
+    cached_update::CachedUpdate,
     connection::{AnyConnection, on_backend},
-    prepared::KeepPrepared,
     rows::{EventRow, JobRow, JobRowChanges},
     schema::{event_seq, job_counts, job_events, jobs},
     store::{Store, TxError},
@@ -37,11 +37,12 @@ type Backend = <AnyConnection as diesel::Connection>::Backend;
 /// transaction at a time goes on to change jobs (and, through triggers, the per-status job
 /// counts, which therefore cannot deadlock).
 pub(crate) fn take_seq(conn: &mut AnyConnection) -> Result<Seq, DieselError> {
-    on_backend!(conn, |conn| KeepPrepared(
-        diesel::update(event_seq::table.find(1))
-            .set(event_seq::last.eq(event_seq::last + 1))
-            .returning(event_seq::last),
+    on_backend!(conn, |conn| CachedUpdate::new(
+        event_seq::table,
+        event_seq::last.eq(event_seq::last + 1),
+        event_seq::id.eq(1),
     )
+    .returning(event_seq::last)
     .get_result(conn))
     .map(Seq::new)
 }
@@ -97,10 +98,12 @@ pub(crate) fn write_job(
 ) -> Result<(), TxError<StoreError>> {
     let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
     let key = current.id.to_string();
-    let written = on_backend!(conn, |conn| KeepPrepared(
-        diesel::update(jobs::table.find(&key))
-            .filter(jobs::version.eq(current.version.get()))
-            .set(&changes),
+    let written = on_backend!(conn, |conn| CachedUpdate::new(
+        jobs::table,
+        &changes,
+        jobs::id
+            .eq(&key)
+            .and(jobs::version.eq(current.version.get())),
     )
     .execute(conn))?;
     if written == 1 {

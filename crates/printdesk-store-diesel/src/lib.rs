@@ -11,13 +11,13 @@
 //! - On PostgreSQL every appended event is announced with `NOTIFY printdesk_events` on commit;
 //!   [`Store::event_notifications`] listens, so that several instances wake each other.
 
+mod cached_update;
 mod connection;
 mod group_commit;
 mod import;
 mod jobs;
 mod listen;
 mod migrations;
-mod prepared;
 mod printers;
 mod rows;
 mod schema;
