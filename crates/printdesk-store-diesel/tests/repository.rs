@@ -105,6 +105,29 @@ async fn printer(ctx: &Ctx, id: &str) -> PrinterId {
         .id
 }
 
+/// Creates `n` jobs named "`prefix` 0", "`prefix` 1", …; their ids in that order.
+async fn create_jobs(ctx: &Ctx, prefix: &str, n: usize) -> Vec<printdesk_domain::JobId> {
+    let actor = Actor::anonymous();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let job = ctx.jobs.create(draft(&format!("{prefix} {i}")), &actor);
+        ids.push(job.await.unwrap().id);
+    }
+    ids
+}
+
+/// The event of an edit that turns `current` into `next`, as the domain would build it;
+/// for edits the domain's own checks would refuse before the store sees them.
+fn updated(current: &Job, next: Job) -> printdesk_domain::NewJobEvent {
+    printdesk_domain::NewJobEvent {
+        kind: EventKind::JobUpdated,
+        changes: printdesk_domain::JobChanges::between(current, &next),
+        job: next,
+        actor: None,
+        at: current.updated_at,
+    }
+}
+
 async fn created_job_reads_back_exactly(ctx: Ctx) {
     let p = printer(&ctx, "mk4-1").await;
     let job = ctx
@@ -226,13 +249,7 @@ async fn foreign_key_guards_a_printer_deleted_after_the_check(ctx: Ctx) {
         let mut next = current.clone();
         next.printer_id = Some(PrinterId::parse("ghost").unwrap());
         next.version = current.version.next();
-        Ok(Some(printdesk_domain::NewJobEvent {
-            kind: EventKind::JobUpdated,
-            changes: printdesk_domain::JobChanges::between(current, &next),
-            job: next,
-            actor: None,
-            at: current.updated_at,
-        }))
+        Ok(Some(updated(current, next)))
     });
     let err = ctx.repo.update(job.id, edit).await.unwrap_err();
     match err {
@@ -325,16 +342,7 @@ async fn concurrent_edits_with_if_match_lose_nothing(ctx: Ctx) {
 /// the database (here: the printer foreign key) or is refused by the domain must be rolled
 /// back alone, and every other write must land with its event, the log staying gapless.
 async fn concurrent_writes_keep_their_own_outcomes(ctx: Ctx) {
-    let mut ids = Vec::new();
-    for i in 0..60 {
-        ids.push(
-            ctx.jobs
-                .create(draft(&format!("job {i}")), &Actor::anonymous())
-                .await
-                .unwrap()
-                .id,
-        );
-    }
+    let ids = create_jobs(&ctx, "job", 60).await;
     let tasks: Vec<_> = ids
         .iter()
         .enumerate()
@@ -358,13 +366,7 @@ async fn concurrent_writes_keep_their_own_outcomes(ctx: Ctx) {
                                 Some(printdesk_domain::Notes::parse(format!("kept {i}")).unwrap())
                         }
                     }
-                    Ok(Some(printdesk_domain::NewJobEvent {
-                        kind: EventKind::JobUpdated,
-                        changes: printdesk_domain::JobChanges::between(current, &next),
-                        job: next,
-                        actor: None,
-                        at: current.updated_at,
-                    }))
+                    Ok(Some(updated(current, next)))
                 });
                 (i, repo.update(id, edit).await)
             })
@@ -878,16 +880,7 @@ async fn bulk_edit_is_all_or_nothing(ctx: Ctx) {
 }
 
 async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
-    let mut ids = Vec::new();
-    for i in 0..500 {
-        ids.push(
-            ctx.jobs
-                .create(draft(&format!("bulk {i}")), &Actor::anonymous())
-                .await
-                .unwrap()
-                .id,
-        );
-    }
+    let ids = create_jobs(&ctx, "bulk", 500).await;
     let patch = JobPatch {
         is_business: Some(true),
         customer_name: Nullable::Set("ACME".into()),
