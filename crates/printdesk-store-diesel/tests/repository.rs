@@ -70,6 +70,7 @@ on_both_backends!(
     concurrent_edits_without_if_match_all_land,
     concurrent_edits_with_if_match_lose_nothing,
     concurrent_writes_keep_their_own_outcomes,
+    a_write_that_panics_fails_and_the_store_keeps_working,
     deleting_a_printer_detaches_its_jobs,
     list_filters_sorts_and_pages,
     total_count_follows_every_kind_of_change,
@@ -405,6 +406,33 @@ async fn concurrent_writes_keep_their_own_outcomes(ctx: Ctx) {
         "60 creations and 20 edits, no gap"
     );
     assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(80));
+}
+
+/// A bug that panics inside a write (here: in the edit closure) must not take the store down
+/// or leave a half-written transaction: the write fails as an internal error, nothing of it is
+/// stored, and the next write works (on SQLite the writer thread reopens its connection).
+async fn a_write_that_panics_fails_and_the_store_keeps_working(ctx: Ctx) {
+    let id = create_jobs(&ctx, "panic", 1).await[0];
+    let edit: JobEdit = Box::new(|_current: &Job| panic!("a bug in an edit"));
+    match ctx.repo.update(id, edit).await {
+        Err(EditJobError::Store(printdesk_domain::StoreError::Internal(_))) => {}
+        other => panic!("expected an internal store error, got {other:?}"),
+    }
+    assert_eq!(
+        ctx.repo.get(id).await.unwrap().unwrap().version,
+        Version::FIRST
+    );
+    let patch = JobPatch {
+        notes: Nullable::Set("after the panic".into()),
+        ..JobPatch::default()
+    };
+    let edited = ctx
+        .jobs
+        .edit(id, patch, None, &Actor::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(edited.version, Version::new(2));
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(2));
 }
 
 async fn deleting_a_printer_detaches_its_jobs(ctx: Ctx) {
