@@ -82,14 +82,15 @@ fn job(i: usize, n: usize, now: OffsetDateTime) -> Job {
         _ => JobStatus::Pending,
     };
     let is_business = (r >> 16) % 10 < 3;
-    let customer = if is_business || (r >> 20) % 10 == 0 {
+    let customer = if is_business || (r >> 20).is_multiple_of(10) {
         Some(CUSTOMERS[((r >> 24) % CUSTOMERS.len() as u64) as usize])
     } else {
         None
     };
     let notes = ((r >> 32) % 10 < 3).then(|| NOTES[((r >> 36) % NOTES.len() as u64) as usize]);
-    let printer = ((r >> 40) % 20 != 0).then(|| format!("printer-{:02}", i % PRINTERS + 1));
-    let auto_created = (r >> 48) % 5 == 0;
+    let printer =
+        (!(r >> 40).is_multiple_of(20)).then(|| format!("printer-{:02}", i % PRINTERS + 1));
+    let auto_created = (r >> 48).is_multiple_of(5);
     let started = (status != JobStatus::Pending).then(|| created + Duration::from_secs(60));
     let completed = matches!(status, JobStatus::Completed | JobStatus::Failed)
         .then(|| created + Duration::from_secs(3600 + (r >> 52) % 14_400));

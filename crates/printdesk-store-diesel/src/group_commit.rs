@@ -238,10 +238,10 @@ impl Writer {
     /// the end of the WAL, and only a complete one lets the next write start the WAL afresh.
     fn after_commit(&mut self) {
         self.checkpointer.committed();
-        if self.checkpointer.wal_is_large() {
-            if let Some(conn) = self.conn.as_mut() {
-                self.checkpointer.catch_up(conn);
-            }
+        if self.checkpointer.wal_is_large()
+            && let Some(conn) = self.conn.as_mut()
+        {
+            self.checkpointer.catch_up(conn);
         }
     }
 }

@@ -692,10 +692,10 @@ async fn kill_9_under_write_load_loses_no_acknowledged_edit() {
             stored == last || stored == last + 1,
             "job {id}: stored version {stored}, last acknowledged {last}"
         );
-        if stored == last {
-            if let Some(ack) = acks.last() {
-                assert_eq!(job["notes"], ack.notes.as_str(), "job {id}");
-            }
+        if stored == last
+            && let Some(ack) = acks.last()
+        {
+            assert_eq!(job["notes"], ack.notes.as_str(), "job {id}");
         }
         // Every acknowledged edit is in the audit trail with its version and value.
         let events = history(&http, &server, id).await;
