@@ -143,6 +143,14 @@ const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;
     PRAGMA temp_store = MEMORY;
     PRAGMA cache_size = -16384;";
 
+/// The SQLite connection inside the writer's `AnyConnection`.
+fn sqlite(conn: &mut AnyConnection) -> &mut diesel::sqlite::SqliteConnection {
+    match conn {
+        AnyConnection::Sqlite(sqlite) => sqlite,
+        AnyConnection::Postgres(_) => unreachable!("group commit is only started for SQLite"),
+    }
+}
+
 /// Opens the writer's connection.
 fn open(path: &str) -> Result<AnyConnection, String> {
     let mut conn = AnyConnection::establish(path).map_err(|e| e.to_string())?;
@@ -186,10 +194,9 @@ impl Writer {
             Some(conn) => conn,
             None => open(&self.path).map_err(StoreError::Unavailable)?,
         };
-        let AnyConnection::Sqlite(sqlite) = &mut conn else {
-            unreachable!("group commit is only started for SQLite");
-        };
-        if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        if let Err(e) =
+            AnsiTransactionManager::begin_transaction_sql(sqlite(&mut conn), "BEGIN IMMEDIATE")
+        {
             // Typically another process holding the write lock past the busy timeout.
             self.conn = Some(conn);
             return Err(map_diesel(e));
@@ -202,14 +209,11 @@ impl Writer {
         if ran.is_err() {
             // A write panicked part-way: the transaction's state is unknown. Closing the
             // connection rolls it back; the next batch opens a new one.
-            drop(conn);
             return Err(StoreError::Internal(
                 "a write failed unexpectedly; nothing in its transaction was saved".into(),
             ));
         }
-        let AnyConnection::Sqlite(sqlite) = &mut conn else {
-            unreachable!("group commit is only started for SQLite");
-        };
+        let sqlite = sqlite(&mut conn);
         // Every savepoint released or rolled back leaves exactly the batch's transaction open;
         // anything else (a failed rollback to a savepoint) means its state is unknown.
         let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
@@ -217,20 +221,16 @@ impl Writer {
             .ok()
             .flatten()
             .map(std::num::NonZeroU32::get);
-        let outcome = if depth != Some(1) {
-            Err(StoreError::Internal(
+        if depth != Some(1) {
+            return Err(StoreError::Internal(
                 "a write left its transaction unusable; nothing in it was saved".into(),
-            ))
-        } else {
-            AnsiTransactionManager::commit_transaction(sqlite).map_err(map_diesel)
-        };
-        if outcome.is_err() {
-            // Whatever state the failed commit left, a fresh connection starts clean.
-            drop(conn);
-            return outcome;
+            ));
         }
+        // On failure the connection is dropped (whatever state the failed commit left, a
+        // fresh one starts clean); on success it serves the next batch.
+        AnsiTransactionManager::commit_transaction(sqlite).map_err(map_diesel)?;
         self.conn = Some(conn);
-        outcome
+        Ok(())
     }
 
     /// Lets the checkpointer know, and finishes its checkpoint here when the WAL has grown

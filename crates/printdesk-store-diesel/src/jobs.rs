@@ -80,12 +80,17 @@ pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, Diese
     }
 }
 
-fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<StoreError>> {
-    let row = on_backend!(conn, |conn| jobs::table
+/// The stored row of the job `id`, if there is one.
+fn find_job_row(conn: &mut AnyConnection, id: &str) -> Result<Option<JobRow>, DieselError> {
+    on_backend!(conn, |conn| jobs::table
         .find(id)
         .select(JobRow::as_select())
         .get_result(conn)
-        .optional())?;
+        .optional())
+}
+
+fn read_job(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, TxError<StoreError>> {
+    let row = find_job_row(conn, id)?;
     row.map(Job::try_from).transpose().map_err(TxError::Domain)
 }
 
@@ -260,14 +265,7 @@ impl JobRepository for Store {
 
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         let row = self
-            .read(move |conn| {
-                let key = id.to_string();
-                on_backend!(conn, |conn| jobs::table
-                    .find(&key)
-                    .select(JobRow::as_select())
-                    .get_result(conn)
-                    .optional())
-            })
+            .read(move |conn| find_job_row(conn, &id.to_string()))
             .await?;
         row.map(Job::try_from).transpose()
     }

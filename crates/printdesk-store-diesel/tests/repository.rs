@@ -561,50 +561,42 @@ async fn total_count_follows_every_kind_of_change(ctx: Ctx) {
         };
         ids.push(ctx.jobs.create(d, &actor).await.unwrap().id);
     }
-    let patch = |f: fn(&mut JobPatch)| {
-        let mut p = JobPatch::default();
-        f(&mut p);
-        p
-    };
-    ctx.jobs
-        .edit(
+    // One edit of each counted field (printer set, printer cleared, business flag) and one
+    // of a field that is not counted.
+    let edits = [
+        (
             ids[0],
-            patch(|p| p.printer_id = Nullable::Set("p2".into())),
-            None,
-            &actor,
-        )
-        .await
-        .unwrap();
-    ctx.jobs
-        .edit(
+            JobPatch {
+                printer_id: Nullable::Set("p2".into()),
+                ..JobPatch::default()
+            },
+        ),
+        (
             ids[1],
-            patch(|p| p.printer_id = Nullable::Clear),
-            None,
-            &actor,
-        )
-        .await
-        .unwrap();
-    ctx.jobs
-        .edit(
+            JobPatch {
+                printer_id: Nullable::Clear,
+                ..JobPatch::default()
+            },
+        ),
+        (
             ids[2],
-            patch(|p| {
-                p.is_business = Some(true);
-                p.customer_name = Nullable::Set("ACME".into());
-            }),
-            None,
-            &actor,
-        )
-        .await
-        .unwrap();
-    ctx.jobs
-        .edit(
+            JobPatch {
+                is_business: Some(true),
+                customer_name: Nullable::Set("ACME".into()),
+                ..JobPatch::default()
+            },
+        ),
+        (
             ids[3],
-            patch(|p| p.notes = Nullable::Set("not counted".into())),
-            None,
-            &actor,
-        )
-        .await
-        .unwrap();
+            JobPatch {
+                notes: Nullable::Set("not counted".into()),
+                ..JobPatch::default()
+            },
+        ),
+    ];
+    for (id, patch) in edits {
+        ctx.jobs.edit(id, patch, None, &actor).await.unwrap();
+    }
     ctx.jobs
         .change_status(ids[4], JobStatus::Running, false, None, &actor)
         .await
@@ -616,7 +608,10 @@ async fn total_count_follows_every_kind_of_change(ctx: Ctx) {
     ctx.jobs
         .bulk_edit(
             ids[6..10].to_vec(),
-            patch(|p| p.status = Some(JobStatus::Failed)),
+            JobPatch {
+                status: Some(JobStatus::Failed),
+                ..JobPatch::default()
+            },
             Default::default(),
             &actor,
         )
