@@ -25,6 +25,16 @@ impl std::fmt::Debug for AnyConnection {
     }
 }
 
+/// Initialises the bundled OpenSSL that libpq uses for TLS, before libpq does. Must run
+/// before any PostgreSQL connection is made. libpq's own initialisation registers OpenSSL's
+/// `atexit` clean-up, which frees OpenSSL's global state while other threads (a pool's
+/// connections, the `LISTEN` thread) may still be in a TLS call: the process then dies of
+/// SIGSEGV after `main` returns, and a clean shutdown ends with a crash. `openssl_sys::init`
+/// initialises without that handler; whichever initialisation comes first decides.
+pub(crate) fn init_tls() {
+    openssl_sys::init();
+}
+
 /// Runs `$body` with `$conn` (an `&mut AnyConnection`) bound to the backend's own connection
 /// type. The body is written once and compiled for each backend. Worth it for the hot
 /// statements: through `AnyConnection` every execution first renders the statement's SQL text

@@ -179,6 +179,7 @@ fn listen(url: &str, tx: &mpsc::Sender<()>) {
 }
 
 fn connect(url: &str) -> Result<PgConnection, String> {
+    crate::connection::init_tls();
     let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {EVENTS_CHANNEL}"))
         .execute(&mut conn)

@@ -131,6 +131,7 @@ impl Store {
     ) -> Result<Self, StoreInitError> {
         // Migrate on a connection of its own first: the pool's connections then all see the
         // final schema, and SQLite's WAL mode is set before the pool opens the file.
+        crate::connection::init_tls();
         let mut conn = AnyConnection::establish(&target)
             .map_err(|e| StoreInitError::Connect(e.to_string()))?;
         if let AnyConnection::Sqlite(_) = conn {

@@ -44,6 +44,7 @@ impl TestDatabase {
     /// A new, empty database on the PostgreSQL server `admin_url` names (for benchmarks and
     /// tools that take the server from elsewhere than `PRINTDESK_TEST_POSTGRES_URL`).
     pub fn postgres_on(admin_url: String) -> Self {
+        crate::connection::init_tls();
         let name = format!("printdesk_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url)
             .unwrap_or_else(|e| panic!("{admin_url} is unreachable: {e}"));
