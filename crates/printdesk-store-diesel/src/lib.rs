@@ -13,6 +13,7 @@
 
 mod cached_update;
 mod connection;
+mod db_time;
 mod group_commit;
 mod import;
 mod jobs;

@@ -8,7 +8,10 @@ use printdesk_domain::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use crate::schema::{job_events, jobs, printers};
+use crate::{
+    db_time::{DbTime, NullableDbTime},
+    schema::{job_events, jobs, printers},
+};
 
 /// Stored timestamps are UTC without an offset.
 pub(crate) fn to_db_time(t: OffsetDateTime) -> PrimitiveDateTime {
@@ -36,11 +39,16 @@ pub(crate) struct JobRow {
     pub file_name: Option<String>,
     pub printer_id: Option<String>,
     pub version: i64,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: PrimitiveDateTime,
+    #[diesel(deserialize_as = NullableDbTime)]
     pub started_at: Option<PrimitiveDateTime>,
+    #[diesel(deserialize_as = NullableDbTime)]
     pub completed_at: Option<PrimitiveDateTime>,
     pub auto_created: bool,
+    #[diesel(deserialize_as = NullableDbTime)]
     pub discovery_time: Option<PrimitiveDateTime>,
 }
 
