@@ -361,6 +361,13 @@ fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result
         "{name}: seeded in {:.2} s",
         seeded.elapsed.as_secs_f64()
     ));
+    // The seed leaves hundreds of MiB of dirty pages. Written back during the first steps,
+    // they would make the edits' file syncs wait behind them: a cost of seeding, not of
+    // printdesk (suspected cause of edit p99s at c16 of 7.5 to 35 ms from run to run).
+    match Command::new("sync").status() {
+        Ok(status) if status.success() => {}
+        other => say(format!("{name}: `sync` after seeding failed: {other:?}")),
+    }
     let rotation = seed::spread(&seeded.ids, 1000);
     let one = seeded.ids[seeded.ids.len() / 2];
 
@@ -841,7 +848,8 @@ fn render(plan: &Plan, machine: &Machine, reports: &[BackendReport], total: Dura
     ));
     w(format!(
         "**Method:** a fresh database per backend, seeded in bulk (multi-row inserts in one \
-         transaction, no HTTP) with {} jobs over 20 printers; the release server started as \
+         transaction, no HTTP) with {} jobs over 20 printers, then `sync` so that the seed's \
+         dirty pages are on disk before anything is measured; the release server started as \
          `taskset -c {core} printdesk --workers 1` (one HTTP worker on core {core}, default \
          settings and logging, log to a file); `wrk -t1` pinned to core {client}; one warm-up \
          second before the edits and before the reads, then {} s per step. Latencies are wrk's \
