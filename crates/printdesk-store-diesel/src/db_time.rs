@@ -81,10 +81,8 @@ where
 /// `PrimitiveDateTime` to SQLite; `None` for any other text.
 fn parse_sqlite_text(s: &str) -> Option<PrimitiveDateTime> {
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' {
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if b.len() < 19 || separators.iter().any(|&(at, sep)| b[at] != sep) {
         return None;
     }
     let nanosecond = match &b[19..] {
