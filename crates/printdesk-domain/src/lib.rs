@@ -31,6 +31,7 @@ mod errors;
 mod event;
 mod fields;
 mod job;
+pub mod monitoring;
 mod patch;
 mod ports;
 mod printer;
