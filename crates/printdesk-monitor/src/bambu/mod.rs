@@ -1,0 +1,205 @@
+//! Bambu Lab printers over their LAN MQTT broker: TLS on port 8883, user `bblp`, the LAN
+//! access code as password; reports on `device/{serial}/report`, requests on
+//! `device/{serial}/request` (`shared/printer-protocols.md` §2.1).
+
+mod report;
+pub mod tls;
+
+use std::{fmt, time::Duration};
+
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Packet, QoS,
+    TlsConfiguration, Transport,
+};
+use tokio::sync::mpsc;
+
+pub use report::BambuState;
+pub use tls::Trust;
+
+use crate::{
+    backoff::Backoff,
+    connector::{ConnectionProblem, ConnectorEvent},
+};
+
+/// The MQTT user every Bambu Lab printer expects.
+pub const USER: &str = "bblp";
+
+/// The printer's TLS port.
+pub const DEFAULT_PORT: u16 = 8883;
+
+/// Full reports with the AMS and the HMS list run to tens of KiB; rumqttc's default limit
+/// (10 KiB) would drop the connection on the first one.
+const MAX_PACKET: usize = 1024 * 1024;
+
+/// How printdesk reaches one Bambu Lab printer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BambuSettings {
+    /// The printer's address on the LAN (an IP address or a host name).
+    pub host: String,
+    /// The broker's port (8883).
+    pub port: u16,
+    /// The printer's serial: the topic's middle part and the certificate's name.
+    pub serial: String,
+    /// The LAN access code shown on the printer's screen.
+    pub access_code: String,
+    /// How the printer's certificate is checked.
+    pub trust: Trust,
+}
+
+impl fmt::Debug for BambuSettings {
+    // The access code is a secret: never in a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BambuSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("serial", &self.serial)
+            .field("access_code", &"<redacted>")
+            .field("trust", &self.trust)
+            .finish()
+    }
+}
+
+impl BambuSettings {
+    fn report_topic(&self) -> String {
+        format!("device/{}/report", self.serial)
+    }
+
+    fn request_topic(&self) -> String {
+        format!("device/{}/request", self.serial)
+    }
+}
+
+/// The request for a full report. Sent once per connection: P1 printers must not be asked
+/// more often than every few minutes, and some ignore it (BambuStudio#4154), so the
+/// connector works from deltas alone as well.
+pub const PUSHALL: &str =
+    r#"{"pushing":{"sequence_id":"0","command":"pushall","version":1,"push_target":1}}"#;
+
+/// Follows one printer until the task is aborted: connects, reports, and reconnects after a
+/// back-off whenever the connection ends. Stops when `events` is closed.
+pub async fn follow(mut settings: BambuSettings, events: mpsc::Sender<ConnectorEvent>) {
+    let mut backoff = Backoff::default();
+    // Kept across reconnects: a P1 that ignores `pushall` resends only what changes, so the
+    // last known values are a better start than nothing.
+    let mut state = BambuState::default();
+    loop {
+        if events.send(ConnectorEvent::Connecting).await.is_err() {
+            return;
+        }
+        let problem = match connect_once(&mut settings, &mut state, &events, &mut backoff).await {
+            Some(problem) => problem,
+            None => return,
+        };
+        let slow = problem.needs_a_person();
+        if events
+            .send(ConnectorEvent::Disconnected(problem))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut wait = backoff.next_wait();
+        if slow {
+            // Retrying a refused access code every second helps nobody (and some firmware
+            // locks the LAN mode after repeated failures).
+            wait = wait.max(Duration::from_secs(60));
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// One connection, from connect to its end. `None` when the monitor stopped listening.
+async fn connect_once(
+    settings: &mut BambuSettings,
+    state: &mut BambuState,
+    events: &mpsc::Sender<ConnectorEvent>,
+    backoff: &mut Backoff,
+) -> Option<ConnectionProblem> {
+    let (tls, observation) = match tls::client_config(&settings.trust, &settings.serial) {
+        Ok(config) => config,
+        Err(why) => return Some(ConnectionProblem::CertificateInvalid(why)),
+    };
+    let client_id = format!("printdesk-{}", uuid::Uuid::new_v4().simple());
+    let mut options = MqttOptions::new(client_id, settings.host.clone(), settings.port);
+    options
+        .set_credentials(USER, settings.access_code.clone())
+        .set_keep_alive(Duration::from_secs(30))
+        .set_clean_session(true)
+        .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+        .set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    eventloop.network_options.set_connection_timeout(10);
+    loop {
+        let event = match eventloop.poll().await {
+            Ok(event) => event,
+            Err(error) => {
+                let observed = observation
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                return Some(problem(&error, &observed));
+            }
+        };
+        match event {
+            Event::Incoming(Packet::ConnAck(_)) => {
+                backoff.reset();
+                let seen = observation
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .fingerprint
+                    .clone();
+                if let (
+                    Trust::FirstUse {
+                        fingerprint: pinned @ None,
+                    },
+                    Some(seen),
+                ) = (&mut settings.trust, seen)
+                {
+                    *pinned = Some(seen.clone());
+                    events
+                        .send(ConnectorEvent::CertificateTrusted { fingerprint: seen })
+                        .await
+                        .ok()?;
+                }
+                events.send(ConnectorEvent::Connected).await.ok()?;
+                // Queued: the event loop sends them as it polls on.
+                let subscribed = client
+                    .subscribe(settings.report_topic(), QoS::AtMostOnce)
+                    .await;
+                let asked = client
+                    .publish(settings.request_topic(), QoS::AtMostOnce, false, PUSHALL)
+                    .await;
+                if let Err(e) = subscribed.and(asked) {
+                    return Some(ConnectionProblem::Protocol(e.to_string()));
+                }
+            }
+            Event::Incoming(Packet::Publish(message)) => {
+                if state.merge(&message.payload)
+                    && let Some(report) = state.report()
+                {
+                    events.send(ConnectorEvent::Report(report)).await.ok()?;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What an MQTT error means for the printer's status.
+fn problem(error: &ConnectionError, observed: &tls::Observed) -> ConnectionProblem {
+    match (&observed.refusal, error) {
+        (Some(tls::Refusal::Changed), _) => ConnectionProblem::CertificateChanged {
+            presented: observed.fingerprint.clone().unwrap_or_default(),
+        },
+        (Some(tls::Refusal::Invalid(why)), _) => ConnectionProblem::CertificateInvalid(why.clone()),
+        (
+            None,
+            ConnectionError::ConnectionRefused(
+                ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized,
+            ),
+        ) => ConnectionProblem::CredentialsRefused,
+        (None, ConnectionError::ConnectionRefused(code)) => {
+            ConnectionProblem::Protocol(format!("the broker refused the connection ({code:?})"))
+        }
+        (None, other) => ConnectionProblem::Unreachable(other.to_string()),
+    }
+}

@@ -1,0 +1,21 @@
+//! # printdesk-monitor
+//!
+//! The printer monitor: an inbound adapter beside the HTTP API and the WebSocket. Each
+//! connector speaks one printer protocol and turns what the printer says into
+//! [`ConnectorEvent`]s — the connection's life and normalised
+//! [`PrinterReport`](printdesk_domain::monitoring::PrinterReport)s; what a report means for the
+//! printer's jobs is decided by the domain.
+//!
+//! - [`bambu`]: Bambu Lab's LAN MQTT over TLS (certificate trusted on first use or checked
+//!   against a CA with the serial as its name), partial reports merged key by key.
+//!
+//! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
+//! scripted prints on a real MQTT broker, for tests and benchmarks.
+
+pub mod backoff;
+pub mod bambu;
+mod connector;
+#[cfg(feature = "simulator")]
+pub mod simulator;
+
+pub use connector::{ConnectionProblem, ConnectorEvent};
