@@ -8,6 +8,8 @@
 //!
 //! - [`bambu`]: Bambu Lab's LAN MQTT over TLS (certificate trusted on first use or checked
 //!   against a CA with the serial as its name), partial reports merged key by key.
+//! - [`octoprint`]: OctoPrint's REST API on connect and its push socket after, with the
+//!   file's `prints.last` as evidence of a print that ended while printdesk was away.
 //!
 //! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
 //! scripted prints on a real MQTT broker, for tests and benchmarks.
@@ -15,6 +17,7 @@
 pub mod backoff;
 pub mod bambu;
 mod connector;
+pub mod octoprint;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 

