@@ -20,7 +20,7 @@ test-postgres:
 
 # Each crate's tests on its own, as a crate that depends on it would build it.
 test-each:
-    for p in printdesk-domain printdesk-store-diesel printdesk-http printdesk-ws printdesk-frontend printdesk; do cargo test -p $p || exit 1; done
+    for p in printdesk-domain printdesk-store-diesel printdesk-http printdesk-ws printdesk-monitor printdesk-frontend printdesk; do cargo test -p $p || exit 1; done
 
 # The page in headless Chromium (Debian's chromium, playwright-core from npm).
 test-browser:
@@ -165,3 +165,25 @@ bench-domain:
 # Debian's wrk, the HTTP load generator the benchmark drives (installed when missing).
 _wrk:
     @command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# The printer connectors against real peers (docs/monitoring.md): Bambu Lab against a Mosquitto
+# each test starts (TLS listener, test CA, bblp password file), OctoPrint against the real
+# OctoPrint from PyPI (pinned, in a virtualenv of its own made on first use) and its virtual
+# printer. Installs Debian's mosquitto when missing. Missing peers fail the run here instead of
+# being skipped.
+test-printers:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v mosquitto >/dev/null || ! command -v mosquitto_passwd >/dev/null; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+    fi
+    version=1.11.8
+    venv="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/printdesk/octoprint-$version"
+    if ! "$venv/bin/octoprint" --version >/dev/null 2>&1; then
+      echo "test-printers: installing OctoPrint $version into $venv"
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install --quiet --disable-pip-version-check "octoprint==$version"
+    fi
+    PRINTDESK_REQUIRE_PEERS=1 PRINTDESK_TEST_OCTOPRINT="$venv/bin/octoprint" \
+      cargo test -p printdesk-monitor --all-features

@@ -20,5 +20,7 @@ mod connector;
 pub mod octoprint;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+mod supervisor;
 
 pub use connector::{ConnectionProblem, ConnectorEvent};
+pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, Supervisor};

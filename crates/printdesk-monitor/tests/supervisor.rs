@@ -1,0 +1,119 @@
+//! The supervisor follows the printers its target names, applies changed settings without a
+//! restart, and stops following deleted printers — against a real Mosquitto.
+
+mod support;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use printdesk_domain::PrinterId;
+use printdesk_monitor::{
+    Connection, ConnectionProblem, ConnectorEvent, FollowedPrinter, MonitorTarget, Supervisor,
+    bambu::{BambuSettings, Trust},
+    simulator::{Model, SimulatedBambu},
+};
+use support::mosquitto::{Broker, TestCa};
+
+const SERIAL: &str = "01S00C123456789";
+const CODE: &str = "12345678";
+
+#[derive(Debug, Default)]
+struct Target {
+    printers: Mutex<Vec<FollowedPrinter>>,
+    seen: Mutex<Vec<(PrinterId, ConnectorEvent)>>,
+    unfollowed: Mutex<Vec<PrinterId>>,
+}
+
+#[async_trait]
+impl MonitorTarget for Target {
+    async fn printers(&self) -> Vec<FollowedPrinter> {
+        self.printers.lock().unwrap().clone()
+    }
+    async fn on_event(&self, printer: &FollowedPrinter, event: ConnectorEvent) {
+        self.seen.lock().unwrap().push((printer.id.clone(), event));
+    }
+    async fn on_unfollowed(&self, printer: &PrinterId) {
+        self.unfollowed.lock().unwrap().push(printer.clone());
+    }
+}
+
+impl Target {
+    async fn wait_for(&self, what: &str, check: impl Fn(&[(PrinterId, ConnectorEvent)]) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !check(&self.seen.lock().unwrap()) {
+            assert!(tokio::time::Instant::now() < deadline, "no {what} within 15 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn printer(id: &str, port: u16, code: &str) -> FollowedPrinter {
+    FollowedPrinter {
+        id: PrinterId::parse(id).unwrap(),
+        connection: Connection::Bambu(BambuSettings {
+            host: "127.0.0.1".into(),
+            port,
+            serial: SERIAL.into(),
+            access_code: code.into(),
+            trust: Trust::FirstUse { fingerprint: None },
+        }),
+    }
+}
+
+#[tokio::test]
+async fn printers_are_followed_changed_and_dropped_without_a_restart() {
+    let ca = TestCa::new();
+    let Some(broker) = Broker::start(&ca.server_certificate(SERIAL), CODE) else {
+        return;
+    };
+    let sim = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
+    let target = Arc::new(Target::default());
+    // A wrong access code first, as a person might type it.
+    target
+        .printers
+        .lock()
+        .unwrap()
+        .push(printer("x1c-1", broker.tls_port, "00000000"));
+    let supervisor = Supervisor::spawn(target.clone(), Duration::from_secs(3600));
+    let id = PrinterId::parse("x1c-1").unwrap();
+    target
+        .wait_for("the refusal", |seen| {
+            seen.iter().any(|(p, e)| {
+                *p == id && *e == ConnectorEvent::Disconnected(ConnectionProblem::CredentialsRefused)
+            })
+        })
+        .await;
+
+    // The access code corrected: followed anew at once (the refusal's one-minute back-off does
+    // not hold it up).
+    *target.printers.lock().unwrap() = vec![printer("x1c-1", broker.tls_port, CODE)];
+    target.seen.lock().unwrap().clear();
+    supervisor.wake();
+    target
+        .wait_for("a report", |seen| seen.iter().any(|(_, e)| matches!(e, ConnectorEvent::Report(_))))
+        .await;
+    assert_eq!(*target.unfollowed.lock().unwrap(), vec![id.clone()]);
+
+    sim.start_print("Benchy.gcode.3mf", "Benchy").await;
+    target
+        .wait_for("the print", |seen| {
+            seen.iter().any(|(_, e)| matches!(e, ConnectorEvent::Report(r) if r.state.is_active()))
+        })
+        .await;
+
+    // Deleted: no more events.
+    target.printers.lock().unwrap().clear();
+    supervisor.wake();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while target.unfollowed.lock().unwrap().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "not unfollowed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    target.seen.lock().unwrap().clear();
+    sim.progress(50, 10).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(target.seen.lock().unwrap().is_empty(), "events after the printer was dropped");
+}
