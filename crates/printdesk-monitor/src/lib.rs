@@ -23,4 +23,4 @@ pub mod simulator;
 mod supervisor;
 
 pub use connector::{ConnectionProblem, ConnectorEvent};
-pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, Supervisor};
+pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, PrinterWatch, Supervisor};

@@ -42,19 +42,26 @@ pub struct FollowedPrinter {
     pub connection: Connection,
 }
 
-/// Where the supervisor learns which printers to follow and hands their events.
+/// Where the supervisor learns which printers to follow, and who takes each one's events.
 #[async_trait]
 pub trait MonitorTarget: Send + Sync + fmt::Debug + 'static {
     /// The printers this instance follows now (monitored, with a connection, and — with
     /// several instances — the ones this instance holds the lease of).
     async fn printers(&self) -> Vec<FollowedPrinter>;
 
-    /// One event of one printer's connector, in order per printer.
-    async fn on_event(&self, printer: &FollowedPrinter, event: ConnectorEvent);
+    /// Who takes the events of `printer`'s connector while this instance follows it.
+    fn watch(&self, printer: &FollowedPrinter) -> Box<dyn PrinterWatch>;
+}
 
-    /// The printer is no longer followed by this instance (deleted, paused, settings
-    /// changed, or handed over).
-    async fn on_unfollowed(&self, printer: &PrinterId);
+/// Takes one followed printer's connector events, in order.
+#[async_trait]
+pub trait PrinterWatch: Send + fmt::Debug + 'static {
+    /// One event of the printer's connector.
+    async fn event(&mut self, event: ConnectorEvent);
+
+    /// This instance no longer follows the printer (deleted, paused, settings changed, or
+    /// handed over); no event follows.
+    async fn stopped(&mut self);
 }
 
 /// The running tasks. Dropping the supervisor stops every printer's task.
@@ -65,6 +72,7 @@ pub struct Supervisor {
 }
 
 impl Drop for Supervisor {
+    // Aborting the supervisor's task drops its `Running`, whose tasks are aborted with it.
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -100,19 +108,21 @@ impl Supervisor {
 struct Following {
     printer: FollowedPrinter,
     connector: JoinHandle<()>,
-    relay: JoinHandle<()>,
-}
-
-impl Drop for Following {
-    fn drop(&mut self) {
-        self.connector.abort();
-        self.relay.abort();
-    }
+    relay: JoinHandle<Box<dyn PrinterWatch>>,
 }
 
 #[derive(Debug, Default)]
 struct Running {
     printers: HashMap<PrinterId, Following>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for following in self.printers.values() {
+            following.connector.abort();
+            following.relay.abort();
+        }
+    }
 }
 
 impl Running {
@@ -126,32 +136,44 @@ impl Running {
             .map(|(id, _)| id.clone())
             .collect();
         for id in stale {
-            drop(self.printers.remove(&id));
-            target.on_unfollowed(&id).await;
+            if let Some(following) = self.printers.remove(&id) {
+                tracing::info!(printer = %id, "no longer following printer");
+                stop(following).await;
+            }
         }
         for (id, printer) in wanted {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.printers.entry(id) {
                 tracing::info!(printer = %printer.id, "following printer");
-                slot.insert(follow(target.clone(), printer));
+                let watch = target.watch(&printer);
+                slot.insert(follow(printer, watch));
             }
         }
     }
 }
 
-fn follow(target: Arc<dyn MonitorTarget>, printer: FollowedPrinter) -> Following {
+/// Stops the connector, lets the relay hand on what the connector had already said, then
+/// tells the watch.
+async fn stop(following: Following) {
+    following.connector.abort();
+    // The connector's sender is gone once it is aborted, so the relay ends.
+    let _ = following.connector.await;
+    if let Ok(mut watch) = following.relay.await {
+        watch.stopped().await;
+    }
+}
+
+fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Following {
     let (tx, mut rx) = mpsc::channel(64);
     let connector = match printer.connection.clone() {
         Connection::Bambu(settings) => tokio::spawn(bambu::follow(settings, tx)),
         Connection::OctoPrint(settings) => tokio::spawn(octoprint::follow(settings, tx)),
     };
-    let relay = {
-        let printer = printer.clone();
-        tokio::spawn(async move {
-            while let Some(event) = rx.recv().await {
-                target.on_event(&printer, event).await;
-            }
-        })
-    };
+    let relay = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            watch.event(event).await;
+        }
+        watch
+    });
     Following {
         printer,
         connector,

@@ -11,7 +11,8 @@ use std::{
 use async_trait::async_trait;
 use printdesk_domain::PrinterId;
 use printdesk_monitor::{
-    Connection, ConnectionProblem, ConnectorEvent, FollowedPrinter, MonitorTarget, Supervisor,
+    Connection, ConnectionProblem, ConnectorEvent, FollowedPrinter, MonitorTarget, PrinterWatch,
+    Supervisor,
     bambu::{BambuSettings, Trust},
     simulator::{Model, SimulatedBambu},
 };
@@ -23,8 +24,28 @@ const CODE: &str = "12345678";
 #[derive(Debug, Default)]
 struct Target {
     printers: Mutex<Vec<FollowedPrinter>>,
-    seen: Mutex<Vec<(PrinterId, ConnectorEvent)>>,
-    unfollowed: Mutex<Vec<PrinterId>>,
+    seen: Arc<Mutex<Vec<(PrinterId, ConnectorEvent)>>>,
+    unfollowed: Arc<Mutex<Vec<PrinterId>>>,
+}
+
+#[derive(Debug)]
+struct Watch {
+    printer: PrinterId,
+    seen: Arc<Mutex<Vec<(PrinterId, ConnectorEvent)>>>,
+    unfollowed: Arc<Mutex<Vec<PrinterId>>>,
+}
+
+#[async_trait]
+impl PrinterWatch for Watch {
+    async fn event(&mut self, event: ConnectorEvent) {
+        self.seen
+            .lock()
+            .unwrap()
+            .push((self.printer.clone(), event));
+    }
+    async fn stopped(&mut self) {
+        self.unfollowed.lock().unwrap().push(self.printer.clone());
+    }
 }
 
 #[async_trait]
@@ -32,11 +53,12 @@ impl MonitorTarget for Target {
     async fn printers(&self) -> Vec<FollowedPrinter> {
         self.printers.lock().unwrap().clone()
     }
-    async fn on_event(&self, printer: &FollowedPrinter, event: ConnectorEvent) {
-        self.seen.lock().unwrap().push((printer.id.clone(), event));
-    }
-    async fn on_unfollowed(&self, printer: &PrinterId) {
-        self.unfollowed.lock().unwrap().push(printer.clone());
+    fn watch(&self, printer: &FollowedPrinter) -> Box<dyn PrinterWatch> {
+        Box::new(Watch {
+            printer: printer.id.clone(),
+            seen: self.seen.clone(),
+            unfollowed: self.unfollowed.clone(),
+        })
     }
 }
 
@@ -44,7 +66,10 @@ impl Target {
     async fn wait_for(&self, what: &str, check: impl Fn(&[(PrinterId, ConnectorEvent)]) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while !check(&self.seen.lock().unwrap()) {
-            assert!(tokio::time::Instant::now() < deadline, "no {what} within 15 s");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {what} within 15 s"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -82,7 +107,8 @@ async fn printers_are_followed_changed_and_dropped_without_a_restart() {
     target
         .wait_for("the refusal", |seen| {
             seen.iter().any(|(p, e)| {
-                *p == id && *e == ConnectorEvent::Disconnected(ConnectionProblem::CredentialsRefused)
+                *p == id
+                    && *e == ConnectorEvent::Disconnected(ConnectionProblem::CredentialsRefused)
             })
         })
         .await;
@@ -93,14 +119,18 @@ async fn printers_are_followed_changed_and_dropped_without_a_restart() {
     target.seen.lock().unwrap().clear();
     supervisor.wake();
     target
-        .wait_for("a report", |seen| seen.iter().any(|(_, e)| matches!(e, ConnectorEvent::Report(_))))
+        .wait_for("a report", |seen| {
+            seen.iter()
+                .any(|(_, e)| matches!(e, ConnectorEvent::Report(_)))
+        })
         .await;
     assert_eq!(*target.unfollowed.lock().unwrap(), vec![id.clone()]);
 
     sim.start_print("Benchy.gcode.3mf", "Benchy").await;
     target
         .wait_for("the print", |seen| {
-            seen.iter().any(|(_, e)| matches!(e, ConnectorEvent::Report(r) if r.state.is_active()))
+            seen.iter()
+                .any(|(_, e)| matches!(e, ConnectorEvent::Report(r) if r.state.is_active()))
         })
         .await;
 
@@ -115,5 +145,8 @@ async fn printers_are_followed_changed_and_dropped_without_a_restart() {
     target.seen.lock().unwrap().clear();
     sim.progress(50, 10).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(target.seen.lock().unwrap().is_empty(), "events after the printer was dropped");
+    assert!(
+        target.seen.lock().unwrap().is_empty(),
+        "events after the printer was dropped"
+    );
 }
