@@ -32,7 +32,10 @@ pub(crate) fn start_background_adapters(
     } else {
         None
     };
-    tasks.push(("event-log tailer", components.hub.spawn_tailer(notifications)));
+    tasks.push((
+        "event-log tailer",
+        components.hub.spawn_tailer(notifications),
+    ));
 
     BackgroundAdapters { tasks }
 }

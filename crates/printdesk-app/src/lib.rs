@@ -148,7 +148,11 @@ pub enum BuildError {
 /// reuse, a backlog of 1024). Port 0 picks a free port: [`Application::address`] tells which.
 pub fn bind(address: SocketAddr) -> io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
     #[cfg(not(windows))]
     socket.set_reuse_address(true)?;
     socket.bind(&address.into())?;
@@ -229,12 +233,11 @@ impl Application {
             address: "the listener".into(),
             source,
         })?;
-        let server = http::server(&components, &config, listener).map_err(|source| {
-            BuildError::Listen {
+        let server =
+            http::server(&components, &config, listener).map_err(|source| BuildError::Listen {
                 address: address.to_string(),
                 source,
-            }
-        })?;
+            })?;
         let handle = AppHandle {
             server: server.handle(),
             hub: components.hub.clone(),

@@ -75,7 +75,10 @@ impl Running {
 fn assert_common_headers(response: &Response) {
     let what = format!("{} {}", response.status(), response.url().path());
     assert_eq!(
-        response.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+        response
+            .headers()
+            .get(header::X_CONTENT_TYPE_OPTIONS)
+            .unwrap(),
         "nosniff",
         "{what}"
     );

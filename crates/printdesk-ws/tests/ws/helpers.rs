@@ -4,11 +4,7 @@
 //!
 //! Set `TEST_LOG=1` (and optionally `RUST_LOG`) to see the servers' tracing output.
 
-use std::{
-    net::SocketAddr,
-    sync::LazyLock,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::LazyLock, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use printdesk_app::{AppHandle, Application, Config};
