@@ -39,8 +39,7 @@ use printdesk_store_diesel::{Store, StoreInitError};
 use printdesk_ws::{EventHub, HubConfig};
 use tokio::task::JoinHandle;
 
-use crate::background::BackgroundAdapters;
-pub use crate::probe::Probe;
+use crate::{background::BackgroundAdapters, probe::Probe};
 
 /// Makes the job repository the domain's services use from the store: the one seam for tests
 /// that need a repository that fails on purpose (see [`Config::wrap_job_repository`]).
