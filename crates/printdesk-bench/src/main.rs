@@ -8,6 +8,7 @@
 //! `docs/performance.md`.
 
 mod load;
+mod machine;
 mod reference;
 mod report;
 mod seed;
@@ -24,8 +25,7 @@ use std::{
 
 use clap::{Args, Parser, Subcommand};
 use printdesk_domain::{JobId, JobStatus};
-use printdesk_store_diesel::Backend;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use printdesk_store_diesel::{Backend, test_support::TestDatabase};
 
 use crate::{
     load::{Load, Wrk},
@@ -73,8 +73,8 @@ struct RunArgs {
     /// Seconds per load step [default: 5; smoke: 1].
     #[arg(long, env = "BENCH_STEP_SECS")]
     step_secs: Option<u64>,
-    /// The PostgreSQL server to benchmark on; a database `printdesk_bench_<random>` is created
-    /// there and dropped afterwards.
+    /// The PostgreSQL server to benchmark on; a database `printdesk_test_<random>` is created
+    /// there (by the store's test-database helper) and dropped afterwards.
     #[arg(
         long,
         env = "PRINTDESK_BENCH_POSTGRES_URL",
@@ -250,7 +250,7 @@ fn run_main(args: RunArgs) -> Result<ExitCode, String> {
         },
         work: work.clone(),
     };
-    let machine = machine_info();
+    let machine = machine::Machine::describe();
     say(format!(
         "{} mode: {} jobs, {} s per step, server on core {server_core}, wrk on core {client_core}",
         if smoke { "smoke" } else { "full" },
@@ -273,7 +273,7 @@ fn run_main(args: RunArgs) -> Result<ExitCode, String> {
             ..BackendReport::default()
         });
     } else {
-        match PgDatabase::create(&args.postgres_url) {
+        match postgres_database(&args.postgres_url) {
             Ok(db) => reports.push(run_backend(&plan, "PostgreSQL", &db.url)),
             Err(e) => {
                 say(format!("PostgreSQL skipped: {e}"));
@@ -288,7 +288,7 @@ fn run_main(args: RunArgs) -> Result<ExitCode, String> {
     let _ = fs::remove_dir_all(&work);
 
     let total = began.elapsed();
-    let markdown = render(&plan, &machine, &reports, total);
+    let markdown = report::document(&plan, &machine, &reports, total);
     println!("{markdown}");
     if !smoke && !args.no_docs {
         report::update_docs(&args.docs, &markdown)
@@ -700,212 +700,12 @@ fn database_version(backend: Backend, target: &str) -> String {
     }
 }
 
-/// A throw-away PostgreSQL database, dropped when this value is.
-#[derive(Debug)]
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create(admin_url: &str) -> Result<Self, String> {
-        use diesel::{Connection, RunQueryDsl};
-        let mut admin = diesel::pg::PgConnection::establish(admin_url)
-            .map_err(|e| format!("{admin_url} is unreachable: {e}"))?;
-        let name = format!("printdesk_bench_{}", uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .map_err(|e| format!("cannot create database {name}: {e}"))?;
-        let url = match admin_url.rsplit_once('/') {
-            Some((server, _db)) if server.contains("://") && !server.ends_with('/') => {
-                format!("{server}/{name}")
-            }
-            _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
-        };
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut admin) = diesel::pg::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
-    }
-}
-
-/// What the report says about the machine.
-#[derive(Debug, Clone)]
-struct Machine {
-    cpu: String,
-    cores: usize,
-    memory: String,
-    kernel: String,
-    load_at_start: String,
-    rustc: String,
-    wrk: String,
-    commit: String,
-}
-
-fn command_line(program: &str, args: &[&str]) -> Option<String> {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-}
-
-fn machine_info() -> Machine {
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let mhz = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("cpu MHz"))
-        .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned());
-    let memory = fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .map_or("unknown".into(), |kib| {
-            format!("{:.1} GiB", kib as f64 / 1048576.0)
-        });
-    let dirty = command_line("git", &["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
-    Machine {
-        cpu: match mhz {
-            Some(mhz) => format!("{cpu} ({mhz} MHz)"),
-            None => cpu,
-        },
-        cores: command_line("nproc", &[])
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get())),
-        memory,
-        kernel: fs::read_to_string("/proc/sys/kernel/osrelease")
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default(),
-        load_at_start: fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default(),
-        rustc: command_line("rustc", &["--version"]).unwrap_or_else(|| "rustc (unknown)".into()),
-        wrk: load::version(),
-        commit: command_line("git", &["rev-parse", "--short", "HEAD"]).map_or_else(
-            || "unknown commit".into(),
-            |c| {
-                if dirty {
-                    format!("{c} with uncommitted changes")
-                } else {
-                    c
-                }
-            },
-        ),
-    }
-}
-
-fn render(plan: &Plan, machine: &Machine, reports: &[BackendReport], total: Duration) -> String {
-    let mut md = String::new();
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default();
-    let mut w = |s: String| md.push_str(&s);
-    w(format!(
-        "## HTTP API and store\n\n\
-         Generated by `just bench{}` on {now} ({:.0} s in all), commit {}. \
-         Regenerate with `just bench`; this section (between the `http-bench` markers) is \
-         rewritten, the rest of the file is kept.\n\n",
-        if plan.smoke { "-smoke" } else { "" },
-        total.as_secs_f64(),
-        machine.commit
-    ));
-    w(format!(
-        "**Machine:** {}, `nproc` = {}, {} memory, Linux {}; load average at start {} \
-         (other work on the machine shows up in the figures). {}; {}.\n\n",
-        machine.cpu,
-        machine.cores,
-        machine.memory,
-        machine.kernel,
-        machine.load_at_start,
-        machine.rustc,
-        machine.wrk
-    ));
-    w(format!(
-        "**Method:** a fresh database per backend, seeded in bulk (multi-row inserts in one \
-         transaction, no HTTP) with {} jobs over 20 printers, then `sync` so that the seed's \
-         dirty pages are on disk before anything is measured; the release server started as \
-         `taskset -c {core} printdesk --workers 1` (one HTTP worker on core {core}, default \
-         settings and logging, log to a file); `wrk -t1` pinned to core {client}; one warm-up \
-         second before the edits and before the reads, then {} s per step. Latencies are wrk's \
-         (from sending a request to its full response, keep-alive connections). Errors are \
-         responses ≥ 400 plus socket errors and timeouts. Server CPU is utime + stime from \
-         `/proc/PID/stat` over the step (100% = one core busy); peak RSS is `VmHWM`, reset \
-         before each step. Edits send `{{\"notes\": \"bench edit N\"}}` (N counts up, so every \
-         edit changes the job and writes an event) without `If-Match`. The reference runs the \
-         same edit through `JobService::edit` on a `Store` with one connection, sequentially, \
-         on core {core}, before the server starts (same pragmas, same transaction and event \
-         append; no publishing).\n\n",
-        plan.jobs,
-        plan.step_secs,
-        core = plan.server_core,
-        client = plan.wrk.core,
-    ));
-    if let Some(sqlite) = reports
-        .iter()
-        .find(|r| r.name == "SQLite" && r.skipped.is_none())
-    {
-        w("### Targets (issue 7, judged on SQLite)\n\n".into());
-        w(report::targets_table(&report::targets(sqlite)));
-        w("\n".into());
-    }
-    for r in reports {
-        w(format!("### {}\n\n", r.name));
-        if let Some(why) = &r.skipped {
-            w(format!("Not measured: {why}.\n\n"));
-            continue;
-        }
-        w(report::summary(r));
-        w("\n".into());
-        w(report::steps_table(r));
-        w("\n".into());
-    }
-    w(format!(
-        "### Commands\n\n`just bench{}` runs `cargo build {}-p printdesk -p printdesk-bench` and \
-         `printdesk-bench run{}`, which ran these (`$BENCH_DIR` is a fresh temporary directory, \
-         removed afterwards; each step's wrk script is generated there):\n\n```sh\n",
-        if plan.smoke { "-smoke" } else { "" },
-        if plan.smoke { "" } else { "--release " },
-        if plan.smoke { " --smoke" } else { "" },
-    ));
-    let dir = plan.work.display().to_string();
-    for r in reports {
-        for c in &r.commands {
-            w(format!("{}\n", c.replace(&dir, "$BENCH_DIR")));
-        }
-    }
-    w("```\n\nThe edit script, with 3 of its 1,000 paths (the read scripts differ only in `GET` and their paths):\n\n```lua\n".into());
-    w(load::script(&Load::Put(
-        ["0190a1b2-…-1", "0190a1b2-…-2", "0190a1b2-…-3"]
-            .iter()
-            .map(|id| format!("/api/v1/jobs/{id}"))
-            .collect(),
-    )));
-    w("```\n".into());
-    md
+/// A fresh database on the PostgreSQL server `admin_url` names, dropped with the value (the
+/// store's test-database helper); or why there is none.
+fn postgres_database(admin_url: &str) -> Result<TestDatabase, String> {
+    use diesel::Connection;
+    // The helper panics on an unreachable server; the benchmark skips PostgreSQL instead.
+    diesel::pg::PgConnection::establish(admin_url)
+        .map_err(|e| format!("{admin_url} is unreachable: {e}"))?;
+    Ok(TestDatabase::postgres_on(admin_url.to_owned()))
 }

@@ -5,20 +5,12 @@
 //! `ETag`/`If-Match`, query strings, and the problem+json error envelope; every rule about
 //! jobs lives in the domain.
 //!
-//! Mounting it is one call:
-//!
-//! ```no_run
-//! # async fn run(state: printdesk_http::ApiState) -> std::io::Result<()> {
-//! actix_web::HttpServer::new(move || printdesk_http::app(state.clone()))
-//!     .bind(("127.0.0.1", 8080))?
-//!     .run()
-//!     .await
-//! # }
-//! ```
-//!
-//! An application that needs more than the API (static files, a WebSocket route) builds its
-//! own `App` from the parts [`app`] uses: `Data<ApiState>`, [`configure`] (or [`api_scope`]
-//! plus a default service), [`docs_routes`], [`problem_errors`] and [`trace_requests`].
+//! The application is put together in one place, the composition root (`printdesk-app`):
+//! it registers `Data<ApiState>` and the [`Authenticator`], mounts [`api_scope`], the
+//! WebSocket route, [`ops_routes`], [`docs_routes`] and the page, answers unknown paths with
+//! [`not_found`], and wraps, outermost first, [`record_metrics`], [`trace_requests`],
+//! [`security_headers`], [`problem_errors`], [`cors()`] and [`authenticate`]. This crate
+//! provides those parts; it does not build an `App` itself.
 //!
 //! ## Where the contract is silent
 //!
@@ -79,13 +71,7 @@ mod problem;
 mod request_span;
 mod status_body;
 
-use actix_web::{
-    App, Error, Scope,
-    body::MessageBody,
-    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    middleware::from_fn,
-    web,
-};
+use actix_web::{Scope, web};
 use printdesk_domain::{JobService, PrinterService};
 
 pub use auth::{Authenticator, RequestActor, authenticate};
@@ -172,50 +158,4 @@ pub struct Security {
     pub authenticator: Authenticator,
     /// The origins allowed to call the API from a browser.
     pub cors_origins: CorsOrigins,
-}
-
-/// The whole application with no tokens and no CORS: [`app_with`] and the default
-/// [`Security`].
-pub fn app(
-    state: ApiState,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = Error,
-        InitError = (),
-    >,
-> {
-    app_with(state, Security::default())
-}
-
-/// The whole application: state, routes (the API, its OpenAPI document and Swagger UI),
-/// authentication, CORS, problem+json for every error, `nosniff`, and a tracing span per
-/// request. Call it in the `HttpServer::new` factory.
-///
-/// The middleware, outermost first: [`trace_requests`], [`security_headers`],
-/// [`problem_errors`], [`cors()`], [`authenticate`].
-pub fn app_with(
-    state: ApiState,
-    security: Security,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = Error,
-        InitError = (),
-    >,
-> {
-    App::new()
-        .app_data(web::Data::new(state))
-        .app_data(web::Data::new(security.authenticator))
-        .configure(docs_routes)
-        .configure(configure)
-        .wrap(from_fn(authenticate))
-        .wrap(cors(&security.cors_origins))
-        .wrap(problem_errors())
-        .wrap(security_headers())
-        .wrap(from_fn(trace_requests))
 }

@@ -3,23 +3,12 @@
 //! [`record_metrics`] middleware that counts every request by route pattern, method and status.
 //!
 //! The adapter knows neither the store nor the WebSocket hub: what it needs from them is the
-//! [`OpsProbe`] trait, which the binary (the composition root) implements over both. The
+//! [`OpsProbe`] trait, which the composition root (`printdesk-app`) implements over both. The
 //! domain's ports stay about use cases; counting jobs per status for a dashboard is not one.
 //!
-//! Mounting, in the `App` factory (before any catch-all route such as the page's):
-//!
-//! ```no_run
-//! # use std::sync::Arc;
-//! # fn run(probe: Arc<dyn printdesk_http::OpsProbe>) {
-//! let ops = printdesk_http::Ops::new(probe);
-//! actix_web::HttpServer::new(move || {
-//!     actix_web::App::new()
-//!         .configure(printdesk_http::ops_routes(ops.clone()))
-//!         // … the API, the page …
-//!         .wrap(actix_web::middleware::from_fn(printdesk_http::record_metrics))
-//! });
-//! # }
-//! ```
+//! The composition root (`printdesk-app`) mounts [`ops_routes`] before any catch-all route
+//! (such as the page's) and wraps [`record_metrics`] outermost, so that it counts every
+//! response, whichever middleware made it.
 
 use std::{
     fmt,

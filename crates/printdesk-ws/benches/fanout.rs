@@ -25,12 +25,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{App, HttpServer, dev::ServerHandle, middleware::from_fn, web};
 use futures_util::StreamExt;
-use printdesk_domain::{JobService, PrinterService, SystemClock};
-use printdesk_http::ApiState;
-use printdesk_store_diesel::{Store, test_support::TestDatabase};
-use printdesk_ws::{EventHub, HubConfig};
+use printdesk_app::{AppHandle, Application, Config};
+use printdesk_store_diesel::test_support::TestDatabase;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -59,54 +56,40 @@ impl Settings {
     }
 }
 
-/// One server instance.
+/// One server instance: the whole application, as the binary builds it.
 struct Instance {
     addr: std::net::SocketAddr,
-    handle: ServerHandle,
-    _tailer: JoinHandle<()>,
+    handle: AppHandle,
 }
 
 async fn start(url: &str) -> Instance {
-    let store = Store::connect(url).await.expect("open the database");
-    let hub = EventHub::new(Arc::new(store.clone()), HubConfig::default())
+    let config = Config {
+        // One per core, as the binary's default.
+        workers: None,
+        ..Config::embedded(url)
+    };
+    let app = Application::build(config, listener())
         .await
-        .expect("a hub");
-    let tailer = hub.spawn_tailer(store.event_notifications());
-    let clock = Arc::new(SystemClock);
-    let publisher = Arc::new(hub.clone());
-    let state = ApiState::new(
-        JobService::new(
-            Arc::new(store.clone()),
-            Arc::new(store.clone()),
-            publisher.clone(),
-            clock.clone(),
-        ),
-        PrinterService::new(Arc::new(store), publisher, clock),
-    );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let addr = listener.local_addr().unwrap();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .service(printdesk_ws::service(hub.clone()))
-            .service(printdesk_http::api_scope())
-            .default_service(web::to(printdesk_http::not_found))
-            .wrap(printdesk_http::problem_errors())
-            .wrap(from_fn(printdesk_http::trace_requests))
-    })
-    .backlog(4096)
-    .disable_signals()
-    .shutdown_timeout(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    Instance {
-        addr,
-        handle,
-        _tailer: tailer,
-    }
+        .expect("open the database and serve");
+    let instance = Instance {
+        addr: app.address(),
+        handle: app.handle(),
+    };
+    tokio::spawn(app.run_until_stopped());
+    instance
+}
+
+/// A loopback listener whose backlog holds every client connecting at once.
+fn listener() -> std::net::TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind((std::net::Ipv4Addr::LOCALHOST, 0).into())
+        .expect("a port");
+    socket
+        .listen(4096)
+        .expect("listen")
+        .into_std()
+        .expect("a std listener")
 }
 
 /// A connected client's receive times, in `seq` order.

@@ -14,27 +14,9 @@
 //! PostgreSQL notifications from other instances and by a periodic poll (1 s), so a lost
 //! wake-up delays an event but never loses it.
 //!
-//! Mounting, in the server's `App` factory (the route must come before
-//! `printdesk_http::api_scope()`, whose `/api/v1` scope would otherwise answer 404 for it,
-//! and before any catch-all route):
-//!
-//! ```no_run
-//! # use std::sync::Arc;
-//! # async fn run(repo: Arc<dyn printdesk_domain::JobRepository>) -> std::io::Result<()> {
-//! let hub = printdesk_ws::EventHub::new(repo, printdesk_ws::HubConfig::default())
-//!     .await
-//!     .expect("the event log is readable");
-//! hub.spawn_tailer(None); // or Some(store.event_notifications()) on PostgreSQL
-//! actix_web::HttpServer::new(move || {
-//!     actix_web::App::new()
-//!         .service(printdesk_ws::service(hub.clone()))
-//!         // .service(printdesk_http::api_scope()) …
-//! })
-//! .bind(("127.0.0.1", 8080))?
-//! .run()
-//! .await
-//! # }
-//! ```
+//! The composition root (`printdesk-app`) creates the hub, starts its tailer with the store's
+//! notifications, and mounts [`service`] before `printdesk_http::api_scope()` (whose
+//! `/api/v1` scope would otherwise answer 404 for it) and before the page's catch-all route.
 //!
 //! ## The protocol: `GET /api/v1/ws`
 //!

@@ -286,9 +286,9 @@ async fn paths_outside_the_api_need_no_token(app: TestApp) {
 }
 
 async fn a_websocket_upgrade_may_carry_the_token_as_a_subprotocol(app: TestApp) {
-    // This server has no WebSocket endpoint: a request that gets past the authentication is a
-    // 404, one that does not is a 401. A new client each time: the server closes a connection
-    // whose upgrade it did not take, and a pooled one could be reused just as it closes.
+    // A request that gets past the authentication is upgraded (101), one that does not is a
+    // 401. A new client each time: the server closes a connection whose upgrade it did not
+    // take, and a pooled one could be reused just as it closes.
     let upgrade = |protocol: &str| {
         client(None)
             .get(app.url("/ws"))
@@ -302,12 +302,12 @@ async fn a_websocket_upgrade_may_carry_the_token_as_a_subprotocol(app: TestApp) 
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     let response = upgrade(&format!("chat, printdesk.bearer.{HA_TOKEN}"))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
 
     let response = upgrade("printdesk.bearer.pd_wrong").send().await.unwrap();
     unauthorized(response, INVALID_TOKEN_CHALLENGE).await;

@@ -1,15 +1,14 @@
-//! Starts the real HTTP server on 127.0.0.1:0 over a fresh store, and a client to talk to it.
+//! Starts the whole application on 127.0.0.1:0 over a fresh store, through the composition
+//! root as the binary does (every route and middleware), and a client to talk to it.
 //!
 //! Every test gets its own server and its own database. Set `TEST_LOG=1` to see the server's
 //! tracing output.
 
 use std::sync::{Arc, LazyLock};
 
-use actix_web::{HttpServer, dev::ServerHandle};
 use futures_util::{StreamExt, stream};
-use printdesk_domain::{
-    Actor, Job, JobDraft, JobService, PrinterService, SystemClock, testing::RecordingPublisher,
-};
+use printdesk_app::{AppHandle, Application, Config};
+use printdesk_domain::{Actor, Job, JobDraft};
 use printdesk_http::{ApiState, Security};
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 use reqwest::{Response, StatusCode, header};
@@ -45,7 +44,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The services the server runs on, for seeding many jobs quickly (no HTTP round trips).
     pub state: ApiState,
-    handle: ServerHandle,
+    handle: AppHandle,
     /// Dropped (and so deleted) after the server is told to stop.
     _database: TestDatabase,
 }
@@ -53,9 +52,9 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Stopping is a future; start it and let the runtime (or its shutdown) finish it.
-        let stop = self.handle.stop(false);
+        let handle = self.handle.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(stop);
+            rt.spawn(async move { handle.stop(false).await });
         }
     }
 }
@@ -67,13 +66,17 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
 }
 
 /// Like [`spawn_app`], with the job repository the server uses made by `jobs` from the store
-/// (to wrap it, say, in one that fails on purpose).
+/// (to wrap it, say, in one that fails on purpose): the composition root's
+/// [`Config::wrap_job_repository`] seam.
 pub async fn spawn_app_with(
     backend: Backend,
     test_name: &str,
-    jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository>,
+    jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository> + Send + 'static,
 ) -> Option<TestApp> {
-    spawn(backend, test_name, jobs, Security::default()).await
+    spawn(backend, test_name, Security::default(), |config| {
+        config.wrap_job_repository(jobs)
+    })
+    .await
 }
 
 /// Like [`spawn_app`], guarded by `security`: tokens (none: authentication off) and CORS
@@ -83,60 +86,40 @@ pub async fn spawn_app_secured(
     test_name: &str,
     security: Security,
 ) -> Option<TestApp> {
-    spawn(backend, test_name, |store| store, security).await
+    spawn(backend, test_name, security, |config| config).await
 }
 
 async fn spawn(
     backend: Backend,
     test_name: &str,
-    jobs: impl FnOnce(Arc<Store>) -> Arc<dyn printdesk_domain::JobRepository>,
     security: Security,
+    configure: impl FnOnce(Config) -> Config,
 ) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let database = match backend {
         Backend::Sqlite => TestDatabase::sqlite(),
         Backend::Postgres => TestDatabase::postgres(test_name)?,
     };
-    let store = Arc::new(
-        Store::connect(&database.url)
-            .await
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", database.url)),
-    );
-    let state = state_over(jobs(store.clone()), store);
-    let server_state = state.clone();
-
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    let port = listener.local_addr().expect("a bound address").port();
-    let server =
-        HttpServer::new(move || printdesk_http::app_with(server_state.clone(), security.clone()))
-            .workers(2)
-            .disable_signals()
-            .shutdown_timeout(1)
-            .listen(listener)
-            .expect("listen")
-            .run();
-    let handle = server.handle();
-    tokio::spawn(server);
+    let config = configure(Config {
+        security,
+        ..Config::embedded(database.url.clone())
+    });
+    let listener = printdesk_app::bind(([127, 0, 0, 1], 0).into()).expect("bind a free port");
+    let app = Application::build(config, listener)
+        .await
+        .unwrap_or_else(|e| panic!("start the application on {}: {e}", database.url));
+    let address = format!("http://{}", app.address());
+    let state = app.services().clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
 
     Some(TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address,
         client: client(None),
         state,
         handle,
         _database: database,
     })
-}
-
-fn state_over(
-    jobs: Arc<dyn printdesk_domain::JobRepository>,
-    printers: Arc<dyn printdesk_domain::PrinterRepository>,
-) -> ApiState {
-    let publisher = Arc::new(RecordingPublisher::default());
-    let clock = Arc::new(SystemClock);
-    ApiState::new(
-        JobService::new(jobs, printers.clone(), publisher.clone(), clock.clone()),
-        PrinterService::new(printers, publisher, clock),
-    )
 }
 
 /// Declares API tests: each `async fn name(app: TestApp)` runs once per backend, as

@@ -1,23 +1,17 @@
 //! A real printdesk stack per test — the Diesel store on a fresh database, the domain
-//! services, the HTTP API, the event hub and its WebSocket endpoint, composed as the `printdesk`
-//! binary composes them — on 127.0.0.1:0, and a real WebSocket client.
+//! services, the HTTP API, the event hub and its WebSocket endpoint, built by the composition
+//! root as the `printdesk` binary builds them — on 127.0.0.1:0, and a real WebSocket client.
 //!
 //! Set `TEST_LOG=1` (and optionally `RUST_LOG`) to see the servers' tracing output.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::LazyLock, time::Duration};
 
-use actix_web::{App, HttpServer, dev::ServerHandle, middleware::from_fn, web};
 use futures_util::{SinkExt, StreamExt};
-use printdesk_domain::{JobService, PrinterService, SystemClock};
-use printdesk_http::ApiState;
+use printdesk_app::{AppHandle, Application, Config};
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 use printdesk_ws::{EventHub, HubConfig};
 use serde_json::{Value, json};
-use tokio::{net::TcpStream, task::JoinHandle};
+use tokio::net::TcpStream;
 use tokio_tungstenite::{
     WebSocketStream, client_async,
     tungstenite::{self, Message, protocol::CloseFrame},
@@ -61,16 +55,15 @@ pub struct Stack {
     pub store: Store,
     /// A plain HTTP client.
     pub http: reqwest::Client,
-    handle: ServerHandle,
-    tailer: JoinHandle<()>,
+    handle: AppHandle,
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        self.tailer.abort();
-        let stop = self.handle.stop(false);
+        // Stopping closes the instance's sockets, stops its server, then its tailer.
+        let handle = self.handle.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(stop);
+            rt.spawn(async move { handle.stop(false).await });
         }
     }
 }
@@ -84,61 +77,23 @@ impl Stack {
     /// Starts an instance on `db`.
     pub async fn start_with(db: &TestDatabase, options: StackOptions) -> Self {
         LazyLock::force(&TRACING);
-        let store = Store::connect(&db.url).await.expect("connect and migrate");
-        let hub = EventHub::new(Arc::new(store.clone()), options.hub.clone())
-            .await
-            .expect("a hub");
-        let wakeups = if options.without_notifications {
-            None
-        } else {
-            store.event_notifications()
+        let config = Config {
+            hub: options.hub.clone(),
+            event_notifications: !options.without_notifications,
+            ..Config::embedded(db.url.clone())
         };
-        let tailer = hub.spawn_tailer(wakeups);
-        let clock = Arc::new(SystemClock);
-        let publisher = Arc::new(hub.clone());
-        let api_store = store.clone();
-        let state = ApiState::new(
-            JobService::new(
-                Arc::new(api_store.clone()),
-                Arc::new(api_store.clone()),
-                publisher.clone(),
-                clock.clone(),
-            ),
-            PrinterService::new(Arc::new(api_store), publisher, clock),
-        );
-
-        let listener = listener(options.small_send_buffer);
-        let addr = listener.local_addr().expect("a bound address");
-        let app_hub = hub.clone();
-        // As crates/printdesk/src/main.rs composes the app: the WebSocket route first, then the
-        // API scope, then the page's catch-all, then the problem+json fallbacks.
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(state.clone()))
-                .service(printdesk_ws::service(app_hub.clone()))
-                .service(printdesk_http::api_scope())
-                .configure(printdesk_frontend::configure)
-                .default_service(web::to(printdesk_http::not_found))
-                .wrap(printdesk_http::problem_errors())
-                .wrap(from_fn(printdesk_http::trace_requests))
-        })
-        .workers(2)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-
-        Self {
-            addr,
-            hub,
-            store,
+        let app = Application::build(config, listener(options.small_send_buffer))
+            .await
+            .expect("connect, migrate and serve");
+        let stack = Self {
+            addr: app.address(),
+            hub: app.hub().clone(),
+            store: app.store().clone(),
             http: reqwest::Client::new(),
-            handle,
-            tailer,
-        }
+            handle: app.handle(),
+        };
+        tokio::spawn(app.run_until_stopped());
+        stack
     }
 
     /// Waits until the hub has broadcast every event committed so far, so that a client

@@ -1,6 +1,6 @@
 //! What the operations endpoints (`/readyz`, `/metrics`) read, from the store and the
-//! WebSocket hub: [`printdesk_http::OpsProbe`], implemented here, where both are known, so
-//! that the HTTP adapter depends on neither.
+//! WebSocket hub: [`printdesk_http::OpsProbe`], implemented in the composition root, where
+//! both are known, so that the HTTP adapter depends on neither.
 
 use async_trait::async_trait;
 use printdesk_domain::{JobRepository, JobStatus, StoreError};

@@ -1,0 +1,66 @@
+//! The HTTP server: every route and every middleware, in the order they must run.
+
+use actix_web::{
+    App, Error, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::from_fn,
+    web,
+};
+
+use crate::{Components, Config};
+
+/// The HTTP server over `listener`, not yet running.
+pub(crate) fn server(
+    components: &Components,
+    config: &Config,
+    listener: std::net::TcpListener,
+) -> std::io::Result<Server> {
+    let components = components.clone();
+    let mut server = HttpServer::new(move || app(components.clone()))
+        // In-flight requests get this long to finish after a graceful stop (actix stops at
+        // once on Ctrl-C and SIGQUIT).
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    if !config.os_signals {
+        server = server.disable_signals();
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// One worker's application. Routes are matched in registration order; middleware runs from
+/// the last `wrap` (outermost) to the first.
+fn app(
+    components: Components,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(components.services))
+        .app_data(web::Data::new(components.security.authenticator.clone()))
+        // Before the API's `/api/v1` scope, which would answer 404 for it.
+        .service(printdesk_ws::service(components.hub))
+        .service(printdesk_http::api_scope())
+        // Before the page's catch-all route.
+        .configure(printdesk_http::ops_routes(components.ops))
+        // /api/openapi.json and Swagger UI at /api/docs/ (public: outside /api/v1).
+        .configure(printdesk_http::docs_routes)
+        .configure(printdesk_frontend::configure)
+        .default_service(web::to(printdesk_http::not_found))
+        // Tokens on /api/v1 (the WebSocket too), inside CORS: a preflight needs none.
+        .wrap(from_fn(printdesk_http::authenticate))
+        .wrap(printdesk_http::cors(&components.security.cors_origins))
+        .wrap(printdesk_http::problem_errors())
+        .wrap(printdesk_http::security_headers())
+        .wrap(from_fn(printdesk_http::trace_requests))
+        // Outermost: counts every response, whichever middleware made it.
+        .wrap(from_fn(printdesk_http::record_metrics))
+}
