@@ -266,10 +266,17 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
     let state = context.report.state;
     let memory = &snapshot.memory;
     let matching = Matching::since(memory.last_state, context.first_report);
+    // A terminal state names the print that ended; after an end that is the remembered one.
+    let compare = match matching {
+        Matching::AfterEnd if state.is_terminal() => Matching::AcrossGap,
+        other => other,
+    };
     let shows_last = memory
         .last_print
         .as_ref()
-        .is_some_and(|print| print.matches(context.report, context.now, matching));
+        .is_some_and(|print| print.matches(context.report, context.now, compare));
+    // The job recording the remembered print, while it exists.
+    let recorded_by = memory.job_id.filter(|_| snapshot.job.is_some());
     // Once printdesk recorded the remembered print's end, a job still running is a person's
     // doing (they reopened it): monitoring leaves it alone.
     let open = match matching {
@@ -285,7 +292,7 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
         ReportedState::Printing | ReportedState::Paused => {
             plan.memory.last_state = Some(state);
             if shows_last {
-                plan.outcome.job_id = memory.job_id;
+                plan.outcome.job_id = recorded_by;
             } else {
                 if let Some(job) = open {
                     plan.close(job, other_print);
@@ -295,7 +302,7 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
         }
         ReportedState::Preparing => {
             if shows_last {
-                plan.outcome.job_id = memory.job_id;
+                plan.outcome.job_id = recorded_by;
             } else {
                 if let Some(job) = open {
                     plan.close(job, other_print);
@@ -306,10 +313,17 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
         ReportedState::Finished | ReportedState::Failed { .. } => {
             plan.memory.last_state = Some(state);
             if let Some(job) = open {
-                plan.close(job, if shows_last { end_of(state) } else { other_print });
+                plan.close(
+                    job,
+                    if shows_last {
+                        end_of(state)
+                    } else {
+                        other_print
+                    },
+                );
             }
             if shows_last {
-                plan.outcome.job_id = memory.job_id;
+                plan.outcome.job_id = recorded_by;
             }
         }
         ReportedState::Idle => {

@@ -91,7 +91,10 @@ impl InMemoryMonitorStore {
 
     /// The print kept with an auto job, if monitoring created that job.
     pub fn print_of(&self, job: JobId) -> Option<TrackedPrint> {
-        self.state().prints.get(&job).map(|(_, print)| print.clone())
+        self.state()
+            .prints
+            .get(&job)
+            .map(|(_, print)| print.clone())
     }
 
     async fn lock(&self, printer: &PrinterId) -> PrinterLock<'_> {
