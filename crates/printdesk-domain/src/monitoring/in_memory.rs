@@ -184,6 +184,9 @@ impl MonitorStore for InMemoryMonitorStore {
     ) -> Result<Recorded, MonitorError> {
         let _lock = self.lock(printer).await;
         let decision = decide(&self.snapshot(printer).await?);
+        // A database answers after a round trip; so does this store, so that concurrent
+        // records of one printer would interleave here if the lock did not keep them apart.
+        YieldOnce(false).await;
         let duplicate = decision.writes.iter().any(|write| match write {
             JobWrite::Create { print, .. } => self.already_recorded(printer, print),
             JobWrite::Update { .. } => false,
