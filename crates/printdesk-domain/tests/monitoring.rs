@@ -1408,6 +1408,93 @@ fn progress_changes_nothing_stored() {
     }
 }
 
+/// The snapshot the store holds after writing `decision` over `snapshot`.
+fn apply(snapshot: &MonitorSnapshot, decision: &MonitorDecision) -> MonitorSnapshot {
+    let memory = decision
+        .memory
+        .clone()
+        .unwrap_or_else(|| snapshot.memory.clone());
+    let written = decision.writes.iter().map(|w| &w.event().job);
+    let job = written
+        .chain(snapshot.job.iter())
+        .find(|job| Some(job.id) == memory.job_id)
+        .cloned();
+    MonitorSnapshot {
+        memory,
+        job,
+        ..snapshot.clone()
+    }
+}
+
+#[test]
+fn a_report_that_only_moves_progress_after_one_recorded_changes_nothing() {
+    // What lets a session skip the store for such reports (MonitorSession::report).
+    let a = print("Benchy.3mf", 3600);
+    let starts = [
+        (never_seen(), true),
+        (only_state(Idle), false),
+        (following(Printing, a.clone()), false),
+        (following(Printing, a.clone()), true),
+        (following(Paused, a.clone()), true),
+        (
+            remembered(
+                Finished,
+                a.clone(),
+                Some(with_status(auto_job(&a), JobStatus::Completed)),
+            ),
+            false,
+        ),
+    ];
+    let reports = [
+        elapsed(Printing, "Benchy.3mf", 3600),
+        elapsed(Printing, "Benchy.3mf", 60),
+        elapsed(Paused, "Cube.3mf", 60),
+        elapsed(Preparing, "Cube.3mf", 0),
+        started(Printing, "Benchy.3mf", 30),
+        with_id(elapsed(Printing, "Benchy.3mf", 60), "5"),
+        elapsed(Finished, "Benchy.3mf", 3600),
+        elapsed(FAILED, "Cube.3mf", 60),
+        elapsed(Error, "Benchy.3mf", 60),
+        PrinterReport::idle(),
+    ];
+    let p = printer();
+    for (snapshot, first_report) in &starts {
+        for report in &reports {
+            let context = |report, first_report| ReportContext {
+                printer: &p,
+                report,
+                first_report,
+                now: NOW,
+            };
+            let first = decide(snapshot, &context(report, *first_report));
+            let after = apply(snapshot, &first);
+            let moved = PrinterReport {
+                progress: Some(77.0),
+                remaining_s: Some(5),
+                elapsed_s: report.elapsed_s.map(|e| e + 2),
+                ..report.clone()
+            };
+            assert!(report.differs_only_in_progress(&moved));
+            let second = decide(
+                &after,
+                &ReportContext {
+                    now: NOW + Duration::seconds(2),
+                    ..context(&moved, false)
+                },
+            );
+            assert!(
+                second.writes.is_empty(),
+                "{report:?} after {snapshot:?}: {second:?}"
+            );
+            assert_eq!(second.memory, None, "{report:?} after {snapshot:?}");
+            assert_eq!(
+                second.outcome.job_id, first.outcome.job_id,
+                "{report:?} after {snapshot:?}"
+            );
+        }
+    }
+}
+
 // ---- the print identity ----------------------------------------------------------------------
 
 #[test]

@@ -34,6 +34,7 @@ struct State {
     switched_off: HashSet<PrinterId>,
     /// Printers whose report is being recorded: the per-printer lock.
     busy: HashSet<PrinterId>,
+    records: usize,
 }
 
 /// A [`MonitorStore`] over any [`JobRepository`] and [`PrinterRepository`] (typically
@@ -87,6 +88,11 @@ impl InMemoryMonitorStore {
             .get(printer)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// How many times [`MonitorStore::record`] was called (each a transaction in a database).
+    pub fn records(&self) -> usize {
+        self.state().records
     }
 
     /// The print kept with an auto job, if monitoring created that job.
@@ -183,6 +189,7 @@ impl MonitorStore for InMemoryMonitorStore {
         decide: MonitorDecide,
     ) -> Result<Recorded, MonitorError> {
         let _lock = self.lock(printer).await;
+        self.state().records += 1;
         let decision = decide(&self.snapshot(printer).await?);
         // A database answers after a round trip; so does this store, so that concurrent
         // records of one printer would interleave here if the lock did not keep them apart.

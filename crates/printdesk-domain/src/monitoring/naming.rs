@@ -42,7 +42,7 @@ fn without_print_suffixes(name: &str) -> &str {
 
 /// The job name for a print: the print's own name when the printer gives one, else the file's
 /// ([`print_name_of_file`]), fitted to [`JobName`]'s rules (NUL removed, trimmed, cut to
-/// [`JOB_NAME_MAX_CHARS`]). A print with neither is called "Print on <printer id>".
+/// [`JOB_NAME_MAX_CHARS`]). A print with neither is called `Print on <printer id>`.
 pub fn job_name_for(report: &PrinterReport, printer: &PrinterId) -> JobName {
     let candidates = [
         // A print's own name may hold a slash that is part of the name, not a directory.

@@ -126,6 +126,25 @@ pub struct PrinterReport {
 }
 
 impl PrinterReport {
+    /// Whether `other` says the same as this report except for how far the print has got
+    /// (progress, time left, time elapsed): same state, file, name, identity and times.
+    ///
+    /// ```
+    /// use printdesk_domain::monitoring::{PrinterReport, ReportedState};
+    /// let at = |progress, state| PrinterReport { state, progress: Some(progress), ..PrinterReport::idle() };
+    /// assert!(at(10.0, ReportedState::Printing).differs_only_in_progress(&at(11.0, ReportedState::Printing)));
+    /// assert!(!at(10.0, ReportedState::Printing).differs_only_in_progress(&at(10.0, ReportedState::Paused)));
+    /// ```
+    pub fn differs_only_in_progress(&self, other: &PrinterReport) -> bool {
+        *self
+            == PrinterReport {
+                progress: self.progress,
+                remaining_s: self.remaining_s,
+                elapsed_s: self.elapsed_s,
+                ..other.clone()
+            }
+    }
+
     /// A report of an idle printer with nothing else known.
     pub fn idle() -> Self {
         Self {

@@ -54,6 +54,7 @@ impl PrinterMonitor {
             first_report: true,
             connection: ConnectionCondition::Connecting,
             last_report: None,
+            last_recorded: None,
             job_id: None,
             last_seen: None,
             status: PrinterStatus::default(),
@@ -73,6 +74,8 @@ pub struct MonitorSession {
     first_report: bool,
     connection: ConnectionCondition,
     last_report: Option<PrinterReport>,
+    /// The last report the store recorded in this session (since connecting).
+    last_recorded: Option<PrinterReport>,
     job_id: Option<JobId>,
     last_seen: Option<Timestamp>,
     status: PrinterStatus,
@@ -111,6 +114,7 @@ impl MonitorSession {
 
     async fn lost(&mut self, connection: ConnectionCondition) {
         self.first_report = true;
+        self.last_recorded = None;
         self.connection = connection;
         self.send_status(self.monitor.clock.now()).await;
     }
@@ -119,10 +123,33 @@ impl MonitorSession {
     /// publishes the committed events, then sends the printer's status if it must be sent
     /// now. A printer whose monitoring is off (or that was deleted) gets neither.
     ///
+    /// A report that differs from the last one recorded in this session only in progress
+    /// ([`PrinterReport::differs_only_in_progress`]) cannot change what the store holds (the
+    /// decision on it is "nothing": see `tests/monitoring.rs`), so it does not reach the
+    /// store: a printer reporting twice a second costs a transaction only when something
+    /// happens. This relies on one session per printer at a time, which the monitor adapter
+    /// ensures (one instance monitors a printer; its task stops when monitoring is switched
+    /// off).
+    ///
     /// On a store failure nothing was written; the status is still sent, and the next
     /// report is treated as the first since connecting again, so it reconciles.
     pub async fn report(&mut self, report: PrinterReport) -> Result<MonitorOutcome, MonitorError> {
         let now = self.monitor.clock.now();
+        if !self.first_report
+            && self
+                .last_recorded
+                .as_ref()
+                .is_some_and(|last| last.differs_only_in_progress(&report))
+        {
+            self.last_seen = Some(now);
+            self.last_report = Some(report);
+            self.send_status(now).await;
+            return Ok(MonitorOutcome {
+                monitored: true,
+                job_id: self.job_id,
+                ..MonitorOutcome::default()
+            });
+        }
         let recorded = self.record(&report, now).await;
         if let Ok(Recorded { outcome, .. }) = &recorded
             && !outcome.monitored
@@ -131,22 +158,24 @@ impl MonitorSession {
         }
         self.connection = ConnectionCondition::Online;
         self.last_seen = Some(now);
-        self.last_report = Some(report);
         let result = match recorded {
             Ok(Recorded { outcome, events }) => {
                 for event in &events {
                     self.monitor.events.publish(event).await;
                 }
                 self.first_report = false;
+                self.last_recorded = Some(report.clone());
                 self.job_id = outcome.job_id;
                 Ok(outcome)
             }
             Err(error) => {
                 // printdesk did not take this report in: as if it had not been watching.
                 self.first_report = true;
+                self.last_recorded = None;
                 Err(error)
             }
         };
+        self.last_report = Some(report);
         self.send_status(now).await;
         result
     }
