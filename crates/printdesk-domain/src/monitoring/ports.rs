@@ -40,7 +40,9 @@ pub struct Recorded {
 /// - At most one job per (printer, printer job id), for the prints that carry a printer job
 ///   id: a second [`super::JobWrite::Create`] for the same pair MUST fail the whole record
 ///   with [`MonitorError::Conflict`] (the backstop against a second instance that monitors the
-///   same printer without holding its lock).
+///   same printer without holding its lock). This is why a connector gives a
+///   [`super::PrintIdentity::PrinterJobId`] only for ids the printer never reuses; an id that
+///   restarts after a printer reboot must be made unique by the connector, or not given.
 /// - At most one job that monitoring follows per printer: the memory names one job id.
 #[async_trait]
 pub trait MonitorStore: Send + Sync + Debug {
