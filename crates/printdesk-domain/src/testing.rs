@@ -45,6 +45,8 @@ use crate::{
     validation::ValidationErrors,
 };
 
+pub use crate::monitoring::{InMemoryMonitorStore, RecordingStatusPublisher};
+
 #[derive(Debug, Default)]
 struct State {
     jobs: BTreeMap<JobId, Job>,

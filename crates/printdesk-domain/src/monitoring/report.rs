@@ -38,6 +38,44 @@ impl ReportedState {
     pub const fn is_terminal(self) -> bool {
         matches!(self, Self::Finished | Self::Failed { .. })
     }
+
+    /// Every state, in the order of the lifecycle.
+    pub const ALL: [ReportedState; 8] = [
+        Self::Idle,
+        Self::Preparing,
+        Self::Printing,
+        Self::Paused,
+        Self::Finished,
+        Self::Failed { cancelled: false },
+        Self::Failed { cancelled: true },
+        Self::Error,
+    ];
+
+    /// A stable name for storing the state (`"idle"`, …, `"failed"`, `"cancelled"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Preparing => "preparing",
+            Self::Printing => "printing",
+            Self::Paused => "paused",
+            Self::Finished => "finished",
+            Self::Failed { cancelled: false } => "failed",
+            Self::Failed { cancelled: true } => "cancelled",
+            Self::Error => "error",
+        }
+    }
+
+    /// The state a stored name names ([`ReportedState::as_str`]).
+    ///
+    /// ```
+    /// use printdesk_domain::monitoring::ReportedState;
+    /// for state in ReportedState::ALL {
+    ///     assert_eq!(ReportedState::from_name(state.as_str()), Some(state));
+    /// }
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// The printer's own identity for one print, as precise as the protocol allows.
@@ -72,6 +110,11 @@ pub struct PrinterReport {
     /// Time left, in seconds (Bambu reports minutes: the connector converts).
     pub remaining_s: Option<u32>,
     /// Time printed so far, in seconds.
+    ///
+    /// While the print is underway the domain estimates its start as `now − elapsed` to
+    /// recognise it after a gap ([`super::TrackedPrint::matches`]); a count that leaves pauses
+    /// out moves that estimate by the time paused, so connectors prefer the wall-clock time
+    /// since the start where the protocol has both.
     pub elapsed_s: Option<u32>,
     /// How the printer identifies this print.
     pub identity: PrintIdentity,
@@ -83,6 +126,25 @@ pub struct PrinterReport {
 }
 
 impl PrinterReport {
+    /// Whether `other` says the same as this report except for how far the print has got
+    /// (progress, time left, time elapsed): same state, file, name, identity and times.
+    ///
+    /// ```
+    /// use printdesk_domain::monitoring::{PrinterReport, ReportedState};
+    /// let at = |progress, state| PrinterReport { state, progress: Some(progress), ..PrinterReport::idle() };
+    /// assert!(at(10.0, ReportedState::Printing).differs_only_in_progress(&at(11.0, ReportedState::Printing)));
+    /// assert!(!at(10.0, ReportedState::Printing).differs_only_in_progress(&at(10.0, ReportedState::Paused)));
+    /// ```
+    pub fn differs_only_in_progress(&self, other: &PrinterReport) -> bool {
+        *self
+            == PrinterReport {
+                progress: self.progress,
+                remaining_s: self.remaining_s,
+                elapsed_s: self.elapsed_s,
+                ..other.clone()
+            }
+    }
+
     /// A report of an idle printer with nothing else known.
     pub fn idle() -> Self {
         Self {
