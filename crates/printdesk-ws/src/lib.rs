@@ -9,7 +9,7 @@
 //! The event log (`job_events`, written in the same transaction as each change) is the source
 //! of truth. An [`EventHub`] is the domain's [`EventPublisher`](printdesk_domain::EventPublisher),
 //! but `publish` only *wakes* the hub's tailer. The tailer reads
-//! [`events_after`](printdesk_domain::JobRepository::events_after) the last `seq` it delivered
+//! [`events_after`](printdesk_domain::EventLog::events_after) the last `seq` it delivered
 //! and broadcasts each event, serialised to JSON once, to every client. It is also woken by
 //! PostgreSQL notifications from other instances and by a periodic poll (1 s), so a lost
 //! wake-up delays an event but never loses it.
@@ -20,8 +20,8 @@
 //!
 //! ```no_run
 //! # use std::sync::Arc;
-//! # async fn run(repo: Arc<dyn printdesk_domain::JobRepository>) -> std::io::Result<()> {
-//! let hub = printdesk_ws::EventHub::new(repo, printdesk_ws::HubConfig::default())
+//! # async fn run(log: Arc<dyn printdesk_domain::EventLog>) -> std::io::Result<()> {
+//! let hub = printdesk_ws::EventHub::new(log, printdesk_ws::HubConfig::default())
 //!     .await
 //!     .expect("the event log is readable");
 //! hub.spawn_tailer(None); // or Some(store.event_notifications()) on PostgreSQL
