@@ -635,3 +635,66 @@ async fn a_created_job_starts_the_audit_trail() {
     assert_eq!(events[0].kind, EventKind::JobCreated);
     assert_eq!(events[0].job, job);
 }
+
+/// `If-Match` with several tags: the edit (and the status move) goes ahead when any of them
+/// is the current version; a list naming none of them, or empty (only tags that are not
+/// versions), is refused with the current job.
+#[tokio::test]
+async fn if_match_with_several_versions_admits_any_of_them() {
+    let w = World::new();
+    let job = w.named_job("Benchy").await;
+    let notes = |text: &str| JobPatch {
+        notes: Nullable::Set(text.into()),
+        ..JobPatch::default()
+    };
+    for refused in [vec![], vec![Version::new(2), Version::new(3)]] {
+        assert_eq!(
+            w.jobs
+                .edit(
+                    job.id,
+                    notes("refused"),
+                    VersionCondition::OneOf(refused.clone()),
+                    &anon()
+                )
+                .await,
+            Err(EditJobError::VersionMismatch {
+                current: Box::new(job.clone())
+            })
+        );
+        assert!(matches!(
+            w.jobs
+                .change_status(
+                    job.id,
+                    JobStatus::Running,
+                    false,
+                    VersionCondition::OneOf(refused),
+                    &anon()
+                )
+                .await,
+            Err(EditJobError::VersionMismatch { .. })
+        ));
+    }
+    let edited = w
+        .jobs
+        .edit(
+            job.id,
+            notes("admitted"),
+            VersionCondition::OneOf(vec![Version::new(9), Version::FIRST]),
+            &anon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.version, Version::new(2));
+    let moved = w
+        .jobs
+        .change_status(
+            job.id,
+            JobStatus::Running,
+            false,
+            VersionCondition::OneOf(vec![Version::FIRST, Version::new(2)]),
+            &anon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.status, JobStatus::Running);
+}

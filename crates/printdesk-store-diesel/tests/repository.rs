@@ -1143,8 +1143,14 @@ async fn paged_names(ctx: &Ctx, query: &JobQuery) -> Vec<String> {
 async fn jobs_without_a_value_sort_last_in_both_directions(ctx: Ctx) {
     let p = printer(&ctx, "pa").await;
     let q = printer(&ctx, "pb").await;
-    // name, customer, printer, file
-    let rows: [(&str, Option<&str>, Option<&PrinterId>, Option<&str>); 5] = [
+    /// A job's name, customer, printer and file.
+    type Row<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<&'a PrinterId>,
+        Option<&'a str>,
+    );
+    let rows: [Row<'_>; 5] = [
         ("n1", Some("Beta"), Some(&q), None),
         ("n2", None, None, Some("b.3mf")),
         ("n3", Some("Alpha"), None, Some("a.3mf")),
@@ -1471,7 +1477,7 @@ async fn events_written_in_the_current_format_read_back(ctx: Ctx) {
     );
     assert_eq!(
         ctx.repo.events_after(Seq::ZERO, 10).await.unwrap(),
-        [expected.clone()]
+        std::slice::from_ref(&expected)
     );
     let history = ctx.repo.history(expected.job_id, 10, 0).await.unwrap();
     assert_eq!(history.events, [expected]);
