@@ -59,6 +59,18 @@ impl State {
         self.events.push(event.clone());
         event
     }
+
+    /// What the real store's printer foreign key refuses: a job naming a printer that is
+    /// not there.
+    fn unknown_printer(&self, job: &Job) -> Option<ValidationErrors> {
+        let printer = job
+            .printer_id
+            .as_ref()
+            .filter(|p| !self.printers.contains_key(*p))?;
+        Some(ValidationErrors::single(
+            crate::FieldViolation::unknown_printer(printer),
+        ))
+    }
 }
 
 /// Jobs, printers and the event log in memory; implements [`JobRepository`], [`EventLog`]
@@ -172,12 +184,8 @@ fn sort_jobs(jobs: &mut [&Job], sort: crate::JobSort) {
 impl JobRepository for InMemoryStore {
     async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
         let mut state = self.state();
-        if let Some(p) = &event.job.printer_id
-            && !state.printers.contains_key(p)
-        {
-            return Err(CreateJobError::Invalid(ValidationErrors::single(
-                crate::FieldViolation::unknown_printer(p),
-            )));
+        if let Some(violation) = state.unknown_printer(&event.job) {
+            return Err(CreateJobError::Invalid(violation));
         }
         state.jobs.insert(event.job.id, event.job.clone());
         Ok(state.log(event))
@@ -216,12 +224,8 @@ impl JobRepository for InMemoryStore {
         let Some(event) = edit(&current)? else {
             return Ok(UpdateOutcome::Unchanged(current));
         };
-        if let Some(p) = &event.job.printer_id
-            && !state.printers.contains_key(p)
-        {
-            return Err(EditJobError::Invalid(ValidationErrors::single(
-                crate::FieldViolation::unknown_printer(p),
-            )));
+        if let Some(violation) = state.unknown_printer(&event.job) {
+            return Err(EditJobError::Invalid(violation));
         }
         state.jobs.insert(id, event.job.clone());
         Ok(UpdateOutcome::Changed(state.log(event)))
@@ -243,22 +247,13 @@ impl JobRepository for InMemoryStore {
                 continue;
             };
             match edit(&current) {
-                Ok(Some(event))
-                    if event
-                        .job
-                        .printer_id
-                        .as_ref()
-                        .is_some_and(|p| !state.printers.contains_key(p)) =>
-                {
-                    let printer = event.job.printer_id.as_ref().expect("checked above");
-                    failures.push(BulkFailure {
+                Ok(event) => match event.as_ref().and_then(|e| state.unknown_printer(&e.job)) {
+                    Some(violation) => failures.push(BulkFailure {
                         id,
-                        error: EditJobError::Invalid(ValidationErrors::single(
-                            crate::FieldViolation::unknown_printer(printer),
-                        )),
-                    });
-                }
-                Ok(event) => decided.push((current, event)),
+                        error: EditJobError::Invalid(violation),
+                    }),
+                    None => decided.push((current, event)),
+                },
                 Err(error) => failures.push(BulkFailure { id, error }),
             }
         }
