@@ -135,7 +135,8 @@ on_every_store!(
     bulk_failures_come_in_the_order_of_the_edits,
     a_refused_deletion_deletes_and_logs_nothing,
     history_counts_every_event_and_nothing_for_an_unknown_id,
-    printers_are_listed_by_name_then_id;
+    printers_are_listed_by_name_then_id,
+    insert_refuses_a_printer_that_is_not_there;
     diesel:
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
@@ -550,6 +551,17 @@ async fn deleting_a_printer_detaches_its_jobs(ctx: Ctx) {
             .iter()
             .all(|e| e.changes.get(JobField::PrinterId).is_some())
     );
+    let detached: Vec<JobId> = events.iter().map(|e| e.job_id).collect();
+    let mut by_id = vec![a.id, b.id];
+    by_id.sort();
+    assert_eq!(
+        detached, by_id,
+        "one event per detached job, in job id order"
+    );
+    assert!(matches!(
+        ctx.printers.delete(&p, &Actor::anonymous()).await,
+        Err(printdesk_domain::DeletePrinterError::NotFound)
+    ));
 }
 
 async fn list_filters_sorts_and_pages(ctx: Ctx) {
@@ -1022,6 +1034,10 @@ async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(jobs.len(), 500);
+    assert!(
+        jobs.iter().map(|j| j.id).eq(ids.iter().copied()),
+        "outcomes in the order of the edits"
+    );
     let q = JobQuery {
         is_business: Some(true),
         ..JobQuery::default()
@@ -1481,4 +1497,30 @@ async fn events_written_in_the_current_format_read_back(ctx: Ctx) {
     );
     let history = ctx.repo.history(expected.job_id, 10, 0).await.unwrap();
     assert_eq!(history.events, [expected]);
+}
+
+/// `JobRepository::insert`: a job naming a printer that is not there (deleted after the
+/// domain checked) is refused as a `printer_id` violation, and nothing is stored.
+async fn insert_refuses_a_printer_that_is_not_there(ctx: Ctx) {
+    let template = create(&ctx, draft("template")).await;
+    let ghost = Job {
+        id: JobId::generate(),
+        printer_id: Some(PrinterId::parse("ghost").unwrap()),
+        ..template.clone()
+    };
+    let event = NewJobEvent {
+        kind: EventKind::JobCreated,
+        changes: JobChanges::created(&ghost),
+        job: ghost.clone(),
+        actor: None,
+        at: ghost.created_at,
+    };
+    match ctx.repo.insert(event).await {
+        Err(printdesk_domain::CreateJobError::Invalid(errors)) => {
+            assert_eq!(errors.violations()[0].field, "printer_id");
+        }
+        other => panic!("expected a printer_id violation, got {other:?}"),
+    }
+    assert!(ctx.repo.get(ghost.id).await.unwrap().is_none());
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
 }
