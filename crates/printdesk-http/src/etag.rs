@@ -41,7 +41,7 @@ pub fn header(version: Version) -> (HeaderName, HeaderValue) {
 ///   header. Weak tags (`W/"3"`) count as their version; tags that are not versions are
 ///   dropped, so a list of only such tags matches nothing (412 with the current job).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IfMatch(pub VersionCondition);
+pub struct IfMatch(VersionCondition);
 
 impl IfMatch {
     /// Parses every `If-Match` header of the request.
