@@ -3,7 +3,7 @@
 //! both are known, so that the HTTP adapter depends on neither.
 
 use async_trait::async_trait;
-use printdesk_domain::{JobRepository, JobStatus, StoreError};
+use printdesk_domain::{EventLog, JobStatus, StoreError};
 use printdesk_http::OpsProbe;
 use printdesk_store_diesel::Store;
 use printdesk_ws::EventHub;

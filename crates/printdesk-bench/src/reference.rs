@@ -12,6 +12,7 @@ use std::{
 use async_trait::async_trait;
 use printdesk_domain::{
     Actor, EventPublisher, JobEvent, JobId, JobPatch, JobService, Nullable, SystemClock,
+    VersionCondition,
 };
 use printdesk_store_diesel::{Store, StoreOptions};
 
@@ -106,7 +107,7 @@ pub async fn run(
         };
         let service = &service;
         let actor = &actor;
-        async move { service.edit(id, patch, None, actor).await }
+        async move { service.edit(id, patch, VersionCondition::Any, actor).await }
     };
 
     let warm_until = Instant::now() + warmup;

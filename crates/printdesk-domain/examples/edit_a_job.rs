@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use printdesk_domain::{
     Actor, EditJobError, JobDraft, JobPatch, JobService, JobStatus, NewPrinter, Nullable,
-    PrinterService, SystemClock,
+    PrinterService, SystemClock, VersionCondition,
     testing::{InMemoryStore, RecordingPublisher},
 };
 
@@ -80,7 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 notes: Nullable::Set("re-sliced at 0.2 mm".into()),
                 ..JobPatch::default()
             },
-            Some(job.version),
+            VersionCondition::from(job.version),
             &alice,
         )
         .await?;
@@ -116,7 +116,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 printer_id: Nullable::Set("no-such-printer".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &alice,
         )
         .await;
@@ -139,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 notes: Nullable::Clear,
                 ..JobPatch::default()
             },
-            Some(job.version),
+            VersionCondition::from(job.version),
             &Actor::named("bob"),
         )
         .await;

@@ -184,6 +184,13 @@ mod openapi {
     }
 }
 
+/// Changes as an adapter reads them back (a stored event): the fields and their values.
+impl FromIterator<(JobField, FieldChange)> for JobChanges {
+    fn from_iter<I: IntoIterator<Item = (JobField, FieldChange)>>(changes: I) -> Self {
+        Self(changes.into_iter().collect())
+    }
+}
+
 impl JobChanges {
     /// The differences between two states of a job.
     pub fn between(old: &Job, new: &Job) -> Self {

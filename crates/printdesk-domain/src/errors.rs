@@ -49,6 +49,25 @@ pub enum ListJobsError {
     Store(#[from] StoreError),
 }
 
+/// Why a job's history could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobHistoryError {
+    /// No job with that id ever existed (a deleted job's history stays readable).
+    #[error("no job with that id ever existed")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why the export could not go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportJobsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why a job edit was refused. Whatever the reason, nothing was saved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditJobError {

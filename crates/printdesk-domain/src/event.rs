@@ -124,3 +124,12 @@ pub struct JobEvent {
     /// Old and new value of each changed field.
     pub changes: JobChanges,
 }
+
+/// One page of a job's audit trail, newest event first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobHistory {
+    /// The events on this page, newest first.
+    pub events: Vec<JobEvent>,
+    /// How many events the job has in all.
+    pub total_count: u64,
+}

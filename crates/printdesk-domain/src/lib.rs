@@ -29,11 +29,13 @@ mod clock;
 mod draft;
 mod errors;
 mod event;
+mod export;
 mod fields;
 mod job;
 pub mod monitoring;
 mod patch;
 mod ports;
+mod precondition;
 mod printer;
 mod query;
 mod service;
@@ -50,10 +52,11 @@ pub use clock::{Clock, SystemClock, Timestamp};
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
-    DeletePrinterError, EditJobError, GetJobError, GetPrinterError, ListJobsError,
-    ListPrintersError, StoreError,
+    DeletePrinterError, EditJobError, ExportJobsError, GetJobError, GetPrinterError,
+    JobHistoryError, ListJobsError, ListPrintersError, StoreError,
 };
-pub use event::{EventKind, JobEvent, NewJobEvent, Seq};
+pub use event::{EventKind, JobEvent, JobHistory, NewJobEvent, Seq};
+pub use export::JobExport;
 pub use fields::{
     CUSTOMER_NAME_MAX_CHARS, CustomerName, FILE_NAME_MAX_CHARS, FileName, JOB_NAME_MAX_CHARS,
     JobName, NOTES_MAX_CHARS, NUL_CHARACTER_MESSAGE, Notes,
@@ -61,9 +64,10 @@ pub use fields::{
 pub use job::{Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};
 pub use ports::{
-    BulkUpdateError, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
+    BulkUpdateError, EventLog, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
     PrinterRepository, UpdateOutcome,
 };
+pub use precondition::VersionCondition;
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
 pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
 pub use service::{Actor, JobService, PrinterService};

@@ -1,5 +1,10 @@
 //! The ports: what the domain needs from the outside world, named for the need, not for the
 //! technology. Adapters implement them; [`crate::JobService`] uses them.
+//!
+//! Each method's documentation is its contract: what every implementation MUST do. The
+//! store's contract suite (`printdesk-store-diesel/tests/repository.rs`) runs the same tests
+//! against the in-memory adapters ([`crate::testing`]), SQLite and PostgreSQL; a behaviour
+//! not stated here is not promised.
 
 use std::fmt::Debug;
 
@@ -10,8 +15,8 @@ use crate::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, StoreError,
     },
-    event::{JobEvent, NewJobEvent, Seq},
-    job::{Job, JobId, Version},
+    event::{JobEvent, JobHistory, NewJobEvent, Seq},
+    job::{Job, JobId},
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery},
 };
@@ -35,7 +40,7 @@ pub enum UpdateOutcome {
 /// Why [`JobRepository::update_many`] wrote nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkUpdateError {
-    /// These jobs are missing or refused their edit.
+    /// These jobs are missing or refused their edit, in the order of the edits.
     Rejected(Vec<BulkFailure>),
     /// The store failed.
     Store(StoreError),
@@ -47,45 +52,110 @@ impl From<StoreError> for BulkUpdateError {
     }
 }
 
-/// Builds the `job_deleted` event from the job's last state.
-pub type JobDeletion = Box<dyn FnOnce(&Job) -> NewJobEvent + Send>;
+/// The decision a deletion makes, given the job as currently stored: the `job_deleted` event
+/// to log (built from the job's last state), or why the deletion is refused (a version the
+/// client did not expect).
+///
+/// Like [`JobEdit`], the repository calls it inside the transaction that holds the job's
+/// write lock.
+pub type JobDeletion = Box<dyn FnOnce(&Job) -> Result<NewJobEvent, DeleteJobError> + Send>;
 
 /// Builds the event for a job that loses its printer because the printer is deleted.
 pub type PrinterDetach = Box<dyn Fn(&Job) -> NewJobEvent + Send + Sync>;
 
-/// Where jobs and their event log are kept.
+/// The event log: every committed change to a job, numbered by [`Seq`].
 ///
-/// Every write stores the job and its event in one transaction, and assigns the event the next
-/// [`Seq`] in commit order.
+/// Read by the live fan-out (which follows the log) and by [`crate::JobService::history`];
+/// written only by [`JobRepository`]'s writes.
 #[async_trait]
-pub trait JobRepository: Send + Sync + Debug {
+pub trait EventLog: Send + Sync + Debug {
+    /// Events with a `seq` greater than `after`, oldest first, at most `limit`.
+    ///
+    /// - MUST return events in increasing `seq` order, the first committed write being
+    ///   `seq` 1 and each later one the next number: no gap, no duplicate (a refused or
+    ///   rolled-back write takes no number).
+    /// - MUST return each event exactly as it was committed: `kind`, `at`, `actor`, `job`
+    ///   and `changes`, for a deleted job too.
+    async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError>;
+
+    /// The newest committed `seq`.
+    ///
+    /// MUST be [`Seq::ZERO`] for an empty log, and the `seq` of the newest event
+    /// [`EventLog::events_after`] returns otherwise.
+    async fn latest_seq(&self) -> Result<Seq, StoreError>;
+
+    /// One page of a job's events, newest first: `limit` events after skipping `offset`.
+    ///
+    /// - MUST hold only the events of job `id`, newest (highest `seq`) first, and MUST keep
+    ///   them after the job is deleted (the `job_deleted` event first).
+    /// - `total_count` MUST be the number of the job's events, whatever the page; 0 means no
+    ///   job with that id ever existed.
+    async fn history(&self, id: JobId, limit: u32, offset: u64) -> Result<JobHistory, StoreError>;
+}
+
+/// Where jobs are kept, with their event log.
+///
+/// Every write MUST store the job and its event in one transaction and assign the event the
+/// next [`Seq`] in commit order. A write that is refused or fails MUST leave no trace: no
+/// job change, no event, no `seq` used.
+#[async_trait]
+pub trait JobRepository: EventLog {
     /// Stores a new job (the event's `job`) and its `job_created` event.
     ///
-    /// A `printer_id` that names no printer is [`CreateJobError::Invalid`].
+    /// MUST refuse a `printer_id` that names no printer, even one deleted after the domain
+    /// checked it, as [`CreateJobError::Invalid`] naming `printer_id`.
     async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError>;
 
     /// The job with that id, if any.
+    ///
+    /// MUST return the job exactly as last written (every field, timestamps to the
+    /// millisecond), and `None` for an id no job has (never had, or deleted).
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError>;
 
     /// One page of jobs.
+    ///
+    /// - MUST hold the jobs matching every filter of the query: `status`, `printer_id` and
+    ///   `is_business` exactly; `text` when it occurs in `job_name`, `customer_name`, `notes`
+    ///   or `file_name`, with ASCII letters matched case-insensitively and every other
+    ///   character, `%` and `_` included, literally. Case folding beyond ASCII and accent
+    ///   folding are not promised yet: stores differ there today (issue 13 makes them agree).
+    /// - MUST order by the sort key in the sort direction, ties broken by job id in the same
+    ///   direction; jobs without a value for the key (null `customer_name`, `printer_id`,
+    ///   `file_name`) MUST come last in both directions.
+    /// - MUST skip `offset` jobs of that order and hold at most `limit`; `total_count` MUST be
+    ///   the number of matching jobs, whatever the page.
     async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError>;
 
     /// Atomically: locks the job, reads it, lets `edit` decide, and writes the decision.
     ///
-    /// Returns the committed event, or the job as stored when `edit` decided nothing changes.
+    /// - MUST return [`EditJobError::NotFound`] for a missing job without calling `edit`.
+    /// - MUST return `edit`'s refusal as is, and [`UpdateOutcome::Unchanged`] with the stored
+    ///   job when `edit` decides nothing changes; neither writes anything.
+    /// - MUST otherwise store the event's job and log the event, and return it with its `seq`.
+    /// - MUST refuse a `printer_id` that names no printer as [`EditJobError::Invalid`].
+    /// - Concurrent updates of one job MUST be serialised: each `edit` sees the state the
+    ///   previous one left.
     async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError>;
 
-    /// Atomically applies one [`JobEdit`] per job, all or nothing: if any job is missing or
-    /// any edit refuses, nothing is written and every failure is returned. Outcomes are in the
-    /// order of `edits`.
+    /// Atomically applies one [`JobEdit`] per job, all or nothing.
+    ///
+    /// - If any job is missing (reported as [`EditJobError::NotFound`], its edit not called)
+    ///   or any edit refuses, MUST write nothing and return every failure, in the order of
+    ///   `edits`.
+    /// - Otherwise MUST return one outcome per edit, in the order of `edits`, each as
+    ///   [`JobRepository::update`] would.
     async fn update_many(
         &self,
         edits: Vec<(JobId, JobEdit)>,
     ) -> Result<Vec<UpdateOutcome>, BulkUpdateError>;
 
     /// Up to `limit` jobs matching the query's filters (its sort and paging are ignored) with
-    /// an id greater than `after`, by id — creation order. Reading a large export page by
-    /// page this way costs the same for every page.
+    /// an id greater than `after`, by id — creation order.
+    ///
+    /// MUST apply the filters exactly as [`JobRepository::list`] does, and MUST return the
+    /// jobs in increasing id order, so that reading page after page from the last id yields
+    /// every matching job once. Reading a large export page by page this way costs the same
+    /// for every page.
     async fn scan(
         &self,
         query: &JobQuery,
@@ -93,40 +163,31 @@ pub trait JobRepository: Send + Sync + Debug {
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
 
-    /// Atomically deletes the job if its version is `expected` (or whatever it is, when
-    /// `None`) and logs `deletion` built from its last state.
-    async fn delete(
-        &self,
-        id: JobId,
-        expected: Option<Version>,
-        deletion: JobDeletion,
-    ) -> Result<JobEvent, DeleteJobError>;
-
-    /// Events with a `seq` greater than `after`, oldest first, at most `limit`.
-    async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError>;
-
-    /// The newest committed `seq` ([`Seq::ZERO`] when the log is empty).
-    async fn latest_seq(&self) -> Result<Seq, StoreError>;
-
-    /// One job's events, newest first; kept after the job is deleted.
-    async fn history(
-        &self,
-        id: JobId,
-        limit: u32,
-        offset: u64,
-    ) -> Result<(Vec<JobEvent>, u64), StoreError>;
+    /// Atomically: locks the job, reads it, lets `deletion` decide, and if it agrees deletes
+    /// the job and logs its event.
+    ///
+    /// - MUST return [`DeleteJobError::NotFound`] for a missing job without calling
+    ///   `deletion`.
+    /// - MUST return `deletion`'s refusal as is, deleting and logging nothing.
+    /// - MUST otherwise delete the job, log the event, and return it with its `seq`; the
+    ///   job's earlier events stay.
+    async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError>;
 }
 
 /// Where printers are kept.
 #[async_trait]
 pub trait PrinterRepository: Send + Sync + Debug {
     /// Stores a new printer.
+    ///
+    /// MUST refuse an id that a printer has already as [`CreatePrinterError::Duplicate`].
     async fn insert(&self, printer: &Printer) -> Result<(), CreatePrinterError>;
 
     /// The printer with that id, if any.
     async fn get(&self, id: &PrinterId) -> Result<Option<Printer>, StoreError>;
 
     /// Every printer, by name.
+    ///
+    /// MUST order by name, ties broken by id.
     async fn list(&self) -> Result<Vec<Printer>, StoreError>;
 
     /// Whether a printer has that id.
@@ -134,6 +195,9 @@ pub trait PrinterRepository: Send + Sync + Debug {
 
     /// Deletes the printer and, in the same transaction, detaches its jobs (their
     /// `printer_id` becomes null), logging `detach`'s event for each. Jobs are never deleted.
+    ///
+    /// MUST return [`DeletePrinterError::NotFound`] for a missing printer, and MUST log one
+    /// event per detached job (in job id order) and none for other jobs.
     async fn delete(
         &self,
         id: &PrinterId,

@@ -9,16 +9,19 @@ use crate::{
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
-        EditJobError, GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
+        EditJobError, GetJobError, GetPrinterError, JobHistoryError, ListJobsError,
+        ListPrintersError, StoreError,
     },
-    event::{EventKind, JobEvent, NewJobEvent},
+    event::{EventKind, JobEvent, JobHistory, NewJobEvent},
+    export::JobExport,
     job::{Job, JobId, Version},
     patch::{JobPatch, Nullable},
     ports::{
         BulkUpdateError, EventPublisher, JobEdit, JobRepository, PrinterRepository, UpdateOutcome,
     },
+    precondition::VersionCondition,
     printer::{NewPrinter, Printer, PrinterId},
-    query::{JobPage, JobQuery},
+    query::{JobPage, JobQuery, Limit},
     status::JobStatus,
     validation::{FieldViolation, ValidationErrors},
 };
@@ -44,8 +47,9 @@ impl Actor {
     }
 }
 
-/// The job use cases: create, read, list, edit, delete. Every change is validated, stored with
-/// its event in one transaction, and published after the commit.
+/// The job use cases: create, read, list, export, edit, move, bulk edit, delete, history.
+/// Every change is validated, stored with its event in one transaction, and published after
+/// the commit.
 #[derive(Debug, Clone)]
 pub struct JobService {
     jobs: Arc<dyn JobRepository>,
@@ -68,11 +72,6 @@ impl JobService {
             publisher,
             clock,
         }
-    }
-
-    /// The job repository, for read-only adapters (history, event replay).
-    pub fn repository(&self) -> &Arc<dyn JobRepository> {
-        &self.jobs
     }
 
     /// Checks that a printer the client names exists. The database's foreign key is what makes
@@ -133,8 +132,31 @@ impl JobService {
         Ok(self.jobs.list(query).await?)
     }
 
+    /// Every job the query's filters select, page by page in creation order (its sort and
+    /// paging are ignored); see [`JobExport`]. Nothing is read until the first
+    /// [`JobExport::next_page`].
+    pub fn export(&self, query: JobQuery) -> JobExport {
+        JobExport::new(Arc::clone(&self.jobs), query)
+    }
+
+    /// One page of a job's audit trail, newest first: who changed what, from what, to what.
+    /// Readable after the job is deleted; a job that never existed is
+    /// [`JobHistoryError::NotFound`] (every job that existed has its `job_created` event).
+    pub async fn history(
+        &self,
+        id: JobId,
+        limit: Limit,
+        offset: u64,
+    ) -> Result<JobHistory, JobHistoryError> {
+        let history = self.jobs.history(id, limit.get(), offset).await?;
+        if history.total_count == 0 {
+            return Err(JobHistoryError::NotFound);
+        }
+        Ok(history)
+    }
+
     /// The job edit: lays `patch` over the stored job, checks every rule on the result, and
-    /// stores it if `expected` (the client's `If-Match`) is the current version or absent.
+    /// stores it if `expected` (the client's `If-Match`) admits the current version.
     ///
     /// An edit that changes nothing returns the job with its version unchanged and publishes
     /// nothing.
@@ -142,12 +164,12 @@ impl JobService {
         &self,
         id: JobId,
         patch: JobPatch,
-        expected: Option<Version>,
+        expected: VersionCondition,
         actor: &Actor,
     ) -> Result<Job, EditJobError> {
         if patch.is_empty() {
             let job = self.jobs.get(id).await?.ok_or(EditJobError::NotFound)?;
-            check_version(&job, expected)?;
+            check_version(&job, &expected)?;
             return Ok(job);
         }
         let printer_violation = self.patch_printer_violation(&patch).await?;
@@ -171,14 +193,14 @@ impl JobService {
     fn edit_decision(
         &self,
         patch: JobPatch,
-        expected: Option<Version>,
+        expected: VersionCondition,
         printer_violation: Option<FieldViolation>,
         actor: &Actor,
         now: crate::Timestamp,
     ) -> JobEdit {
         let actor = actor.name().map(str::to_owned);
         Box::new(move |current: &Job| {
-            check_version(current, expected)?;
+            check_version(current, &expected)?;
             let fields = merge_violations(patch.apply_to(current).validate(), printer_violation)
                 .map_err(EditJobError::Invalid)?;
             Ok(current
@@ -212,7 +234,7 @@ impl JobService {
         id: JobId,
         to: JobStatus,
         force: bool,
-        expected: Option<Version>,
+        expected: VersionCondition,
         actor: &Actor,
     ) -> Result<Job, EditJobError> {
         let now = self.clock.now();
@@ -222,7 +244,7 @@ impl JobService {
             .update(
                 id,
                 Box::new(move |current: &Job| {
-                    check_version(current, expected)?;
+                    check_version(current, &expected)?;
                     let Some(moved) = current
                         .moved_to(to, force, now)
                         .map_err(EditJobError::Transition)?
@@ -250,6 +272,8 @@ impl JobService {
     /// Applies one patch to many jobs atomically: every rule is checked for every job (each
     /// against its own stored state), and either every job takes the change or none does.
     /// `if_versions` optionally pins jobs to the versions the client saw.
+    ///
+    /// A refusal lists every failing job in the order of `ids` (the repository's contract).
     pub async fn bulk_edit(
         &self,
         ids: Vec<JobId>,
@@ -289,7 +313,9 @@ impl JobService {
         let edits = ids
             .into_iter()
             .map(|id| {
-                let expected = if_versions.get(&id).copied();
+                let expected = if_versions
+                    .get(&id)
+                    .map_or(VersionCondition::Any, |v| VersionCondition::from(*v));
                 (
                     id,
                     self.edit_decision(
@@ -313,12 +339,12 @@ impl JobService {
         Ok(jobs)
     }
 
-    /// Deletes a job if `expected` is its current version (or unconditionally when `None`).
-    /// Its events stay, so its history remains readable.
+    /// Deletes a job if `expected` (the client's `If-Match`) admits its current version. Its
+    /// events stay, so its history remains readable.
     pub async fn delete(
         &self,
         id: JobId,
-        expected: Option<Version>,
+        expected: VersionCondition,
         actor: &Actor,
     ) -> Result<(), DeleteJobError> {
         let now = self.clock.now();
@@ -327,13 +353,19 @@ impl JobService {
             .jobs
             .delete(
                 id,
-                expected,
-                Box::new(move |job: &Job| NewJobEvent {
-                    kind: EventKind::JobDeleted,
-                    job: job.clone(),
-                    changes: JobChanges::default(),
-                    actor,
-                    at: now,
+                Box::new(move |job: &Job| {
+                    if !expected.admits(job.version) {
+                        return Err(DeleteJobError::VersionMismatch {
+                            current: Box::new(job.clone()),
+                        });
+                    }
+                    Ok(NewJobEvent {
+                        kind: EventKind::JobDeleted,
+                        job: job.clone(),
+                        changes: JobChanges::default(),
+                        actor,
+                        at: now,
+                    })
                 }),
             )
             .await?;
@@ -342,13 +374,15 @@ impl JobService {
     }
 }
 
-/// The `If-Match` check: refuses when the client saw another version than the stored one.
-fn check_version(current: &Job, expected: Option<Version>) -> Result<(), EditJobError> {
-    match expected {
-        Some(v) if v != current.version => Err(EditJobError::VersionMismatch {
+/// The `If-Match` check: refuses when the client's condition does not admit the stored
+/// version.
+fn check_version(current: &Job, expected: &VersionCondition) -> Result<(), EditJobError> {
+    if expected.admits(current.version) {
+        Ok(())
+    } else {
+        Err(EditJobError::VersionMismatch {
             current: Box::new(current.clone()),
-        }),
-        _ => Ok(()),
+        })
     }
 }
 

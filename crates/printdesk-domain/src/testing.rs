@@ -34,11 +34,11 @@ use crate::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, StoreError,
     },
-    event::{JobEvent, NewJobEvent, Seq},
-    job::{Job, JobId, Version},
+    event::{JobEvent, JobHistory, NewJobEvent, Seq},
+    job::{Job, JobId},
     ports::{
-        BulkUpdateError, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
-        PrinterRepository, UpdateOutcome,
+        BulkUpdateError, EventLog, EventPublisher, JobDeletion, JobEdit, JobRepository,
+        PrinterDetach, PrinterRepository, UpdateOutcome,
     },
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey},
@@ -61,10 +61,22 @@ impl State {
         self.events.push(event.clone());
         event
     }
+
+    /// What the real store's printer foreign key refuses: a job naming a printer that is
+    /// not there.
+    fn unknown_printer(&self, job: &Job) -> Option<ValidationErrors> {
+        let printer = job
+            .printer_id
+            .as_ref()
+            .filter(|p| !self.printers.contains_key(*p))?;
+        Some(ValidationErrors::single(
+            crate::FieldViolation::unknown_printer(printer),
+        ))
+    }
 }
 
-/// Jobs, printers and the event log in memory; implements [`JobRepository`] and
-/// [`PrinterRepository`]. One mutex makes every operation atomic.
+/// Jobs, printers and the event log in memory; implements [`JobRepository`], [`EventLog`]
+/// and [`PrinterRepository`]. One mutex makes every operation atomic.
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     state: Mutex<State>,
@@ -84,8 +96,11 @@ impl InMemoryStore {
     }
 }
 
+/// The port's text search: ASCII letters ignore case, everything else matches literally —
+/// what SQLite's `LIKE` does, and the part of PostgreSQL's `lower() LIKE` the contract
+/// promises. (Full Unicode case and accent folding is a later issue's.)
 fn text_matches(job: &Job, needle: &str) -> bool {
-    let needle = needle.to_lowercase();
+    let needle = needle.to_ascii_lowercase();
     [
         Some(job.job_name.as_str()),
         job.customer_name.as_ref().map(|v| v.as_str()),
@@ -94,7 +109,7 @@ fn text_matches(job: &Job, needle: &str) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|field| field.to_lowercase().contains(&needle))
+    .any(|field| field.to_ascii_lowercase().contains(&needle))
 }
 
 fn matches_filters(job: &Job, query: &JobQuery) -> bool {
@@ -107,13 +122,19 @@ fn matches_filters(job: &Job, query: &JobQuery) -> bool {
         && query.text.as_deref().is_none_or(|t| text_matches(job, t))
 }
 
-fn compare(a: &Job, b: &Job, key: SortKey) -> Ordering {
-    let opt = |x: Option<&str>, y: Option<&str>| x.cmp(&y);
+/// The order of `key`, ascending. A missing value compares as `None`, which
+/// [`sort_jobs`] puts last in either direction.
+fn compare(a: &Job, b: &Job, key: SortKey) -> Option<Ordering> {
+    let opt = |x: Option<&str>, y: Option<&str>| match (x, y) {
+        (Some(x), Some(y)) => Some(x.cmp(y)),
+        (None, None) => Some(Ordering::Equal),
+        _ => None,
+    };
     match key {
-        SortKey::CreatedAt => a.created_at.cmp(&b.created_at),
-        SortKey::UpdatedAt => a.updated_at.cmp(&b.updated_at),
-        SortKey::JobName => a.job_name.as_str().cmp(b.job_name.as_str()),
-        SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortKey::CreatedAt => Some(a.created_at.cmp(&b.created_at)),
+        SortKey::UpdatedAt => Some(a.updated_at.cmp(&b.updated_at)),
+        SortKey::JobName => Some(a.job_name.as_str().cmp(b.job_name.as_str())),
+        SortKey::Status => Some(a.status.as_str().cmp(b.status.as_str())),
         SortKey::CustomerName => opt(
             a.customer_name.as_ref().map(|v| v.as_str()),
             b.customer_name.as_ref().map(|v| v.as_str()),
@@ -129,16 +150,44 @@ fn compare(a: &Job, b: &Job, key: SortKey) -> Ordering {
     }
 }
 
+/// Whether `job` has no value for `key`.
+fn lacks(job: &Job, key: SortKey) -> bool {
+    match key {
+        SortKey::CustomerName => job.customer_name.is_none(),
+        SortKey::PrinterId => job.printer_id.is_none(),
+        SortKey::FileName => job.file_name.is_none(),
+        SortKey::CreatedAt | SortKey::UpdatedAt | SortKey::JobName | SortKey::Status => false,
+    }
+}
+
+/// The list's order: by the key in its direction, ties by id in the same direction, jobs
+/// without a value for the key last whatever the direction.
+fn sort_jobs(jobs: &mut [&Job], sort: crate::JobSort) {
+    jobs.sort_by(|a, b| {
+        let by_value = match compare(a, b, sort.key) {
+            Some(ord) => ord.then_with(|| a.id.cmp(&b.id)),
+            // Exactly one of the two lacks a value: it goes last, before the direction.
+            None => {
+                return if lacks(a, sort.key) {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+            }
+        };
+        match sort.direction {
+            SortDirection::Asc => by_value,
+            SortDirection::Desc => by_value.reverse(),
+        }
+    });
+}
+
 #[async_trait]
 impl JobRepository for InMemoryStore {
     async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
         let mut state = self.state();
-        if let Some(p) = &event.job.printer_id
-            && !state.printers.contains_key(p)
-        {
-            return Err(CreateJobError::Invalid(ValidationErrors::single(
-                crate::FieldViolation::unknown_printer(p),
-            )));
+        if let Some(violation) = state.unknown_printer(&event.job) {
+            return Err(CreateJobError::Invalid(violation));
         }
         state.jobs.insert(event.job.id, event.job.clone());
         Ok(state.log(event))
@@ -153,23 +202,9 @@ impl JobRepository for InMemoryStore {
         let mut jobs: Vec<&Job> = state
             .jobs
             .values()
-            .filter(|j| query.status.is_none_or(|s| j.status == s))
-            .filter(|j| {
-                query
-                    .printer_id
-                    .as_ref()
-                    .is_none_or(|p| j.printer_id.as_ref() == Some(p))
-            })
-            .filter(|j| query.is_business.is_none_or(|b| j.is_business == b))
-            .filter(|j| query.text.as_deref().is_none_or(|t| text_matches(j, t)))
+            .filter(|j| matches_filters(j, query))
             .collect();
-        jobs.sort_by(|a, b| {
-            let ord = compare(a, b, query.sort.key).then_with(|| a.id.cmp(&b.id));
-            match query.sort.direction {
-                SortDirection::Asc => ord,
-                SortDirection::Desc => ord.reverse(),
-            }
-        });
+        sort_jobs(&mut jobs, query.sort);
         let total_count = jobs.len() as u64;
         let jobs = jobs
             .into_iter()
@@ -191,12 +226,8 @@ impl JobRepository for InMemoryStore {
         let Some(event) = edit(&current)? else {
             return Ok(UpdateOutcome::Unchanged(current));
         };
-        if let Some(p) = &event.job.printer_id
-            && !state.printers.contains_key(p)
-        {
-            return Err(EditJobError::Invalid(ValidationErrors::single(
-                crate::FieldViolation::unknown_printer(p),
-            )));
+        if let Some(violation) = state.unknown_printer(&event.job) {
+            return Err(EditJobError::Invalid(violation));
         }
         state.jobs.insert(id, event.job.clone());
         Ok(UpdateOutcome::Changed(state.log(event)))
@@ -218,7 +249,13 @@ impl JobRepository for InMemoryStore {
                 continue;
             };
             match edit(&current) {
-                Ok(event) => decided.push((current, event)),
+                Ok(event) => match event.as_ref().and_then(|e| state.unknown_printer(&e.job)) {
+                    Some(violation) => failures.push(BulkFailure {
+                        id,
+                        error: EditJobError::Invalid(violation),
+                    }),
+                    None => decided.push((current, event)),
+                },
                 Err(error) => failures.push(BulkFailure { id, error }),
             }
         }
@@ -254,27 +291,21 @@ impl JobRepository for InMemoryStore {
             .collect())
     }
 
-    async fn delete(
-        &self,
-        id: JobId,
-        expected: Option<Version>,
-        deletion: JobDeletion,
-    ) -> Result<JobEvent, DeleteJobError> {
+    async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError> {
         let mut state = self.state();
         let current = state
             .jobs
             .get(&id)
             .cloned()
             .ok_or(DeleteJobError::NotFound)?;
-        if expected.is_some_and(|v| v != current.version) {
-            return Err(DeleteJobError::VersionMismatch {
-                current: Box::new(current),
-            });
-        }
+        let event = deletion(&current)?;
         state.jobs.remove(&id);
-        Ok(state.log(deletion(&current)))
+        Ok(state.log(event))
     }
+}
 
+#[async_trait]
+impl EventLog for InMemoryStore {
     async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
         Ok(self
             .state()
@@ -290,12 +321,7 @@ impl JobRepository for InMemoryStore {
         Ok(self.state().events.last().map_or(Seq::ZERO, |e| e.seq))
     }
 
-    async fn history(
-        &self,
-        id: JobId,
-        limit: u32,
-        offset: u64,
-    ) -> Result<(Vec<JobEvent>, u64), StoreError> {
+    async fn history(&self, id: JobId, limit: u32, offset: u64) -> Result<JobHistory, StoreError> {
         let state = self.state();
         let all: Vec<_> = state
             .events
@@ -303,14 +329,17 @@ impl JobRepository for InMemoryStore {
             .rev()
             .filter(|e| e.job_id == id)
             .collect();
-        let total = all.len() as u64;
-        let page = all
+        let total_count = all.len() as u64;
+        let events = all
             .into_iter()
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(limit as usize)
             .cloned()
             .collect();
-        Ok((page, total))
+        Ok(JobHistory {
+            events,
+            total_count,
+        })
     }
 }
 

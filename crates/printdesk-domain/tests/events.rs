@@ -5,7 +5,8 @@
 mod support;
 
 use printdesk_domain::{
-    Clock, EventKind, JobDraft, JobField, JobPatch, JobStatus, Nullable, Seq, SystemClock,
+    Clock, EventKind, EventLog, JobDraft, JobField, JobPatch, JobStatus, Nullable, Seq,
+    SystemClock, VersionCondition,
 };
 use serde_json::{Value, json};
 use support::{T0, World, anon, create_violations, named};
@@ -31,13 +32,13 @@ async fn busy_world() -> World {
                 job_name: Some(String::new()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
         .unwrap_err();
     w.jobs
-        .edit(b.id, JobPatch::default(), None, &anon())
+        .edit(b.id, JobPatch::default(), VersionCondition::Any, &anon())
         .await
         .unwrap();
     w.jobs
@@ -47,7 +48,7 @@ async fn busy_world() -> World {
                 status: Some(JobStatus::Running),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -58,9 +59,16 @@ async fn busy_world() -> World {
             ..named("C")
         })
         .await;
-    w.jobs.delete(b.id, None, &anon()).await.unwrap();
     w.jobs
-        .delete(c.id, Some(printdesk_domain::Version::new(9)), &anon())
+        .delete(b.id, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
+    w.jobs
+        .delete(
+            c.id,
+            VersionCondition::from(printdesk_domain::Version::new(9)),
+            &anon(),
+        )
         .await
         .unwrap_err();
     w.printers
@@ -105,7 +113,7 @@ async fn every_committed_event_is_published_once_in_commit_order() {
 #[tokio::test]
 async fn a_client_that_has_seen_n_gets_every_later_event_exactly_once() {
     let w = busy_world().await;
-    let repo = w.jobs.repository();
+    let repo: &dyn EventLog = w.store.as_ref();
     let all = w.logged();
 
     assert_eq!(repo.latest_seq().await.unwrap(), Seq::new(7));
@@ -133,7 +141,7 @@ async fn a_client_that_has_seen_n_gets_every_later_event_exactly_once() {
 #[tokio::test]
 async fn an_empty_log_starts_at_zero() {
     let w = World::new();
-    assert_eq!(w.jobs.repository().latest_seq().await.unwrap(), Seq::ZERO);
+    assert_eq!(w.store.latest_seq().await.unwrap(), Seq::ZERO);
     let job = w.named_job("first").await;
     let event = &w.logged()[0];
     assert_eq!(event.seq, Seq::new(1));
@@ -175,7 +183,7 @@ async fn an_event_serialises_to_the_contract_shape() {
                 notes: Nullable::Set("re-sliced".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await

@@ -4,7 +4,8 @@
 mod support;
 
 use printdesk_domain::{
-    Actor, DeleteJobError, EditJobError, EventKind, GetJobError, JobId, JobPatch, Nullable, Version,
+    Actor, DeleteJobError, EditJobError, EventKind, GetJobError, JobHistory, JobHistoryError,
+    JobId, JobPatch, Limit, Nullable, Version, VersionCondition,
 };
 use support::{World, anon};
 use time::Duration;
@@ -13,7 +14,10 @@ use time::Duration;
 async fn delete_without_if_match_removes_the_job() {
     let w = World::new();
     let job = w.named_job("Benchy").await;
-    w.jobs.delete(job.id, None, &anon()).await.unwrap();
+    w.jobs
+        .delete(job.id, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
     assert_eq!(w.jobs.get(job.id).await, Err(GetJobError::NotFound));
     let page = w.jobs.list(&Default::default()).await.unwrap();
     assert_eq!(page.total_count, 0);
@@ -24,7 +28,7 @@ async fn delete_with_the_current_version_removes_the_job() {
     let w = World::new();
     let job = w.named_job("Benchy").await;
     w.jobs
-        .delete(job.id, Some(Version::FIRST), &anon())
+        .delete(job.id, VersionCondition::from(Version::FIRST), &anon())
         .await
         .unwrap();
     assert_eq!(w.jobs.get(job.id).await, Err(GetJobError::NotFound));
@@ -42,13 +46,16 @@ async fn delete_with_a_stale_version_is_refused_and_deletes_nothing() {
                 notes: Nullable::Set("changed meanwhile".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
         .unwrap();
 
-    let result = w.jobs.delete(job.id, Some(Version::FIRST), &anon()).await;
+    let result = w
+        .jobs
+        .delete(job.id, VersionCondition::from(Version::FIRST), &anon())
+        .await;
     assert_eq!(
         result,
         Err(DeleteJobError::VersionMismatch {
@@ -65,14 +72,19 @@ async fn deleting_a_missing_job_is_not_found() {
     let w = World::new();
     let job = w.named_job("Benchy").await;
     assert_eq!(
-        w.jobs.delete(JobId::generate(), None, &anon()).await,
+        w.jobs
+            .delete(JobId::generate(), VersionCondition::Any, &anon())
+            .await,
         Err(DeleteJobError::NotFound)
     );
 
     // Deleting twice: the second time there is nothing to delete.
-    w.jobs.delete(job.id, None, &anon()).await.unwrap();
+    w.jobs
+        .delete(job.id, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
     assert_eq!(
-        w.jobs.delete(job.id, None, &anon()).await,
+        w.jobs.delete(job.id, VersionCondition::Any, &anon()).await,
         Err(DeleteJobError::NotFound)
     );
     assert_eq!(
@@ -83,7 +95,7 @@ async fn deleting_a_missing_job_is_not_found() {
                     notes: Nullable::Set("too late".into()),
                     ..JobPatch::default()
                 },
-                None,
+                VersionCondition::Any,
                 &anon()
             )
             .await,
@@ -104,7 +116,7 @@ async fn delete_logs_and_publishes_job_deleted_with_the_last_state() {
                 notes: Nullable::Set("last words".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -112,7 +124,11 @@ async fn delete_logs_and_publishes_job_deleted_with_the_last_state() {
     let t = w.clock.advance(Duration::hours(1));
 
     w.jobs
-        .delete(job.id, Some(last.version), &Actor::named("bob"))
+        .delete(
+            job.id,
+            VersionCondition::from(last.version),
+            &Actor::named("bob"),
+        )
         .await
         .unwrap();
 
@@ -139,15 +155,21 @@ async fn history_is_still_readable_after_delete() {
                 notes: Nullable::Set("re-sliced".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
         .unwrap();
     let other = w.named_job("Other").await;
-    w.jobs.delete(job.id, None, &anon()).await.unwrap();
+    w.jobs
+        .delete(job.id, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
 
-    let (events, total) = w.jobs.repository().history(job.id, 50, 0).await.unwrap();
+    let JobHistory {
+        events,
+        total_count: total,
+    } = w.jobs.history(job.id, limit(50), 0).await.unwrap();
     assert_eq!(total, 3);
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -162,13 +184,70 @@ async fn history_is_still_readable_after_delete() {
     assert!(events.iter().all(|e| e.job_id == job.id));
 
     // Paging through the history.
-    let (page, total) = w.jobs.repository().history(job.id, 1, 1).await.unwrap();
+    let JobHistory {
+        events: page,
+        total_count: total,
+    } = w.jobs.history(job.id, limit(1), 1).await.unwrap();
     assert_eq!(total, 3);
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].kind, EventKind::JobUpdated);
 
     // The other job's history is its own.
-    let (events, total) = w.jobs.repository().history(other.id, 50, 0).await.unwrap();
+    let JobHistory {
+        events,
+        total_count: total,
+    } = w.jobs.history(other.id, limit(50), 0).await.unwrap();
     assert_eq!(total, 1);
     assert_eq!(events[0].kind, EventKind::JobCreated);
+}
+
+fn limit(n: i64) -> Limit {
+    Limit::new(n).unwrap()
+}
+
+/// Every job that existed has its `job_created` event, so an id without events never named
+/// a job: its history is not found, while a deleted job's is.
+#[tokio::test]
+async fn the_history_of_a_job_that_never_existed_is_not_found() {
+    let w = World::new();
+    assert_eq!(
+        w.jobs.history(JobId::generate(), limit(50), 0).await,
+        Err(JobHistoryError::NotFound)
+    );
+    let job = w.named_job("Benchy").await;
+    w.jobs
+        .delete(job.id, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
+    // A page past the end is empty, not "not found": the job existed.
+    let past_the_end = w.jobs.history(job.id, limit(50), 10).await.unwrap();
+    assert_eq!(past_the_end.total_count, 2);
+    assert!(past_the_end.events.is_empty());
+}
+
+/// `If-Match` with several tags: the deletion goes ahead when any of them is the current
+/// version, and is refused with the current job when none is (an empty list never matches).
+#[tokio::test]
+async fn delete_honours_a_list_of_versions() {
+    let w = World::new();
+    let job = w.named_job("Benchy").await;
+    for refused in [vec![], vec![Version::new(2), Version::new(3)]] {
+        assert_eq!(
+            w.jobs
+                .delete(job.id, VersionCondition::OneOf(refused), &anon())
+                .await,
+            Err(DeleteJobError::VersionMismatch {
+                current: Box::new(job.clone())
+            })
+        );
+    }
+    w.jobs
+        .delete(
+            job.id,
+            VersionCondition::OneOf(vec![Version::new(5), Version::FIRST]),
+            &anon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.jobs.get(job.id).await, Err(GetJobError::NotFound));
 }

@@ -6,7 +6,7 @@ mod support;
 
 use printdesk_domain::{
     Actor, EditJobError, EventKind, FieldChange, Job, JobDraft, JobField, JobId, JobPatch,
-    JobStatus, Notes, Nullable, Version,
+    JobStatus, Notes, Nullable, Version, VersionCondition,
 };
 use serde_json::{Value, json};
 use support::{T0, World, anon, edit_violations, fields, named};
@@ -48,7 +48,7 @@ async fn absent_fields_keep_their_stored_values() {
                 notes: Nullable::Set("PETG, 0.6 nozzle".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -81,7 +81,7 @@ async fn null_clears_every_nullable_field() {
                 printer_id: Nullable::Clear,
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -109,7 +109,7 @@ async fn server_owned_fields_are_not_touched_by_an_edit() {
                 status: Some(JobStatus::Completed),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -135,7 +135,7 @@ async fn empty_patch_returns_the_job_with_version_unchanged_and_publishes_nothin
 
     let returned = w
         .jobs
-        .edit(job.id, JobPatch::default(), None, &anon())
+        .edit(job.id, JobPatch::default(), VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!(returned, job);
@@ -145,7 +145,12 @@ async fn empty_patch_returns_the_job_with_version_unchanged_and_publishes_nothin
     // With the current version as If-Match it is the same.
     let returned = w
         .jobs
-        .edit(job.id, JobPatch::default(), Some(job.version), &anon())
+        .edit(
+            job.id,
+            JobPatch::default(),
+            VersionCondition::from(job.version),
+            &anon(),
+        )
         .await
         .unwrap();
     assert_eq!(returned, job);
@@ -175,7 +180,7 @@ async fn an_edit_that_sets_the_stored_values_changes_nothing() {
                 file_name: Nullable::Set("bracket.3mf".into()),
                 printer_id: Nullable::Set("mk4-1".into()),
             },
-            Some(Version::FIRST),
+            VersionCondition::from(Version::FIRST),
             &anon(),
         )
         .await
@@ -204,7 +209,7 @@ async fn clearing_a_field_that_is_already_null_changes_nothing() {
                 printer_id: Nullable::Clear,
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -231,7 +236,7 @@ async fn a_change_bumps_the_version_by_one_and_sets_updated_at() {
                 notes: Nullable::Set("re-sliced".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -255,7 +260,7 @@ async fn a_change_bumps_the_version_by_one_and_sets_updated_at() {
                 status: Some(JobStatus::Running),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -279,7 +284,7 @@ async fn a_change_bumps_the_version_once_however_many_fields_change() {
                 notes: Nullable::Set("done".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -304,7 +309,7 @@ async fn a_change_publishes_exactly_one_job_updated_event_with_only_the_changed_
                 file_name: Nullable::Set("b2.3mf".into()), // bracket.3mf → b2.3mf
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &Actor::named("alice"),
         )
         .await
@@ -368,7 +373,7 @@ async fn a_change_from_null_records_null_as_the_old_value() {
                 notes: Nullable::Set("re-sliced".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -398,7 +403,7 @@ async fn if_match_with_the_current_version_is_applied() {
                 notes: Nullable::Set("a".into()),
                 ..JobPatch::default()
             },
-            Some(Version::FIRST),
+            VersionCondition::from(Version::FIRST),
             &anon(),
         )
         .await
@@ -418,7 +423,7 @@ async fn if_match_with_a_stale_version_is_refused_with_the_current_job_and_nothi
                 notes: Nullable::Set("first writer".into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -434,7 +439,7 @@ async fn if_match_with_a_stale_version_is_refused_with_the_current_job_and_nothi
                 notes: Nullable::Set("second writer".into()),
                 ..JobPatch::default()
             },
-            Some(Version::FIRST),
+            VersionCondition::from(Version::FIRST),
             &anon(),
         )
         .await;
@@ -453,7 +458,12 @@ async fn if_match_with_a_stale_version_is_refused_even_for_an_empty_patch() {
     let job = w.named_job("Benchy").await;
     let result = w
         .jobs
-        .edit(job.id, JobPatch::default(), Some(Version::new(7)), &anon())
+        .edit(
+            job.id,
+            JobPatch::default(),
+            VersionCondition::from(Version::new(7)),
+            &anon(),
+        )
         .await;
     assert_eq!(
         result,
@@ -475,7 +485,7 @@ async fn if_match_is_checked_before_the_rules() {
                 job_name: Some(String::new()),
                 ..JobPatch::default()
             },
-            Some(Version::new(2)),
+            VersionCondition::from(Version::new(2)),
             &anon(),
         )
         .await;
@@ -495,7 +505,7 @@ async fn without_if_match_the_last_write_wins() {
                     notes: Nullable::Set(notes.into()),
                     ..JobPatch::default()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await
@@ -519,7 +529,7 @@ async fn concurrent_edits_with_the_same_if_match_let_exactly_one_win() {
                     notes: Nullable::Set(format!("writer {i}")),
                     ..JobPatch::default()
                 },
-                Some(Version::FIRST),
+                VersionCondition::from(Version::FIRST),
                 &Actor::anonymous(),
             )
             .await
@@ -552,7 +562,7 @@ async fn editing_a_missing_job_is_not_found() {
 
     assert_eq!(
         w.jobs
-            .edit(missing, JobPatch::default(), None, &anon())
+            .edit(missing, JobPatch::default(), VersionCondition::Any, &anon())
             .await,
         Err(EditJobError::NotFound)
     );
@@ -564,7 +574,7 @@ async fn editing_a_missing_job_is_not_found() {
                     notes: Nullable::Set("x".into()),
                     ..JobPatch::default()
                 },
-                Some(Version::FIRST),
+                VersionCondition::from(Version::FIRST),
                 &anon(),
             )
             .await,
@@ -603,7 +613,11 @@ async fn a_refused_edit_leaves_the_store_and_the_event_log_as_they_were() {
         },
     ];
     for patch in refused {
-        let errors = edit_violations(w.jobs.edit(job.id, patch, None, &anon()).await);
+        let errors = edit_violations(
+            w.jobs
+                .edit(job.id, patch, VersionCondition::Any, &anon())
+                .await,
+        );
         assert_eq!(fields(&errors).len(), 1);
     }
 
@@ -620,4 +634,67 @@ async fn a_created_job_starts_the_audit_trail() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, EventKind::JobCreated);
     assert_eq!(events[0].job, job);
+}
+
+/// `If-Match` with several tags: the edit (and the status move) goes ahead when any of them
+/// is the current version; a list naming none of them, or empty (only tags that are not
+/// versions), is refused with the current job.
+#[tokio::test]
+async fn if_match_with_several_versions_admits_any_of_them() {
+    let w = World::new();
+    let job = w.named_job("Benchy").await;
+    let notes = |text: &str| JobPatch {
+        notes: Nullable::Set(text.into()),
+        ..JobPatch::default()
+    };
+    for refused in [vec![], vec![Version::new(2), Version::new(3)]] {
+        assert_eq!(
+            w.jobs
+                .edit(
+                    job.id,
+                    notes("refused"),
+                    VersionCondition::OneOf(refused.clone()),
+                    &anon()
+                )
+                .await,
+            Err(EditJobError::VersionMismatch {
+                current: Box::new(job.clone())
+            })
+        );
+        assert!(matches!(
+            w.jobs
+                .change_status(
+                    job.id,
+                    JobStatus::Running,
+                    false,
+                    VersionCondition::OneOf(refused),
+                    &anon()
+                )
+                .await,
+            Err(EditJobError::VersionMismatch { .. })
+        ));
+    }
+    let edited = w
+        .jobs
+        .edit(
+            job.id,
+            notes("admitted"),
+            VersionCondition::OneOf(vec![Version::new(9), Version::FIRST]),
+            &anon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.version, Version::new(2));
+    let moved = w
+        .jobs
+        .change_status(
+            job.id,
+            JobStatus::Running,
+            false,
+            VersionCondition::OneOf(vec![Version::FIRST, Version::new(2)]),
+            &anon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.status, JobStatus::Running);
 }

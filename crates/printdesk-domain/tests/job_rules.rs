@@ -5,7 +5,7 @@
 mod support;
 
 use printdesk_domain::{
-    JobDraft, JobPatch, JobStatus, Nullable, PrinterId, Version,
+    JobDraft, JobPatch, JobStatus, Nullable, PrinterId, Version, VersionCondition,
     testing::{InMemoryStore, RecordingPublisher},
 };
 use support::{T0, World, anon, create_violations, edit_violations, fields, named, pairs};
@@ -61,7 +61,7 @@ async fn job_name_is_required() {
                     job_name: Some(String::new()),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -84,7 +84,7 @@ async fn job_name_of_only_whitespace_is_rejected() {
                     job_name: Some("     ".into()),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -106,7 +106,7 @@ async fn job_name_is_trimmed() {
                 job_name: Some("\t3DBenchy v2 ".into()),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -140,7 +140,7 @@ async fn job_name_is_at_most_200_unicode_scalar_values() {
                 job_name: Some(name),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &actor,
         )
     };
@@ -187,7 +187,7 @@ async fn status_can_be_any_of_the_four() {
                     status: Some(status),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await
@@ -239,7 +239,7 @@ async fn customer_name_is_trimmed() {
                 customer_name: Nullable::Set(" Globex ".into()),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -275,7 +275,7 @@ async fn customer_name_that_is_empty_or_blank_becomes_null() {
                 customer_name: Nullable::Set("  ".into()),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -300,7 +300,7 @@ async fn customer_name_null_clears_it() {
                 customer_name: Nullable::Clear,
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -343,7 +343,7 @@ async fn customer_name_is_at_most_200_unicode_scalar_values() {
                     customer_name: Nullable::Set("c".repeat(201)),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -409,7 +409,7 @@ async fn business_rule_counts_stored_values_clearing_customer_of_business_job_is
                         customer_name: customer.clone(),
                         ..patch()
                     },
-                    None,
+                    VersionCondition::Any,
                     &anon(),
                 )
                 .await,
@@ -443,7 +443,7 @@ async fn business_rule_counts_patch_values_turning_off_business_allows_clearing_
                 customer_name: Nullable::Clear,
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -466,7 +466,7 @@ async fn business_rule_making_a_job_business_without_a_customer_is_rejected() {
                     is_business: Some(true),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -486,7 +486,7 @@ async fn business_rule_making_a_job_business_without_a_customer_is_rejected() {
                 customer_name: Nullable::Set("ACME".into()),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -513,7 +513,7 @@ async fn business_rule_a_stored_customer_satisfies_it() {
                 is_business: Some(true),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -561,7 +561,7 @@ async fn notes_are_at_most_1000_unicode_scalar_values() {
                     notes: Nullable::Set("n".repeat(1001)),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -586,7 +586,7 @@ async fn notes_null_clears_them() {
                 notes: Nullable::Clear,
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -633,7 +633,7 @@ async fn file_name_is_at_most_255_unicode_scalar_values() {
                     file_name: Nullable::Set("f".repeat(256)),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -712,7 +712,7 @@ async fn printer_id_must_name_an_existing_printer_on_edit() {
                 printer_id: Nullable::Set(id.into()),
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &actor,
         )
     };
@@ -751,7 +751,7 @@ async fn printer_id_null_clears_it() {
                 printer_id: Nullable::Clear,
                 ..patch()
             },
-            None,
+            VersionCondition::Any,
             &anon(),
         )
         .await
@@ -788,7 +788,7 @@ async fn printer_id_that_is_malformed_is_reported_as_malformed() {
                         printer_id: Nullable::Set(bad.into()),
                         ..patch()
                     },
-                    None,
+                    VersionCondition::Any,
                     &anon(),
                 )
                 .await,
@@ -862,7 +862,7 @@ async fn all_violations_are_reported_at_once_on_edit() {
                     printer_id: Nullable::Set("no-such-printer".into()),
                     ..patch()
                 },
-                None,
+                VersionCondition::Any,
                 &anon(),
             )
             .await,
@@ -921,7 +921,7 @@ async fn nothing_is_saved_when_an_edit_breaks_a_rule() {
                     file_name: Nullable::Set("f".repeat(256)),
                     ..patch()
                 },
-                Some(job.version),
+                VersionCondition::from(job.version),
                 &anon(),
             )
             .await,

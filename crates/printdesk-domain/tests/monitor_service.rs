@@ -451,7 +451,15 @@ async fn an_operators_edits_survive_the_print_ending() {
         notes: Nullable::Set("blue PETG".into()),
         ..JobPatch::default()
     };
-    farm.jobs.edit(job.id, patch, None, &anon()).await.unwrap();
+    farm.jobs
+        .edit(
+            job.id,
+            patch,
+            printdesk_domain::VersionCondition::Any,
+            &anon(),
+        )
+        .await
+        .unwrap();
 
     farm.tick(600.0);
     session.offline(None).await;

@@ -6,6 +6,7 @@ mod support;
 use printdesk_domain::{
     CreatePrinterError, DeletePrinterError, EventKind, FieldChange, GetPrinterError, JobDraft,
     JobField, JobPatch, NewPrinter, Nullable, PrinterId, PrinterName, PrinterType, Version,
+    VersionCondition,
 };
 use serde_json::{Value, json};
 use support::{T0, World, anon, fields, named, pairs};
@@ -412,7 +413,7 @@ async fn a_detached_job_can_be_edited_with_its_new_version() {
                 notes: Nullable::Set("x".into()),
                 ..Default::default()
             },
-            Some(Version::FIRST),
+            VersionCondition::from(Version::FIRST),
             &anon(),
         )
         .await;
@@ -425,7 +426,7 @@ async fn a_detached_job_can_be_edited_with_its_new_version() {
                 notes: Nullable::Set("x".into()),
                 ..Default::default()
             },
-            Some(Version::new(2)),
+            VersionCondition::from(Version::new(2)),
             &anon(),
         )
         .await

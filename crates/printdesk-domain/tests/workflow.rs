@@ -10,7 +10,7 @@ use time::Duration;
 use JobStatus::*;
 use printdesk_domain::{
     BulkEditError, EditJobError, JobDraft, JobField, JobId, JobPatch, JobQuery, JobRepository,
-    JobStatus, Nullable, TransitionError, Version,
+    JobStatus, Nullable, TransitionError, Version, VersionCondition,
 };
 use support::{World, anon, named};
 
@@ -22,7 +22,11 @@ async fn job_in(world: &World, status: JobStatus) -> printdesk_domain::Job {
         status: Some(status),
         ..JobPatch::default()
     };
-    world.jobs.edit(job.id, patch, None, &anon()).await.unwrap()
+    world
+        .jobs
+        .edit(job.id, patch, VersionCondition::Any, &anon())
+        .await
+        .unwrap()
 }
 
 /// What the table says for every (from, to, force) cell: `Some(true)` allowed, `Some(false)`
@@ -55,7 +59,13 @@ async fn check_cell(from: JobStatus, to: JobStatus) {
         world.clock.advance(Duration::seconds(60));
         let result = world
             .jobs
-            .change_status(job.id, to, force, Some(job.version), &anon())
+            .change_status(
+                job.id,
+                to,
+                force,
+                VersionCondition::from(job.version),
+                &anon(),
+            )
             .await;
         if from == to {
             assert_eq!(result.unwrap(), job, "same status is a no-op");
@@ -125,7 +135,7 @@ async fn timestamps_follow_the_workflow() {
     let t1 = world.clock.advance(Duration::seconds(10));
     let running = world
         .jobs
-        .change_status(job.id, Running, false, None, &anon())
+        .change_status(job.id, Running, false, VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!((running.started_at, running.completed_at), (Some(t1), None));
@@ -133,7 +143,7 @@ async fn timestamps_follow_the_workflow() {
     let t2 = world.clock.advance(Duration::seconds(10));
     let failed = world
         .jobs
-        .change_status(job.id, Failed, false, None, &anon())
+        .change_status(job.id, Failed, false, VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!(
@@ -144,7 +154,7 @@ async fn timestamps_follow_the_workflow() {
     world.clock.advance(Duration::seconds(10));
     let retried = world
         .jobs
-        .change_status(job.id, Pending, false, None, &anon())
+        .change_status(job.id, Pending, false, VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!(
@@ -156,7 +166,7 @@ async fn timestamps_follow_the_workflow() {
     world.clock.advance(Duration::seconds(10));
     let again = world
         .jobs
-        .change_status(job.id, Running, false, None, &anon())
+        .change_status(job.id, Running, false, VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!(again.started_at, Some(t1), "started_at is kept once set");
@@ -164,7 +174,7 @@ async fn timestamps_follow_the_workflow() {
     let t5 = world.clock.advance(Duration::seconds(10));
     let done = world
         .jobs
-        .change_status(job.id, Completed, false, None, &anon())
+        .change_status(job.id, Completed, false, VersionCondition::Any, &anon())
         .await
         .unwrap();
     assert_eq!(done.completed_at, Some(t5));
@@ -185,7 +195,11 @@ async fn plain_edit_sets_any_status_and_leaves_timestamps_alone() {
         status: Some(Completed),
         ..JobPatch::default()
     };
-    let fixed = world.jobs.edit(job.id, patch, None, &anon()).await.unwrap();
+    let fixed = world
+        .jobs
+        .edit(job.id, patch, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
     assert_eq!(fixed.status, Completed);
     assert_eq!((fixed.started_at, fixed.completed_at), (None, None));
 }
@@ -196,7 +210,13 @@ async fn status_change_honours_if_match() {
     let job = world.named_job("cas").await;
     let err = world
         .jobs
-        .change_status(job.id, Running, false, Some(Version::new(9)), &anon())
+        .change_status(
+            job.id,
+            Running,
+            false,
+            VersionCondition::from(Version::new(9)),
+            &anon(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, EditJobError::VersionMismatch { .. }));

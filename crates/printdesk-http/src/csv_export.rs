@@ -10,15 +10,16 @@
 //! - Formula injection (OWASP "CSV Injection"): a field beginning with `=`, `+`, `-`, `@`,
 //!   tab or CR gets a leading `'`, so a spreadsheet shows it as text instead of evaluating it.
 //!   The `'` is part of the exported value (`-5 mm spacer` exports as `'-5 mm spacer`).
-//! - The body is produced page by page ([`PAGE_SIZE`] jobs per page, keyset-paged by id),
-//!   so memory stays constant however many jobs there are.
+//! - The body is produced page by page as the domain's export reads them
+//!   ([`printdesk_domain::JobExport`]: keyset pages by id), one chunk per page, so memory
+//!   stays constant however many jobs there are. This module only formats.
 
-use std::{borrow::Cow, fmt, future::Future};
+use std::{borrow::Cow, fmt, pin::Pin};
 
 use actix_web::web::Bytes;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use printdesk_domain::{
-    CustomerName, FileName, Job, JobId, Notes, PrinterId, StoreError, Timestamp, timestamp,
+    CustomerName, ExportJobsError, FileName, Job, Notes, PrinterId, Timestamp, timestamp,
 };
 
 /// The columns, in order.
@@ -42,9 +43,6 @@ pub const COLUMNS: [&str; 15] = [
 
 /// The UTF-8 byte order mark the file starts with.
 pub const BOM: &str = "\u{feff}";
-
-/// Jobs read from the store per page (and sent per chunk).
-pub const PAGE_SIZE: u32 = 1000;
 
 /// Characters that make a spreadsheet treat a cell as a formula when they come first.
 const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -146,74 +144,45 @@ impl fmt::Display for ExportAborted {
 
 impl std::error::Error for ExportAborted {}
 
-/// Where the stream is.
-enum Next {
-    /// Send the header and the first page (read before the response started).
-    Start(Vec<Job>),
-    /// Read the page after this job.
-    After(JobId),
-    /// Nothing more.
-    Done,
-}
-
-/// The CSV body: the header and `first_page`, then page after page from `next_page(after)`
-/// until a page holds fewer than [`PAGE_SIZE`] jobs.
+/// The CSV body: the header and `first_page`, then one chunk per page of `later_pages`.
 ///
 /// The first page is read by the caller before the response starts, so that a store that is
 /// down answers with a proper 503. A later failure cannot change the status any more: it is
 /// logged, and the stream ends with [`ExportAborted`], which makes the server cut the
 /// connection instead of finishing the chunked body.
-pub fn body<F, Fut>(
+pub fn body<S>(
     first_page: Vec<Job>,
-    next_page: F,
+    later_pages: S,
 ) -> impl Stream<Item = Result<Bytes, ExportAborted>> + 'static
 where
-    F: FnMut(JobId) -> Fut + 'static,
-    Fut: Future<Output = Result<Vec<Job>, StoreError>> + 'static,
+    S: Stream<Item = Result<Vec<Job>, ExportJobsError>> + 'static,
 {
-    /// What follows a page.
-    fn after(page: &[Job]) -> Next {
-        match page.last() {
-            Some(last) if page.len() >= PAGE_SIZE as usize => Next::After(last.id),
-            _ => Next::Done,
-        }
-    }
+    /// Pages still to come, or `None` once the export failed.
+    type Pages<S> = Option<Pin<Box<S>>>;
 
-    stream::unfold(
-        (Next::Start(first_page), next_page),
-        |(next, mut next_page)| async move {
-            match next {
-                Next::Start(page) => {
-                    let chunk = rows(header(), &page);
-                    Some((Ok(chunk), (after(&page), next_page)))
+    let first = stream::once(async move { Ok(rows(header(), &first_page)) });
+    let rest = stream::unfold(
+        Some(Box::pin(later_pages)) as Pages<S>,
+        |pages| async move {
+            let mut pages = pages?;
+            match pages.next().await? {
+                Ok(page) => Some((Ok(rows(String::new(), &page)), Some(pages))),
+                Err(error) => {
+                    tracing::error!(
+                        error = %error,
+                        "the CSV export failed part-way; the response is cut off"
+                    );
+                    Some((Err(ExportAborted), None))
                 }
-                Next::After(last) => match next_page(last).await {
-                    Ok(page) if page.is_empty() => None,
-                    Ok(page) => {
-                        let chunk = rows(String::new(), &page);
-                        Some((Ok(chunk), (after(&page), next_page)))
-                    }
-                    Err(error) => {
-                        tracing::error!(
-                            error = %error,
-                            after = %last,
-                            "the CSV export failed part-way; the response is cut off"
-                        );
-                        Some((Err(ExportAborted), (Next::Done, next_page)))
-                    }
-                },
-                Next::Done => None,
             }
         },
-    )
+    );
+    first.chain(rest)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::{cell::Cell, rc::Rc};
-
-    use futures_util::StreamExt;
-    use printdesk_domain::{JobName, JobStatus, Version};
+    use printdesk_domain::{JobId, JobName, JobStatus, StoreError, Version};
     use time::macros::datetime;
 
     use super::*;
@@ -360,42 +329,42 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn pages_are_read_until_a_short_one() {
-        let full = PAGE_SIZE as usize;
-        let calls = Rc::new(Cell::new(0));
-        let counter = calls.clone();
-        let stream = body(page(0, full), move |after: JobId| {
-            counter.set(counter.get() + 1);
-            let next = after.as_uuid().as_u128() + 1;
-            let len = if next < 2 * full as u128 { full } else { 3 };
-            async move { Ok(page(next, len)) }
-        });
-        let (text, aborted) = collect(stream).await;
+    async fn every_page_becomes_rows_after_one_header() {
+        let later = stream::iter([Ok(page(10, 1000)), Ok(page(2000, 3))]);
+        let (text, aborted) = collect(body(page(0, 1000), later)).await;
         assert!(!aborted);
-        assert_eq!(calls.get(), 2);
-        assert_eq!(text.matches("\r\n").count(), 1 + 2 * full + 3);
+        assert_eq!(text.matches("\r\n").count(), 1 + 1000 + 1000 + 3);
         assert!(text.starts_with(BOM));
         assert_eq!(text.matches(BOM).count(), 1);
     }
 
     #[actix_web::test]
-    async fn a_short_first_page_is_the_whole_export() {
-        let stream = body(page(0, 2), |_| async { panic!("no second page is read") });
-        let (text, aborted) = collect(stream).await;
+    async fn a_lone_first_page_is_the_whole_export() {
+        let (text, aborted) = collect(body(page(0, 2), stream::empty())).await;
         assert!(!aborted);
         assert_eq!(text.lines().count(), 3);
 
-        let stream = body(Vec::new(), |_| async { panic!("no second page is read") });
-        assert_eq!(collect(stream).await, (header(), false));
+        assert_eq!(
+            collect(body(Vec::new(), stream::empty())).await,
+            (header(), false)
+        );
     }
 
     #[actix_web::test]
     async fn a_store_failure_part_way_aborts_the_stream() {
-        let stream = body(page(0, PAGE_SIZE as usize), |_| async {
-            Err(StoreError::Unavailable("gone".into()))
-        });
-        let (text, aborted) = collect(stream).await;
+        let later = stream::iter([
+            Ok(page(1000, 5)),
+            Err(ExportJobsError::Store(StoreError::Unavailable(
+                "gone".into(),
+            ))),
+            Ok(page(2000, 5)),
+        ]);
+        let (text, aborted) = collect(body(page(0, 1000), later)).await;
         assert!(aborted);
-        assert_eq!(text.matches("\r\n").count(), 1 + PAGE_SIZE as usize);
+        assert_eq!(
+            text.matches("\r\n").count(),
+            1 + 1000 + 5,
+            "nothing after the failure"
+        );
     }
 }

@@ -11,10 +11,8 @@ use actix_web::{
     dev::Payload,
     http::header::{self, HeaderName, HeaderValue},
 };
-use printdesk_domain::{JobId, JobService, Version};
+use printdesk_domain::{Version, VersionCondition};
 use utoipa::IntoParams;
-
-use crate::problem::Problem;
 
 /// `If-Match` as the OpenAPI document describes it.
 #[derive(IntoParams)]
@@ -28,10 +26,6 @@ pub struct IfMatchParam {
     if_match: Option<String>,
 }
 
-/// A version no job ever has (versions start at 1): the expectation of an `If-Match` that
-/// names no version at all, so that the domain answers with 412 and the current job.
-const NO_VERSION: Version = Version::new(0);
-
 /// The `ETag` header for a job at `version`: `"<version>"`.
 pub fn header(version: Version) -> (HeaderName, HeaderValue) {
     let value = HeaderValue::from_str(&format!("\"{version}\""))
@@ -39,24 +33,22 @@ pub fn header(version: Version) -> (HeaderName, HeaderValue) {
     (header::ETAG, value)
 }
 
-/// The request's `If-Match` precondition.
+/// The request's `If-Match` precondition, as the domain judges it.
+///
+/// - No `If-Match`, or `*`: [`VersionCondition::Any`] (for `*` any current version will do;
+///   without the header the change is applied whatever the version: last write wins).
+/// - Otherwise [`VersionCondition::OneOf`] the versions its tags name, from every `If-Match`
+///   header. Weak tags (`W/"3"`) count as their version; tags that are not versions are
+///   dropped, so a list of only such tags matches nothing (412 with the current job).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfMatch {
-    /// No `If-Match`: the change is applied whatever the version (last write wins).
-    Absent,
-    /// `If-Match: *`: any current version will do.
-    Any,
-    /// The versions the client accepts. Tags that are not versions are dropped, so an empty
-    /// list matches nothing. Weak tags (`W/"3"`) count as their version.
-    Versions(Vec<Version>),
-}
+pub struct IfMatch(VersionCondition);
 
 impl IfMatch {
     /// Parses every `If-Match` header of the request.
     pub fn from_request(req: &HttpRequest) -> Self {
         let mut values = req.headers().get_all(header::IF_MATCH).peekable();
         if values.peek().is_none() {
-            return Self::Absent;
+            return Self(VersionCondition::Any);
         }
         let mut versions = Vec::new();
         for value in values {
@@ -64,39 +56,19 @@ impl IfMatch {
             let Ok(value) = value.to_str() else { continue };
             for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                 if tag == "*" {
-                    return Self::Any;
+                    return Self(VersionCondition::Any);
                 }
                 if let Some(version) = parse_tag(tag) {
                     versions.push(version);
                 }
             }
         }
-        Self::Versions(versions)
+        Self(VersionCondition::OneOf(versions))
     }
 
-    /// The version to hand to the domain: `None` for no condition, otherwise the one version
-    /// the change is conditional on. With several tags the current version is looked up, and
-    /// the domain's atomic check still guards against a change in between.
-    pub async fn expected_version(
-        &self,
-        jobs: &JobService,
-        id: JobId,
-    ) -> Result<Option<Version>, Problem> {
-        match self {
-            Self::Absent | Self::Any => Ok(None),
-            Self::Versions(versions) => match versions.as_slice() {
-                [] => Ok(Some(NO_VERSION)),
-                [one] => Ok(Some(*one)),
-                many => {
-                    let current = jobs.get(id).await?.version;
-                    Ok(Some(if many.contains(&current) {
-                        current
-                    } else {
-                        NO_VERSION
-                    }))
-                }
-            },
-        }
+    /// The condition to hand to the domain.
+    pub fn into_condition(self) -> VersionCondition {
+        self.0
     }
 }
 
@@ -140,29 +112,32 @@ mod tests {
         assert_eq!(value, "\"7\"");
     }
 
+    fn versions(ns: &[i64]) -> IfMatch {
+        IfMatch(VersionCondition::OneOf(
+            ns.iter().copied().map(Version::new).collect(),
+        ))
+    }
+
     #[test]
     fn parses_strong_weak_star_and_lists() {
-        assert_eq!(if_match(&[]), IfMatch::Absent);
-        assert_eq!(if_match(&["*"]), IfMatch::Any);
-        assert_eq!(
-            if_match(&["\"3\""]),
-            IfMatch::Versions(vec![Version::new(3)])
-        );
-        assert_eq!(
-            if_match(&["W/\"4\""]),
-            IfMatch::Versions(vec![Version::new(4)])
-        );
-        assert_eq!(
-            if_match(&["\"1\", W/\"2\"", "\"5\""]),
-            IfMatch::Versions(vec![Version::new(1), Version::new(2), Version::new(5)])
-        );
+        assert_eq!(if_match(&[]), IfMatch(VersionCondition::Any));
+        assert_eq!(if_match(&["*"]), IfMatch(VersionCondition::Any));
+        assert_eq!(if_match(&["\"3\""]), versions(&[3]));
+        assert_eq!(if_match(&["W/\"4\""]), versions(&[4]));
+        assert_eq!(if_match(&["\"1\", W/\"2\"", "\"5\""]), versions(&[1, 2, 5]));
+        assert_eq!(if_match(&["\"1\", *"]), IfMatch(VersionCondition::Any));
     }
 
     #[test]
     fn tags_that_are_not_versions_match_nothing() {
-        assert_eq!(if_match(&["\"abc\""]), IfMatch::Versions(vec![]));
-        assert_eq!(if_match(&["7"]), IfMatch::Versions(vec![]));
-        assert_eq!(if_match(&["\"-1\""]), IfMatch::Versions(vec![]));
-        assert_eq!(if_match(&["\"\""]), IfMatch::Versions(vec![]));
+        assert_eq!(if_match(&["\"abc\""]), versions(&[]));
+        assert_eq!(if_match(&["7"]), versions(&[]));
+        assert_eq!(if_match(&["\"-1\""]), versions(&[]));
+        assert_eq!(if_match(&["\"\""]), versions(&[]));
+        assert!(
+            !if_match(&["\"abc\""])
+                .into_condition()
+                .admits(Version::FIRST)
+        );
     }
 }

@@ -2,10 +2,9 @@
 //! workflow (`/jobs/{id}/status`), the bulk edit (`/jobs/bulk-edit`), the CSV export
 //! (`/jobs/export.csv`) and the audit trail (`/jobs/{id}/history`).
 
-use std::{collections::HashMap, sync::Arc};
-
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{BulkEditError, Job, JobEvent, JobId, JobPage, Limit};
+use futures_util::stream;
+use printdesk_domain::{Job, JobEvent, JobHistory, JobId, JobPage, Limit};
 use serde::Serialize;
 use time::{OffsetDateTime, macros::format_description};
 use utoipa::ToSchema;
@@ -14,7 +13,7 @@ use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
     bulk_body::BulkEdit,
-    csv_export::{self, PAGE_SIZE},
+    csv_export,
     edit_body::JobFields,
     etag,
     json_body::JsonObject,
@@ -152,8 +151,10 @@ pub async fn edit(
 ) -> Result<HttpResponse, Problem> {
     let patch = JobFields::from_body(body)?.into_patch();
     let id = job_id(&id)?;
-    let expected = if_match.expected_version(&state.jobs, id).await?;
-    let job = state.jobs.edit(id, patch, expected, &actor).await?;
+    let job = state
+        .jobs
+        .edit(id, patch, if_match.into_condition(), &actor)
+        .await?;
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
 
@@ -182,8 +183,10 @@ pub async fn delete(
     actor: RequestActor,
 ) -> Result<HttpResponse, Problem> {
     let id = job_id(&id)?;
-    let expected = if_match.expected_version(&state.jobs, id).await?;
-    state.jobs.delete(id, expected, &actor).await?;
+    state
+        .jobs
+        .delete(id, if_match.into_condition(), &actor)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -230,10 +233,15 @@ pub async fn change_status(
 ) -> Result<HttpResponse, Problem> {
     let change = StatusChange::from_body(body)?;
     let id = job_id(&id)?;
-    let expected = if_match.expected_version(&state.jobs, id).await?;
     let job = state
         .jobs
-        .change_status(id, change.status, change.force, expected, &actor)
+        .change_status(
+            id,
+            change.status,
+            change.force,
+            if_match.into_condition(),
+            &actor,
+        )
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &job))
 }
@@ -278,16 +286,12 @@ pub async fn bulk_edit(
         patch,
         if_versions,
     } = BulkEdit::from_body(body)?;
-    let position: HashMap<JobId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    match state.jobs.bulk_edit(ids, patch, if_versions, &actor).await {
-        Ok(jobs) => Ok(HttpResponse::Ok().json(BulkEdited { jobs })),
-        Err(BulkEditError::Rejected { mut failures }) => {
-            // The store reports missing jobs first; the client reads them in its own order.
-            failures.sort_by_key(|f| position.get(&f.id).copied().unwrap_or(usize::MAX));
-            Err(BulkEditError::Rejected { failures }.into())
-        }
-        Err(error) => Err(error.into()),
-    }
+    // A refusal lists the failing jobs in the order of `ids` (the domain's contract).
+    let jobs = state
+        .jobs
+        .bulk_edit(ids, patch, if_versions, &actor)
+        .await?;
+    Ok(HttpResponse::Ok().json(BulkEdited { jobs }))
 }
 
 /// Export jobs as CSV
@@ -321,14 +325,14 @@ pub async fn export_csv(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Problem> {
-    let query = Arc::new(export_query(query.into_inner())?);
-    let repository = Arc::clone(state.jobs.repository());
+    let mut export = state.jobs.export(export_query(query.into_inner())?);
     // Read before the response starts, so that a store that is down is a 503, not a cut-off.
-    let first_page = repository.scan(&query, None, PAGE_SIZE).await?;
-    let body = csv_export::body(first_page, move |after| {
-        let (repository, query) = (Arc::clone(&repository), Arc::clone(&query));
-        async move { repository.scan(&query, Some(after), PAGE_SIZE).await }
+    let first_page = export.next_page().await?.unwrap_or_default();
+    let later_pages = stream::unfold(export, |mut export| async move {
+        let page = export.next_page().await.transpose()?;
+        Some((page, export))
     });
+    let body = csv_export::body(first_page, later_pages);
     let today = OffsetDateTime::now_utc()
         .date()
         .format(format_description!("[year]-[month]-[day]"))
@@ -387,15 +391,10 @@ pub async fn history(
 ) -> Result<HttpResponse, Problem> {
     let (limit, offset) = page_query(query.into_inner())?;
     let id = job_id(&id)?;
-    let (events, total_count) = state
-        .jobs
-        .repository()
-        .history(id, limit.get(), offset)
-        .await?;
-    // Every job that ever existed has at least its `job_created` event.
-    if total_count == 0 {
-        return Err(Problem::job_not_found());
-    }
+    let JobHistory {
+        events,
+        total_count,
+    } = state.jobs.history(id, limit, offset).await?;
     Ok(HttpResponse::Ok().json(History {
         events,
         total_count,

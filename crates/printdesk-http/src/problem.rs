@@ -18,8 +18,9 @@ use actix_web::{
 };
 use printdesk_domain::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
-    DeletePrinterError, EditJobError, FieldViolation, GetJobError, GetPrinterError, Job,
-    ListJobsError, ListPrintersError, StoreError, ValidationErrors,
+    DeletePrinterError, EditJobError, ExportJobsError, FieldViolation, GetJobError,
+    GetPrinterError, Job, JobHistoryError, ListJobsError, ListPrintersError, StoreError,
+    ValidationErrors,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -371,6 +372,23 @@ impl From<ListJobsError> for Problem {
     fn from(error: ListJobsError) -> Self {
         match error {
             ListJobsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ExportJobsError> for Problem {
+    fn from(error: ExportJobsError) -> Self {
+        match error {
+            ExportJobsError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<JobHistoryError> for Problem {
+    fn from(error: JobHistoryError) -> Self {
+        match error {
+            JobHistoryError::NotFound => Self::job_not_found(),
+            JobHistoryError::Store(e) => e.into(),
         }
     }
 }

@@ -1,9 +1,14 @@
 //! # printdesk-store-diesel
 //!
-//! The persistence adapter: implements printdesk's [`JobRepository`](printdesk_domain::JobRepository)
-//! and [`PrinterRepository`](printdesk_domain::PrinterRepository) ports with Diesel, on SQLite
+//! The persistence adapter: implements printdesk's [`JobRepository`](printdesk_domain::JobRepository),
+//! [`EventLog`](printdesk_domain::EventLog) and
+//! [`PrinterRepository`](printdesk_domain::PrinterRepository) ports with Diesel, on SQLite
 //! (the embedded default) or PostgreSQL, through one code path ([`AnyConnection`]).
 //!
+//! - The modules follow the concerns: `job_queries` (reads), `job_repository` (the job
+//!   writes), `event_log` (appending and reading events), `stored_event` (the store's own
+//!   format for event snapshots), `constraint` (named constraint violations as domain errors),
+//!   `printers`.
 //! - Migrations for both backends are embedded and run by [`Store::connect`].
 //! - Every write is one transaction that stores the change and its event together (on SQLite,
 //!   concurrent writes share one commit, each in a savepoint of its own).
@@ -13,16 +18,20 @@
 
 mod cached_update;
 mod connection;
+mod constraint;
 mod db_time;
+mod event_log;
 mod group_commit;
 mod import;
-mod jobs;
+mod job_queries;
+mod job_repository;
 mod listen;
 mod migrations;
 mod printers;
 mod rows;
 mod schema;
 mod store;
+mod stored_event;
 pub mod test_support;
 mod wal_checkpoint;
 

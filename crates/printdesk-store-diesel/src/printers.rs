@@ -1,17 +1,16 @@
 //! [`PrinterRepository`] on Diesel.
 
 use async_trait::async_trait;
-use diesel::{
-    prelude::*,
-    result::{DatabaseErrorKind, Error as DieselError},
-};
+use diesel::prelude::*;
 use printdesk_domain::{
     CreatePrinterError, DeletePrinterError, Job, JobEvent, Printer, PrinterDetach, PrinterId,
     PrinterRepository, StoreError,
 };
 
 use crate::{
-    jobs::{lock_job, record_event, take_seq, write_job},
+    constraint::{Constraint, OnConstraint},
+    event_log::{record_event, take_seq},
+    job_repository::{lock_job, write_job},
     rows::{JobRow, PrinterRow},
     schema::{jobs, printers},
     store::{Store, TxError},
@@ -23,16 +22,13 @@ impl PrinterRepository for Store {
         let row = PrinterRow::from(printer);
         let id = printer.id.clone();
         self.write(move |conn| {
-            match diesel::insert_into(printers::table)
+            diesel::insert_into(printers::table)
                 .values(&row)
                 .execute(conn)
-            {
-                Ok(_) => Ok(()),
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    Err(TxError::Domain(CreatePrinterError::Duplicate { id }))
-                }
-                Err(e) => Err(TxError::Diesel(e)),
-            }
+                .on_constraint(Constraint::PrinterId, || CreatePrinterError::Duplicate {
+                    id,
+                })?;
+            Ok(())
         })
         .await
     }

@@ -3,14 +3,15 @@
 
 use diesel::prelude::*;
 use printdesk_domain::{
-    CustomerName, EventKind, FileName, Job, JobChanges, JobEvent, JobId, JobName, NewJobEvent,
-    Notes, Printer, PrinterId, PrinterName, Seq, StoreError, Version,
+    CustomerName, EventKind, FileName, Job, JobEvent, JobId, JobName, NewJobEvent, Notes, Printer,
+    PrinterId, PrinterName, Seq, StoreError, Version,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::{
     db_time::{DbTime, NullableDbTime},
     schema::{job_events, jobs, printers},
+    stored_event,
 };
 
 /// Stored timestamps are UTC without an offset.
@@ -218,19 +219,17 @@ pub(crate) struct EventRow {
 }
 
 impl EventRow {
-    /// The row for `event` at position `seq`.
+    /// The row for `event` at position `seq`, its snapshot in the store's own format
+    /// ([`crate::stored_event`]).
     pub(crate) fn new(event: &NewJobEvent, seq: Seq) -> Result<Self, StoreError> {
-        let json = |v: serde_json::Result<String>| {
-            v.map_err(|e| StoreError::Internal(format!("cannot encode event: {e}")))
-        };
         Ok(Self {
             seq: seq.get(),
             kind: event.kind.as_str().to_owned(),
             job_id: event.job.id.to_string(),
             at: to_db_time(event.at),
             actor: event.actor.clone(),
-            changes: json(serde_json::to_string(&event.changes))?,
-            job: json(serde_json::to_string(&event.job))?,
+            changes: stored_event::encode_changes(&event.changes)?,
+            job: stored_event::encode_job(&event.job)?,
         })
     }
 }
@@ -239,9 +238,8 @@ impl TryFrom<EventRow> for JobEvent {
     type Error = StoreError;
 
     fn try_from(row: EventRow) -> Result<Self, Self::Error> {
-        let job: Job = serde_json::from_str(&row.job).map_err(|e| corrupt("event job", e))?;
-        let changes: JobChanges =
-            serde_json::from_str(&row.changes).map_err(|e| corrupt("event changes", e))?;
+        let job = stored_event::decode_job(&row.job)?;
+        let changes = stored_event::decode_changes(&row.changes)?;
         Ok(JobEvent {
             seq: Seq::new(row.seq),
             kind: EventKind::from_name(&row.kind)

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 use diesel::{Connection, RunQueryDsl, pg::PgConnection, sql_types::Text};
 use printdesk_domain::{
     Actor, EditJobError, JobDraft, JobPatch, JobService, Nullable, SystemClock, Version,
-    testing::RecordingPublisher,
+    VersionCondition, testing::RecordingPublisher,
 };
 use printdesk_store_diesel::{
     EVENTS_CHANNEL, LISTENER_APPLICATION_NAME, Store, test_support::TestDatabase,
@@ -100,7 +100,7 @@ async fn postgres_commit_wakes_a_listener_and_carries_the_seq() {
                 notes: Nullable::Set("x".into()),
                 ..JobPatch::default()
             },
-            Some(Version::new(99)),
+            VersionCondition::from(Version::new(99)),
             &Actor::anonymous(),
         )
         .await;
@@ -121,7 +121,7 @@ async fn postgres_commit_wakes_a_listener_and_carries_the_seq() {
                 notes: Nullable::Set(note.into()),
                 ..JobPatch::default()
             },
-            None,
+            VersionCondition::Any,
             &Actor::anonymous(),
         )
         .await

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use printdesk_domain::{
-    Actor, JobDraft, JobService, JobStatus, SystemClock, testing::RecordingPublisher,
+    Actor, JobDraft, JobService, JobStatus, SystemClock, VersionCondition,
+    testing::RecordingPublisher,
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 
@@ -28,12 +29,24 @@ async fn counts_jobs_by_status(db: TestDatabase) {
         };
         ids.push(jobs.create(draft, &actor).await.unwrap().id);
     }
-    jobs.change_status(ids[0], JobStatus::Running, false, None, &actor)
-        .await
-        .unwrap();
-    jobs.change_status(ids[1], JobStatus::Failed, true, None, &actor)
-        .await
-        .unwrap();
+    jobs.change_status(
+        ids[0],
+        JobStatus::Running,
+        false,
+        VersionCondition::Any,
+        &actor,
+    )
+    .await
+    .unwrap();
+    jobs.change_status(
+        ids[1],
+        JobStatus::Failed,
+        true,
+        VersionCondition::Any,
+        &actor,
+    )
+    .await
+    .unwrap();
 
     let mut counts = store.count_jobs_by_status().await.unwrap();
     counts.sort_by_key(|(status, _)| status.as_str());

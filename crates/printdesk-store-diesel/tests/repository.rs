@@ -1,13 +1,18 @@
-//! One repository suite, run against real SQLite and real PostgreSQL (when
-//! `PRINTDESK_TEST_POSTGRES_URL` is set; otherwise each PostgreSQL test says it was skipped).
-//! Every test gets a fresh database.
+//! The port contract suite: every test states a promise of the ports' documentation
+//! (`printdesk_domain::JobRepository`, `EventLog`, `PrinterRepository`, whose MUSTs they
+//! are) and runs against every store: the domain's in-memory adapters, real SQLite and real
+//! PostgreSQL (when `PRINTDESK_TEST_POSTGRES_URL` is set; otherwise each PostgreSQL test says
+//! it was skipped). A few tests at the end are about the Diesel store only (its files, its
+//! import, its event format). Every test gets a fresh store.
 
 use std::{collections::BTreeSet, sync::Arc};
 
 use printdesk_domain::{
-    Actor, EditJobError, EventKind, Job, JobDraft, JobEdit, JobField, JobPatch, JobQuery,
-    JobRepository, JobService, JobSort, JobStatus, Limit, NewPrinter, Nullable, PrinterId,
-    PrinterRepository, PrinterService, Seq, SystemClock, Version, testing::RecordingPublisher,
+    Actor, BulkUpdateError, DeleteJobError, EditJobError, EventKind, EventLog, Job, JobChanges,
+    JobDeletion, JobDraft, JobEdit, JobEvent, JobField, JobHistory, JobId, JobPatch, JobQuery,
+    JobRepository, JobService, JobSort, JobStatus, Limit, NewJobEvent, NewPrinter, Nullable,
+    PrinterId, PrinterRepository, PrinterService, Seq, SystemClock, Version, VersionCondition,
+    testing::{InMemoryStore, RecordingPublisher},
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 
@@ -16,35 +21,69 @@ struct Ctx {
     printer_repo: Arc<dyn PrinterRepository>,
     jobs: JobService,
     printers: PrinterService,
-    _db: TestDatabase,
+    /// The Diesel store's database; `None` for the in-memory store.
+    db: Option<TestDatabase>,
+}
+
+impl Ctx {
+    fn new<S: JobRepository + PrinterRepository + 'static>(
+        store: Arc<S>,
+        db: Option<TestDatabase>,
+    ) -> Self {
+        let publisher = Arc::new(RecordingPublisher::default());
+        let clock = Arc::new(SystemClock);
+        Self {
+            jobs: JobService::new(
+                store.clone(),
+                store.clone(),
+                publisher.clone(),
+                clock.clone(),
+            ),
+            printers: PrinterService::new(store.clone(), publisher, clock),
+            repo: store.clone(),
+            printer_repo: store,
+            db,
+        }
+    }
+
+    /// The Diesel store's database URL (the Diesel-only tests run on nothing else).
+    fn url(&self) -> &str {
+        &self.db.as_ref().expect("a Diesel store").url
+    }
 }
 
 async fn ctx(db: TestDatabase) -> Ctx {
     let store = Store::connect(&db.url).await.expect("connect and migrate");
-    let publisher = Arc::new(RecordingPublisher::default());
-    let clock = Arc::new(SystemClock);
-    Ctx {
-        jobs: JobService::new(
-            Arc::new(store.clone()),
-            Arc::new(store.clone()),
-            publisher.clone(),
-            clock.clone(),
-        ),
-        printers: PrinterService::new(Arc::new(store.clone()), publisher, clock),
-        repo: Arc::new(store.clone()),
-        printer_repo: Arc::new(store),
-        _db: db,
-    }
+    Ctx::new(Arc::new(store), Some(db))
 }
 
-/// Declares each test once and runs it on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+fn in_memory() -> Ctx {
+    Ctx::new(Arc::new(InMemoryStore::default()), None)
+}
+
+/// Declares each test once and runs the contract on every store, the rest on both Diesel
+/// backends.
+macro_rules! on_every_store {
+    (contract: $($name:ident),* $(,)?; diesel: $($diesel:ident),* $(,)?) => {
+        mod in_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::in_memory()).await;
+                }
+            )*
+        }
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name(super::ctx(printdesk_store_diesel::test_support::TestDatabase::sqlite()).await).await;
+                }
+            )*
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $diesel() {
+                    super::$diesel(super::ctx(printdesk_store_diesel::test_support::TestDatabase::sqlite()).await).await;
                 }
             )*
         }
@@ -57,11 +96,20 @@ macro_rules! on_both_backends {
                     }
                 }
             )*
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $diesel() {
+                    if let Some(db) = printdesk_store_diesel::test_support::TestDatabase::postgres(stringify!($diesel)) {
+                        super::$diesel(super::ctx(db).await).await;
+                    }
+                }
+            )*
         }
     };
 }
 
-on_both_backends!(
+on_every_store!(
+    contract:
     created_job_reads_back_exactly,
     edit_is_stored_versioned_and_logged,
     unchanged_edit_keeps_version_and_logs_nothing,
@@ -70,7 +118,6 @@ on_both_backends!(
     concurrent_edits_without_if_match_all_land,
     concurrent_edits_with_if_match_lose_nothing,
     concurrent_writes_keep_their_own_outcomes,
-    a_write_that_panics_fails_and_the_store_keeps_working,
     deleting_a_printer_detaches_its_jobs,
     list_filters_sorts_and_pages,
     total_count_follows_every_kind_of_change,
@@ -78,12 +125,23 @@ on_both_backends!(
     history_survives_deletion_newest_first,
     event_log_is_gapless_and_resumable,
     duplicate_printer_id_is_refused,
-    data_survives_reopening_the_store,
     status_workflow_sets_timestamps_and_logs,
     bulk_edit_is_all_or_nothing,
     bulk_edit_of_500_jobs_in_one_transaction,
     scan_reads_filtered_pages_in_creation_order,
+    jobs_without_a_value_sort_last_in_both_directions,
+    text_search_ignores_ascii_case_and_matches_the_rest_as_stored,
+    missing_jobs_are_not_found_and_never_decided,
+    bulk_failures_come_in_the_order_of_the_edits,
+    a_refused_deletion_deletes_and_logs_nothing,
+    history_counts_every_event_and_nothing_for_an_unknown_id,
+    printers_are_listed_by_name_then_id,
+    insert_refuses_a_printer_that_is_not_there;
+    diesel:
+    a_write_that_panics_fails_and_the_store_keeps_working,
+    data_survives_reopening_the_store,
     import_loads_jobs_with_their_events_after_the_log,
+    events_written_in_the_current_format_read_back,
 );
 
 fn draft(name: &str) -> JobDraft {
@@ -165,7 +223,12 @@ async fn edit_is_stored_versioned_and_logged(ctx: Ctx) {
     };
     let edited = ctx
         .jobs
-        .edit(job.id, patch, Some(job.version), &Actor::named("ops"))
+        .edit(
+            job.id,
+            patch,
+            VersionCondition::from(job.version),
+            &Actor::named("ops"),
+        )
         .await
         .unwrap();
     assert_eq!(edited.version, Version::new(2));
@@ -198,7 +261,7 @@ async fn unchanged_edit_keeps_version_and_logs_nothing(ctx: Ctx) {
     };
     let after = ctx
         .jobs
-        .edit(job.id, patch, None, &Actor::anonymous())
+        .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
         .await
         .unwrap();
     assert_eq!(after, job);
@@ -218,7 +281,7 @@ async fn refused_edit_saves_nothing_and_logs_nothing(ctx: Ctx) {
     };
     let err = ctx
         .jobs
-        .edit(job.id, patch, None, &Actor::anonymous())
+        .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
         .await
         .unwrap_err();
     assert!(matches!(err, EditJobError::Invalid(_)), "{err:?}");
@@ -228,7 +291,12 @@ async fn refused_edit_saves_nothing_and_logs_nothing(ctx: Ctx) {
     };
     let err = ctx
         .jobs
-        .edit(job.id, stale, Some(Version::new(7)), &Actor::anonymous())
+        .edit(
+            job.id,
+            stale,
+            VersionCondition::from(Version::new(7)),
+            &Actor::anonymous(),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -275,7 +343,8 @@ async fn concurrent_edits_without_if_match_all_land(ctx: Ctx) {
                     notes: Nullable::Set(format!("edit {i}")),
                     ..JobPatch::default()
                 };
-                jobs.edit(job.id, patch, None, &Actor::anonymous()).await
+                jobs.edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
+                    .await
             })
         })
         .collect();
@@ -320,8 +389,13 @@ async fn concurrent_edits_with_if_match_lose_nothing(ctx: Ctx) {
                     notes: Nullable::Set(format!("edit {i}")),
                     ..JobPatch::default()
                 };
-                jobs.edit(job.id, patch, Some(seen.version), &Actor::anonymous())
-                    .await
+                jobs.edit(
+                    job.id,
+                    patch,
+                    VersionCondition::from(seen.version),
+                    &Actor::anonymous(),
+                )
+                .await
             })
         })
         .collect();
@@ -428,7 +502,7 @@ async fn a_write_that_panics_fails_and_the_store_keeps_working(ctx: Ctx) {
     };
     let edited = ctx
         .jobs
-        .edit(id, patch, None, &Actor::anonymous())
+        .edit(id, patch, VersionCondition::Any, &Actor::anonymous())
         .await
         .unwrap();
     assert_eq!(edited.version, Version::new(2));
@@ -477,6 +551,17 @@ async fn deleting_a_printer_detaches_its_jobs(ctx: Ctx) {
             .iter()
             .all(|e| e.changes.get(JobField::PrinterId).is_some())
     );
+    let detached: Vec<JobId> = events.iter().map(|e| e.job_id).collect();
+    let mut by_id = vec![a.id, b.id];
+    by_id.sort();
+    assert_eq!(
+        detached, by_id,
+        "one event per detached job, in job id order"
+    );
+    assert!(matches!(
+        ctx.printers.delete(&p, &Actor::anonymous()).await,
+        Err(printdesk_domain::DeletePrinterError::NotFound)
+    ));
 }
 
 async fn list_filters_sorts_and_pages(ctx: Ctx) {
@@ -595,14 +680,29 @@ async fn total_count_follows_every_kind_of_change(ctx: Ctx) {
         ),
     ];
     for (id, patch) in edits {
-        ctx.jobs.edit(id, patch, None, &actor).await.unwrap();
+        ctx.jobs
+            .edit(id, patch, VersionCondition::Any, &actor)
+            .await
+            .unwrap();
     }
     ctx.jobs
-        .change_status(ids[4], JobStatus::Running, false, None, &actor)
+        .change_status(
+            ids[4],
+            JobStatus::Running,
+            false,
+            VersionCondition::Any,
+            &actor,
+        )
         .await
         .unwrap();
     ctx.jobs
-        .change_status(ids[5], JobStatus::Completed, true, None, &actor)
+        .change_status(
+            ids[5],
+            JobStatus::Completed,
+            true,
+            VersionCondition::Any,
+            &actor,
+        )
         .await
         .unwrap();
     ctx.jobs
@@ -617,8 +717,14 @@ async fn total_count_follows_every_kind_of_change(ctx: Ctx) {
         )
         .await
         .unwrap();
-    ctx.jobs.delete(ids[10], None, &actor).await.unwrap();
-    ctx.jobs.delete(ids[11], None, &actor).await.unwrap();
+    ctx.jobs
+        .delete(ids[10], VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    ctx.jobs
+        .delete(ids[11], VersionCondition::Any, &actor)
+        .await
+        .unwrap();
     ctx.printers.delete(&p1, &actor).await.unwrap();
 
     let statuses = [None].into_iter().chain(JobStatus::ALL.map(Some));
@@ -697,16 +803,23 @@ async fn history_survives_deletion_newest_first(ctx: Ctx) {
         ..JobPatch::default()
     };
     ctx.jobs
-        .edit(job.id, patch, None, &Actor::anonymous())
+        .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
         .await
         .unwrap();
     ctx.jobs
-        .delete(job.id, Some(Version::new(2)), &Actor::anonymous())
+        .delete(
+            job.id,
+            VersionCondition::from(Version::new(2)),
+            &Actor::anonymous(),
+        )
         .await
         .unwrap();
     assert!(ctx.repo.get(job.id).await.unwrap().is_none());
 
-    let (events, total) = ctx.repo.history(job.id, 10, 0).await.unwrap();
+    let JobHistory {
+        events,
+        total_count: total,
+    } = ctx.repo.history(job.id, 10, 0).await.unwrap();
     assert_eq!(total, 3);
     let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -722,7 +835,7 @@ async fn history_survives_deletion_newest_first(ctx: Ctx) {
         "Old Co",
         "deletion keeps the last state"
     );
-    let (page, _) = ctx.repo.history(job.id, 1, 1).await.unwrap();
+    let page = ctx.repo.history(job.id, 1, 1).await.unwrap().events;
     assert_eq!(page[0].kind, EventKind::JobUpdated);
 }
 
@@ -739,7 +852,7 @@ async fn event_log_is_gapless_and_resumable(ctx: Ctx) {
             ..JobPatch::default()
         };
         ctx.jobs
-            .edit(job.id, patch, None, &Actor::anonymous())
+            .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
             .await
             .unwrap();
     }
@@ -788,10 +901,10 @@ async fn data_survives_reopening_the_store(ctx: Ctx) {
     };
     let edited = ctx
         .jobs
-        .edit(job.id, patch, None, &Actor::anonymous())
+        .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
         .await
         .unwrap();
-    let url = ctx._db.url.clone();
+    let url = ctx.url().to_owned();
     drop(ctx.jobs);
     drop(ctx.printers);
     drop(ctx.repo);
@@ -821,7 +934,7 @@ async fn status_workflow_sets_timestamps_and_logs(ctx: Ctx) {
             job.id,
             JobStatus::Running,
             false,
-            Some(job.version),
+            VersionCondition::from(job.version),
             &Actor::anonymous(),
         )
         .await
@@ -833,7 +946,7 @@ async fn status_workflow_sets_timestamps_and_logs(ctx: Ctx) {
             job.id,
             JobStatus::Completed,
             false,
-            None,
+            VersionCondition::Any,
             &Actor::anonymous(),
         )
         .await
@@ -841,7 +954,13 @@ async fn status_workflow_sets_timestamps_and_logs(ctx: Ctx) {
     assert!(done.completed_at.is_some());
     let err = ctx
         .jobs
-        .change_status(job.id, JobStatus::Pending, false, None, &Actor::anonymous())
+        .change_status(
+            job.id,
+            JobStatus::Pending,
+            false,
+            VersionCondition::Any,
+            &Actor::anonymous(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, EditJobError::Transition(_)), "{err:?}");
@@ -915,6 +1034,10 @@ async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(jobs.len(), 500);
+    assert!(
+        jobs.iter().map(|j| j.id).eq(ids.iter().copied()),
+        "outcomes in the order of the edits"
+    );
     let q = JobQuery {
         is_business: Some(true),
         ..JobQuery::default()
@@ -982,7 +1105,7 @@ async fn import_loads_jobs_with_their_events_after_the_log(ctx: Ctx) {
         })
         .collect();
     let mut conn = {
-        let (_, target) = printdesk_store_diesel::parse_url(&ctx._db.url).unwrap();
+        let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
         use diesel::Connection;
         printdesk_store_diesel::AnyConnection::establish(&target).unwrap()
     };
@@ -1003,4 +1126,401 @@ async fn import_loads_jobs_with_their_events_after_the_log(ctx: Ctx) {
         (imported[0].kind, &imported[0].job),
         (EventKind::JobCreated, &jobs[0])
     );
+}
+
+/// Creates a job from `draft`, which must be valid.
+async fn create(ctx: &Ctx, draft: JobDraft) -> Job {
+    ctx.jobs.create(draft, &Actor::anonymous()).await.unwrap()
+}
+
+/// Every job of `query`'s order, read page by page with `offset`, two at a time.
+async fn paged_names(ctx: &Ctx, query: &JobQuery) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let page = ctx
+            .repo
+            .list(&JobQuery {
+                limit: Limit::new(2).unwrap(),
+                offset: names.len() as u64,
+                ..query.clone()
+            })
+            .await
+            .unwrap();
+        if page.jobs.is_empty() {
+            return names;
+        }
+        names.extend(page.jobs.iter().map(|j| j.job_name.to_string()));
+    }
+}
+
+/// `JobRepository::list`: jobs without a value for the sort key come last in both
+/// directions, the others in the key's order (ties by id in the same direction), and paging
+/// with `offset` walks that order.
+async fn jobs_without_a_value_sort_last_in_both_directions(ctx: Ctx) {
+    let p = printer(&ctx, "pa").await;
+    let q = printer(&ctx, "pb").await;
+    /// A job's name, customer, printer and file.
+    type Row<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<&'a PrinterId>,
+        Option<&'a str>,
+    );
+    let rows: [Row<'_>; 5] = [
+        ("n1", Some("Beta"), Some(&q), None),
+        ("n2", None, None, Some("b.3mf")),
+        ("n3", Some("Alpha"), None, Some("a.3mf")),
+        ("n4", None, Some(&p), None),
+        ("n5", Some("Beta"), Some(&p), Some("c.3mf")),
+    ];
+    let mut ids = Vec::new();
+    for (name, customer, printer, file) in rows {
+        let job = create(
+            &ctx,
+            JobDraft {
+                is_business: customer.is_some(),
+                customer_name: customer.map(Into::into),
+                printer_id: printer.map(ToString::to_string),
+                file_name: file.map(Into::into),
+                ..draft(name)
+            },
+        )
+        .await;
+        ids.push((name, job.id));
+    }
+    // Ties (n1 and n5 for Beta, the printers' jobs, the nulls) go by id in the sort's
+    // direction; ids grow with creation, so ascending ties are in creation order.
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "customer_name",
+            &["n3", "n1", "n5", "n2", "n4"],
+            &["n5", "n1", "n3", "n4", "n2"],
+        ),
+        (
+            "printer_id",
+            &["n4", "n5", "n1", "n2", "n3"],
+            &["n1", "n5", "n4", "n3", "n2"],
+        ),
+        (
+            "file_name",
+            &["n3", "n2", "n5", "n1", "n4"],
+            &["n5", "n2", "n3", "n4", "n1"],
+        ),
+    ];
+    for (key, asc, desc) in cases {
+        for (direction, expected) in [("asc", asc), ("desc", desc)] {
+            let query = JobQuery {
+                sort: format!("{key}:{direction}").parse::<JobSort>().unwrap(),
+                ..JobQuery::default()
+            };
+            let page = ctx.repo.list(&query).await.unwrap();
+            let names: Vec<_> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
+            assert_eq!(names, expected, "{key}:{direction}");
+            assert_eq!(
+                paged_names(&ctx, &query).await,
+                expected,
+                "{key}:{direction}, paged"
+            );
+        }
+    }
+}
+
+/// `JobRepository::list` with `text`: ASCII letters ignore case, everything else is matched
+/// as stored (case and accent folding beyond ASCII are not promised yet, issue 13).
+async fn text_search_ignores_ascii_case_and_matches_the_rest_as_stored(ctx: Ctx) {
+    for (name, customer, file) in [
+        ("Benchy", Some("MÜLLER GmbH"), None),
+        ("Zürich sign", None, Some("ZÜRICH.3mf")),
+    ] {
+        create(
+            &ctx,
+            JobDraft {
+                is_business: customer.is_some(),
+                customer_name: customer.map(Into::into),
+                file_name: file.map(Into::into),
+                ..draft(name)
+            },
+        )
+        .await;
+    }
+    let count = async |text: &str| {
+        let query = JobQuery {
+            text: Some(text.into()),
+            ..JobQuery::default()
+        };
+        ctx.repo.list(&query).await.unwrap().total_count
+    };
+    assert_eq!(count("bENCHY").await, 1, "ASCII letters ignore case");
+    assert_eq!(count("MÜLLER").await, 1, "non-ASCII text as stored");
+    assert_eq!(count("gmbh").await, 1);
+    assert_eq!(count("Zürich").await, 1);
+    assert_eq!(count("ZÜRICH").await, 1);
+    assert_eq!(count("3MF").await, 1);
+    // Whether `müller` finds `MÜLLER` is not promised: PostgreSQL folds it, SQLite and the
+    // in-memory store do not (issue 13 makes every store fold case and accents).
+}
+
+/// `JobRepository::update` and `delete` on a job that is not there: not found, and the
+/// decision is never asked.
+async fn missing_jobs_are_not_found_and_never_decided(ctx: Ctx) {
+    let ghost = JobId::generate();
+    let edit: JobEdit = Box::new(|_| panic!("an edit of a missing job must not be decided"));
+    assert!(matches!(
+        ctx.repo.update(ghost, edit).await,
+        Err(EditJobError::NotFound)
+    ));
+    let deletion: JobDeletion =
+        Box::new(|_| panic!("a deletion of a missing job must not be decided"));
+    assert!(matches!(
+        ctx.repo.delete(ghost, deletion).await,
+        Err(DeleteJobError::NotFound)
+    ));
+    let edits: Vec<(JobId, JobEdit)> = vec![(
+        ghost,
+        Box::new(|_| panic!("a bulk edit of a missing job must not be decided")),
+    )];
+    match ctx.repo.update_many(edits).await {
+        Err(BulkUpdateError::Rejected(failures)) => {
+            assert_eq!(failures.len(), 1);
+            assert_eq!(failures[0].id, ghost);
+            assert_eq!(failures[0].error, EditJobError::NotFound);
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::ZERO);
+}
+
+/// `JobRepository::update_many`: every failure, missing jobs and refusals alike, in the order
+/// of the edits; nothing written.
+async fn bulk_failures_come_in_the_order_of_the_edits(ctx: Ctx) {
+    let ids = create_jobs(&ctx, "bulk", 4).await;
+    // Missing ids that sort before and after the existing ones, so that an order by id (the
+    // lock order) would differ from the request's.
+    let (early, late) = (
+        JobId::from(uuid::Uuid::nil()),
+        JobId::from(uuid::Uuid::max()),
+    );
+    let refuse = |current: &Job| -> Result<Option<NewJobEvent>, EditJobError> {
+        Err(EditJobError::VersionMismatch {
+            current: Box::new(current.clone()),
+        })
+    };
+    let keep = |current: &Job| -> Result<Option<NewJobEvent>, EditJobError> {
+        let mut next = current.clone();
+        next.version = current.version.next();
+        next.notes = Some(printdesk_domain::Notes::parse("kept").unwrap());
+        Ok(Some(updated(current, next)))
+    };
+    let order = [ids[2], late, ids[0], ids[3], early, ids[1]];
+    let edits: Vec<(JobId, JobEdit)> = vec![
+        (order[0], Box::new(refuse)),
+        (order[1], Box::new(keep)),
+        (order[2], Box::new(keep)),
+        (order[3], Box::new(refuse)),
+        (order[4], Box::new(keep)),
+        (order[5], Box::new(refuse)),
+    ];
+    let failures = match ctx.repo.update_many(edits).await {
+        Err(BulkUpdateError::Rejected(failures)) => failures,
+        other => panic!("expected a rejection, got {other:?}"),
+    };
+    let failed: Vec<JobId> = failures.iter().map(|f| f.id).collect();
+    assert_eq!(failed, [order[0], order[1], order[3], order[4], order[5]]);
+    assert_eq!(failures[1].error, EditJobError::NotFound);
+    assert_eq!(failures[3].error, EditJobError::NotFound);
+    assert!(matches!(
+        failures[0].error,
+        EditJobError::VersionMismatch { .. }
+    ));
+    for id in &ids {
+        assert_eq!(
+            ctx.repo.get(*id).await.unwrap().unwrap().version,
+            Version::FIRST
+        );
+    }
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(4));
+}
+
+/// `JobRepository::delete`: the decision sees the stored job; its refusal deletes and logs
+/// nothing; its event is logged with the next seq.
+async fn a_refused_deletion_deletes_and_logs_nothing(ctx: Ctx) {
+    let job = create(&ctx, draft("doomed")).await;
+    let seen = job.clone();
+    let refusal: JobDeletion = Box::new(move |current: &Job| {
+        assert_eq!(*current, seen, "the decision sees the stored job");
+        Err(DeleteJobError::VersionMismatch {
+            current: Box::new(current.clone()),
+        })
+    });
+    match ctx.repo.delete(job.id, refusal).await {
+        Err(DeleteJobError::VersionMismatch { current }) => assert_eq!(*current, job),
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    assert_eq!(ctx.repo.get(job.id).await.unwrap().unwrap(), job);
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+
+    let deletion: JobDeletion = Box::new(|current: &Job| {
+        Ok(NewJobEvent {
+            kind: EventKind::JobDeleted,
+            job: current.clone(),
+            changes: JobChanges::default(),
+            actor: Some("ops".into()),
+            at: current.updated_at,
+        })
+    });
+    let event = ctx.repo.delete(job.id, deletion).await.unwrap();
+    assert_eq!(event.seq, Seq::new(2));
+    assert_eq!(event.job, job);
+    assert!(ctx.repo.get(job.id).await.unwrap().is_none());
+    assert_eq!(
+        ctx.repo.events_after(Seq::new(1), 10).await.unwrap(),
+        [event]
+    );
+}
+
+/// `EventLog::history`: `total_count` counts all of a job's events whatever the page, and is
+/// 0 for an id no job ever had.
+async fn history_counts_every_event_and_nothing_for_an_unknown_id(ctx: Ctx) {
+    let job = create(&ctx, draft("h")).await;
+    create(&ctx, draft("other")).await;
+    for i in 0..3 {
+        let patch = JobPatch {
+            notes: Nullable::Set(i.to_string()),
+            ..JobPatch::default()
+        };
+        ctx.jobs
+            .edit(job.id, patch, VersionCondition::Any, &Actor::anonymous())
+            .await
+            .unwrap();
+    }
+    let past_the_end = ctx.repo.history(job.id, 10, 10).await.unwrap();
+    assert_eq!(past_the_end.total_count, 4);
+    assert!(past_the_end.events.is_empty());
+    let page = ctx.repo.history(job.id, 2, 1).await.unwrap();
+    let seqs: Vec<_> = page.events.iter().map(|e| e.seq.get()).collect();
+    assert_eq!(seqs, [4, 3], "newest first, after skipping the newest");
+    assert_eq!(
+        ctx.repo.history(JobId::generate(), 10, 0).await.unwrap(),
+        JobHistory::default()
+    );
+}
+
+/// `PrinterRepository::list`: by name, ties by id.
+async fn printers_are_listed_by_name_then_id(ctx: Ctx) {
+    for (id, name) in [("c", "Alpha"), ("b", "Zeta"), ("a", "Alpha")] {
+        ctx.printers
+            .create(NewPrinter {
+                id: Some(id.into()),
+                name: name.into(),
+                printer_type: "prusa".into(),
+                location: None,
+            })
+            .await
+            .unwrap();
+    }
+    let ids: Vec<_> = ctx
+        .printer_repo
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id.to_string())
+        .collect();
+    assert_eq!(ids, ["a", "c", "b"]);
+}
+
+/// Events written before the store owned its snapshot format (the API's JSON of the job and
+/// its changes, as `job_events` rows held it) read back as the events they were.
+async fn events_written_in_the_current_format_read_back(ctx: Ctx) {
+    use diesel::{Connection, RunQueryDsl, sql_types::Timestamp};
+    use time::macros::datetime;
+
+    const JOB_ID: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    const JOB: &str = r#"{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","job_name":"Benchy","status":"completed","is_business":true,"customer_name":"ACME, Inc.","notes":"re-sliced \"fine\"","file_name":"benchy.3mf","printer_id":"mk4-1","version":3,"created_at":"2026-11-28T16:34:28.123Z","updated_at":"2026-11-28T18:30:00.500Z","started_at":"2026-11-28T17:00:00.000Z","completed_at":"2026-11-28T18:30:00.500Z","auto_created":false,"discovery_time":null}"#;
+    const CHANGES: &str = r#"{"status":{"old":"running","new":"completed"},"completed_at":{"old":null,"new":"2026-11-28T18:30:00.500Z"}}"#;
+
+    let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
+    let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    diesel::sql_query(
+        "INSERT INTO job_events (seq, kind, job_id, at, actor, changes, job) \
+         VALUES (1, 'job_updated', $1, $2, 'ops', $3, $4)",
+    )
+    .bind::<diesel::sql_types::Text, _>(JOB_ID)
+    .bind::<Timestamp, _>(datetime!(2026-11-28 18:30:00.5))
+    .bind::<diesel::sql_types::Text, _>(CHANGES)
+    .bind::<diesel::sql_types::Text, _>(JOB)
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("UPDATE event_seq SET last = 1")
+        .execute(&mut conn)
+        .unwrap();
+
+    let job = Job {
+        id: JOB_ID.parse().unwrap(),
+        job_name: printdesk_domain::JobName::parse("Benchy").unwrap(),
+        status: JobStatus::Completed,
+        is_business: true,
+        customer_name: Some(printdesk_domain::CustomerName::parse("ACME, Inc.").unwrap()),
+        notes: Some(printdesk_domain::Notes::parse("re-sliced \"fine\"").unwrap()),
+        file_name: Some(printdesk_domain::FileName::parse("benchy.3mf").unwrap()),
+        printer_id: Some(PrinterId::parse("mk4-1").unwrap()),
+        version: Version::new(3),
+        created_at: datetime!(2026-11-28 16:34:28.123 UTC),
+        updated_at: datetime!(2026-11-28 18:30:00.5 UTC),
+        started_at: Some(datetime!(2026-11-28 17:00:00 UTC)),
+        completed_at: Some(datetime!(2026-11-28 18:30:00.5 UTC)),
+        auto_created: false,
+        discovery_time: None,
+    };
+    let running = Job {
+        status: JobStatus::Running,
+        completed_at: None,
+        ..job.clone()
+    };
+    let expected = JobEvent {
+        seq: Seq::new(1),
+        kind: EventKind::JobUpdated,
+        at: datetime!(2026-11-28 18:30:00.5 UTC),
+        job_id: job.id,
+        actor: Some("ops".into()),
+        changes: JobChanges::between(&running, &job),
+        job,
+    };
+    assert_eq!(
+        expected.changes.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+        [JobField::Status, JobField::CompletedAt],
+        "the fixture's changes"
+    );
+    assert_eq!(
+        ctx.repo.events_after(Seq::ZERO, 10).await.unwrap(),
+        std::slice::from_ref(&expected)
+    );
+    let history = ctx.repo.history(expected.job_id, 10, 0).await.unwrap();
+    assert_eq!(history.events, [expected]);
+}
+
+/// `JobRepository::insert`: a job naming a printer that is not there (deleted after the
+/// domain checked) is refused as a `printer_id` violation, and nothing is stored.
+async fn insert_refuses_a_printer_that_is_not_there(ctx: Ctx) {
+    let template = create(&ctx, draft("template")).await;
+    let ghost = Job {
+        id: JobId::generate(),
+        printer_id: Some(PrinterId::parse("ghost").unwrap()),
+        ..template.clone()
+    };
+    let event = NewJobEvent {
+        kind: EventKind::JobCreated,
+        changes: JobChanges::created(&ghost),
+        job: ghost.clone(),
+        actor: None,
+        at: ghost.created_at,
+    };
+    match ctx.repo.insert(event).await {
+        Err(printdesk_domain::CreateJobError::Invalid(errors)) => {
+            assert_eq!(errors.violations()[0].field, "printer_id");
+        }
+        other => panic!("expected a printer_id violation, got {other:?}"),
+    }
+    assert!(ctx.repo.get(ghost.id).await.unwrap().is_none());
+    assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
 }

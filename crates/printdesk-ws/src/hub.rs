@@ -9,7 +9,7 @@ use std::{
 
 use async_trait::async_trait;
 use bytestring::ByteString;
-use printdesk_domain::{EventPublisher, JobEvent, JobId, JobRepository, Seq, StoreError};
+use printdesk_domain::{EventLog, EventPublisher, JobEvent, JobId, Seq, StoreError};
 use tokio::{
     sync::{Notify, broadcast, mpsc, watch},
     task::JoinHandle,
@@ -94,7 +94,7 @@ pub struct EventHub {
 }
 
 struct Inner {
-    repo: Arc<dyn JobRepository>,
+    log: Arc<dyn EventLog>,
     config: HubConfig,
     wake: Notify,
     tail: Mutex<Tail>,
@@ -120,19 +120,19 @@ impl fmt::Debug for EventHub {
 }
 
 impl EventHub {
-    /// A hub over `repo`'s event log. Live delivery starts after the newest event stored now
+    /// A hub over the event `log`. Live delivery starts after the newest event stored now
     /// (older ones are for clients that ask with `?since=`). Spawn its tailer next.
-    pub async fn new(repo: Arc<dyn JobRepository>, config: HubConfig) -> Result<Self, StoreError> {
-        let start = repo.latest_seq().await?;
-        Ok(Self::starting_at(repo, config, start))
+    pub async fn new(log: Arc<dyn EventLog>, config: HubConfig) -> Result<Self, StoreError> {
+        let start = log.latest_seq().await?;
+        Ok(Self::starting_at(log, config, start))
     }
 
     /// A hub whose live delivery starts after `start`.
-    pub fn starting_at(repo: Arc<dyn JobRepository>, config: HubConfig, start: Seq) -> Self {
+    pub fn starting_at(log: Arc<dyn EventLog>, config: HubConfig, start: Seq) -> Self {
         let (sender, _) = broadcast::channel(config.capacity.max(1));
         Self {
             inner: Arc::new(Inner {
-                repo,
+                log,
                 config,
                 wake: Notify::new(),
                 tail: Mutex::new(Tail {
@@ -189,8 +189,8 @@ impl EventHub {
     }
 
     /// The event log, for replays.
-    pub(crate) fn repository(&self) -> &Arc<dyn JobRepository> {
-        &self.inner.repo
+    pub(crate) fn event_log(&self) -> &Arc<dyn EventLog> {
+        &self.inner.log
     }
 
     /// The last delivered `seq` and a receiver of every event after it.
@@ -220,7 +220,7 @@ impl Inner {
             .max(1);
         loop {
             let after = self.lock().delivered;
-            let events = self.repo.events_after(after, batch).await?;
+            let events = self.log.events_after(after, batch).await?;
             for event in &events {
                 self.deliver(event);
             }

@@ -9,7 +9,7 @@
 //! The event log (`job_events`, written in the same transaction as each change) is the source
 //! of truth. An [`EventHub`] is the domain's [`EventPublisher`](printdesk_domain::EventPublisher),
 //! but `publish` only *wakes* the hub's tailer. The tailer reads
-//! [`events_after`](printdesk_domain::JobRepository::events_after) the last `seq` it delivered
+//! [`events_after`](printdesk_domain::EventLog::events_after) the last `seq` it delivered
 //! and broadcasts each event, serialised to JSON once, to every client. It is also woken by
 //! PostgreSQL notifications from other instances and by a periodic poll (1 s), so a lost
 //! wake-up delays an event but never loses it.

@@ -181,7 +181,7 @@ impl Connection {
                         Err(_stalled) => break End::Lagged,
                     }
                 }
-                page = self.hub.repository().events_after(cursor, config.replay_page), if replaying => {
+                page = self.hub.event_log().events_after(cursor, config.replay_page), if replaying => {
                     let events = match page {
                         Ok(events) => events,
                         Err(e) => {

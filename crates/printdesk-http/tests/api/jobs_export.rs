@@ -11,9 +11,9 @@ use std::{
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use printdesk_domain::{
-    BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, Job, JobDeletion, JobDraft,
-    JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent, Seq, StoreError,
-    UpdateOutcome, Version,
+    BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, EventLog, Job, JobDeletion,
+    JobDraft, JobEdit, JobEvent, JobHistory, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
+    Seq, StoreError, UpdateOutcome,
 };
 use reqwest::{Method, Response, StatusCode, header};
 use serde_json::json;
@@ -362,26 +362,20 @@ impl JobRepository for FailingScans {
         }
         self.inner.scan(query, after, limit).await
     }
-    async fn delete(
-        &self,
-        id: JobId,
-        expected: Option<Version>,
-        deletion: JobDeletion,
-    ) -> Result<JobEvent, DeleteJobError> {
-        self.inner.delete(id, expected, deletion).await
+    async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError> {
+        self.inner.delete(id, deletion).await
     }
+}
+
+#[async_trait]
+impl EventLog for FailingScans {
     async fn events_after(&self, after: Seq, limit: u32) -> Result<Vec<JobEvent>, StoreError> {
         self.inner.events_after(after, limit).await
     }
     async fn latest_seq(&self) -> Result<Seq, StoreError> {
         self.inner.latest_seq().await
     }
-    async fn history(
-        &self,
-        id: JobId,
-        limit: u32,
-        offset: u64,
-    ) -> Result<(Vec<JobEvent>, u64), StoreError> {
+    async fn history(&self, id: JobId, limit: u32, offset: u64) -> Result<JobHistory, StoreError> {
         self.inner.history(id, limit, offset).await
     }
 }

@@ -100,7 +100,7 @@ impl Stack {
     /// connecting now gets a `hello` with the newest `seq` (the hub delivers asynchronously:
     /// an HTTP response can come back before its event has been broadcast).
     pub async fn caught_up(&self) {
-        use printdesk_domain::JobRepository;
+        use printdesk_domain::EventLog;
         let latest = self.store.latest_seq().await.unwrap();
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while self.hub.delivered() < latest {

@@ -1,0 +1,251 @@
+//! [`JobRepository`] on Diesel: every write locks the job, lets the domain decide, and
+//! writes the decision with its event in one transaction.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use diesel::{prelude::*, result::Error as DieselError};
+use printdesk_domain::{
+    BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
+    Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
+    StoreError, UpdateOutcome, ValidationErrors,
+};
+
+use crate::{
+    cached_update::CachedUpdate,
+    connection::{AnyConnection, on_backend},
+    constraint::{Constraint, OnConstraint},
+    event_log::{record_event, take_seq},
+    job_queries::{find_job_row, list_page, read_job, scan_page},
+    rows::{JobRow, JobRowChanges},
+    schema::jobs,
+    store::{Store, TxError},
+};
+
+/// Takes the job's write lock before it is read, so the read, the decision and the write see
+/// one state. On PostgreSQL that is a row lock (a no-op update), and a job that does not exist
+/// is reported as `false`. On SQLite every write runs in a transaction begun with
+/// `BEGIN IMMEDIATE` (see `group_commit`), which holds the database's write lock already:
+/// nothing to do, and the read that follows tells whether the job exists.
+pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, DieselError> {
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(true),
+        AnyConnection::Postgres(_) => {
+            let touched = diesel::update(jobs::table.find(id))
+                .set(jobs::version.eq(jobs::version))
+                .execute(conn)?;
+            Ok(touched == 1)
+        }
+    }
+}
+
+/// Writes the columns in which `next` differs from `current`, guarded by the version
+/// `current` was read at.
+pub(crate) fn write_job(
+    conn: &mut AnyConnection,
+    current: &Job,
+    next: &Job,
+) -> Result<(), TxError<StoreError>> {
+    let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
+    let key = current.id.to_string();
+    let written = on_backend!(conn, |conn| CachedUpdate::new(
+        jobs::table,
+        &changes,
+        jobs::id
+            .eq(&key)
+            .and(jobs::version.eq(current.version.get())),
+    )
+    .execute(conn))?;
+    if written == 1 {
+        Ok(())
+    } else {
+        // Cannot happen while the row lock is held; refuse rather than lose a change.
+        Err(TxError::Domain(StoreError::Internal(format!(
+            "job {} changed under its lock (expected version {})",
+            current.id, current.version
+        ))))
+    }
+}
+
+/// What a violation of [`Constraint::JobPrinter`] by `job` means to the domain: the same
+/// violation it reports for a printer that does not exist (here: deleted after it checked).
+fn unknown_printer(job: &Job) -> ValidationErrors {
+    ValidationErrors::single(job.printer_id.as_ref().map_or_else(
+        || FieldViolation::new("printer_id", "names no printer"),
+        FieldViolation::unknown_printer,
+    ))
+}
+
+/// Lifts a store-level failure inside a transaction into an operation's error type.
+fn lift<E: From<StoreError>>(e: TxError<StoreError>) -> TxError<E> {
+    match e {
+        TxError::Domain(e) => TxError::Domain(E::from(e)),
+        TxError::Diesel(e) => TxError::Diesel(e),
+    }
+}
+
+/// Locks, reads and decides one job's edit, then writes the decision: the body of
+/// [`JobRepository::update`], and of each job in a bulk edit, whose refusals are collected.
+fn write_edit(
+    conn: &mut AnyConnection,
+    current: Job,
+    event: Option<NewJobEvent>,
+) -> Result<UpdateOutcome, TxError<EditJobError>> {
+    let Some(event) = event else {
+        return Ok(UpdateOutcome::Unchanged(current));
+    };
+    let seq = take_seq(conn)?;
+    write_job(conn, &current, &event.job).on_constraint(Constraint::JobPrinter, || {
+        EditJobError::Invalid(unknown_printer(&event.job))
+    })?;
+    record_event(conn, seq, event)
+        .map(UpdateOutcome::Changed)
+        .map_err(lift)
+}
+
+#[async_trait]
+impl JobRepository for Store {
+    async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
+        self.write(move |conn| {
+            let seq = take_seq(conn)?;
+            diesel::insert_into(jobs::table)
+                .values(&JobRow::from(&event.job))
+                .execute(conn)
+                .on_constraint(Constraint::JobPrinter, || {
+                    CreateJobError::Invalid(unknown_printer(&event.job))
+                })?;
+            record_event(conn, seq, event).map_err(lift)
+        })
+        .await
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let row = self
+            .read(move |conn| find_job_row(conn, &id.to_string()))
+            .await?;
+        row.map(Job::try_from).transpose()
+    }
+
+    async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
+        let query = query.clone();
+        let (rows, (query, total)) = self
+            .read(move |conn| {
+                let (rows, total) = list_page(conn, &query)?;
+                Ok((rows, (query, total)))
+            })
+            .await?;
+        Ok(JobPage {
+            jobs: rows
+                .into_iter()
+                .map(Job::try_from)
+                .collect::<Result<_, _>>()?,
+            total_count: u64::try_from(total).unwrap_or_default(),
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {
+        self.write(move |conn| {
+            let key = id.to_string();
+            if !lock_job(conn, &key)? {
+                return Err(TxError::Domain(EditJobError::NotFound));
+            }
+            let current = read_job(conn, &key)
+                .map_err(lift)?
+                .ok_or(TxError::Domain(EditJobError::NotFound))?;
+            let event = edit(&current).map_err(TxError::Domain)?;
+            write_edit(conn, current, event)
+        })
+        .await
+    }
+
+    async fn update_many(
+        &self,
+        edits: Vec<(JobId, JobEdit)>,
+    ) -> Result<Vec<UpdateOutcome>, BulkUpdateError> {
+        self.write(move |conn| {
+            // Lock in id order, so two bulk edits over overlapping jobs cannot deadlock.
+            let mut keys: Vec<JobId> = edits.iter().map(|(id, _)| *id).collect();
+            keys.sort_unstable();
+            let mut missing = HashSet::new();
+            for id in keys {
+                if !lock_job(conn, &id.to_string())? {
+                    missing.insert(id);
+                }
+            }
+            // Failures are reported in the order of the edits (the port's contract).
+            let mut failures = Vec::new();
+            let mut decided = Vec::with_capacity(edits.len());
+            for (id, edit) in edits {
+                let current = if missing.contains(&id) {
+                    None
+                } else {
+                    read_job(conn, &id.to_string()).map_err(lift)?
+                };
+                let Some(current) = current else {
+                    failures.push(BulkFailure {
+                        id,
+                        error: EditJobError::NotFound,
+                    });
+                    continue;
+                };
+                match edit(&current) {
+                    Ok(event) => decided.push((current, event)),
+                    Err(error) => failures.push(BulkFailure { id, error }),
+                }
+            }
+            if !failures.is_empty() {
+                return Err(TxError::Domain(BulkUpdateError::Rejected(failures)));
+            }
+            let mut outcomes = Vec::with_capacity(decided.len());
+            for (current, event) in decided {
+                let id = current.id;
+                match write_edit(conn, current, event) {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(TxError::Domain(EditJobError::Store(e))) => {
+                        return Err(TxError::Domain(BulkUpdateError::Store(e)));
+                    }
+                    Err(TxError::Domain(error)) => {
+                        return Err(TxError::Domain(BulkUpdateError::Rejected(vec![
+                            BulkFailure { id, error },
+                        ])));
+                    }
+                    Err(TxError::Diesel(e)) => return Err(TxError::Diesel(e)),
+                }
+            }
+            Ok(outcomes)
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        query: &JobQuery,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let query = query.clone();
+        let rows = self
+            .read(move |conn| scan_page(conn, &query, after, limit))
+            .await?;
+        rows.into_iter().map(Job::try_from).collect()
+    }
+
+    async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError> {
+        self.write(move |conn| {
+            let key = id.to_string();
+            if !lock_job(conn, &key)? {
+                return Err(TxError::Domain(DeleteJobError::NotFound));
+            }
+            let current = read_job(conn, &key)
+                .map_err(lift)?
+                .ok_or(TxError::Domain(DeleteJobError::NotFound))?;
+            let event = deletion(&current).map_err(TxError::Domain)?;
+            let seq = take_seq(conn)?;
+            diesel::delete(jobs::table.find(&key)).execute(conn)?;
+            record_event(conn, seq, event).map_err(lift)
+        })
+        .await
+    }
+}
