@@ -26,6 +26,7 @@
 
 mod changes;
 mod clock;
+mod connection;
 mod draft;
 mod errors;
 mod event;
@@ -35,7 +36,9 @@ pub mod monitoring;
 mod patch;
 mod ports;
 mod printer;
+mod printer_patch;
 mod query;
+mod secret;
 mod service;
 mod status;
 pub mod timestamp;
@@ -47,11 +50,16 @@ pub mod testing;
 
 pub use changes::{FieldChange, JobChanges, JobField};
 pub use clock::{Clock, SystemClock, Timestamp};
+pub use connection::{
+    BAMBU_DEFAULT_PORT, BambuLabConnection, BambuSerial, BaseUrl, CaPem, ConnectionFields,
+    ConnectionKind, Host, MonitoredPrinter, MoonrakerConnection, OctoprintConnection,
+    PrinterConnection, PrusalinkAuth, PrusalinkConnection, TlsFingerprint, Username,
+};
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, GetJobError, GetPrinterError, ListJobsError,
-    ListPrintersError, StoreError,
+    ListPrintersError, StoreError, UpdatePrinterError,
 };
 pub use event::{EventKind, JobEvent, NewJobEvent, Seq};
 pub use fields::{
@@ -62,10 +70,12 @@ pub use job::{Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};
 pub use ports::{
     BulkUpdateError, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
-    PrinterRepository, UpdateOutcome,
+    PrinterEdit, PrinterRepository, UpdateOutcome,
 };
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
+pub use printer_patch::{ConnectionPatch, PrinterPatch};
 pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
+pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};
 pub use validation::{FieldViolation, ValidationErrors};

@@ -6,10 +6,12 @@ use std::{
 use crate::{
     changes::JobChanges,
     clock::Clock,
+    connection::MonitoredPrinter,
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, GetJobError, GetPrinterError, ListJobsError, ListPrintersError, StoreError,
+        UpdatePrinterError,
     },
     event::{EventKind, JobEvent, NewJobEvent},
     job::{Job, JobId, Version},
@@ -18,7 +20,9 @@ use crate::{
         BulkUpdateError, EventPublisher, JobEdit, JobRepository, PrinterRepository, UpdateOutcome,
     },
     printer::{NewPrinter, Printer, PrinterId},
+    printer_patch::{PrinterPatch, Refusal},
     query::{JobPage, JobQuery},
+    secret::SecretSealer,
     status::JobStatus,
     validation::{FieldViolation, ValidationErrors},
 };
@@ -374,29 +378,80 @@ pub struct PrinterService {
     printers: Arc<dyn PrinterRepository>,
     publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
+    sealer: Arc<dyn SecretSealer>,
 }
 
 impl PrinterService {
-    /// Wires the service to its ports.
+    /// Wires the service to its ports; `sealer` seals connection secrets before they are
+    /// stored and opens them for the monitor.
     pub fn new(
         printers: Arc<dyn PrinterRepository>,
         publisher: Arc<dyn EventPublisher>,
         clock: Arc<dyn Clock>,
+        sealer: Arc<dyn SecretSealer>,
     ) -> Self {
         Self {
             printers,
             publisher,
             clock,
+            sealer,
         }
     }
 
-    /// Registers a printer.
+    /// Registers a printer, with its connection if it has one.
     pub async fn create(&self, new: NewPrinter) -> Result<Printer, CreatePrinterError> {
-        let printer = new
-            .validate(self.clock.now())
-            .map_err(CreatePrinterError::Invalid)?;
+        let printer = new.validate(self.clock.now(), self.sealer.as_ref())?;
         self.printers.insert(&printer).await?;
         Ok(printer)
+    }
+
+    /// The printer edit: lays `patch` over the stored printer (merge-patch, down into the
+    /// connection), checks every rule on the result, seals new secrets and stores it, all in
+    /// one transaction. An edit that changes nothing returns the printer as stored.
+    pub async fn update(
+        &self,
+        id: &PrinterId,
+        patch: PrinterPatch,
+    ) -> Result<Printer, UpdatePrinterError> {
+        if patch.is_empty() {
+            return self
+                .printers
+                .get(id)
+                .await?
+                .ok_or(UpdatePrinterError::NotFound);
+        }
+        let sealer = self.sealer.clone();
+        self.printers
+            .update(
+                id,
+                Box::new(move |current: &Printer| {
+                    patch
+                        .decide(current, sealer.as_ref())
+                        .map_err(|refusal| match refusal {
+                            Refusal::Invalid(errors) => UpdatePrinterError::Invalid(errors),
+                            Refusal::Sealing(e) => UpdatePrinterError::Secrets(e),
+                        })
+                }),
+            )
+            .await
+    }
+
+    /// Every printer to watch, its connection's secrets opened, for the monitor.
+    pub async fn monitored(&self) -> Result<Vec<MonitoredPrinter>, ListPrintersError> {
+        let printers = self.printers.list_monitored().await?;
+        Ok(printers
+            .into_iter()
+            .filter_map(|printer| {
+                let connection = printer
+                    .connection
+                    .clone()?
+                    .try_map_secrets(|sealed| self.sealer.open(&sealed));
+                Some(MonitoredPrinter {
+                    printer,
+                    connection,
+                })
+            })
+            .collect())
     }
 
     /// The printer with that id.
