@@ -6,7 +6,7 @@ use std::{
 use crate::{
     changes::JobChanges,
     clock::Clock,
-    connection::MonitoredPrinter,
+    connection::{BambuLabConnection, MonitoredPrinter, PrinterConnection, TlsFingerprint},
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
@@ -431,6 +431,34 @@ impl PrinterService {
                             Refusal::Invalid(errors) => UpdatePrinterError::Invalid(errors),
                             Refusal::Sealing(e) => UpdatePrinterError::Secrets(e),
                         })
+                }),
+            )
+            .await
+    }
+
+    /// Trust on first use: stores the fingerprint of the certificate a Bambu Lab printer
+    /// showed on its first connection (the monitor calls this; clients can only clear it).
+    /// A printer of another kind is left as it is.
+    pub async fn trust_certificate(
+        &self,
+        id: &PrinterId,
+        fingerprint: TlsFingerprint,
+    ) -> Result<Printer, UpdatePrinterError> {
+        self.printers
+            .update(
+                id,
+                Box::new(move |current: &Printer| {
+                    let Some(PrinterConnection::BambuLab(c)) = &current.connection else {
+                        return Ok(None);
+                    };
+                    let connection = PrinterConnection::BambuLab(BambuLabConnection {
+                        tls_fingerprint: Some(fingerprint),
+                        ..c.clone()
+                    });
+                    Ok(Some(Printer {
+                        connection: Some(connection),
+                        ..current.clone()
+                    }))
                 }),
             )
             .await
