@@ -7,7 +7,8 @@ use std::{collections::BTreeSet, sync::Arc};
 use printdesk_domain::{
     Actor, EditJobError, EventKind, Job, JobDraft, JobEdit, JobField, JobPatch, JobQuery,
     JobRepository, JobService, JobSort, JobStatus, Limit, NewPrinter, Nullable, PrinterId,
-    PrinterRepository, PrinterService, Seq, SystemClock, Version, testing::RecordingPublisher,
+    PrinterRepository, PrinterService, Seq, SystemClock, Version,
+    testing::{RecordingPublisher, TestSealer},
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 
@@ -30,7 +31,12 @@ async fn ctx(db: TestDatabase) -> Ctx {
             publisher.clone(),
             clock.clone(),
         ),
-        printers: PrinterService::new(Arc::new(store.clone()), publisher, clock),
+        printers: PrinterService::new(
+            Arc::new(store.clone()),
+            publisher,
+            clock,
+            Arc::new(TestSealer),
+        ),
         repo: Arc::new(store.clone()),
         printer_repo: Arc::new(store),
         _db: db,
@@ -100,6 +106,7 @@ async fn printer(ctx: &Ctx, id: &str) -> PrinterId {
             name: id.into(),
             printer_type: "prusa".into(),
             location: None,
+            ..NewPrinter::default()
         })
         .await
         .expect("create printer")
@@ -767,6 +774,7 @@ async fn duplicate_printer_id_is_refused(ctx: Ctx) {
             name: "again".into(),
             printer_type: "other".into(),
             location: None,
+            ..NewPrinter::default()
         })
         .await
         .unwrap_err();
@@ -970,8 +978,9 @@ async fn import_loads_jobs_with_their_events_after_the_log(ctx: Ctx) {
         name: "Imported".into(),
         printer_type: "other".into(),
         location: None,
+        ..NewPrinter::default()
     }
-    .validate(existing.created_at)
+    .validate(existing.created_at, &TestSealer)
     .unwrap();
     let jobs: Vec<Job> = (0..1500)
         .map(|i| Job {
