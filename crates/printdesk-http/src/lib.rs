@@ -74,6 +74,7 @@ mod json_body;
 mod list_query;
 pub mod openapi;
 mod ops;
+mod printer_body;
 mod printers;
 mod problem;
 mod request_span;
@@ -152,6 +153,7 @@ pub fn api_scope() -> Scope {
         .service(
             web::resource("/printers/{id}")
                 .route(web::get().to(printers::get))
+                .route(web::patch().to(printers::update))
                 .route(web::delete().to(printers::delete)),
         )
 }

@@ -135,7 +135,12 @@ fn state_over(
     let clock = Arc::new(SystemClock);
     ApiState::new(
         JobService::new(jobs, printers.clone(), publisher.clone(), clock.clone()),
-        PrinterService::new(printers, publisher, clock),
+        PrinterService::new(
+            printers,
+            publisher,
+            clock,
+            Arc::new(printdesk_secrets::KeyFileSealer::from_key([7; 32])),
+        ),
     )
 }
 
