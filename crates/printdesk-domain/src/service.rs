@@ -15,6 +15,7 @@ use crate::{
     },
     event::{EventKind, JobEvent, NewJobEvent},
     job::{Job, JobId, Version},
+    monitoring::PrinterStatus,
     patch::{JobPatch, Nullable},
     ports::{
         BulkUpdateError, EventPublisher, JobEdit, JobRepository, PrinterRepository, UpdateOutcome,
@@ -461,6 +462,18 @@ impl PrinterService {
                     }))
                 }),
             )
+            .await
+    }
+
+    /// Records a monitored printer's live status as of now (the monitor calls this). Returns
+    /// `false` when no printer has that id.
+    pub async fn record_status(
+        &self,
+        id: &PrinterId,
+        status: &PrinterStatus,
+    ) -> Result<bool, StoreError> {
+        self.printers
+            .save_status(id, status, self.clock.now())
             .await
     }
 
