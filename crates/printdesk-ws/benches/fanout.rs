@@ -81,7 +81,12 @@ async fn start(url: &str) -> Instance {
             publisher.clone(),
             clock.clone(),
         ),
-        PrinterService::new(Arc::new(store), publisher, clock),
+        PrinterService::new(
+            Arc::new(store),
+            publisher,
+            clock,
+            Arc::new(printdesk_secrets::KeyFileSealer::from_key([7; 32])),
+        ),
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let addr = listener.local_addr().unwrap();

@@ -96,6 +96,26 @@ pub struct Config {
     /// https://ha.local:8123 (default: none, CORS closed).
     #[arg(long, env = "PRINTDESK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// The key that seals printer connection secrets (created, mode 0600, if missing).
+    /// Default: beside the SQLite file (printdesk.db -> printdesk.key), or printdesk.key in
+    /// the working directory for PostgreSQL; instances sharing a database need the same key.
+    #[arg(long, env = "PRINTDESK_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Where the secret key file is: the one named, else the default for the database.
+    pub fn secret_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.secret_key_file {
+            return path.clone();
+        }
+        let sqlite_file = match printdesk_store_diesel::parse_url(&self.database_url) {
+            Ok((printdesk_store_diesel::Backend::Sqlite, path)) => Some(PathBuf::from(path)),
+            _ => None,
+        };
+        printdesk_secrets::default_key_path(sqlite_file.as_deref())
+    }
 }
 
 /// How log lines are written.
@@ -105,4 +125,44 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(database_url: &str, secret_key_file: Option<&str>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            bind: "127.0.0.1:8080".parse().unwrap(),
+            log_format: LogFormat::Text,
+            workers: None,
+            tokens_file: None,
+            api_tokens: None,
+            insecure_no_auth: false,
+            cors_origins: Vec::new(),
+            secret_key_file: secret_key_file.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn the_secret_key_lives_beside_the_sqlite_file_or_where_it_is_named() {
+        let path = |url, file| config(url, file).secret_key_path();
+        assert_eq!(
+            path("sqlite:///var/lib/printdesk/farm.db", None),
+            PathBuf::from("/var/lib/printdesk/farm.key")
+        );
+        assert_eq!(
+            path("sqlite://printdesk.db", None),
+            PathBuf::from("printdesk.key")
+        );
+        assert_eq!(
+            path("postgres://printdesk@db/printdesk", None),
+            PathBuf::from("printdesk.key")
+        );
+        assert_eq!(
+            path("sqlite://printdesk.db", Some("/etc/printdesk/key")),
+            PathBuf::from("/etc/printdesk/key")
+        );
+    }
 }

@@ -45,6 +45,22 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let sealer = match printdesk_secrets::KeyFileSealer::open_or_create(&config.secret_key_path()) {
+        Ok((sealer, created)) => {
+            if created {
+                tracing::info!(
+                    path = %config.secret_key_path().display(),
+                    "created the key that seals printer connection secrets; keep it with the database's backups"
+                );
+            }
+            sealer
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("printdesk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Live updates: the hub tails the event log, woken by this instance's commits and, on
     // PostgreSQL, by every other instance's NOTIFY.
     let hub = match EventHub::new(Arc::new(store.clone()), HubConfig::default()).await {
@@ -68,7 +84,7 @@ async fn main() -> ExitCode {
             publisher.clone(),
             clock.clone(),
         ),
-        PrinterService::new(Arc::new(store.clone()), publisher, clock),
+        PrinterService::new(Arc::new(store.clone()), publisher, clock, Arc::new(sealer)),
     );
 
     let mut server = HttpServer::new(move || {

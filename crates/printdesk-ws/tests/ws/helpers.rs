@@ -104,7 +104,12 @@ impl Stack {
                 publisher.clone(),
                 clock.clone(),
             ),
-            PrinterService::new(Arc::new(api_store), publisher, clock),
+            PrinterService::new(
+                Arc::new(api_store),
+                publisher,
+                clock,
+                Arc::new(printdesk_secrets::KeyFileSealer::from_key([7; 32])),
+            ),
         );
 
         let listener = listener(options.small_send_buffer);
