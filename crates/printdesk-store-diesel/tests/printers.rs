@@ -71,6 +71,7 @@ on_both_backends!(
     monitored_printers_come_with_their_secrets_opened,
     status_is_written_read_and_goes_with_the_printer,
     printers_without_connections_still_read_as_before,
+    concurrent_edits_of_different_fields_all_land,
 );
 
 fn set(v: &str) -> Nullable<String> {
@@ -386,4 +387,55 @@ async fn printers_without_connections_still_read_as_before(ctx: Ctx) {
     assert!(!manual.monitoring);
     assert_eq!(ctx.printers.get(&id("manual")).await.unwrap(), manual);
     assert!(ctx.printers.monitored().await.unwrap().is_empty());
+}
+
+async fn concurrent_edits_of_different_fields_all_land(ctx: Ctx) {
+    create(&ctx, "x1c", Some(bambu())).await;
+    // Each edit reads the printer and writes it whole: without the row lock, two edits that
+    // read the same state would each write back the other's field unchanged.
+    let edits = [
+        PrinterPatch {
+            name: Some("Renamed".into()),
+            ..PrinterPatch::default()
+        },
+        PrinterPatch {
+            location: set("Shelf 9"),
+            ..PrinterPatch::default()
+        },
+        host_patch("10.0.0.77"),
+        PrinterPatch {
+            connection: Nullable::Set(ConnectionPatch {
+                port: Nullable::Set(1883),
+                ..ConnectionPatch::default()
+            }),
+            ..PrinterPatch::default()
+        },
+        PrinterPatch {
+            printer_type: Some("other".into()),
+            ..PrinterPatch::default()
+        },
+        PrinterPatch {
+            monitoring: Some(false),
+            ..PrinterPatch::default()
+        },
+    ];
+    let tasks: Vec<_> = edits
+        .into_iter()
+        .map(|patch| {
+            let printers = ctx.printers.clone();
+            tokio::spawn(async move { printers.update(&id("x1c"), patch).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let printer = ctx.printers.get(&id("x1c")).await.unwrap();
+    assert_eq!(printer.name.as_str(), "Renamed");
+    assert_eq!(printer.location.as_deref(), Some("Shelf 9"));
+    assert_eq!(printer.printer_type.as_str(), "other");
+    assert!(!printer.monitoring);
+    let Some(PrinterConnection::BambuLab(c)) = printer.connection else {
+        panic!("a bambu_lab connection")
+    };
+    assert_eq!((c.host.as_str(), c.port), ("10.0.0.77", 1883));
 }
