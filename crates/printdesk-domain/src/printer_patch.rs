@@ -78,10 +78,7 @@ impl ConnectionPatch {
                 .is_none_or(|kind| kind == c.kind().as_str())
         };
         let base = match stored.filter(same_kind) {
-            Some(c) => c
-                .clone()
-                .into_fields()
-                .try_map_secrets_infallible(SecretSlot::Stored),
+            Some(c) => c.clone().into_fields().map_secrets(SecretSlot::Stored),
             None => ConnectionFields::default(),
         };
         let given = |n: Nullable<SecretText>| match n {
@@ -118,7 +115,7 @@ impl ConnectionPatch {
 }
 
 impl<S> ConnectionFields<S> {
-    fn try_map_secrets_infallible<T>(self, f: impl Fn(S) -> T) -> ConnectionFields<T> {
+    fn map_secrets<T>(self, f: impl Fn(S) -> T) -> ConnectionFields<T> {
         ConnectionFields {
             kind: self.kind,
             host: self.host,
@@ -192,10 +189,10 @@ impl PrinterPatch {
         let had_connection = current.connection.is_some();
         let (connection, refused) = match self.connection {
             Nullable::Keep => (
-                current.connection.clone().map(|c| {
-                    c.into_fields()
-                        .try_map_secrets_infallible(SecretSlot::Stored)
-                }),
+                current
+                    .connection
+                    .clone()
+                    .map(|c| c.into_fields().map_secrets(SecretSlot::Stored)),
                 None,
             ),
             Nullable::Clear => (None, None),
