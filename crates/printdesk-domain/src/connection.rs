@@ -240,6 +240,12 @@ impl CaPem {
         let pem = raw.trim();
         let begin = pem.find("-----BEGIN CERTIFICATE-----");
         let end = pem.rfind("-----END CERTIFICATE-----");
+        if pem.contains(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(FieldViolation::new(
+                field,
+                "must not contain control characters other than line breaks and tabs",
+            ));
+        }
         if !matches!((begin, end), (Some(b), Some(e)) if b < e) {
             return Err(FieldViolation::new(
                 field,
@@ -738,4 +744,58 @@ pub struct MonitoredPrinter {
     /// Its connection with the secrets in plain text, or why they did not open (a key
     /// other than the one that sealed them: the monitor reports it in the printer's status).
     pub connection: Result<PrinterConnection<crate::Secret>, crate::SealError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn a_ca_certificate_is_a_pem_block_without_stray_control_characters() {
+        let f = "connection.ca_pem";
+        assert_eq!(CaPem::parse(f, PEM).unwrap().as_str(), PEM.trim());
+        assert!(CaPem::parse(f, &PEM.replace('\n', "\r\n")).is_ok());
+        assert!(CaPem::parse(f, &PEM.replace("MIIB", "MI\0IB")).is_err());
+        assert!(CaPem::parse(f, "-----END CERTIFICATE----- -----BEGIN CERTIFICATE-----").is_err());
+    }
+
+    #[test]
+    fn hosts_urls_and_serials_keep_to_their_shapes() {
+        let f = "connection.x";
+        assert_eq!(
+            Host::parse(f, " 192.168.1.50 ").unwrap().as_str(),
+            "192.168.1.50"
+        );
+        assert!(Host::parse(f, "fe80::1").is_ok());
+        for bad in ["", "http://h", "a b", "h/x", "h\0"] {
+            assert!(Host::parse(f, bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            BaseUrl::parse(f, "https://octopi.local/ ")
+                .unwrap()
+                .as_str(),
+            "https://octopi.local"
+        );
+        for bad in [
+            "octopi.local",
+            "ftp://x",
+            "http://",
+            "http:// x",
+            "http://x\0",
+        ] {
+            assert!(BaseUrl::parse(f, bad).is_err(), "{bad:?}");
+        }
+        assert!(BambuSerial::parse(f, "01S00C123456789").is_ok());
+        for bad in ["", "01S-00C", &"A".repeat(33)] {
+            assert!(BambuSerial::parse(f, bad).is_err(), "{bad:?}");
+        }
+        assert!(TlsFingerprint::parse(f, &"AB".repeat(32)).is_ok());
+        assert_eq!(
+            TlsFingerprint::parse(f, &"AB".repeat(32)).unwrap().as_str(),
+            "ab".repeat(32)
+        );
+        assert!(TlsFingerprint::parse(f, "abc").is_err());
+    }
 }
