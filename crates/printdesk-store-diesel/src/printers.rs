@@ -25,8 +25,8 @@ use crate::{
     store::{Store, TxError},
 };
 
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = printers, treat_none_as_null = true)]
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = printers)]
 pub(crate) struct PrinterRow {
     id: String,
     name: String,
@@ -289,8 +289,17 @@ impl PrinterRepository for Store {
                 return Ok(current);
             };
             let row = PrinterRow::new(&changed).map_err(domain)?;
+            // Everything an edit may change; never the id or the registration time.
             diesel::update(printers::table.find(&key))
-                .set(&row)
+                .set((
+                    printers::name.eq(row.name),
+                    printers::printer_type.eq(row.printer_type),
+                    printers::location.eq(row.location),
+                    printers::connection.eq(row.connection),
+                    printers::connection_secrets.eq(row.connection_secrets),
+                    printers::tls_fingerprint.eq(row.tls_fingerprint),
+                    printers::monitoring.eq(row.monitoring),
+                ))
                 .execute(conn)?;
             let (row, status) = read_printer(conn, &key)?.ok_or(DieselError::NotFound)?;
             row.into_printer(status).map_err(domain)
