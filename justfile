@@ -20,7 +20,7 @@ test-postgres:
 
 # Each crate's tests on its own, as a crate that depends on it would build it.
 test-each:
-    for p in printdesk-domain printdesk-store-diesel printdesk-http printdesk-ws printdesk-monitor printdesk-frontend printdesk-app printdesk; do cargo test -p $p || exit 1; done
+    for p in printdesk-domain printdesk-secrets printdesk-store-diesel printdesk-http printdesk-ws printdesk-monitor printdesk-frontend printdesk-app printdesk; do cargo test -p $p || exit 1; done
 
 # The page in headless Chromium (Debian's chromium, playwright-core from npm).
 test-browser:

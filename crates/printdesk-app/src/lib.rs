@@ -30,11 +30,12 @@ mod http;
 mod probe;
 mod signals;
 
-use std::{fmt, io, net::SocketAddr, sync::Arc, time::Duration};
+use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use actix_web::dev::{Server, ServerHandle};
 use printdesk_domain::{EventPublisher, JobRepository, JobService, PrinterService, SystemClock};
 use printdesk_http::{ApiState, Ops, Security};
+use printdesk_secrets::KeyFileSealer;
 use printdesk_store_diesel::{Store, StoreInitError};
 use printdesk_ws::{EventHub, HubConfig};
 use tokio::task::JoinHandle;
@@ -63,6 +64,8 @@ pub struct Config {
     pub os_signals: bool,
     /// How long in-flight requests get to finish after a graceful stop.
     pub shutdown_timeout: Duration,
+    /// Where the key that seals printer connection secrets comes from.
+    pub secret_key: SecretKey,
     /// The test seam: when set, the job services use the repository this makes from the store
     /// instead of the store itself (to inject failures). The hub and the operations probe
     /// still read the store. `None` in production.
@@ -81,15 +84,24 @@ impl Config {
             event_notifications: true,
             os_signals: true,
             shutdown_timeout: Duration::from_secs(30),
+            secret_key: SecretKey::ForDatabase,
             wrap_job_repository: None,
         }
     }
 
     /// For a server inside another program (tests, benchmarks): no signal handling (the host
     /// stops it), two workers, a 1 s shutdown timeout.
+    /// The secret key lives beside a SQLite file as in production; on PostgreSQL it is a key
+    /// of this process's own (nothing is written into the working directory).
     pub fn embedded(database_url: impl Into<String>) -> Self {
+        let database_url = database_url.into();
+        let secret_key = match printdesk_store_diesel::parse_url(&database_url) {
+            Ok((printdesk_store_diesel::Backend::Sqlite, _)) => SecretKey::ForDatabase,
+            _ => SecretKey::Ephemeral,
+        };
         Self {
             workers: Some(2),
+            secret_key,
             os_signals: false,
             shutdown_timeout: Duration::from_secs(1),
             ..Self::new(database_url)
@@ -116,6 +128,7 @@ impl fmt::Debug for Config {
             .field("event_notifications", &self.event_notifications)
             .field("os_signals", &self.os_signals)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("secret_key", &self.secret_key)
             .field(
                 "wrap_job_repository",
                 &self.wrap_job_repository.as_ref().map(|_| "…"),
@@ -133,6 +146,9 @@ pub enum BuildError {
     /// The hub could not read where the event log ends.
     #[error("cannot read the event log: {0}")]
     EventLog(printdesk_domain::StoreError),
+    /// The key that seals printer connection secrets cannot be read or created.
+    #[error("{0}")]
+    SecretKey(String),
     /// The listener cannot be served on.
     #[error("cannot serve on {address}: {source}")]
     Listen {
@@ -141,6 +157,89 @@ pub enum BuildError {
         /// What went wrong.
         source: io::Error,
     },
+}
+
+/// Where the key that seals printer connection secrets (access codes, API keys, passwords)
+/// comes from. Instances sharing a database need the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretKey {
+    /// This file (created with a fresh key, mode 0600, when missing).
+    File(PathBuf),
+    /// The default for the database: beside a SQLite file (`printdesk.db` → `printdesk.key`),
+    /// `printdesk.key` in the working directory for PostgreSQL.
+    ForDatabase,
+    /// A random key for this process only: secrets stored under it cannot be read after a
+    /// restart. For tests.
+    Ephemeral,
+}
+
+impl SecretKey {
+    /// The key file for a database at `database_url` (`None` for an ephemeral key).
+    pub fn path(&self, database_url: &str) -> Option<PathBuf> {
+        match self {
+            Self::File(path) => Some(path.clone()),
+            Self::ForDatabase => {
+                let sqlite_file = match printdesk_store_diesel::parse_url(database_url) {
+                    Ok((printdesk_store_diesel::Backend::Sqlite, path)) => {
+                        Some(PathBuf::from(path))
+                    }
+                    _ => None,
+                };
+                Some(printdesk_secrets::default_key_path(sqlite_file.as_deref()))
+            }
+            Self::Ephemeral => None,
+        }
+    }
+
+    fn sealer(&self, database_url: &str) -> Result<KeyFileSealer, BuildError> {
+        let Some(path) = self.path(database_url) else {
+            let mut key = [0; 32];
+            getrandom::fill(&mut key).map_err(|e| BuildError::SecretKey(e.to_string()))?;
+            return Ok(KeyFileSealer::from_key(key));
+        };
+        let (sealer, created) = KeyFileSealer::open_or_create(&path)
+            .map_err(|e| BuildError::SecretKey(e.to_string()))?;
+        if created {
+            tracing::info!(
+                path = %path.display(),
+                "created the key that seals printer connection secrets; keep it with the database's backups"
+            );
+        }
+        Ok(sealer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_key_lives_beside_the_sqlite_file_or_where_it_is_named() {
+        let path = |key: SecretKey, url: &str| key.path(url);
+        assert_eq!(
+            path(
+                SecretKey::ForDatabase,
+                "sqlite:///var/lib/printdesk/farm.db"
+            ),
+            Some(PathBuf::from("/var/lib/printdesk/farm.key"))
+        );
+        assert_eq!(
+            path(SecretKey::ForDatabase, "sqlite://printdesk.db"),
+            Some(PathBuf::from("printdesk.key"))
+        );
+        assert_eq!(
+            path(SecretKey::ForDatabase, "postgres://printdesk@db/printdesk"),
+            Some(PathBuf::from("printdesk.key"))
+        );
+        assert_eq!(
+            path(
+                SecretKey::File("/etc/printdesk/key".into()),
+                "sqlite://printdesk.db"
+            ),
+            Some(PathBuf::from("/etc/printdesk/key"))
+        );
+        assert_eq!(path(SecretKey::Ephemeral, "sqlite://printdesk.db"), None);
+    }
 }
 
 /// A TCP listener on `address` with the socket options actix-web's own `bind` uses (address
@@ -197,6 +296,7 @@ impl Application {
         mut config: Config,
         listener: std::net::TcpListener,
     ) -> Result<Self, BuildError> {
+        let sealer = config.secret_key.sealer(&config.database_url)?;
         let store = Store::connect(&config.database_url).await?;
         // Live updates: the hub tails the event log, woken by this instance's commits and, on
         // PostgreSQL, by every other instance's NOTIFY.
@@ -216,7 +316,7 @@ impl Application {
                 publisher.clone(),
                 clock.clone(),
             ),
-            PrinterService::new(Arc::new(store.clone()), publisher, clock),
+            PrinterService::new(Arc::new(store.clone()), publisher, clock, Arc::new(sealer)),
         );
         // /healthz, /readyz, /metrics: one set of counters for every worker.
         let ops = Ops::new(Arc::new(Probe::new(store.clone(), hub.clone())));

@@ -153,6 +153,9 @@ fn printers(now: OffsetDateTime) -> Vec<Printer> {
             printer_type: TYPES[k % 5],
             location: Some(format!("rack {}", k / 5 + 1)),
             created_at: now - Duration::from_secs(120 * 24 * 3600),
+            connection: None,
+            monitoring: false,
+            status: printdesk_domain::monitoring::PrinterStatus::default(),
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use printdesk_domain::{
     Actor, EditJobError, JobDraft, JobPatch, JobService, JobStatus, NewPrinter, Nullable,
     PrinterService, SystemClock, VersionCondition,
-    testing::{InMemoryStore, RecordingPublisher},
+    testing::{InMemoryStore, RecordingPublisher, TestSealer},
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -29,7 +29,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         publisher.clone(),
         clock.clone(),
     );
-    let printers = PrinterService::new(store.clone(), publisher.clone(), clock);
+    let printers = PrinterService::new(
+        store.clone(),
+        publisher.clone(),
+        clock,
+        Arc::new(TestSealer),
+    );
     let alice = Actor::named("alice");
 
     // 2. Register a printer: jobs may only name printers that exist.
@@ -39,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             name: "Prusa MK4 (left)".into(),
             printer_type: "prusa".into(),
             location: Some("Shelf 2".into()),
+            ..NewPrinter::default()
         })
         .await?;
     println!(

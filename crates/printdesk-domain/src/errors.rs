@@ -3,6 +3,7 @@
 use crate::{
     job::{Job, JobId},
     printer::PrinterId,
+    secret::SealError,
     validation::ValidationErrors,
     workflow::TransitionError,
 };
@@ -147,6 +148,9 @@ pub enum CreatePrinterError {
         /// The id asked for.
         id: PrinterId,
     },
+    /// A connection secret could not be sealed.
+    #[error(transparent)]
+    Secrets(SealError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -166,6 +170,23 @@ pub enum GetPrinterError {
 /// Why the printer list could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListPrintersError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a printer edit was refused. Whatever the reason, nothing was saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdatePrinterError {
+    /// No printer has that id.
+    #[error("no printer has that id")]
+    NotFound,
+    /// One or more rules are broken by the printer as it would be after the edit.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// A connection secret could not be sealed.
+    #[error(transparent)]
+    Secrets(SealError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

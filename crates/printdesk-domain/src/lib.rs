@@ -26,6 +26,7 @@
 
 mod changes;
 mod clock;
+mod connection;
 mod draft;
 mod errors;
 mod event;
@@ -37,7 +38,9 @@ mod patch;
 mod ports;
 mod precondition;
 mod printer;
+mod printer_patch;
 mod query;
+mod secret;
 mod service;
 mod status;
 pub mod timestamp;
@@ -49,11 +52,16 @@ pub mod testing;
 
 pub use changes::{FieldChange, JobChanges, JobField};
 pub use clock::{Clock, SystemClock, Timestamp};
+pub use connection::{
+    BAMBU_DEFAULT_PORT, BambuLabConnection, BambuSerial, BaseUrl, CaPem, ConnectionFields,
+    ConnectionKind, Host, MonitoredPrinter, MoonrakerConnection, OctoprintConnection,
+    PrinterConnection, PrusalinkAuth, PrusalinkConnection, TlsFingerprint, Username,
+};
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, ExportJobsError, GetJobError, GetPrinterError,
-    JobHistoryError, ListJobsError, ListPrintersError, StoreError,
+    JobHistoryError, ListJobsError, ListPrintersError, StoreError, UpdatePrinterError,
 };
 pub use event::{EventKind, JobEvent, JobHistory, NewJobEvent, Seq};
 pub use export::JobExport;
@@ -65,11 +73,13 @@ pub use job::{Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};
 pub use ports::{
     BulkUpdateError, EventLog, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,
-    PrinterRepository, UpdateOutcome,
+    PrinterEdit, PrinterRepository, UpdateOutcome,
 };
 pub use precondition::VersionCondition;
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
+pub use printer_patch::{ConnectionPatch, PrinterPatch};
 pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
+pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};
 pub use validation::{FieldViolation, ValidationErrors};

@@ -11,12 +11,14 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 use crate::{
+    clock::Timestamp,
     errors::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
-        EditJobError, StoreError,
+        EditJobError, StoreError, UpdatePrinterError,
     },
     event::{JobEvent, JobHistory, NewJobEvent, Seq},
     job::{Job, JobId},
+    monitoring::PrinterStatus,
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery},
 };
@@ -174,6 +176,12 @@ pub trait JobRepository: EventLog {
     async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError>;
 }
 
+/// The decision a printer edit makes, given the printer as currently stored: the printer as
+/// it is to be stored, `None` when nothing changes, or why it is refused. Called inside the
+/// transaction that holds the printer's write lock.
+pub type PrinterEdit =
+    Box<dyn FnOnce(&Printer) -> Result<Option<Printer>, UpdatePrinterError> + Send>;
+
 /// Where printers are kept.
 #[async_trait]
 pub trait PrinterRepository: Send + Sync + Debug {
@@ -192,6 +200,27 @@ pub trait PrinterRepository: Send + Sync + Debug {
 
     /// Whether a printer has that id.
     async fn exists(&self, id: &PrinterId) -> Result<bool, StoreError>;
+
+    /// Atomically: locks the printer, reads it, lets `edit` decide, and writes the decision
+    /// (its settings, connection, sealed secrets and monitoring flag; never its status).
+    /// Returns the printer as stored afterwards, with its status.
+    async fn update(
+        &self,
+        id: &PrinterId,
+        edit: PrinterEdit,
+    ) -> Result<Printer, UpdatePrinterError>;
+
+    /// The printers with monitoring on and a connection, by id, with their status.
+    async fn list_monitored(&self) -> Result<Vec<Printer>, StoreError>;
+
+    /// Stores a monitored printer's live status as of `at`, replacing the previous one.
+    /// Returns `false` (and stores nothing) when no printer has that id.
+    async fn save_status(
+        &self,
+        id: &PrinterId,
+        status: &PrinterStatus,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes the printer and, in the same transaction, detaches its jobs (their
     /// `printer_id` becomes null), logging `detach`'s event for each. Jobs are never deleted.

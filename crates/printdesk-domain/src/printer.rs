@@ -4,7 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     clock::Timestamp,
-    validation::{FieldViolation, ValidationErrors},
+    connection::PrinterConnection,
+    errors::CreatePrinterError,
+    monitoring::PrinterStatus,
+    printer_patch::{ConnectionPatch, Refusal},
+    secret::{SealedSecret, SecretSealer},
+    validation::FieldViolation,
 };
 
 /// A printer's id: a UUID or a slug such as `bambu-x1c-1`; 1–64 of `[a-z0-9_-]`.
@@ -171,7 +176,7 @@ impl FromStr for PrinterType {
 }
 
 /// A printer in the farm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Printer {
     /// Its id: a UUID or a slug such as `bambu-x1c-1`, 1–64 of `a-z`, `0-9`, `-`, `_`.
@@ -198,6 +203,37 @@ pub struct Printer {
     #[serde(with = "crate::timestamp")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// How printdesk reaches it; null for a manual printer. Secrets show as `"set"`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<Object>, required = true, example = json!({
+            "kind": "bambu_lab", "host": "192.168.1.50", "port": 8883,
+            "serial": "01S00C123456789", "access_code": "set", "tls_fingerprint": null,
+            "ca_pem": null
+        }))
+    )]
+    pub connection: Option<PrinterConnection<SealedSecret>>,
+    /// Whether printdesk watches it; never true without a connection.
+    pub monitoring: bool,
+    /// Its live state; `unknown` when it is not monitored.
+    pub status: PrinterStatus,
+}
+
+impl Printer {
+    /// Whether printdesk watches this printer: monitoring is on and it has a connection.
+    pub fn is_monitored(&self) -> bool {
+        self.monitoring && self.connection.is_some()
+    }
+
+    /// The printer showing `stored` as its status, or `unknown` when it is not monitored
+    /// (a status stored while it was is stale once monitoring is off).
+    pub fn with_status(self, stored: Option<PrinterStatus>) -> Self {
+        let status = match stored {
+            Some(status) if self.is_monitored() => status,
+            _ => PrinterStatus::default(),
+        };
+        Self { status, ..self }
+    }
 }
 
 /// What a client supplies to register a printer, before validation.
@@ -211,51 +247,42 @@ pub struct NewPrinter {
     pub printer_type: String,
     /// Location, free text; blank becomes `None`.
     pub location: Option<String>,
+    /// How printdesk reaches the printer; `None` for a manual printer.
+    pub connection: Option<ConnectionPatch>,
+    /// Whether printdesk watches it; `None`: whenever it has a connection.
+    pub monitoring: Option<bool>,
 }
 
 impl NewPrinter {
     /// Longest location, in Unicode scalar values.
     pub const LOCATION_MAX_CHARS: usize = 200;
 
-    /// Checks every rule at once and builds the printer.
-    pub fn validate(self, created_at: Timestamp) -> Result<Printer, ValidationErrors> {
-        let mut violations = Vec::new();
-        let id = match self.id {
-            Some(raw) => PrinterId::parse(raw).map_err(|v| FieldViolation::new("id", v.message)),
-            None => Ok(PrinterId::generate()),
-        };
-        let name = PrinterName::parse(self.name);
-        let printer_type = self.printer_type.parse::<PrinterType>();
-        let location = self
-            .location
-            .map(|l| l.trim().to_owned())
-            .filter(|l| !l.is_empty());
+    /// Checks every rule at once and builds the printer, its new secrets sealed by `sealer`.
+    pub fn validate(
+        self,
+        created_at: Timestamp,
+        sealer: &dyn SecretSealer,
+    ) -> Result<Printer, CreatePrinterError> {
+        self.decide(created_at, sealer)
+            .map_err(|refusal| match refusal {
+                Refusal::Invalid(errors) => CreatePrinterError::Invalid(errors),
+                Refusal::Sealing(e) => CreatePrinterError::Secrets(e),
+            })
+    }
+
+    /// The location rule: trimmed, blank is `None`, at most [`Self::LOCATION_MAX_CHARS`].
+    pub(crate) fn location(raw: Option<String>) -> Result<Option<String>, FieldViolation> {
+        let location = raw.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
         if let Some(l) = &location {
             if let Err(message) = crate::fields::rules::no_nul(l) {
-                violations.push(FieldViolation::new("location", message));
+                return Err(FieldViolation::new("location", message));
             } else if l.chars().count() > Self::LOCATION_MAX_CHARS {
-                violations.push(FieldViolation::new(
+                return Err(FieldViolation::new(
                     "location",
                     crate::fields::rules::too_long(Self::LOCATION_MAX_CHARS),
                 ));
             }
         }
-        match (id, name, printer_type) {
-            (Ok(id), Ok(name), Ok(printer_type)) if violations.is_empty() => Ok(Printer {
-                id,
-                name,
-                printer_type,
-                location,
-                created_at,
-            }),
-            (id, name, printer_type) => {
-                let mut all: Vec<_> = [id.err(), name.err(), printer_type.err()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                all.extend(violations);
-                Err(ValidationErrors::from_violations(all).expect("at least one rule failed"))
-            }
-        }
+        Ok(location)
     }
 }

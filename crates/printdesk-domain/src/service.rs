@@ -6,22 +6,26 @@ use std::{
 use crate::{
     changes::JobChanges,
     clock::Clock,
+    connection::{BambuLabConnection, MonitoredPrinter, PrinterConnection, TlsFingerprint},
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, GetJobError, GetPrinterError, JobHistoryError, ListJobsError,
-        ListPrintersError, StoreError,
+        ListPrintersError, StoreError, UpdatePrinterError,
     },
     event::{EventKind, JobEvent, JobHistory, NewJobEvent},
     export::JobExport,
     job::{Job, JobId, Version},
+    monitoring::PrinterStatus,
     patch::{JobPatch, Nullable},
     ports::{
         BulkUpdateError, EventPublisher, JobEdit, JobRepository, PrinterRepository, UpdateOutcome,
     },
     precondition::VersionCondition,
     printer::{NewPrinter, Printer, PrinterId},
+    printer_patch::{PrinterPatch, Refusal},
     query::{JobPage, JobQuery, Limit},
+    secret::SecretSealer,
     status::JobStatus,
     validation::{FieldViolation, ValidationErrors},
 };
@@ -408,29 +412,120 @@ pub struct PrinterService {
     printers: Arc<dyn PrinterRepository>,
     publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
+    sealer: Arc<dyn SecretSealer>,
 }
 
 impl PrinterService {
-    /// Wires the service to its ports.
+    /// Wires the service to its ports; `sealer` seals connection secrets before they are
+    /// stored and opens them for the monitor.
     pub fn new(
         printers: Arc<dyn PrinterRepository>,
         publisher: Arc<dyn EventPublisher>,
         clock: Arc<dyn Clock>,
+        sealer: Arc<dyn SecretSealer>,
     ) -> Self {
         Self {
             printers,
             publisher,
             clock,
+            sealer,
         }
     }
 
-    /// Registers a printer.
+    /// Registers a printer, with its connection if it has one.
     pub async fn create(&self, new: NewPrinter) -> Result<Printer, CreatePrinterError> {
-        let printer = new
-            .validate(self.clock.now())
-            .map_err(CreatePrinterError::Invalid)?;
+        let printer = new.validate(self.clock.now(), self.sealer.as_ref())?;
         self.printers.insert(&printer).await?;
         Ok(printer)
+    }
+
+    /// The printer edit: lays `patch` over the stored printer (merge-patch, down into the
+    /// connection), checks every rule on the result, seals new secrets and stores it, all in
+    /// one transaction. An edit that changes nothing returns the printer as stored.
+    pub async fn update(
+        &self,
+        id: &PrinterId,
+        patch: PrinterPatch,
+    ) -> Result<Printer, UpdatePrinterError> {
+        if patch.is_empty() {
+            return self
+                .printers
+                .get(id)
+                .await?
+                .ok_or(UpdatePrinterError::NotFound);
+        }
+        let sealer = self.sealer.clone();
+        self.printers
+            .update(
+                id,
+                Box::new(move |current: &Printer| {
+                    patch
+                        .decide(current, sealer.as_ref())
+                        .map_err(|refusal| match refusal {
+                            Refusal::Invalid(errors) => UpdatePrinterError::Invalid(errors),
+                            Refusal::Sealing(e) => UpdatePrinterError::Secrets(e),
+                        })
+                }),
+            )
+            .await
+    }
+
+    /// Trust on first use: stores the fingerprint of the certificate a Bambu Lab printer
+    /// showed on its first connection (the monitor calls this; clients can only clear it).
+    /// A printer of another kind is left as it is.
+    pub async fn trust_certificate(
+        &self,
+        id: &PrinterId,
+        fingerprint: TlsFingerprint,
+    ) -> Result<Printer, UpdatePrinterError> {
+        self.printers
+            .update(
+                id,
+                Box::new(move |current: &Printer| {
+                    let Some(PrinterConnection::BambuLab(c)) = &current.connection else {
+                        return Ok(None);
+                    };
+                    let connection = PrinterConnection::BambuLab(BambuLabConnection {
+                        tls_fingerprint: Some(fingerprint),
+                        ..c.clone()
+                    });
+                    Ok(Some(Printer {
+                        connection: Some(connection),
+                        ..current.clone()
+                    }))
+                }),
+            )
+            .await
+    }
+
+    /// Records a monitored printer's live status as of now (the monitor calls this). Returns
+    /// `false` when no printer has that id.
+    pub async fn record_status(
+        &self,
+        id: &PrinterId,
+        status: &PrinterStatus,
+    ) -> Result<bool, StoreError> {
+        self.printers
+            .save_status(id, status, self.clock.now())
+            .await
+    }
+
+    /// Every printer to watch, its connection's secrets opened, for the monitor.
+    pub async fn monitored(&self) -> Result<Vec<MonitoredPrinter>, ListPrintersError> {
+        let printers = self.printers.list_monitored().await?;
+        Ok(printers
+            .into_iter()
+            .filter_map(|printer| {
+                let connection = printer
+                    .connection
+                    .clone()?
+                    .try_map_secrets(|sealed| self.sealer.open(&sealed));
+                Some(MonitoredPrinter {
+                    printer,
+                    connection,
+                })
+            })
+            .collect())
     }
 
     /// The printer with that id.

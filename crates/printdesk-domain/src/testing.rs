@@ -32,16 +32,18 @@ use async_trait::async_trait;
 use crate::{
     errors::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
-        EditJobError, StoreError,
+        EditJobError, StoreError, UpdatePrinterError,
     },
     event::{JobEvent, JobHistory, NewJobEvent, Seq},
     job::{Job, JobId},
+    monitoring::PrinterStatus,
     ports::{
         BulkUpdateError, EventLog, EventPublisher, JobDeletion, JobEdit, JobRepository,
-        PrinterDetach, PrinterRepository, UpdateOutcome,
+        PrinterDetach, PrinterEdit, PrinterRepository, UpdateOutcome,
     },
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey},
+    secret::{SealError, SealedSecret, Secret, SecretSealer},
     validation::ValidationErrors,
 };
 
@@ -51,7 +53,16 @@ pub use crate::monitoring::{InMemoryMonitorStore, RecordingStatusPublisher};
 struct State {
     jobs: BTreeMap<JobId, Job>,
     printers: BTreeMap<PrinterId, Printer>,
+    statuses: BTreeMap<PrinterId, PrinterStatus>,
     events: Vec<JobEvent>,
+}
+
+impl State {
+    /// A stored printer as reads return it: with its status.
+    fn printer(&self, id: &PrinterId) -> Option<Printer> {
+        let printer = self.printers.get(id)?.clone();
+        Some(printer.with_status(self.statuses.get(id).cloned()))
+    }
 }
 
 impl State {
@@ -357,11 +368,16 @@ impl PrinterRepository for InMemoryStore {
     }
 
     async fn get(&self, id: &PrinterId) -> Result<Option<Printer>, StoreError> {
-        Ok(self.state().printers.get(id).cloned())
+        Ok(self.state().printer(id))
     }
 
     async fn list(&self) -> Result<Vec<Printer>, StoreError> {
-        let mut printers: Vec<_> = self.state().printers.values().cloned().collect();
+        let state = self.state();
+        let mut printers: Vec<_> = state
+            .printers
+            .keys()
+            .filter_map(|id| state.printer(id))
+            .collect();
         printers.sort_by(|a, b| {
             a.name
                 .as_str()
@@ -375,6 +391,43 @@ impl PrinterRepository for InMemoryStore {
         Ok(self.state().printers.contains_key(id))
     }
 
+    async fn update(
+        &self,
+        id: &PrinterId,
+        edit: PrinterEdit,
+    ) -> Result<Printer, UpdatePrinterError> {
+        let mut state = self.state();
+        let current = state.printer(id).ok_or(UpdatePrinterError::NotFound)?;
+        if let Some(changed) = edit(&current)? {
+            state.printers.insert(id.clone(), changed);
+        }
+        Ok(state.printer(id).expect("the printer is there"))
+    }
+
+    async fn list_monitored(&self) -> Result<Vec<Printer>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .printers
+            .keys()
+            .filter_map(|id| state.printer(id))
+            .filter(Printer::is_monitored)
+            .collect())
+    }
+
+    async fn save_status(
+        &self,
+        id: &PrinterId,
+        status: &PrinterStatus,
+        _at: crate::Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if !state.printers.contains_key(id) {
+            return Ok(false);
+        }
+        state.statuses.insert(id.clone(), status.clone());
+        Ok(true)
+    }
+
     async fn delete(
         &self,
         id: &PrinterId,
@@ -384,6 +437,7 @@ impl PrinterRepository for InMemoryStore {
         if state.printers.remove(id).is_none() {
             return Err(DeletePrinterError::NotFound);
         }
+        state.statuses.remove(id);
         let affected: Vec<Job> = state
             .jobs
             .values()
@@ -424,5 +478,32 @@ impl EventPublisher for RecordingPublisher {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(event.clone());
+    }
+}
+
+/// A [`SecretSealer`] for tests: reversible without a key, so NOT a protection. It marks
+/// what it seals, so that opening anything it did not seal fails like a wrong key would.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TestSealer;
+
+impl TestSealer {
+    const MARK: &'static [u8] = b"test-sealed:";
+}
+
+impl SecretSealer for TestSealer {
+    fn seal(&self, secret: &Secret) -> Result<SealedSecret, SealError> {
+        let mut bytes = Self::MARK.to_vec();
+        bytes.extend(secret.expose().bytes().rev());
+        Ok(SealedSecret::from_bytes(bytes))
+    }
+
+    fn open(&self, sealed: &SealedSecret) -> Result<Secret, SealError> {
+        let body = sealed
+            .as_bytes()
+            .strip_prefix(Self::MARK)
+            .ok_or(SealError::WrongKey)?;
+        let plain = String::from_utf8(body.iter().rev().copied().collect())
+            .map_err(|_| SealError::WrongKey)?;
+        Ok(Secret::from_opened(plain))
     }
 }

@@ -40,7 +40,12 @@ impl Farm {
             monitor_store: Arc::new(InMemoryMonitorStore::new(store.clone(), store.clone())),
             statuses: Arc::new(RecordingStatusPublisher::default()),
             jobs: JobService::new(store.clone(), store.clone(), events.clone(), clock.clone()),
-            printers: PrinterService::new(store.clone(), events.clone(), clock.clone()),
+            printers: PrinterService::new(
+                store.clone(),
+                events.clone(),
+                clock.clone(),
+                Arc::new(printdesk_domain::testing::TestSealer),
+            ),
             store,
             events,
             clock,
@@ -65,6 +70,15 @@ impl Farm {
                 name: format!("Printer {id}"),
                 printer_type: "bambu_lab".into(),
                 location: None,
+                // Monitored: a connection, and monitoring on by default.
+                connection: Some(printdesk_domain::ConnectionPatch {
+                    kind: Some("bambu_lab".into()),
+                    host: Nullable::Set("192.168.1.50".into()),
+                    serial: Nullable::Set("01S00C123456789".into()),
+                    access_code: Nullable::Set(printdesk_domain::SecretText::new("12345678")),
+                    ..printdesk_domain::ConnectionPatch::default()
+                }),
+                monitoring: None,
             })
             .await
             .unwrap()

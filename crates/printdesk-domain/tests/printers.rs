@@ -5,12 +5,20 @@ mod support;
 
 use printdesk_domain::{
     CreatePrinterError, DeletePrinterError, EventKind, FieldChange, GetPrinterError, JobDraft,
-    JobField, JobPatch, NewPrinter, Nullable, PrinterId, PrinterName, PrinterType, Version,
-    VersionCondition,
+    JobField, JobPatch, NewPrinter, Nullable, PrinterId, PrinterName, PrinterType,
+    ValidationErrors, Version, VersionCondition, testing::TestSealer,
 };
 use serde_json::{Value, json};
 use support::{T0, World, anon, fields, named, pairs};
 use time::Duration;
+
+/// The rules a refused registration broke.
+fn invalid(error: CreatePrinterError) -> ValidationErrors {
+    match error {
+        CreatePrinterError::Invalid(errors) => errors,
+        other => panic!("not a validation error: {other:?}"),
+    }
+}
 
 const ID_SHAPE: &str = "must be 1–64 characters of a–z, 0–9, '-' or '_'";
 
@@ -20,6 +28,7 @@ fn new_printer(id: Option<&str>, name: &str, printer_type: &str) -> NewPrinter {
         name: name.into(),
         printer_type: printer_type.into(),
         location: None,
+        ..NewPrinter::default()
     }
 }
 
@@ -127,7 +136,8 @@ fn printer_type_is_one_of_five() {
 
     for t in PrinterType::ALL {
         let printer = new_printer(Some("p"), "P", t.as_str())
-            .validate(T0)
+            .validate(T0, &TestSealer)
+            .map_err(invalid)
             .unwrap();
         assert_eq!(printer.printer_type, t);
         assert_eq!(t.as_str().parse::<PrinterType>(), Ok(t));
@@ -143,7 +153,10 @@ fn printer_type_is_one_of_five() {
         "creality",
         " prusa",
     ] {
-        let errors = new_printer(Some("p"), "P", bad).validate(T0).unwrap_err();
+        let errors = new_printer(Some("p"), "P", bad)
+            .validate(T0, &TestSealer)
+            .map_err(invalid)
+            .unwrap_err();
         assert_eq!(
             pairs(&errors),
             [(
@@ -162,8 +175,10 @@ fn new_printer_reports_every_violation_at_once() {
         name: "  ".into(),
         printer_type: "creality".into(),
         location: Some("l".repeat(201)),
+        ..NewPrinter::default()
     }
-    .validate(T0)
+    .validate(T0, &TestSealer)
+    .map_err(invalid)
     .unwrap_err();
     assert_eq!(fields(&errors), ["id", "name", "printer_type", "location"]);
     assert_eq!(errors.violations()[0].message, ID_SHAPE);
@@ -176,8 +191,10 @@ fn new_printer_trims_its_fields_and_drops_a_blank_location() {
         name: "  MK4  ".into(),
         printer_type: "prusa".into(),
         location: Some("  Shelf 2 ".into()),
+        ..NewPrinter::default()
     }
-    .validate(T0)
+    .validate(T0, &TestSealer)
+    .map_err(invalid)
     .unwrap();
     assert_eq!(printer.id.as_str(), "mk4-1");
     assert_eq!(printer.name.as_str(), "MK4");
@@ -188,15 +205,22 @@ fn new_printer_trims_its_fields_and_drops_a_blank_location() {
         location: Some("   ".into()),
         ..new_printer(Some("mk4-1"), "MK4", "prusa")
     }
-    .validate(T0)
+    .validate(T0, &TestSealer)
+    .map_err(invalid)
     .unwrap();
     assert_eq!(printer.location, None);
 }
 
 #[test]
 fn new_printer_without_an_id_gets_a_generated_one() {
-    let a = new_printer(None, "A", "other").validate(T0).unwrap();
-    let b = new_printer(None, "B", "other").validate(T0).unwrap();
+    let a = new_printer(None, "A", "other")
+        .validate(T0, &TestSealer)
+        .map_err(invalid)
+        .unwrap();
+    let b = new_printer(None, "B", "other")
+        .validate(T0, &TestSealer)
+        .map_err(invalid)
+        .unwrap();
     assert_ne!(a.id, b.id);
     assert!(PrinterId::parse(a.id.as_str()).is_ok());
     assert!(uuid::Uuid::parse_str(a.id.as_str()).is_ok());

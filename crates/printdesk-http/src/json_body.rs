@@ -183,7 +183,8 @@ impl ObjectReader {
         parsed
     }
 
-    fn wrong(&mut self, key: &str, message: &str) {
+    /// Reports `key` (a field path, such as `connection.port`) as of the wrong type.
+    pub(crate) fn wrong(&mut self, key: &str, message: &str) {
         self.wrong_type.push(FieldViolation::new(key, message));
     }
 

@@ -27,8 +27,10 @@
 //! - **Query strings**: unknown parameters and repeated parameters are refused (400, named),
 //!   so a typo never silently lists everything; an empty or blank `q` means no text filter.
 //! - **Printers** have no `ETag`; their body is read with the same strictness as a job's
-//!   (`id`, `name`, `printer_type`, `location`; anything else 400, wrong types 422). A printer
-//!   id of the wrong shape in a path is a 404, like a job id that is not a UUID.
+//!   (`id` at registration only, `name`, `printer_type`, `location`, `connection`,
+//!   `monitoring`; anything else 400, down to `connection.<key>`; wrong types 422). A
+//!   `PATCH` merges `connection` setting by setting; changing its `kind` starts afresh. A
+//!   printer id of the wrong shape in a path is a 404, like a job id that is not a UUID.
 //! - **503** responses carry `Retry-After: 5`. **500** responses say nothing of the cause; the
 //!   cause is logged inside the request's span.
 //! - Every response carries `x-request-id`, the id recorded in the request's tracing span.
@@ -66,6 +68,7 @@ mod json_body;
 mod list_query;
 pub mod openapi;
 mod ops;
+mod printer_body;
 mod printers;
 mod problem;
 mod request_span;
@@ -138,6 +141,7 @@ pub fn api_scope() -> Scope {
         .service(
             web::resource("/printers/{id}")
                 .route(web::get().to(printers::get))
+                .route(web::patch().to(printers::update))
                 .route(web::delete().to(printers::delete)),
         )
 }

@@ -92,6 +92,7 @@ More in `docs/api.md` and `docs/websocket.md`.",
         printers::list,
         printers::create,
         printers::get,
+        printers::update,
         printers::delete,
         ops::healthz,
         ops::readyz,
@@ -590,7 +591,9 @@ pub mod schema {
     #[serde(deny_unknown_fields)]
     #[schema(example = json!({
         "id": "bambu-x1c-1", "name": "Bambu X1C #1", "printer_type": "bambu_lab",
-        "location": "Shelf A"
+        "location": "Shelf A",
+        "connection": { "kind": "bambu_lab", "host": "192.168.1.50",
+                        "serial": "01S00C123456789", "access_code": "12345678" }
     }))]
     pub struct NewPrinter {
         /// A UUID or a slug such as `bambu-x1c-1` (1–64 of `a-z`, `0-9`, `-`, `_`); absent or
@@ -605,6 +608,87 @@ pub mod schema {
         /// Where it stands: trimmed, at most 200 characters; blank becomes null.
         #[schema(pattern = "^[^\\u0000]*$")]
         pub location: Option<String>,
+        /// How printdesk reaches it; absent or null: a manual printer.
+        pub connection: Option<Connection>,
+        /// Whether printdesk watches it; default `true` when a connection is given. `true`
+        /// without a connection is refused. Not null.
+        #[schema(required = false)]
+        pub monitoring: bool,
+    }
+
+    /// A printer edit (`PATCH /printers/{id}`): merge-patch, every member optional; any other
+    /// member (`id`, `created_at`, `status`, …) is refused (400).
+    #[derive(Debug, ToSchema, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[schema(example = json!({ "connection": { "host": "192.168.1.60" } }))]
+    pub struct PrinterPatch {
+        /// Trimmed, 1–100 characters after trimming. Not null.
+        #[schema(required = false, min_length = 1, pattern = "^[^\\u0000]*$")]
+        pub name: String,
+        /// The kind of printer. Not null.
+        #[schema(required = false)]
+        pub printer_type: PrinterType,
+        /// Where it stands; null or blank clears it.
+        #[schema(pattern = "^[^\\u0000]*$")]
+        pub location: Option<String>,
+        /// Merged setting by setting into the stored connection; null: a manual printer.
+        pub connection: Option<Connection>,
+        /// `false` pauses monitoring and keeps the settings. Not null.
+        #[schema(required = false)]
+        pub monitoring: bool,
+    }
+
+    /// The kind of connection.
+    #[derive(Debug, ToSchema, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConnectionKind {
+        /// Bambu Lab LAN mode: `host`, `serial`, `access_code`, optional `port` (8883),
+        /// `ca_pem`.
+        BambuLab,
+        /// OctoPrint: `base_url`, `api_key`.
+        Octoprint,
+        /// Moonraker (Klipper): `base_url`, optional `api_key`.
+        Moonraker,
+        /// PrusaLink: `base_url` and `username` + `password`, or `api_key`.
+        Prusalink,
+    }
+
+    /// A printer's connection as a client sends it. Each `kind` takes its own settings (a
+    /// setting of another kind is refused, 400, naming it); secrets (`access_code`,
+    /// `api_key`, `password`) are write-only: responses show `"set"` or null.
+    #[derive(Debug, ToSchema, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Connection {
+        /// Required in a new connection and when changing kind. Not null.
+        #[schema(required = false)]
+        pub kind: ConnectionKind,
+        /// `bambu_lab`: host name or IP address.
+        pub host: Option<String>,
+        /// `bambu_lab`: MQTT port, 1–65535 (default 8883).
+        #[schema(minimum = 1, maximum = 65535)]
+        pub port: Option<i64>,
+        /// `bambu_lab`: serial number, 1–32 letters and digits.
+        pub serial: Option<String>,
+        /// `bambu_lab`: LAN access code (write-only).
+        #[schema(min_length = 1, write_only)]
+        pub access_code: Option<String>,
+        /// `bambu_lab`: set by printdesk on first connection; only `null` (clear it, to trust
+        /// the printer's next certificate) is accepted.
+        #[schema(required = false, schema_with = null_only)]
+        pub tls_fingerprint: (),
+        /// `bambu_lab`: a CA certificate (PEM) to verify the printer against instead of
+        /// trusting its first certificate.
+        pub ca_pem: Option<String>,
+        /// `octoprint`, `moonraker`, `prusalink`: `http://` or `https://` URL.
+        pub base_url: Option<String>,
+        /// `octoprint`, `moonraker`, `prusalink`: API key (write-only).
+        #[schema(min_length = 1, write_only)]
+        pub api_key: Option<String>,
+        /// `prusalink`: digest user name.
+        pub username: Option<String>,
+        /// `prusalink`: digest password (write-only).
+        #[schema(min_length = 1, write_only)]
+        pub password: Option<String>,
     }
 
     /// `{"type":"hello","seq":N}`: the first message on a new WebSocket.
@@ -622,6 +706,16 @@ pub mod schema {
 
     fn hello() -> ObjectBuilder {
         literal("hello").description(Some("Always `hello`."))
+    }
+
+    /// A member whose only accepted value is `null`.
+    fn null_only() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Null)
+            .description(Some(
+                "`bambu_lab`: set by printdesk on first connection (SHA-256 of the certificate); \
+             only `null` is accepted, to clear it and trust the printer's next certificate.",
+            ))
     }
 
     /// A string that is always `value`.

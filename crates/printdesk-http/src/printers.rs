@@ -1,47 +1,27 @@
-//! `/printers` and `/printers/{id}`: list, register, read, delete.
+//! `/printers` and `/printers/{id}`: list, register, read, edit, delete.
 //!
-//! The body of `POST /printers` is read like a job body: only `id`, `name`, `printer_type` and
-//! `location` are accepted (400 naming any other key), each of its JSON type (422 otherwise).
+//! Bodies are read by [`crate::printer_body`] like a job body: only the printer's fields (and,
+//! inside `connection`, connection settings) are accepted (400 naming any other key), each of
+//! its JSON type (422 otherwise). Responses show `connection` with its secrets as `"set"`,
+//! never their values, and the printer's live `status`.
 
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{NewPrinter, Printer, PrinterId};
+use printdesk_domain::{Printer, PrinterId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
-    json_body::{JsonObject, ObjectReader},
+    json_body::JsonObject,
     openapi::{responses, schema},
+    printer_body::{PrinterFields, Purpose},
     problem::Problem,
 };
 
 /// A printer id from the path; one of the wrong shape names no printer (404).
 fn printer_id(raw: &str) -> Result<PrinterId, Problem> {
     PrinterId::parse(raw).map_err(|_| Problem::printer_not_found())
-}
-
-/// Why a key may not appear in a printer body, or `None` for one that may.
-fn refusal(key: &str) -> Option<&'static str> {
-    match key {
-        "id" | "name" | "printer_type" | "location" => None,
-        "created_at" => Some("is set by the server and cannot be changed"),
-        _ => Some("is not a field of a printer"),
-    }
-}
-
-/// Reads a printer body into a [`NewPrinter`]; its rules are checked by the domain.
-fn new_printer(body: JsonObject) -> Result<NewPrinter, Problem> {
-    let mut reader = ObjectReader::new(body);
-    reader.refuse_keys(refusal)?;
-    let new = NewPrinter {
-        id: reader.nullable_string("id").apply(None),
-        name: reader.string("name").unwrap_or_default(),
-        printer_type: reader.string("printer_type").unwrap_or_default(),
-        location: reader.nullable_string("location").apply(None),
-    };
-    reader.finish()?;
-    Ok(new)
 }
 
 /// The list's wire shape.
@@ -82,7 +62,8 @@ pub async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     ),
 )]
 pub async fn create(state: web::Data<ApiState>, body: JsonObject) -> Result<HttpResponse, Problem> {
-    let printer = state.printers.create(new_printer(body)?).await?;
+    let new = PrinterFields::from_body(body, Purpose::Register)?.into_new();
+    let printer = state.printers.create(new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -108,6 +89,38 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let printer = state.printers.get(&printer_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(printer))
+}
+
+/// Edit a printer
+///
+/// JSON merge-patch: an absent member keeps its stored value, `null` clears it. `connection`
+/// is merged setting by setting (changing `host` keeps the stored `access_code`); changing
+/// its `kind` starts from no settings, so the new kind's required ones must be given.
+/// `tls_fingerprint` can only be cleared (`null`), to trust the printer's next certificate.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/printers/{id}",
+    tag = "printers",
+    operation_id = "editPrinter",
+    params(("id" = String, Path, description = "The printer's id.")),
+    request_body = schema::PrinterPatch,
+    responses(
+        (status = 200, description = "The printer as stored now.", body = Printer),
+        (status = 400, description = "A rule is broken or a member is unknown or not editable; \
+            each is named in `errors`. Nothing was saved.", body = schema::Problem,
+            content_type = "application/problem+json"),
+        (status = 404, response = responses::PrinterNotFound),
+    ),
+)]
+pub async fn update(
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+    body: JsonObject,
+) -> Result<HttpResponse, Problem> {
+    let id = printer_id(&id)?;
+    let patch = PrinterFields::from_body(body, Purpose::Edit)?.into_patch();
+    let printer = state.printers.update(&id, patch).await?;
     Ok(HttpResponse::Ok().json(printer))
 }
 

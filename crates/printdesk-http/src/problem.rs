@@ -20,7 +20,7 @@ use printdesk_domain::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, ExportJobsError, FieldViolation, GetJobError,
     GetPrinterError, Job, JobHistoryError, ListJobsError, ListPrintersError, StoreError,
-    ValidationErrors,
+    UpdatePrinterError, ValidationErrors,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -513,7 +513,25 @@ impl From<CreatePrinterError> for Problem {
                 format!("A printer with id '{id}' exists already."),
             )
             .with_errors([FieldViolation::new("id", "is taken by another printer")]),
+            CreatePrinterError::Secrets(e) => sealing_failed(&e),
             CreatePrinterError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A secret that could not be sealed is the server's fault; the error names no secret.
+fn sealing_failed(error: &printdesk_domain::SealError) -> Problem {
+    tracing::error!(error = %error, "a connection secret could not be sealed");
+    Problem::internal()
+}
+
+impl From<UpdatePrinterError> for Problem {
+    fn from(error: UpdatePrinterError) -> Self {
+        match error {
+            UpdatePrinterError::NotFound => Self::printer_not_found(),
+            UpdatePrinterError::Invalid(errors) => Self::validation(&errors),
+            UpdatePrinterError::Secrets(e) => sealing_failed(&e),
+            UpdatePrinterError::Store(e) => e.into(),
         }
     }
 }

@@ -7,7 +7,8 @@ use printdesk_domain::{EventKind, Job, JobChanges, NewJobEvent, Printer, Seq, St
 
 use crate::{
     connection::AnyConnection,
-    rows::{EventRow, JobRow, PrinterRow},
+    printers::PrinterRow,
+    rows::{EventRow, JobRow},
     schema::{event_seq, job_events, jobs, printers},
     store::map_diesel,
 };
@@ -26,6 +27,10 @@ pub fn import(
     printers: &[Printer],
     jobs: &[Job],
 ) -> Result<(), StoreError> {
+    let printers = printers
+        .iter()
+        .map(PrinterRow::new)
+        .collect::<Result<Vec<_>, _>>()?;
     // Diesel's multi-row inserts are not available through `AnyConnection`, so the same body
     // runs on each backend's own connection type.
     macro_rules! load {
@@ -45,8 +50,7 @@ pub fn import(
 macro_rules! insert_all {
     ($conn:expr, $printers:expr, $jobs:expr) => {{
         let conn = $conn;
-        let rows: Vec<PrinterRow> = $printers.iter().map(PrinterRow::from).collect();
-        for chunk in rows.chunks(CHUNK) {
+        for chunk in $printers.chunks(CHUNK) {
             diesel::insert_into(printers::table)
                 .values(chunk)
                 .execute(conn)?;

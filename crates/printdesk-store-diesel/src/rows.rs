@@ -3,14 +3,14 @@
 
 use diesel::prelude::*;
 use printdesk_domain::{
-    CustomerName, EventKind, FileName, Job, JobEvent, JobId, JobName, NewJobEvent, Notes, Printer,
-    PrinterId, PrinterName, Seq, StoreError, Version,
+    CustomerName, EventKind, FileName, Job, JobEvent, JobId, JobName, NewJobEvent, Notes,
+    PrinterId, Seq, StoreError, Version,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use crate::{
     db_time::{DbTime, NullableDbTime},
-    schema::{job_events, jobs, printers},
+    schema::{job_events, jobs},
     stored_event,
 };
 
@@ -24,7 +24,7 @@ pub(crate) fn from_db_time(t: PrimitiveDateTime) -> OffsetDateTime {
     t.assume_utc()
 }
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid: {detail}"))
 }
 
@@ -164,45 +164,6 @@ impl JobRowChanges {
             auto_created,
             discovery_time,
         )
-    }
-}
-
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = printers)]
-pub(crate) struct PrinterRow {
-    pub id: String,
-    pub name: String,
-    pub printer_type: String,
-    pub location: Option<String>,
-    pub created_at: PrimitiveDateTime,
-}
-
-impl From<&Printer> for PrinterRow {
-    fn from(p: &Printer) -> Self {
-        Self {
-            id: p.id.to_string(),
-            name: p.name.as_str().to_owned(),
-            printer_type: p.printer_type.as_str().to_owned(),
-            location: p.location.clone(),
-            created_at: to_db_time(p.created_at),
-        }
-    }
-}
-
-impl TryFrom<PrinterRow> for Printer {
-    type Error = StoreError;
-
-    fn try_from(row: PrinterRow) -> Result<Self, Self::Error> {
-        Ok(Printer {
-            id: PrinterId::parse(row.id).map_err(|e| corrupt("printer id", e))?,
-            name: PrinterName::parse(row.name).map_err(|e| corrupt("printer name", e))?,
-            printer_type: row
-                .printer_type
-                .parse()
-                .map_err(|e| corrupt("printer type", e))?,
-            location: row.location,
-            created_at: from_db_time(row.created_at),
-        })
     }
 }
 

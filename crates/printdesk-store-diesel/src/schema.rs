@@ -8,6 +8,19 @@ diesel::table! {
         printer_type -> Text,
         location -> Nullable<Text>,
         created_at -> Timestamp,
+        connection -> Nullable<Text>,
+        connection_secrets -> Nullable<Text>,
+        tls_fingerprint -> Nullable<Text>,
+        monitoring -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The live status the monitor last wrote for each printer.
+    printer_status (printer_id) {
+        printer_id -> Text,
+        status -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -62,4 +75,12 @@ diesel::table! {
 }
 
 diesel::joinable!(jobs -> printers (printer_id));
-diesel::allow_tables_to_appear_in_same_query!(printers, jobs, job_events, event_seq, job_counts);
+diesel::joinable!(printer_status -> printers (printer_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    printers,
+    printer_status,
+    jobs,
+    job_events,
+    event_seq,
+    job_counts
+);

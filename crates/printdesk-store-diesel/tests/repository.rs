@@ -12,7 +12,7 @@ use printdesk_domain::{
     JobDeletion, JobDraft, JobEdit, JobEvent, JobField, JobHistory, JobId, JobPatch, JobQuery,
     JobRepository, JobService, JobSort, JobStatus, Limit, NewJobEvent, NewPrinter, Nullable,
     PrinterId, PrinterRepository, PrinterService, Seq, SystemClock, Version, VersionCondition,
-    testing::{InMemoryStore, RecordingPublisher},
+    testing::{InMemoryStore, RecordingPublisher, TestSealer},
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
 
@@ -39,7 +39,7 @@ impl Ctx {
                 publisher.clone(),
                 clock.clone(),
             ),
-            printers: PrinterService::new(store.clone(), publisher, clock),
+            printers: PrinterService::new(store.clone(), publisher, clock, Arc::new(TestSealer)),
             repo: store.clone(),
             printer_repo: store,
             db,
@@ -158,6 +158,7 @@ async fn printer(ctx: &Ctx, id: &str) -> PrinterId {
             name: id.into(),
             printer_type: "prusa".into(),
             location: None,
+            ..NewPrinter::default()
         })
         .await
         .expect("create printer")
@@ -880,6 +881,7 @@ async fn duplicate_printer_id_is_refused(ctx: Ctx) {
             name: "again".into(),
             printer_type: "other".into(),
             location: None,
+            ..NewPrinter::default()
         })
         .await
         .unwrap_err();
@@ -1093,8 +1095,9 @@ async fn import_loads_jobs_with_their_events_after_the_log(ctx: Ctx) {
         name: "Imported".into(),
         printer_type: "other".into(),
         location: None,
+        ..NewPrinter::default()
     }
-    .validate(existing.created_at)
+    .validate(existing.created_at, &TestSealer)
     .unwrap();
     let jobs: Vec<Job> = (0..1500)
         .map(|i| Job {
@@ -1414,6 +1417,7 @@ async fn printers_are_listed_by_name_then_id(ctx: Ctx) {
                 name: name.into(),
                 printer_type: "prusa".into(),
                 location: None,
+                ..NewPrinter::default()
             })
             .await
             .unwrap();

@@ -96,6 +96,12 @@ pub struct Config {
     /// https://ha.local:8123 (default: none, CORS closed).
     #[arg(long, env = "PRINTDESK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// The key that seals printer connection secrets (created, mode 0600, if missing).
+    /// Default: beside the SQLite file (printdesk.db -> printdesk.key), or printdesk.key in
+    /// the working directory for PostgreSQL; instances sharing a database need the same key.
+    #[arg(long, env = "PRINTDESK_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// How log lines are written.

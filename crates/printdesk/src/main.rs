@@ -40,6 +40,10 @@ async fn main() -> ExitCode {
     let app_config = printdesk_app::Config {
         security,
         workers: config.workers,
+        secret_key: config.secret_key_file.clone().map_or(
+            printdesk_app::SecretKey::ForDatabase,
+            printdesk_app::SecretKey::File,
+        ),
         ..printdesk_app::Config::new(config.database_url.clone())
     };
     let app = match Application::build(app_config, listener).await {

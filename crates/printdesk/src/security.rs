@@ -224,6 +224,7 @@ mod tests {
             api_tokens: None,
             insecure_no_auth: false,
             cors_origins: Vec::new(),
+            secret_key_file: None,
         }
     }
 

@@ -47,8 +47,8 @@ struct State {
 /// Unlike a database it cannot roll back a job write when a later write of the same decision
 /// fails (only a printer deleted in between can cause that).
 ///
-/// Every existing printer is monitored until [`InMemoryMonitorStore::set_monitoring`]
-/// switches it off.
+/// A printer is monitored while it exists with `monitoring` on, unless
+/// [`InMemoryMonitorStore::set_monitoring`] switches it off here.
 #[derive(Debug)]
 pub struct InMemoryMonitorStore {
     jobs: Arc<dyn JobRepository>,
@@ -115,7 +115,12 @@ impl InMemoryMonitorStore {
 
     async fn snapshot(&self, printer: &PrinterId) -> Result<MonitorSnapshot, StoreError> {
         let switched_off = self.state().switched_off.contains(printer);
-        let monitored = !switched_off && self.printers.exists(printer).await?;
+        let monitored = !switched_off
+            && self
+                .printers
+                .get(printer)
+                .await?
+                .is_some_and(|p| p.monitoring);
         let memory = self.memory(printer);
         let job = match memory.job_id {
             Some(id) => self.jobs.get(id).await?,

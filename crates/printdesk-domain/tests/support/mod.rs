@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use printdesk_domain::{
     Actor, Clock, CreateJobError, EditJobError, Job, JobDraft, JobEvent, JobId, JobService,
     NewPrinter, Printer, PrinterService, Timestamp, ValidationErrors,
-    testing::{InMemoryStore, RecordingPublisher},
+    testing::{InMemoryStore, RecordingPublisher, TestSealer},
 };
 use time::{Duration, macros::datetime};
 
@@ -61,7 +61,12 @@ impl World {
             publisher.clone(),
             clock.clone(),
         );
-        let printers = PrinterService::new(store.clone(), publisher.clone(), clock.clone());
+        let printers = PrinterService::new(
+            store.clone(),
+            publisher.clone(),
+            clock.clone(),
+            Arc::new(TestSealer),
+        );
         Self {
             store,
             publisher,
@@ -79,6 +84,7 @@ impl World {
                 name: format!("Printer {id}"),
                 printer_type: "prusa".into(),
                 location: None,
+                ..NewPrinter::default()
             })
             .await
             .expect("printer is valid")

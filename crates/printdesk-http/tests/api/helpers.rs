@@ -32,8 +32,41 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
             )
             .with_test_writer()
             .init();
+    } else {
+        // Otherwise every server's log, in full detail, is kept for tests that check what
+        // the log must never hold (secrets).
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "printdesk_http=trace,printdesk_domain=trace,printdesk_store_diesel=trace,info",
+            ))
+            .with_writer(|| CapturedLog)
+            .init();
     }
 });
+
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Appends to [`LOG`].
+struct CapturedLog;
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything the test servers of this process have logged so far (empty with `TEST_LOG`,
+/// whose output goes to the test's own output instead).
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
 
 /// A running server and a client for it. The server stops when this is dropped.
 #[derive(Debug)]
