@@ -13,7 +13,7 @@ use printdesk_monitor::{
     Connection, ConnectionProblem, ConnectorEvent,
     prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
-use support::prusalink_fake::{Algorithm, FakeAuth, FakePrusaLink, M_TIMESTAMP};
+use support::prusalink_fake::{Algorithm, DigestStyle, FakeAuth, FakePrusaLink, M_TIMESTAMP};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 const PASSWORD: &str = "Zq7BnsfxUMXh8rR";
@@ -21,10 +21,10 @@ const PATIENCE: Duration = Duration::from_secs(20);
 /// Fast polls keep the suite short; a printer is asked every few seconds.
 const POLL: Duration = Duration::from_millis(100);
 
-fn digest(algorithm: Algorithm) -> FakeAuth {
+fn digest(style: DigestStyle) -> FakeAuth {
     FakeAuth::Digest {
         password: PASSWORD.into(),
-        algorithm,
+        style,
     }
 }
 
@@ -106,7 +106,7 @@ fn job_identity(id: u64, file: &str) -> PrintIdentity {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Md5)).await;
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
     let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
     assert_eq!(followed.connected().await, PrinterReport::idle());
 
@@ -152,7 +152,7 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_print_is_cancelled_and_the_next_job_is_another_print() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Md5)).await;
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
     let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
     followed.connected().await;
 
@@ -177,9 +177,9 @@ async fn a_stopped_print_is_cancelled_and_the_next_job_is_another_print() {
     assert_ne!(again.identity, stopped.identity, "a reprint is a new print");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_nonce_is_reused_until_the_printer_makes_it_stale() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Md5)).await;
+/// Polls with one nonce until the printer makes it stale, then with the next one.
+async fn the_nonce_is_reused_until_the_printer_makes_it_stale(style: DigestStyle) {
+    let printer = FakePrusaLink::start(digest(style)).await;
     let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
     followed.connected().await;
     printer.start_job("cube.gcode");
@@ -204,8 +204,20 @@ async fn the_nonce_is_reused_until_the_printer_makes_it_stale() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_firmware_s_nonce_is_reused_until_it_goes_stale() {
+    the_nonce_is_reused_until_the_printer_makes_it_stale(DigestStyle::Buddy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_qop_auth_the_nonce_count_goes_up_on_one_nonce() {
+    // The fake refuses a nonce count that does not go up.
+    the_nonce_is_reused_until_the_printer_makes_it_stale(DigestStyle::Rfc7616(Algorithm::Md5))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sha_256_digest_works_too() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Sha256)).await;
+    let printer = FakePrusaLink::start(digest(DigestStyle::Rfc7616(Algorithm::Sha256))).await;
     let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
     assert_eq!(followed.connected().await, PrinterReport::idle());
     printer.start_job("cube.gcode");
@@ -218,7 +230,7 @@ async fn sha_256_digest_works_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_refused_and_nothing_is_reported() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Md5)).await;
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
     printer.start_job("cube.gcode");
     let settings = PrusaLinkSettings::new(printer.base_url(), PrusaLinkAuth::maker("wrong"));
     let credential = Connection::Prusalink(settings).credential();
@@ -245,7 +257,7 @@ async fn a_wrong_password_is_refused_and_nothing_is_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_reboot_the_print_that_finished_meanwhile_is_reported_once() {
-    let printer = FakePrusaLink::start(digest(Algorithm::Md5)).await;
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
     let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
     followed.connected().await;
     let id = printer.start_job("cube.gcode");
@@ -277,8 +289,10 @@ async fn after_a_reboot_the_print_that_finished_meanwhile_is_reported_once() {
     assert_eq!(back.state, ReportedState::Finished);
     assert_eq!(back.identity, job_identity(id, "cube.gcode"));
     assert_eq!(back.progress, Some(100.0));
-    // The rebooted printer forgot the nonce: one new challenge for the new connection.
+    // The rebooted printer forgot the nonce and called the old one stale: one new challenge,
+    // and no question to a person.
     assert_eq!(printer.challenges(), 2);
+    assert_eq!(printer.stale_challenges(), 1);
     let later = followed.during(POLL * 10).await;
     assert!(later.is_empty(), "the end is reported once: {later:?}");
 }
@@ -303,4 +317,22 @@ async fn older_firmware_takes_an_api_key() {
     );
     let settings = PrusaLinkSettings::new(printer.base_url(), PrusaLinkAuth::ApiKey("k".into()));
     assert_eq!(Connection::Prusalink(settings).credential(), "API key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_for_a_printer_that_wants_an_api_key_says_so() {
+    let printer = FakePrusaLink::start(FakeAuth::ApiKey("pXt4Ztm5Hh4WbYn".into())).await;
+    let mut followed = Followed::start(&printer, PrusaLinkAuth::maker(PASSWORD));
+    assert_eq!(
+        followed.next("connecting").await,
+        ConnectorEvent::Connecting
+    );
+    match followed.next("the problem").await {
+        ConnectorEvent::Disconnected(problem @ ConnectionProblem::Protocol(_)) => assert_eq!(
+            problem.sentence("credentials"),
+            "unexpected answer from the printer: it asks for an API key (older firmware), \
+             not a password"
+        ),
+        other => panic!("{other:?}"),
+    }
 }

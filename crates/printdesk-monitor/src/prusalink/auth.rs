@@ -23,12 +23,17 @@ use crate::connector::ConnectionProblem;
 /// old one), its retry with the new challenge, and one more when that nonce was already stale.
 const ATTEMPTS: usize = 3;
 
-/// A client for one connection to one printer, with the digest challenge it answers.
+/// The digest challenge being answered, kept across connections: after a reboot the firmware
+/// calls a right answer with the old nonce stale, and the retry needs no fresh start.
+#[derive(Debug, Default)]
+pub struct DigestSession(Option<WwwAuthenticateHeader>);
+
+/// A client for one connection to one printer.
 pub struct Authenticated<'a> {
     http: reqwest::Client,
     base_url: &'a str,
     auth: &'a PrusaLinkAuth,
-    challenge: Option<WwwAuthenticateHeader>,
+    session: &'a mut DigestSession,
 }
 
 impl fmt::Debug for Authenticated<'_> {
@@ -73,12 +78,17 @@ fn strongest_challenge(response: &reqwest::Response) -> Option<WwwAuthenticateHe
 }
 
 impl<'a> Authenticated<'a> {
-    pub fn new(http: reqwest::Client, base_url: &'a str, auth: &'a PrusaLinkAuth) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &'a str,
+        auth: &'a PrusaLinkAuth,
+        session: &'a mut DigestSession,
+    ) -> Self {
         Self {
             http,
             base_url: base_url.trim_end_matches('/'),
             auth,
-            challenge: None,
+            session,
         }
     }
 
@@ -107,7 +117,7 @@ impl<'a> Authenticated<'a> {
         let mut fresh = false;
         for _ in 0..ATTEMPTS {
             let mut request = self.http.get(&url);
-            if let Some(challenge) = self.challenge.as_mut() {
+            if let Some(challenge) = self.session.0.as_mut() {
                 let context = AuthContext::new(username.as_str(), password.as_str(), path);
                 let answer = challenge.respond(&context).map_err(|e| {
                     ConnectionProblem::Protocol(format!(
@@ -123,23 +133,34 @@ impl<'a> Authenticated<'a> {
             if response.status() != StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
-            let answered = self.challenge.is_some();
             let Some(challenge) = strongest_challenge(&response) else {
-                return Err(if answered {
-                    ConnectionProblem::CredentialsRefused
-                } else {
-                    ConnectionProblem::Protocol(format!(
-                        "{path} answered 401 without a digest challenge"
-                    ))
-                });
+                return Err(no_digest_challenge(&response, path));
             };
             if fresh && !challenge.stale {
                 return Err(ConnectionProblem::CredentialsRefused);
             }
             tracing::debug!(stale = challenge.stale, "PrusaLink asked for a new digest");
-            self.challenge = Some(challenge);
+            self.session.0 = Some(challenge);
             fresh = true;
         }
-        Err(ConnectionProblem::CredentialsRefused)
+        Err(ConnectionProblem::Protocol(format!(
+            "{path}: the printer keeps calling the nonce stale"
+        )))
     }
+}
+
+/// A 401 without a digest challenge: the firmware wants an API key (`WWW-Authenticate:
+/// ApiKey`), or the answer makes no sense.
+fn no_digest_challenge(response: &reqwest::Response, path: &str) -> ConnectionProblem {
+    let asks_for_a_key = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.trim_start().starts_with("ApiKey"));
+    ConnectionProblem::Protocol(if asks_for_a_key {
+        "it asks for an API key (older firmware), not a password".to_owned()
+    } else {
+        format!("{path} answered 401 without a digest challenge")
+    })
 }

@@ -11,7 +11,7 @@ use std::{fmt, time::Duration};
 use reqwest::StatusCode;
 use tokio::sync::mpsc;
 
-use auth::{Authenticated, describe};
+use auth::{Authenticated, DigestSession, describe};
 pub use tracker::PrintTracker;
 use tracker::{Job, Status};
 
@@ -97,11 +97,13 @@ impl PrusaLinkSettings {
 pub async fn follow(settings: PrusaLinkSettings, events: mpsc::Sender<ConnectorEvent>) {
     let mut backoff = Backoff::default();
     let mut tracker = PrintTracker::default();
+    let mut session = DigestSession::default();
     loop {
         if events.send(ConnectorEvent::Connecting).await.is_err() {
             return;
         }
-        let Some(problem) = connect_once(&settings, &mut tracker, &events, &mut backoff).await
+        let Some(problem) =
+            connect_once(&settings, &mut session, &mut tracker, &events, &mut backoff).await
         else {
             return;
         };
@@ -154,6 +156,7 @@ async fn poll(client: &mut Authenticated<'_>) -> Result<(Status, Option<Job>), C
 /// monitor stopped listening.
 async fn connect_once(
     settings: &PrusaLinkSettings,
+    session: &mut DigestSession,
     tracker: &mut PrintTracker,
     events: &mpsc::Sender<ConnectorEvent>,
     backoff: &mut Backoff,
@@ -166,7 +169,7 @@ async fn connect_once(
         Ok(client) => client,
         Err(e) => return Some(ConnectionProblem::Protocol(describe(&e))),
     };
-    let mut client = Authenticated::new(http, &settings.base_url, &settings.auth);
+    let mut client = Authenticated::new(http, &settings.base_url, &settings.auth, session);
     // The interval counts from the start of a poll, so a slow printer is not asked less often
     // than configured; a poll that overran is not made up for with a burst.
     let mut ticks = tokio::time::interval(settings.poll_interval);

@@ -2,9 +2,11 @@
 //! (prusa3d/Prusa-Link-Web `spec/openapi.yaml`): `GET /api/v1/status` and `GET /api/v1/job`
 //! answer in the shapes of its `StatusPrinter`, `StatusJob` and `Job` schemas (with the
 //! spec's example values where a test does not care), 204 when there is no job, and the
-//! spec's `digestAuth` security scheme is real HTTP digest authentication (RFC 7616: a
-//! challenge with a nonce, `qop=auth`, the nonce count checked to go up, nonces made stale on
-//! request) — or, as older firmware does, an `X-Api-Key` header.
+//! spec's `digestAuth` security scheme is real HTTP digest authentication — as the Buddy
+//! firmware does it (RFC 2069: MD5, no `qop`, the nonce reused until it goes stale, a right
+//! digest with a nonce from before a reboot answered `stale=true`) or as RFC 7616 has it
+//! (`qop=auth`, MD5 or SHA-256, the nonce count checked to go up) — or, as older firmware
+//! does, an `X-Api-Key` header.
 //!
 //! No public PrusaLink v1 mock exists (`shared/printer-protocols.md` §5), hence this fake: a
 //! small HTTP/1.1 server on tokio (keep-alive, GET only), on a free loopback port. The tests
@@ -62,13 +64,33 @@ impl Algorithm {
     }
 }
 
+/// Which digest the fake printer asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestStyle {
+    /// What Prusa's Buddy firmware sends (its HTTP server's own tests, Prusa-Firmware-Buddy
+    /// nhttp): RFC 2069, MD5 without `qop`:
+    /// `Digest realm="Printer API", nonce="…", stale=false`.
+    Buddy,
+    /// RFC 7616 with `qop="auth"`, a nonce count, and this hash.
+    Rfc7616(Algorithm),
+}
+
+impl DigestStyle {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            Self::Buddy => Algorithm::Md5,
+            Self::Rfc7616(algorithm) => algorithm,
+        }
+    }
+}
+
 /// How the fake printer wants to be authenticated.
 #[derive(Debug, Clone)]
 pub enum FakeAuth {
     /// Digest as `maker` with this password.
     Digest {
         password: String,
-        algorithm: Algorithm,
+        style: DigestStyle,
     },
     /// Older firmware: this `X-Api-Key`.
     ApiKey(String),
@@ -108,8 +130,9 @@ struct State {
 #[derive(Debug)]
 struct Shared {
     auth: FakeAuth,
-    /// Part of every nonce, different on every boot.
-    boot_secret: Mutex<u64>,
+    /// Part of every nonce, different on every boot (the firmware's nonce is a random half and a
+    /// time half).
+    boot_secret: Mutex<u32>,
     state: Mutex<State>,
 }
 
@@ -136,7 +159,7 @@ impl FakePrusaLink {
         let addr = listener.local_addr().expect("the port");
         let shared = Arc::new(Shared {
             auth,
-            boot_secret: Mutex::new(fastrand::u64(..)),
+            boot_secret: Mutex::new(fastrand::u32(..)),
             state: Mutex::new(State {
                 printer: "IDLE",
                 job: None,
@@ -265,7 +288,7 @@ impl FakePrusaLink {
 
     /// The printer is back, on the same port, having forgotten every nonce.
     pub async fn switch_on(&self) {
-        *self.shared.boot_secret.lock().unwrap() = fastrand::u64(..);
+        *self.shared.boot_secret.lock().unwrap() = fastrand::u32(..);
         self.with(|s| s.nonces = Nonces::default());
         // The old listener's port may linger for a moment after the abort.
         let listener = loop {
@@ -407,33 +430,25 @@ fn check_auth(
                 state.authenticated += 1;
                 None
             } else {
-                Some(http("401 Unauthorized", &[], None))
+                Some(http(
+                    "401 Unauthorized",
+                    &["WWW-Authenticate: ApiKey".to_owned()],
+                    None,
+                ))
             }
         }
-        FakeAuth::Digest {
-            password,
-            algorithm,
-        } => {
+        FakeAuth::Digest { password, style } => {
             let verdict = headers
                 .get("authorization")
                 .and_then(|value| value.strip_prefix("Digest "))
-                .map(|value| {
-                    verify(
-                        &mut state.nonces,
-                        password,
-                        *algorithm,
-                        method,
-                        target,
-                        value,
-                    )
-                });
+                .map(|value| verify(&mut state.nonces, password, *style, method, target, value));
             match verdict {
                 Some(Verdict::Valid) => {
                     state.authenticated += 1;
                     None
                 }
-                Some(Verdict::Stale) => Some(challenge(shared, &mut state, true)),
-                Some(Verdict::Invalid) | None => Some(challenge(shared, &mut state, false)),
+                Some(Verdict::Stale) => Some(challenge(shared, &mut state, *style, true)),
+                Some(Verdict::Invalid) | None => Some(challenge(shared, &mut state, *style, false)),
             }
         }
     }
@@ -441,17 +456,14 @@ fn check_auth(
 
 enum Verdict {
     Valid,
-    /// The digest is right but its nonce expired.
+    /// The digest is right for the password, but the nonce is not (any longer) accepted.
     Stale,
     Invalid,
 }
 
-fn challenge(shared: &Shared, state: &mut State, stale: bool) -> String {
-    let FakeAuth::Digest { algorithm, .. } = &shared.auth else {
-        unreachable!("challenges are for digest authentication")
-    };
+fn challenge(shared: &Shared, state: &mut State, style: DigestStyle, stale: bool) -> String {
     let nonce = format!(
-        "{:016x}{:08x}",
+        "{:08x}{:08x}",
         *shared.boot_secret.lock().unwrap(),
         state.nonces.next
     );
@@ -461,12 +473,17 @@ fn challenge(shared: &Shared, state: &mut State, stale: bool) -> String {
     if stale {
         state.stale_challenges += 1;
     }
-    let header = format!(
-        "WWW-Authenticate: Digest realm=\"{REALM}\", qop=\"auth\", algorithm={}, \
-         nonce=\"{nonce}\", opaque=\"c0ffee\"{}",
-        algorithm.name(),
-        if stale { ", stale=true" } else { "" },
-    );
+    let header = match style {
+        DigestStyle::Buddy => {
+            format!("WWW-Authenticate: Digest realm=\"{REALM}\", nonce=\"{nonce}\", stale={stale}")
+        }
+        DigestStyle::Rfc7616(algorithm) => format!(
+            "WWW-Authenticate: Digest realm=\"{REALM}\", qop=\"auth\", algorithm={}, \
+             nonce=\"{nonce}\", opaque=\"c0ffee\"{}",
+            algorithm.name(),
+            if stale { ", stale=true" } else { "" },
+        ),
+    };
     http(
         "401 Unauthorized",
         &[header],
@@ -497,50 +514,68 @@ fn parameters(value: &str) -> HashMap<String, String> {
     out
 }
 
-/// RFC 7616 §3.4.1 with `qop=auth`:
-/// `response = H(H(user:realm:password):nonce:nc:cnonce:qop:H(method:uri))`.
+/// Checks an answer to a challenge.
+///
+/// - RFC 2069 (the firmware): `response = H(H(user:realm:password):nonce:H(method:uri))`.
+/// - RFC 7616 §3.4.1 with `qop=auth`:
+///   `response = H(H(user:realm:password):nonce:nc:cnonce:auth:H(method:uri))`, and the nonce
+///   count must go up from one request to the next (else it is a replay).
+///
+/// A right digest with a nonce this boot did not hand out, or one made stale, is stale: as
+/// the firmware does after a reboot, so that the client retries without asking a person.
 fn verify(
     nonces: &mut Nonces,
     password: &str,
-    algorithm: Algorithm,
+    style: DigestStyle,
     method: &str,
     target: &str,
     value: &str,
 ) -> Verdict {
     let p = parameters(value);
     let get = |key: &str| p.get(key).map(String::as_str).unwrap_or("");
-    let (nonce, nc_hex, cnonce) = (get("nonce"), get("nc"), get("cnonce"));
-    let Some(&last_nc) = nonces.issued.get(nonce) else {
+    let nonce = get("nonce");
+    if get("username") != USERNAME || get("realm") != REALM || get("uri") != target {
         return Verdict::Invalid;
-    };
-    let Ok(nc) = u32::from_str_radix(nc_hex, 16) else {
-        return Verdict::Invalid;
-    };
-    let algorithm_ok = p
+    }
+    let algorithm = style.algorithm();
+    if !p
         .get("algorithm")
-        .is_none_or(|name| name.eq_ignore_ascii_case(algorithm.name()));
-    if get("username") != USERNAME
-        || get("realm") != REALM
-        || get("uri") != target
-        || get("qop") != "auth"
-        || cnonce.is_empty()
-        || !algorithm_ok
+        .is_none_or(|name| name.eq_ignore_ascii_case(algorithm.name()))
     {
         return Verdict::Invalid;
     }
     let ha1 = algorithm.hash(&format!("{USERNAME}:{REALM}:{password}"));
     let ha2 = algorithm.hash(&format!("{method}:{target}"));
-    let expected = algorithm.hash(&format!("{ha1}:{nonce}:{nc_hex}:{cnonce}:auth:{ha2}"));
+    let (expected, nc) = match style {
+        DigestStyle::Buddy => (algorithm.hash(&format!("{ha1}:{nonce}:{ha2}")), None),
+        DigestStyle::Rfc7616(_) => {
+            let (nc_hex, cnonce) = (get("nc"), get("cnonce"));
+            let Ok(nc) = u32::from_str_radix(nc_hex, 16) else {
+                return Verdict::Invalid;
+            };
+            if get("qop") != "auth" || cnonce.is_empty() {
+                return Verdict::Invalid;
+            }
+            (
+                algorithm.hash(&format!("{ha1}:{nonce}:{nc_hex}:{cnonce}:auth:{ha2}")),
+                Some(nc),
+            )
+        }
+    };
     if get("response") != expected {
         return Verdict::Invalid;
     }
+    let Some(&last_nc) = nonces.issued.get(nonce) else {
+        return Verdict::Stale;
+    };
     if nonces.stale.iter().any(|stale| stale == nonce) {
         return Verdict::Stale;
     }
-    // A nonce count that does not go up is a replayed request.
-    if nc <= last_nc {
-        return Verdict::Invalid;
+    if let Some(nc) = nc {
+        if nc <= last_nc {
+            return Verdict::Invalid;
+        }
+        nonces.issued.insert(nonce.to_owned(), nc);
     }
-    nonces.issued.insert(nonce.to_owned(), nc);
     Verdict::Valid
 }
