@@ -13,7 +13,9 @@ use printdesk_monitor::{
     Connection, ConnectionProblem, ConnectorEvent,
     prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
-use support::prusalink_fake::{Algorithm, DigestStyle, FakeAuth, FakePrusaLink, M_TIMESTAMP};
+use support::prusalink_fake::{
+    Algorithm, DigestStyle, FakeAuth, FakePrusaLink, M_TIMESTAMP, short_name,
+};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 const PASSWORD: &str = "Zq7BnsfxUMXh8rR";
@@ -101,7 +103,7 @@ impl Followed {
 }
 
 fn job_identity(id: u64, file: &str) -> PrintIdentity {
-    PrintIdentity::PrinterJobId(format!("{id}:{M_TIMESTAMP}:{file}"))
+    PrintIdentity::PrinterJobId(format!("{id}:{M_TIMESTAMP}:/usb/{}", short_name(file)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,8 +68,10 @@ pub struct Job {
 /// `file` of the `JobFilePrint` schema.
 #[derive(Debug, Clone, Deserialize)]
 pub struct JobFile {
-    /// The 8.3 short name (`SPICE~1.gco`).
+    /// The 8.3 short name (`SPICE~1.gco`), unique in its folder.
     pub name: String,
+    /// The folder (`/usb`).
+    pub path: String,
     /// The long name people know the file by.
     pub display_name: Option<String>,
     /// When the file was last modified (Unix seconds).
@@ -83,7 +85,8 @@ impl Job {
             .map(|f| f.display_name.clone().unwrap_or_else(|| f.name.clone()))
     }
 
-    /// The print's identity: the job id together with the file and its modification time.
+    /// The print's identity: the job id together with the file (its folder and short name,
+    /// which every answer has, unlike the long name) and its modification time.
     ///
     /// PrusaLink numbers jobs, but nothing says the counter survives a reboot of the printer,
     /// and the domain takes the same id for the same print, for ever. With the file and its
@@ -94,10 +97,11 @@ impl Job {
     fn identity(&self) -> PrintIdentity {
         PrintIdentity::PrinterJobId(match &self.file {
             Some(file) => format!(
-                "{}:{}:{}",
+                "{}:{}:{}/{}",
                 self.id,
                 file.m_timestamp,
-                file.display_name.as_deref().unwrap_or(&file.name)
+                file.path.trim_end_matches('/'),
+                file.name
             ),
             // A print from the serial line has no file to tell it apart.
             None => format!("{}:serial", self.id),
@@ -285,9 +289,7 @@ mod tests {
         assert_eq!(r.elapsed_s, Some(526));
         assert_eq!(
             r.identity,
-            PrintIdentity::PrinterJobId(
-                "420:1648042843:Spice_Harvester_0.3mm_PLA_MK3S_12m.gcode".into()
-            )
+            PrintIdentity::PrinterJobId("420:1648042843:/usb/SPICE~1.gco".into())
         );
     }
 
@@ -357,7 +359,7 @@ mod tests {
     fn a_reset_job_counter_does_not_join_prints_of_other_files() {
         let before = job(1, "FINISHED", 100.0);
         let mut after: Job = serde_json::from_value(job_json(1, "PRINTING", 1.0)).unwrap();
-        after.file.as_mut().unwrap().display_name = Some("cube.gcode".into());
+        after.file.as_mut().unwrap().name = "CUBE~1.GCO".into();
         assert_ne!(before.identity(), after.identity());
         let mut reuploaded = job(1, "PRINTING", 1.0);
         reuploaded.file.as_mut().unwrap().m_timestamp += 60;

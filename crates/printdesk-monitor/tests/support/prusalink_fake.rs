@@ -403,17 +403,33 @@ fn respond(
                     "time_remaining": job.time_remaining, "time_printing": job.time_printing,
                     "inaccurate_estimates": false,
                     "file": {
-                        "name": "SPICE~1.gco", "display_name": job.display_name,
+                        "name": short_name(&job.display_name), "display_name": job.display_name,
                         "path": "/usb", "display_path": "/USB", "size": 2_393_142,
                         "m_timestamp": M_TIMESTAMP,
                         "meta": {"bed_temperature": 60},
-                        "refs": {"download": "/api/files/usb/SPICE~1.gco/raw"},
+                        "refs": {"download": format!("/api/files/usb/{}/raw", short_name(&job.display_name))},
                     },
                 })),
             ),
         },
         _ => http("404 Not Found", &[], None),
     }
+}
+
+/// The 8.3 name FAT gives a long one: `Benchy_0.4n.bgcode` → `BENCHY~1.BGC`.
+pub fn short_name(display_name: &str) -> String {
+    let (stem, extension) = display_name.rsplit_once('.').unwrap_or((display_name, ""));
+    let stem: String = stem
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(6)
+        .collect();
+    let extension: String = extension.chars().take(3).collect();
+    format!(
+        "{}~1.{}",
+        stem.to_ascii_uppercase(),
+        extension.to_ascii_uppercase()
+    )
 }
 
 /// `None` when the request may pass; else the 401 to send.
