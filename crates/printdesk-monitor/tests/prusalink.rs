@@ -6,11 +6,19 @@
 
 mod support;
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use printdesk_domain::monitoring::{PrintIdentity, PrinterReport, ReportedState};
+use async_trait::async_trait;
+use printdesk_domain::{
+    PrinterId,
+    monitoring::{PrintIdentity, PrinterReport, ReportedState},
+};
 use printdesk_monitor::{
-    Connection, ConnectionProblem, ConnectorEvent,
+    Connection, ConnectionProblem, ConnectorEvent, FollowedPrinter, MonitorTarget, PrinterWatch,
+    Supervisor,
     prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
 use support::prusalink_fake::{
@@ -113,7 +121,12 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
     assert_eq!(followed.connected().await, PrinterReport::idle());
 
     let id = printer.start_job("Benchy_0.4n_0.2mm_PLA_MK4_1h2m.bgcode");
+    printer.printer_state("BUSY");
     let identity = job_identity(id, "Benchy_0.4n_0.2mm_PLA_MK4_1h2m.bgcode");
+    let preparing = followed.report("preparing").await;
+    assert_eq!(preparing.state, ReportedState::Preparing);
+    assert_eq!(preparing.identity, identity);
+    printer.printer_state("PRINTING");
     let started = followed.report("printing").await;
     assert_eq!(started.state, ReportedState::Printing);
     assert_eq!(
@@ -135,6 +148,17 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
     let resumed = followed.report("resumed").await;
     assert_eq!(resumed.state, ReportedState::Printing);
     assert_eq!(resumed.identity, identity, "pause and resume are one print");
+
+    // Filament ran out: the printer waits for a person, and the print goes on afterwards.
+    printer.printer_state("ATTENTION");
+    let attention = followed.report("attention").await;
+    assert_eq!(attention.state, ReportedState::Error);
+    assert_eq!(attention.identity, identity);
+    printer.printer_state("PRINTING");
+    assert_eq!(
+        followed.report("printing again").await.state,
+        ReportedState::Printing
+    );
 
     printer.finish();
     let done = followed.report("finished").await;
@@ -336,5 +360,59 @@ async fn a_password_for_a_printer_that_wants_an_api_key_says_so() {
              not a password"
         ),
         other => panic!("{other:?}"),
+    }
+}
+
+/// One PrusaLink printer for the supervisor, its events collected.
+#[derive(Debug)]
+struct OnePrinter {
+    printer: FollowedPrinter,
+    seen: Arc<Mutex<Vec<ConnectorEvent>>>,
+}
+
+#[derive(Debug)]
+struct Collect(Arc<Mutex<Vec<ConnectorEvent>>>);
+
+#[async_trait]
+impl PrinterWatch for Collect {
+    async fn event(&mut self, event: ConnectorEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+    async fn stopped(&mut self) {}
+}
+
+#[async_trait]
+impl MonitorTarget for OnePrinter {
+    async fn printers(&self) -> Vec<FollowedPrinter> {
+        vec![self.printer.clone()]
+    }
+    fn watch(&self, _: &FollowedPrinter) -> Box<dyn PrinterWatch> {
+        Box::new(Collect(self.seen.clone()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_follows_a_prusalink_printer() {
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
+    let id = printer.start_job("cube.gcode");
+    let target = Arc::new(OnePrinter {
+        printer: FollowedPrinter {
+            id: PrinterId::parse("mk4-1").unwrap(),
+            connection: Connection::Prusalink(PrusaLinkSettings {
+                poll_interval: POLL,
+                ..PrusaLinkSettings::new(printer.base_url(), PrusaLinkAuth::maker(PASSWORD))
+            }),
+        },
+        seen: Arc::default(),
+    });
+    let _supervisor = Supervisor::spawn(target.clone(), Duration::from_secs(3600));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let expected = job_identity(id, "cube.gcode");
+    while !target.seen.lock().unwrap().iter().any(|event| {
+        matches!(event, ConnectorEvent::Report(r)
+            if r.state == ReportedState::Printing && r.identity == expected)
+    }) {
+        assert!(tokio::time::Instant::now() < deadline, "no report");
+        tokio::time::sleep(POLL).await;
     }
 }

@@ -11,7 +11,7 @@
 //! No public PrusaLink v1 mock exists (`shared/printer-protocols.md` §5), hence this fake: a
 //! small HTTP/1.1 server on tokio (keep-alive, GET only), on a free loopback port. The tests
 //! drive the printer through its controls (start a job, progress, pause, resume, finish, stop,
-//! go idle) and can reboot it: it stops listening (connections refused), and listens again on
+//! go idle, the printer's state alone) and can reboot it: it stops listening (connections refused), and listens again on
 //! the same port, having forgotten every nonce.
 //!
 //! The digest is checked here with its own computation (md-5, sha2), not with the
@@ -223,6 +223,12 @@ impl FakePrusaLink {
             s.printer = printer;
             s.job.as_mut().expect("a job").state = job_state;
         });
+    }
+
+    /// The printer's state alone, the job unchanged: `BUSY` while a print is prepared,
+    /// `ATTENTION` while it waits for a person.
+    pub fn printer_state(&self, state: &'static str) {
+        self.with(|s| s.printer = state);
     }
 
     pub fn pause(&self) {
