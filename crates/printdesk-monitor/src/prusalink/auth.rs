@@ -113,12 +113,18 @@ impl<'a> Authenticated<'a> {
             }
             PrusaLinkAuth::Digest { username, password } => (username, password),
         };
+        // The digest covers the request target: with a proxy's path prefix that is more than
+        // `path`.
+        let target = reqwest::Url::parse(&url)
+            .map(|u| u.path().to_owned())
+            .map_err(|e| ConnectionProblem::Protocol(format!("{url} is not an address: {e}")))?;
         // Whether the challenge answered in this attempt came with the previous answer.
         let mut fresh = false;
         for _ in 0..ATTEMPTS {
             let mut request = self.http.get(&url);
             if let Some(challenge) = self.session.0.as_mut() {
-                let context = AuthContext::new(username.as_str(), password.as_str(), path);
+                let context =
+                    AuthContext::new(username.as_str(), password.as_str(), target.as_str());
                 let answer = challenge.respond(&context).map_err(|e| {
                     ConnectionProblem::Protocol(format!(
                         "a digest challenge printdesk cannot answer: {e}"
