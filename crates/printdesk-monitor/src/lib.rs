@@ -10,6 +10,8 @@
 //!   against a CA with the serial as its name), partial reports merged key by key.
 //! - [`octoprint`]: OctoPrint's REST API on connect and its push socket after, with the
 //!   file's `prints.last` as evidence of a print that ended while printdesk was away.
+//! - [`prusalink`]: PrusaLink's `/api/v1/status` and `/api/v1/job`, polled, with HTTP digest
+//!   authentication (or an API key on older firmware).
 //!
 //! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
 //! scripted prints on a real MQTT broker, for tests and benchmarks.
@@ -18,6 +20,7 @@ pub mod backoff;
 pub mod bambu;
 mod connector;
 pub mod octoprint;
+pub mod prusalink;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 mod supervisor;

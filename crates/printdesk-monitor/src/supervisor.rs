@@ -12,6 +12,7 @@ use crate::{
     ConnectorEvent,
     bambu::{self, BambuSettings},
     octoprint::{self, OctoPrintSettings},
+    prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
 
 /// How to reach a printer, per protocol.
@@ -21,6 +22,8 @@ pub enum Connection {
     Bambu(BambuSettings),
     /// OctoPrint REST + push socket.
     OctoPrint(OctoPrintSettings),
+    /// PrusaLink, polled over HTTP.
+    Prusalink(PrusaLinkSettings),
 }
 
 impl Connection {
@@ -29,6 +32,10 @@ impl Connection {
         match self {
             Self::Bambu(_) => "access code",
             Self::OctoPrint(_) => "API key",
+            Self::Prusalink(settings) => match settings.auth {
+                PrusaLinkAuth::Digest { .. } => "credentials",
+                PrusaLinkAuth::ApiKey(_) => "API key",
+            },
         }
     }
 }
@@ -167,6 +174,7 @@ fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Followi
     let connector = match printer.connection.clone() {
         Connection::Bambu(settings) => tokio::spawn(bambu::follow(settings, tx)),
         Connection::OctoPrint(settings) => tokio::spawn(octoprint::follow(settings, tx)),
+        Connection::Prusalink(settings) => tokio::spawn(prusalink::follow(settings, tx)),
     };
     let relay = tokio::spawn(async move {
         while let Some(event) = rx.recv().await {

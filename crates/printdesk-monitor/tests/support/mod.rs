@@ -4,6 +4,7 @@
 
 pub mod mosquitto;
 pub mod octoprint;
+pub mod prusalink_fake;
 
 /// Whether a peer that is not installed fails the suite (CI sets `PRINTDESK_REQUIRE_PEERS=1`)
 /// or skips it with a message (a newcomer's `cargo test` without Mosquitto or OctoPrint).
