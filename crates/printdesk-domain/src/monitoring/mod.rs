@@ -14,6 +14,7 @@ mod decision;
 mod errors;
 #[cfg(feature = "testing")]
 mod in_memory;
+mod lease;
 mod memory;
 mod naming;
 mod ports;
@@ -30,7 +31,8 @@ pub use decision::{
 };
 pub use errors::MonitorError;
 #[cfg(feature = "testing")]
-pub use in_memory::{InMemoryMonitorStore, RecordingStatusPublisher};
+pub use in_memory::{InMemoryLeases, InMemoryMonitorStore, RecordingStatusPublisher};
+pub use lease::{LEASE_RENEWAL, LEASE_TERM, MonitorLeases};
 pub use memory::PrinterMemory;
 pub use naming::{PRINT_FILE_SUFFIXES, file_name_for, job_name_for, print_name_of_file};
 pub use ports::{MonitorDecide, MonitorStore, PrinterStatusPublisher, Recorded};
