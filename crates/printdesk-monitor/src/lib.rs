@@ -19,6 +19,8 @@
 pub mod backoff;
 pub mod bambu;
 mod connector;
+mod fleet;
+mod metrics;
 pub mod octoprint;
 pub mod prusalink;
 #[cfg(feature = "simulator")]
@@ -26,4 +28,6 @@ pub mod simulator;
 mod supervisor;
 
 pub use connector::{ConnectionProblem, ConnectorEvent};
+pub use fleet::{FleetMonitor, FleetParts};
+pub use metrics::MonitorMetrics;
 pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, PrinterWatch, Supervisor};

@@ -53,8 +53,9 @@ pub struct FollowedPrinter {
 #[async_trait]
 pub trait MonitorTarget: Send + Sync + fmt::Debug + 'static {
     /// The printers this instance follows now (monitored, with a connection, and — with
-    /// several instances — the ones this instance holds the lease of).
-    async fn printers(&self) -> Vec<FollowedPrinter>;
+    /// several instances — the ones this instance holds the lease of); `None` when that
+    /// cannot be told now (the database is away): the supervisor then keeps what it follows.
+    async fn printers(&self) -> Option<Vec<FollowedPrinter>>;
 
     /// Who takes the events of `printer`'s connector while this instance follows it.
     fn watch(&self, printer: &FollowedPrinter) -> Box<dyn PrinterWatch>;
@@ -74,14 +75,16 @@ pub trait PrinterWatch: Send + fmt::Debug + 'static {
 /// The running tasks. Dropping the supervisor stops every printer's task.
 #[derive(Debug)]
 pub struct Supervisor {
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
     wake: mpsc::Sender<()>,
 }
 
 impl Drop for Supervisor {
     // Aborting the supervisor's task drops its `Running`, whose tasks are aborted with it.
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -93,20 +96,32 @@ impl Supervisor {
         let task = tokio::spawn(async move {
             let mut running = Running::default();
             loop {
-                let wanted = target.printers().await;
-                running.converge(&target, wanted).await;
+                if let Some(wanted) = target.printers().await {
+                    running.converge(&target, wanted).await;
+                }
                 tokio::select! {
                     () = tokio::time::sleep(interval) => {}
                     Some(()) = woken.recv() => {}
                 }
             }
         });
-        Self { task, wake }
+        Self {
+            task: Some(task),
+            wake,
+        }
     }
 
     /// Looks for changes now (a printer was added, changed or deleted on this instance).
     pub fn wake(&self) {
         let _ = self.wake.try_send(());
+    }
+
+    /// Stops following every printer and waits until the tasks have ended.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
     }
 }
 
