@@ -280,6 +280,10 @@ impl PrinterWatch for DomainWatch {
         }
     }
 
+    async fn tick(&mut self) {
+        self.session.flush().await;
+    }
+
     async fn stopped(&mut self) {
         self.metrics.forget(self.session.printer().as_str());
     }

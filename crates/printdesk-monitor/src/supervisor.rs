@@ -67,6 +67,9 @@ pub trait PrinterWatch: Send + fmt::Debug + 'static {
     /// One event of the printer's connector.
     async fn event(&mut self, event: ConnectorEvent);
 
+    /// Called about once a second between events (to send a status the throttle held back).
+    async fn tick(&mut self) {}
+
     /// This instance no longer follows the printer (deleted, paused, settings changed, or
     /// handed over); no event follows.
     async fn stopped(&mut self);
@@ -192,8 +195,16 @@ fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Followi
         Connection::Prusalink(settings) => tokio::spawn(prusalink::follow(settings, tx)),
     };
     let relay = tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            watch.event(event).await;
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => watch.event(event).await,
+                    None => break,
+                },
+                _ = ticks.tick() => watch.tick().await,
+            }
         }
         watch
     });

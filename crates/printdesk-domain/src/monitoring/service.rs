@@ -215,6 +215,20 @@ impl MonitorSession {
         }
     }
 
+    /// Sends the printer's current status if the throttle held a change back and may let it
+    /// go now. Call it about once a second: a printer that reports a progress change and
+    /// then nothing for a while (P1 printers send only what changed) would otherwise show the
+    /// earlier progress until its next report.
+    pub async fn flush(&mut self) {
+        let now = self.monitor.clock.now();
+        if self.throttle.should_send(&self.status, now) {
+            self.monitor
+                .statuses
+                .publish(&self.printer, &self.status)
+                .await;
+        }
+    }
+
     async fn send_status(&mut self, now: Timestamp) {
         self.status = printer_status(
             &self.connection,
