@@ -108,10 +108,20 @@ struct Rpc {
     notifications: VecDeque<Value>,
 }
 
-/// Whether a JSON-RPC error means the credentials were refused (Moonraker answers
-/// `{"code": 401, "message": "Unauthorized"}`).
-fn refused(error: &Value) -> bool {
-    matches!(error.get("code").and_then(Value::as_i64), Some(401 | 403))
+/// Whether a JSON-RPC error answering `method` means the credentials were refused.
+/// Moonraker turns its HTTP 401 into JSON-RPC's -32602 ("invalid params"): `Invalid API
+/// Key` for `server.connection.identify`, `Unauthorized` for a call made without a key
+/// it accepts.
+fn refused(method: &str, error: &Value) -> bool {
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match error.get("code").and_then(Value::as_i64) {
+        Some(401 | 403) => true,
+        Some(-32602) => method == "server.connection.identify" || message == "Unauthorized",
+        _ => false,
+    }
 }
 
 impl Rpc {
@@ -164,7 +174,7 @@ impl Rpc {
                 continue;
             }
             if let Some(error) = message.get("error") {
-                return Err(if refused(error) {
+                return Err(if refused(method, error) {
                     ConnectionProblem::CredentialsRefused
                 } else {
                     ConnectionProblem::Protocol(format!(

@@ -1,0 +1,203 @@
+//! The Moonraker connector against the real Moonraker (`moonraker` from PyPI) in front of the
+//! suite's stand-in for Klippy: prints started and cancelled through Moonraker's own API, its
+//! real history `job_id`s as the prints' identity, a print that started and ended while the
+//! connector was stopped (handed over from `server.history.list` on reconnect, with its real
+//! times), and Moonraker's `[authorization]` with an API key.
+
+mod support;
+
+use std::time::Duration;
+
+use printdesk_domain::{
+    Timestamp,
+    monitoring::{HistoryEntry, HistoryStatus, PrintIdentity, PrinterReport, ReportedState},
+};
+use printdesk_monitor::{
+    ConnectionProblem, ConnectorEvent,
+    moonraker::{self, MoonrakerSettings},
+};
+use serde_json::Value;
+use support::moonraker::{Moonraker, start};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Followed {
+    events: mpsc::Receiver<ConnectorEvent>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Followed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Followed {
+    fn start(moonraker: &Moonraker, api_key: Option<&str>) -> Self {
+        let (tx, events) = mpsc::channel(1024);
+        let settings = MoonrakerSettings {
+            base_url: moonraker.base_url.clone(),
+            api_key: api_key.map(str::to_owned),
+        };
+        Self {
+            events,
+            task: tokio::spawn(moonraker::follow(settings, tx)),
+        }
+    }
+
+    async fn next(&mut self, what: &str) -> ConnectorEvent {
+        match tokio::time::timeout(PATIENCE, self.events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => panic!("the connector stopped while waiting for {what}"),
+            Err(_) => panic!("no {what} within {PATIENCE:?}"),
+        }
+    }
+
+    async fn report_where(
+        &mut self,
+        what: &str,
+        matches: impl Fn(&PrinterReport) -> bool,
+    ) -> PrinterReport {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(ConnectorEvent::Report(r))) if matches(&r) => return r,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the connector stopped while waiting for {what}"),
+                Err(_) => panic!("no {what} within {PATIENCE:?}"),
+            }
+        }
+    }
+
+    /// Connecting, Connected, the history, the first report: in that order.
+    async fn connected(&mut self) -> (Vec<HistoryEntry>, PrinterReport) {
+        assert_eq!(self.next("connecting").await, ConnectorEvent::Connecting);
+        let connected = self.next("connected").await;
+        assert_eq!(connected, ConnectorEvent::Connected);
+        let ConnectorEvent::History(history) = self.next("the history").await else {
+            panic!("the history does not follow Connected");
+        };
+        let ConnectorEvent::Report(first) = self.next("the first report").await else {
+            panic!("the first report does not follow the history");
+        };
+        (history, first)
+    }
+}
+
+fn moonraker_time(value: &Value) -> Timestamp {
+    let millis = (value.as_f64().expect("a time") * 1000.0).round() as i128;
+    Timestamp::from_unix_timestamp_nanos(millis * 1_000_000).expect("a timestamp")
+}
+
+fn id(report: &PrinterReport) -> Option<&str> {
+    report.identity.printer_job_id()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_started_through_moonraker_is_followed_to_its_end_under_its_history_id() {
+    let Some(moonraker) = start(false) else { return };
+    let mut followed = Followed::start(&moonraker, None);
+    let (history, first) = followed.connected().await;
+    assert!(history.is_empty(), "{history:?}");
+    assert_eq!(first, PrinterReport::idle());
+
+    moonraker.upload("cube.gcode").await;
+    moonraker.print("cube.gcode").await;
+    let printing = followed
+        .report_where("printing", |r| r.state == ReportedState::Printing)
+        .await;
+    assert_eq!(printing.file.as_deref(), Some("cube.gcode"));
+    let job_id = id(&printing)
+        .expect("the print's history job_id, from its first report on")
+        .to_owned();
+    let halfway = followed
+        .report_where("progress", |r| r.progress.is_some_and(|p| p > 20.0))
+        .await;
+    assert_eq!(id(&halfway), Some(job_id.as_str()));
+    assert!(halfway.elapsed_s.is_some());
+
+    let finished = followed
+        .report_where("finished with its end time", |r| {
+            r.state == ReportedState::Finished && r.ended_at.is_some()
+        })
+        .await;
+    assert_eq!(id(&finished), Some(job_id.as_str()));
+    let entry = moonraker.wait_until_ended().await;
+    assert_eq!(entry["job_id"], job_id.as_str());
+    assert_eq!(entry["status"], "completed");
+    assert_eq!(finished.started_at, Some(moonraker_time(&entry["start_time"])));
+    assert_eq!(finished.ended_at, Some(moonraker_time(&entry["end_time"])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_cancelled_through_moonraker_is_reported_cancelled() {
+    let Some(moonraker) = start(false) else { return };
+    let mut followed = Followed::start(&moonraker, None);
+    followed.connected().await;
+    moonraker.upload("cancel_me.gcode").await;
+    moonraker.print("cancel_me.gcode").await;
+    let printing = followed
+        .report_where("printing", |r| r.state == ReportedState::Printing)
+        .await;
+    moonraker.cancel().await;
+    let cancelled = followed
+        .report_where("cancelled", |r| {
+            r.state == ReportedState::Failed { cancelled: true }
+        })
+        .await;
+    assert_eq!(id(&cancelled), id(&printing));
+    assert!(id(&cancelled).is_some());
+    let entry = moonraker.wait_until_ended().await;
+    assert_eq!(entry["status"], "cancelled");
+    assert_eq!(Some(entry["job_id"].as_str().unwrap()), id(&cancelled));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_made_while_the_connector_was_stopped_is_handed_over_from_the_history() {
+    let Some(moonraker) = start(false) else { return };
+    moonraker.upload("missed.gcode").await;
+    let mut followed = Followed::start(&moonraker, None);
+    followed.connected().await;
+    drop(followed);
+
+    // A whole print while printdesk is not watching.
+    moonraker.print("missed.gcode").await;
+    let entry = moonraker.wait_until_ended().await;
+    assert_eq!(entry["status"], "completed");
+
+    let mut followed = Followed::start(&moonraker, None);
+    let (history, first) = followed.connected().await;
+    let missed = history.last().expect("the missed print in the history");
+    assert_eq!(missed.printer_job_id, entry["job_id"].as_str().unwrap());
+    assert_eq!(missed.file.as_deref(), Some("missed.gcode"));
+    assert_eq!(missed.status, HistoryStatus::Completed);
+    assert_eq!(missed.started_at, moonraker_time(&entry["start_time"]));
+    assert_eq!(missed.ended_at, Some(moonraker_time(&entry["end_time"])));
+    assert_eq!(first.state, ReportedState::Finished);
+    assert_eq!(
+        first.identity,
+        PrintIdentity::PrinterJobId(missed.printer_job_id.clone())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moonraker_with_authorization_takes_its_api_key_and_refuses_a_wrong_one() {
+    let Some(moonraker) = start(true) else { return };
+    let key = moonraker.api_key.clone().expect("an API key");
+
+    let mut followed = Followed::start(&moonraker, Some(&key));
+    let (_, first) = followed.connected().await;
+    assert_eq!(first, PrinterReport::idle());
+    drop(followed);
+
+    for wrong in [Some("0123456789abcdef0123456789abcdef"), None] {
+        let mut followed = Followed::start(&moonraker, wrong);
+        assert_eq!(followed.next("connecting").await, ConnectorEvent::Connecting);
+        assert_eq!(
+            followed.next("the refusal").await,
+            ConnectorEvent::Disconnected(ConnectionProblem::CredentialsRefused),
+            "with {wrong:?}"
+        );
+    }
+}
