@@ -8,9 +8,15 @@ mod support;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use printdesk_domain::{
-    Timestamp,
-    monitoring::{HistoryEntry, HistoryStatus, PrintIdentity, PrinterReport, ReportedState},
+    JobQuery, JobService, JobStatus, NewPrinter, PrinterId, PrinterService, SystemClock, Timestamp,
+    monitoring::{
+        HistoryEntry, HistoryStatus, MonitorSession, PrintIdentity, PrinterMonitor, PrinterReport,
+        ReportedState,
+    },
+    testing::{InMemoryMonitorStore, InMemoryStore, RecordingPublisher, RecordingStatusPublisher},
 };
 use printdesk_monitor::{
     ConnectionProblem, ConnectorEvent,
@@ -96,7 +102,9 @@ fn id(report: &PrinterReport) -> Option<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_print_started_through_moonraker_is_followed_to_its_end_under_its_history_id() {
-    let Some(moonraker) = start(false) else { return };
+    let Some(moonraker) = start(false) else {
+        return;
+    };
     let mut followed = Followed::start(&moonraker, None);
     let (history, first) = followed.connected().await;
     assert!(history.is_empty(), "{history:?}");
@@ -123,16 +131,21 @@ async fn a_print_started_through_moonraker_is_followed_to_its_end_under_its_hist
         })
         .await;
     assert_eq!(id(&finished), Some(job_id.as_str()));
-    let entry = moonraker.wait_until_ended().await;
+    let entry = moonraker.wait_until_ended("cube.gcode").await;
     assert_eq!(entry["job_id"], job_id.as_str());
     assert_eq!(entry["status"], "completed");
-    assert_eq!(finished.started_at, Some(moonraker_time(&entry["start_time"])));
+    assert_eq!(
+        finished.started_at,
+        Some(moonraker_time(&entry["start_time"]))
+    );
     assert_eq!(finished.ended_at, Some(moonraker_time(&entry["end_time"])));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_print_cancelled_through_moonraker_is_reported_cancelled() {
-    let Some(moonraker) = start(false) else { return };
+    let Some(moonraker) = start(false) else {
+        return;
+    };
     let mut followed = Followed::start(&moonraker, None);
     followed.connected().await;
     moonraker.upload("cancel_me.gcode").await;
@@ -148,14 +161,16 @@ async fn a_print_cancelled_through_moonraker_is_reported_cancelled() {
         .await;
     assert_eq!(id(&cancelled), id(&printing));
     assert!(id(&cancelled).is_some());
-    let entry = moonraker.wait_until_ended().await;
+    let entry = moonraker.wait_until_ended("cancel_me.gcode").await;
     assert_eq!(entry["status"], "cancelled");
     assert_eq!(Some(entry["job_id"].as_str().unwrap()), id(&cancelled));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_print_made_while_the_connector_was_stopped_is_handed_over_from_the_history() {
-    let Some(moonraker) = start(false) else { return };
+    let Some(moonraker) = start(false) else {
+        return;
+    };
     moonraker.upload("missed.gcode").await;
     let mut followed = Followed::start(&moonraker, None);
     followed.connected().await;
@@ -163,7 +178,7 @@ async fn a_print_made_while_the_connector_was_stopped_is_handed_over_from_the_hi
 
     // A whole print while printdesk is not watching.
     moonraker.print("missed.gcode").await;
-    let entry = moonraker.wait_until_ended().await;
+    let entry = moonraker.wait_until_ended("missed.gcode").await;
     assert_eq!(entry["status"], "completed");
 
     let mut followed = Followed::start(&moonraker, None);
@@ -193,11 +208,148 @@ async fn moonraker_with_authorization_takes_its_api_key_and_refuses_a_wrong_one(
 
     for wrong in [Some("0123456789abcdef0123456789abcdef"), None] {
         let mut followed = Followed::start(&moonraker, wrong);
-        assert_eq!(followed.next("connecting").await, ConnectorEvent::Connecting);
+        assert_eq!(
+            followed.next("connecting").await,
+            ConnectorEvent::Connecting
+        );
         assert_eq!(
             followed.next("the refusal").await,
             ConnectorEvent::Disconnected(ConnectionProblem::CredentialsRefused),
             "with {wrong:?}"
         );
     }
+}
+
+/// Hands a connector's events to a monitoring session, as printdesk's monitor does.
+async fn relay(session: &mut MonitorSession, event: ConnectorEvent) {
+    match event {
+        ConnectorEvent::Connecting => session.connecting().await,
+        ConnectorEvent::History(entries) => {
+            session
+                .history(entries)
+                .await
+                .expect("the history recorded");
+        }
+        ConnectorEvent::Report(report) => {
+            session.report(report).await.expect("the report recorded");
+        }
+        ConnectorEvent::Disconnected(problem) => {
+            session.offline(Some(format!("{problem:?}"))).await
+        }
+        ConnectorEvent::Connected | ConnectorEvent::CertificateTrusted { .. } => {}
+    }
+}
+
+impl Followed {
+    /// Relays events to `session` until `done` holds for the jobs stored.
+    async fn relay_until(
+        &mut self,
+        session: &mut MonitorSession,
+        jobs: &JobService,
+        what: &str,
+        done: impl Fn(&MonitorSession, &[printdesk_domain::Job]) -> bool,
+    ) -> Vec<printdesk_domain::Job> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let listed = jobs.list(&JobQuery::default()).await.unwrap().jobs;
+            if done(session, &listed) {
+                return listed;
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(event)) => relay(session, event).await,
+                Ok(None) => panic!("the connector stopped while waiting for {what}"),
+                Err(_) => panic!("no {what} within {PATIENCE:?}: {listed:#?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_missed_while_printdesk_was_stopped_becomes_a_job_with_its_real_times() {
+    let Some(moonraker) = start(false) else {
+        return;
+    };
+    let store = Arc::new(InMemoryStore::default());
+    let events = Arc::new(RecordingPublisher::default());
+    let clock = Arc::new(SystemClock);
+    let jobs = JobService::new(store.clone(), store.clone(), events.clone(), clock.clone());
+    let printer: PrinterId = PrinterService::new(store.clone(), events.clone(), clock.clone())
+        .create(NewPrinter {
+            id: Some("voron".into()),
+            name: "Voron".into(),
+            printer_type: "klipper".into(),
+            location: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let monitor_store = Arc::new(InMemoryMonitorStore::new(store.clone(), store.clone()));
+    let monitor = PrinterMonitor::new(
+        monitor_store,
+        events,
+        Arc::new(RecordingStatusPublisher::default()),
+        clock,
+    );
+    moonraker.upload("watched.gcode").await;
+    moonraker.upload("missed.gcode").await;
+
+    // printdesk watches one print from start to end.
+    let mut session = monitor.session(printer.clone());
+    let mut followed = Followed::start(&moonraker, None);
+    followed
+        .relay_until(&mut session, &jobs, "the idle printer", |s, _| {
+            s.status().online
+        })
+        .await;
+    moonraker.print("watched.gcode").await;
+    followed
+        .relay_until(
+            &mut session,
+            &jobs,
+            "the watched print completed",
+            |_, jobs| jobs.len() == 1 && jobs[0].status == JobStatus::Completed,
+        )
+        .await;
+    drop(followed);
+    drop(session);
+    moonraker.wait_until_ended("watched.gcode").await;
+
+    // printdesk is stopped across a whole print.
+    moonraker.print("missed.gcode").await;
+    let entry = moonraker.wait_until_ended("missed.gcode").await;
+
+    // printdesk restarts: the missed print is recorded from Moonraker's history.
+    let mut session = monitor.session(printer.clone());
+    let mut followed = Followed::start(&moonraker, None);
+    let listed = followed
+        .relay_until(&mut session, &jobs, "the missed print's job", |_, jobs| {
+            jobs.len() == 2
+        })
+        .await;
+    let missed = listed
+        .iter()
+        .find(|j| {
+            j.file_name
+                .as_ref()
+                .is_some_and(|f| f.as_str() == "missed.gcode")
+        })
+        .expect("a job for the missed print");
+    assert!(missed.auto_created);
+    assert_eq!(missed.status, JobStatus::Completed, "{listed:#?} {entry}");
+    assert_eq!(
+        missed.started_at,
+        Some(moonraker_time(&entry["start_time"]))
+    );
+    assert_eq!(
+        missed.completed_at,
+        Some(moonraker_time(&entry["end_time"]))
+    );
+
+    // The live reports after the history create nothing more.
+    followed
+        .relay_until(&mut session, &jobs, "the first report", |s, _| {
+            s.status().online
+        })
+        .await;
+    assert_eq!(jobs.list(&JobQuery::default()).await.unwrap().jobs.len(), 2);
 }

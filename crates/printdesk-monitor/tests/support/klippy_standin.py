@@ -88,7 +88,6 @@ class Printer:
 
     def push(self, message: dict) -> None:
         data = json.dumps(message).encode() + b"\x03"
-        print("push", len(self.clients), data[:200], flush=True)
         for writer in self.clients:
             writer.write(data)
 

@@ -2,6 +2,13 @@
 //! suite's stand-in for Klippy's API socket (`klippy_standin.py`), set up offline as
 //! `shared/printer-protocols.md` §7.2 describes.
 //!
+//! Found while writing the suite: Moonraker 0.11.0 records a print in its history only once
+//! some client subscribed to printer objects after Klippy became ready. Its `job_state` keeps
+//! the very dict of its first `print_stats` subscription that the status cache then updates in
+//! place, so it never sees the state change to `printing` (a later subscription replaces the
+//! cache's dict). The tests connect the connector before the first print, as a Mainsail or
+//! Fluidd page would be.
+//!
 //! Each [`Moonraker`] is a data directory, a stand-in and a Moonraker, stopped when it is
 //! dropped or when the test process exits, however it exits: both run under a shell that
 //! kills them as soon as the test process's end of a pipe closes.
@@ -80,10 +87,7 @@ fn launch(exe: &Path, with_api_key: bool) -> Moonraker {
     }
     // Offline: an empty usb.ids, or the machine component fetches it at start (§7.2).
     std::fs::write(datadir.join("misc/usb.ids"), "").expect("usb.ids");
-    let d = datadir
-        .to_str()
-        .expect("a UTF-8 temporary path")
-        .to_owned();
+    let d = datadir.to_str().expect("a UTF-8 temporary path").to_owned();
     let port = free_port();
     let trusted = if with_api_key {
         ""
@@ -143,7 +147,10 @@ fn launch(exe: &Path, with_api_key: bool) -> Moonraker {
 fn fetch_api_key(exe: &Path, datadir: &Path) -> Option<String> {
     let venv = exe.parent()?.parent()?;
     let package = Command::new(venv.join("bin/python"))
-        .args(["-c", "import moonraker, os; print(os.path.dirname(moonraker.__file__))"])
+        .args([
+            "-c",
+            "import moonraker, os; print(os.path.dirname(moonraker.__file__))",
+        ])
         .output()
         .ok()?;
     let package = String::from_utf8(package.stdout).ok()?;
@@ -259,14 +266,18 @@ impl Moonraker {
     /// Moonraker's history, newest first (`GET /server/history/list`).
     pub async fn history(&self) -> Vec<Value> {
         let list = self.get("/server/history/list").await.expect("the history");
-        list["result"]["jobs"].as_array().cloned().unwrap_or_default()
+        list["result"]["jobs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
-    /// Waits until the newest history entry has ended.
-    pub async fn wait_until_ended(&self) -> Value {
+    /// Waits until the newest history entry is a print of `file` that has ended.
+    pub async fn wait_until_ended(&self, file: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(newest) = self.history().await.into_iter().next()
+                && newest["filename"] == file
                 && newest["status"] != "in_progress"
             {
                 return newest;
