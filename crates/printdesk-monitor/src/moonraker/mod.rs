@@ -248,10 +248,9 @@ async fn connect_once(
         next_id: 0,
         notifications: VecDeque::new(),
     };
-    match session(&mut rpc, settings, tracker, events, backoff).await {
-        Ok(()) => None,
-        Err(problem) => Some(problem),
-    }
+    session(&mut rpc, settings, tracker, events, backoff)
+        .await
+        .err()
 }
 
 /// The connection after the socket opened. `Ok` when the monitor stopped listening.
@@ -350,5 +349,53 @@ async fn session(
         {
             return stopped();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let settings = MoonrakerSettings {
+            base_url: "http://voron.local:7125".into(),
+            api_key: Some("0123456789abcdef0123456789abcdef".into()),
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        assert!(shown.contains("voron.local"), "{shown}");
+    }
+
+    #[test]
+    fn the_socket_is_moonrakers_websocket_and_only_plain_http_is_taken() {
+        let settings = |base_url: &str| MoonrakerSettings {
+            base_url: base_url.into(),
+            api_key: None,
+        };
+        assert_eq!(
+            settings("http://voron.local:7125/").socket_url(),
+            Ok("ws://voron.local:7125/websocket".into())
+        );
+        assert!(matches!(
+            settings("voron.local:7125").socket_url(),
+            Err(ConnectionProblem::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn moonrakers_unauthorized_answers_are_refused_credentials() {
+        let error = |code: i64, message: &str| json!({"code": code, "message": message});
+        assert!(refused(
+            "server.connection.identify",
+            &error(-32602, "Invalid API Key")
+        ));
+        assert!(refused("server.info", &error(-32602, "Unauthorized")));
+        assert!(refused("server.info", &error(401, "Unauthorized")));
+        assert!(!refused(
+            "printer.objects.subscribe",
+            &error(-32602, "bad objects")
+        ));
+        assert!(!refused("server.info", &error(500, "Unauthorized")));
     }
 }
