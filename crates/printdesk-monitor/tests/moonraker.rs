@@ -353,3 +353,45 @@ async fn a_print_missed_while_printdesk_was_stopped_becomes_a_job_with_its_real_
         .await;
     assert_eq!(jobs.list(&JobQuery::default()).await.unwrap().jobs.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_klipper_restart_mid_print_ends_the_connection_and_the_history_says_so() {
+    let Some(moonraker) = start(false) else {
+        return;
+    };
+    let mut followed = Followed::start(&moonraker, None);
+    followed.connected().await;
+    moonraker.upload("restarted.gcode").await;
+    moonraker.print("restarted.gcode").await;
+    let printing = followed
+        .report_where("printing", |r| r.state == ReportedState::Printing)
+        .await;
+    let job_id = id(&printing).expect("the print's job_id").to_owned();
+
+    moonraker.restart_klippy().await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let problem = loop {
+        match tokio::time::timeout_at(deadline, followed.events.recv()).await {
+            Ok(Some(ConnectorEvent::Disconnected(problem))) => break problem,
+            Ok(Some(_)) => {}
+            other => panic!("no disconnection: {other:?}"),
+        }
+    };
+    assert_eq!(
+        problem,
+        ConnectionProblem::Unreachable("Klipper disconnected from Moonraker".into())
+    );
+
+    // The next connection waits for Klippy, then hands over the history.
+    let (history, first) = followed.connected().await;
+    let entry = history
+        .last()
+        .expect("the interrupted print in the history");
+    assert_eq!(entry.printer_job_id, job_id);
+    assert_eq!(
+        entry.status,
+        HistoryStatus::Interrupted(printdesk_domain::monitoring::Interruption::KlippyDisconnect)
+    );
+    assert!(entry.ended_at.is_some());
+    assert_eq!(first, PrinterReport::idle());
+}

@@ -9,7 +9,8 @@ moonraker/components/klippy_connection.py, klippy_apis.py and job_state.py).
 The stand-in simulates one printer with a virtual SD card: `SDCARD_PRINT_FILE
 FILENAME=…` (what `printer.print.start` sends) starts a print that progresses for
 `--print-seconds` and completes; `pause_resume/cancel` (what `printer.print.cancel`
-sends) cancels it. Every change of a subscribed object is pushed as
+sends) cancels it; `RESTART` (what `printer.restart` sends) closes the socket and comes
+back `ready` a second later, as a restarting Klippy does. Every change of a subscribed object is pushed as
 `process_status_update`, carrying only the changed fields, as Klippy does.
 
 Usage: python3 klippy_standin.py SOCKET GCODES_DIR [--print-seconds S]
@@ -138,6 +139,27 @@ class Printer:
                 self.start(match.group(1).lstrip("/"))
             elif line.strip().upper() == "CANCEL_PRINT":
                 self.cancel()
+            elif line.strip().upper() in ("RESTART", "FIRMWARE_RESTART"):
+                # After the reply, as Klippy does.
+                asyncio.get_running_loop().create_task(self.restart())
+
+    async def restart(self) -> None:
+        """Klippy restarting: its API socket closes, and it comes back in `startup`, then
+        `ready`, with nothing printing."""
+        await asyncio.sleep(0.1)
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+        self.objects["print_stats"].update(
+            state="standby", filename="", total_duration=0.0, print_duration=0.0
+        )
+        self.objects["virtual_sdcard"].update(progress=0.0, is_active=False, file_path=None)
+        self.objects["webhooks"].update(state="startup", state_message="Printer is restarting")
+        self.subscribed = {}
+        for writer in list(self.clients):
+            writer.close()
+        await asyncio.sleep(1.0)
+        self.objects["webhooks"].update(state="ready", state_message="Printer is ready")
 
     def handle(self, method: str, params: dict):
         """The result of one request (raises ValueError for an error reply)."""

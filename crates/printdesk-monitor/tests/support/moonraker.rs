@@ -263,6 +263,16 @@ impl Moonraker {
         assert!(r.status().is_success(), "cancel: {}", r.status());
     }
 
+    /// `POST /printer/restart` (Moonraker's `printer.restart`): Klippy restarts.
+    pub async fn restart_klippy(&self) {
+        let r = self
+            .request(reqwest::Method::POST, "/printer/restart")
+            .send()
+            .await
+            .expect("restart");
+        assert!(r.status().is_success(), "restart: {}", r.status());
+    }
+
     /// Moonraker's history, newest first (`GET /server/history/list`).
     pub async fn history(&self) -> Vec<Value> {
         let list = self.get("/server/history/list").await.expect("the history");
