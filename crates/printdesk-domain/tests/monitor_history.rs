@@ -230,7 +230,12 @@ impl Farm {
         Self {
             monitor_store: Arc::new(InMemoryMonitorStore::new(store.clone(), store.clone())),
             jobs: JobService::new(store.clone(), store.clone(), events.clone(), clock.clone()),
-            printers: PrinterService::new(store.clone(), events.clone(), clock.clone()),
+            printers: PrinterService::new(
+                store.clone(),
+                events.clone(),
+                clock.clone(),
+                Arc::new(printdesk_domain::testing::TestSealer),
+            ),
             events,
             clock,
         }
@@ -243,6 +248,9 @@ impl Farm {
                 name: "Voron".into(),
                 printer_type: "klipper".into(),
                 location: None,
+                // Monitored: a connection, and monitoring on by default.
+                connection: Some(moonraker_connection()),
+                monitoring: None,
             })
             .await
             .unwrap()
@@ -431,4 +439,13 @@ async fn a_print_in_progress_on_reconnect_is_left_to_the_live_reports() {
     assert_eq!(jobs.len(), 2, "{jobs:#?}");
     assert_eq!(jobs[1].status, JobStatus::Running);
     assert_eq!(jobs[1].started_at, Some(start));
+}
+
+/// A Moonraker connection for a printer that is to be monitored.
+fn moonraker_connection() -> printdesk_domain::ConnectionPatch {
+    printdesk_domain::ConnectionPatch {
+        kind: Some("moonraker".into()),
+        base_url: printdesk_domain::Nullable::Set("http://voron.local:7125".into()),
+        ..printdesk_domain::ConnectionPatch::default()
+    }
 }

@@ -273,16 +273,24 @@ async fn a_print_missed_while_printdesk_was_stopped_becomes_a_job_with_its_real_
     let events = Arc::new(RecordingPublisher::default());
     let clock = Arc::new(SystemClock);
     let jobs = JobService::new(store.clone(), store.clone(), events.clone(), clock.clone());
-    let printer: PrinterId = PrinterService::new(store.clone(), events.clone(), clock.clone())
-        .create(NewPrinter {
-            id: Some("voron".into()),
-            name: "Voron".into(),
-            printer_type: "klipper".into(),
-            location: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let printer: PrinterId = PrinterService::new(
+        store.clone(),
+        events.clone(),
+        clock.clone(),
+        Arc::new(printdesk_domain::testing::TestSealer),
+    )
+    .create(NewPrinter {
+        id: Some("voron".into()),
+        name: "Voron".into(),
+        printer_type: "klipper".into(),
+        location: None,
+        // Monitored: a connection, and monitoring on by default.
+        connection: Some(moonraker_connection()),
+        monitoring: None,
+    })
+    .await
+    .unwrap()
+    .id;
     let monitor_store = Arc::new(InMemoryMonitorStore::new(store.clone(), store.clone()));
     let monitor = PrinterMonitor::new(
         monitor_store,
@@ -394,4 +402,13 @@ async fn a_klipper_restart_mid_print_ends_the_connection_and_the_history_says_so
     );
     assert!(entry.ended_at.is_some());
     assert_eq!(first, PrinterReport::idle());
+}
+
+/// A Moonraker connection for a printer that is to be monitored.
+fn moonraker_connection() -> printdesk_domain::ConnectionPatch {
+    printdesk_domain::ConnectionPatch {
+        kind: Some("moonraker".into()),
+        base_url: printdesk_domain::Nullable::Set("http://voron.local:7125".into()),
+        ..printdesk_domain::ConnectionPatch::default()
+    }
 }
