@@ -16,9 +16,10 @@ pub enum ConnectorEvent {
         /// SHA-256 of the certificate's DER, lower-case hex.
         fingerprint: String,
     },
-    /// The printer's own job history (Moonraker), newest last, sent right after `Connected`
-    /// and before the connection's first report: the prints that may have started and
-    /// ended while printdesk was not watching (the domain's `decide_history` records them).
+    /// The printer's own job history (Moonraker), newest last, sent after `Connected` and
+    /// before the connection's first report of a print (a Moonraker whose Klipper is shut
+    /// down reports that error first): the prints that may have started and ended while
+    /// printdesk was not watching (the domain's `decide_history` records them).
     History(Vec<HistoryEntry>),
     /// What the printer reports, with partial updates already merged.
     Report(PrinterReport),

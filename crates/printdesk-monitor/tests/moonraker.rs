@@ -412,3 +412,52 @@ fn moonraker_connection() -> printdesk_domain::ConnectionPatch {
         ..printdesk_domain::ConnectionPatch::default()
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emergency_stop_is_the_printers_error_until_klipper_restarts() {
+    let Some(moonraker) = start(false) else {
+        return;
+    };
+    let mut followed = Followed::start(&moonraker, None);
+    followed.connected().await;
+    moonraker.upload("stopped.gcode").await;
+    moonraker.print("stopped.gcode").await;
+    let printing = followed
+        .report_where("printing", |r| r.state == ReportedState::Printing)
+        .await;
+    let job_id = id(&printing).expect("the print's job_id").to_owned();
+
+    moonraker.emergency_stop().await;
+    followed
+        .report_where("the printer's error", |r| r.state == ReportedState::Error)
+        .await;
+    drop(followed);
+
+    // Connecting to a Moonraker whose Klipper is shut down: the error, right away.
+    let mut followed = Followed::start(&moonraker, None);
+    assert_eq!(
+        followed.next("connecting").await,
+        ConnectorEvent::Connecting
+    );
+    assert_eq!(followed.next("connected").await, ConnectorEvent::Connected);
+    let ConnectorEvent::Report(report) = followed.next("the error").await else {
+        panic!("no report of the shut-down Klipper");
+    };
+    assert_eq!(report.state, ReportedState::Error);
+
+    // A restart brings Klipper back; the history says how the print ended.
+    moonraker.restart_klippy().await;
+    let ConnectorEvent::History(history) = followed.next("the history").await else {
+        panic!("the history does not follow once Klipper is ready");
+    };
+    let entry = history.last().expect("the stopped print");
+    assert_eq!(entry.printer_job_id, job_id);
+    assert_eq!(
+        entry.status,
+        HistoryStatus::Interrupted(printdesk_domain::monitoring::Interruption::KlippyShutdown)
+    );
+    let ConnectorEvent::Report(first) = followed.next("the first report").await else {
+        panic!("no report after the history");
+    };
+    assert_eq!(first, PrinterReport::idle());
+}

@@ -7,14 +7,16 @@
 //! connector then says [`ConnectorEvent::Connected`], hands the history over
 //! ([`ConnectorEvent::History`]: the prints that may have started and ended while printdesk
 //! was not watching) and reports. After that, `notify_status_update`s (merged) and
-//! `notify_history_changed` (the print's `job_id` and end time) make the reports; Klippy
-//! disconnecting or shutting down ends the connection, and the next one waits for it.
+//! `notify_history_changed` (the print's `job_id` and end time) make the reports. Klippy shut
+//! down is the printer's error ([`ReportedState::Error`]); Klippy disconnecting (a restart)
+//! ends the connection, and the next one waits for it to be ready.
 
 mod tracker;
 
 use std::{collections::VecDeque, fmt, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
+use printdesk_domain::monitoring::{PrinterReport, ReportedState};
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, sync::mpsc, time::Instant};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
@@ -204,12 +206,34 @@ impl Rpc {
     }
 }
 
+/// What a printer whose Klipper shut down (an emergency stop, a fault; it prints again only
+/// after a restart) reports: its own error, not an unreachable printer.
+fn klippy_error() -> PrinterReport {
+    PrinterReport {
+        state: ReportedState::Error,
+        ..PrinterReport::idle()
+    }
+}
+
 /// Waits until Klippy is ready behind Moonraker (`server.info`, `notify_klippy_ready`).
-async fn klippy_ready(rpc: &mut Rpc) -> Result<(), ConnectionProblem> {
+/// A Klippy that is shut down is reported as the printer's error meanwhile; returns whether
+/// it was (the connection was then announced already).
+async fn klippy_ready(
+    rpc: &mut Rpc,
+    events: &mpsc::Sender<ConnectorEvent>,
+) -> Result<bool, ConnectionProblem> {
+    let mut announced = false;
     loop {
         let info = rpc.call("server.info", json!({})).await?;
-        if info.get("klippy_state").and_then(Value::as_str) == Some("ready") {
-            return Ok(());
+        match info.get("klippy_state").and_then(Value::as_str) {
+            Some("ready") => return Ok(announced),
+            Some("shutdown" | "error") if !announced => {
+                announced = true;
+                // A closed channel ends the connection at the next send.
+                let _ = events.send(ConnectorEvent::Connected).await;
+                let _ = events.send(ConnectorEvent::Report(klippy_error())).await;
+            }
+            _ => {}
         }
         // Asked again every 2 s, or as soon as Moonraker says Klippy is ready.
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -271,7 +295,7 @@ async fn session(
         identify["api_key"] = json!(key);
     }
     rpc.call("server.connection.identify", identify).await?;
-    klippy_ready(rpc).await?;
+    let announced = klippy_ready(rpc, events).await?;
     let subscribed = rpc
         .call(
             "printer.objects.subscribe",
@@ -297,7 +321,7 @@ async fn session(
     backoff.reset();
     let send = |event| async move { events.send(event).await.map_err(|_| ()) };
     let stopped = || Ok(());
-    if send(ConnectorEvent::Connected).await.is_err()
+    if (!announced && send(ConnectorEvent::Connected).await.is_err())
         || send(ConnectorEvent::History(history)).await.is_err()
     {
         return stopped();
@@ -339,9 +363,8 @@ async fn session(
                     "Klipper disconnected from Moonraker".into(),
                 ));
             }
-            Some("notify_klippy_shutdown") => {
-                return Err(ConnectionProblem::Unreachable("Klipper shut down".into()));
-            }
+            // Klipper comes back through a restart, which disconnects it from Moonraker.
+            Some("notify_klippy_shutdown") => Some(klippy_error()),
             _ => None,
         };
         if let Some(report) = report

@@ -10,7 +10,8 @@ The stand-in simulates one printer with a virtual SD card: `SDCARD_PRINT_FILE
 FILENAME=…` (what `printer.print.start` sends) starts a print that progresses for
 `--print-seconds` and completes; `pause_resume/cancel` (what `printer.print.cancel`
 sends) cancels it; `RESTART` (what `printer.restart` sends) closes the socket and comes
-back `ready` a second later, as a restarting Klippy does. Every change of a subscribed object is pushed as
+back `ready` a second later, as a restarting Klippy does; `emergency_stop` (or `M112`)
+shuts Klippy down until the next restart. Every change of a subscribed object is pushed as
 `process_status_update`, carrying only the changed fields, as Klippy does.
 
 Usage: python3 klippy_standin.py SOCKET GCODES_DIR [--print-seconds S]
@@ -139,9 +140,22 @@ class Printer:
                 self.start(match.group(1).lstrip("/"))
             elif line.strip().upper() == "CANCEL_PRINT":
                 self.cancel()
+            elif line.strip().upper() == "M112":
+                self.shutdown()
             elif line.strip().upper() in ("RESTART", "FIRMWARE_RESTART"):
                 # After the reply, as Klippy does.
                 asyncio.get_running_loop().create_task(self.restart())
+
+    def shutdown(self) -> None:
+        """An emergency stop: Klippy shuts down (webhooks first, as Klippy announces it) and
+        the print, if any, ends in error; only a restart brings it back."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+        self.change("webhooks", state="shutdown", state_message="Shutdown due to M112")
+        if self.objects["print_stats"]["state"] in ("printing", "paused"):
+            self.change("virtual_sdcard", is_active=False)
+            self.change("print_stats", state="error", message="Shutdown due to M112")
 
     async def restart(self) -> None:
         """Klippy restarting: its API socket closes, and it comes back in `startup`, then
@@ -197,6 +211,9 @@ class Printer:
             return {"eventtime": time.monotonic(), "status": self.status(self.subscribed)}
         if method == "gcode/script":
             self.gcode(params.get("script", ""))
+            return {}
+        if method == "emergency_stop":
+            self.shutdown()
             return {}
         if method == "pause_resume/cancel":
             self.cancel()

@@ -43,7 +43,12 @@ impl Drop for Moonraker {
     fn drop(&mut self) {
         drop(self.watchdog.stdin.take());
         let _ = self.watchdog.wait();
-        let _ = std::fs::remove_dir_all(&self.datadir);
+        if std::thread::panicking() {
+            // Kept for the failing test: Moonraker's log and the stand-in's conversation.
+            eprintln!("Moonraker's data directory: {}", self.datadir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.datadir);
+        }
     }
 }
 
@@ -82,7 +87,9 @@ fn launch(exe: &Path, with_api_key: bool) -> Moonraker {
     let datadir =
         std::env::temp_dir().join(format!("printdesk-moonraker-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&datadir);
-    for dir in ["config", "logs", "misc", "comms", "gcodes", "database"] {
+    for dir in [
+        "config", "logs", "misc", "comms", "gcodes", "database", "tmp",
+    ] {
         std::fs::create_dir_all(datadir.join(dir)).expect("Moonraker's data directory");
     }
     // Offline: an empty usb.ids, or the machine component fetches it at start (§7.2).
@@ -103,12 +110,14 @@ fn launch(exe: &Path, with_api_key: bool) -> Moonraker {
     )
     .expect("moonraker.conf");
     let standin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/klippy_standin.py");
+    // Each Moonraker gets its own TMPDIR: uploads go through `moonraker.upload-<n>.mru` in
+    // it, numbered per process, so two Moonrakers uploading at once would share a file.
     // `read` returns when this process's end of the pipe closes (at its exit, however it
     // exits, or when the Moonraker is dropped); then both are stopped.
     let script = format!(
         "python3 '{standin}' '{d}/comms/klippy.sock' '{d}/gcodes' --print-seconds {PRINT_SECONDS} \
          >'{d}/standin.log' 2>&1 & k=$!; \
-         '{exe}' -d '{d}' >'{d}/moonraker.out' 2>&1 & m=$!; \
+         TMPDIR='{d}/tmp' '{exe}' -d '{d}' >'{d}/moonraker.out' 2>&1 & m=$!; \
          read _; kill $m $k; wait $m $k",
         standin = standin.display(),
         exe = exe.display()
@@ -271,6 +280,17 @@ impl Moonraker {
             .await
             .expect("restart");
         assert!(r.status().is_success(), "restart: {}", r.status());
+    }
+
+    /// `POST /printer/emergency_stop` (Moonraker's `printer.emergency_stop`): Klippy shuts
+    /// down.
+    pub async fn emergency_stop(&self) {
+        let r = self
+            .request(reqwest::Method::POST, "/printer/emergency_stop")
+            .send()
+            .await
+            .expect("emergency stop");
+        assert!(r.status().is_success(), "emergency stop: {}", r.status());
     }
 
     /// Moonraker's history, newest first (`GET /server/history/list`).
