@@ -289,7 +289,7 @@ async fn session(
         "client_name": "printdesk",
         "version": env!("CARGO_PKG_VERSION"),
         "type": "other",
-        "url": "https://github.com/printdesk/printdesk",
+        "url": env!("CARGO_PKG_REPOSITORY"),
     });
     if let Some(key) = &settings.api_key {
         identify["api_key"] = json!(key);
