@@ -21,6 +21,7 @@ use crate::{
     Connection, ConnectorEvent, FollowedPrinter, MonitorTarget, PrinterWatch, Supervisor,
     bambu::{BambuSettings, Trust},
     metrics::MonitorMetrics,
+    moonraker::MoonrakerSettings,
     octoprint::OctoPrintSettings,
     prusalink::{PrusaLinkAuth, PrusaLinkSettings},
 };
@@ -144,7 +145,10 @@ fn connector_settings(connection: PrinterConnection<Secret>) -> Option<Connectio
                 PrusalinkAuth::ApiKey(key) => PrusaLinkAuth::ApiKey(key.expose().to_owned()),
             },
         )),
-        PrinterConnection::Moonraker(_) => return None,
+        PrinterConnection::Moonraker(c) => Connection::Moonraker(MoonrakerSettings {
+            base_url: c.base_url.as_str().to_owned(),
+            api_key: c.api_key.map(|key| key.expose().to_owned()),
+        }),
     })
 }
 
@@ -258,6 +262,11 @@ impl PrinterWatch for DomainWatch {
                     Err(e) => {
                         tracing::warn!(%printer, error = %e, "cannot store the printer's certificate fingerprint")
                     }
+                }
+            }
+            ConnectorEvent::History(entries) => {
+                if let Err(e) = self.session.history(entries).await {
+                    tracing::warn!(%printer, error = %e, "cannot record the printer's history; the next connection reads it again");
                 }
             }
             ConnectorEvent::Report(report) => {

@@ -13,6 +13,10 @@
 //! - [`prusalink`]: PrusaLink's `/api/v1/status` and `/api/v1/job`, polled, with HTTP digest
 //!   authentication (or an API key on older firmware).
 //!
+//! - [`moonraker`]: Klipper through Moonraker's JSON-RPC WebSocket, its history `job_id` as
+//!   the print's identity, and its job history on every (re)connect for the prints that
+//!   ended while printdesk was away.
+//!
 //! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
 //! scripted prints on a real MQTT broker, for tests and benchmarks.
 
@@ -21,6 +25,7 @@ pub mod bambu;
 mod connector;
 mod fleet;
 mod metrics;
+pub mod moonraker;
 pub mod octoprint;
 pub mod prusalink;
 #[cfg(feature = "simulator")]

@@ -11,6 +11,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use crate::{
     ConnectorEvent,
     bambu::{self, BambuSettings},
+    moonraker::{self, MoonrakerSettings},
     octoprint::{self, OctoPrintSettings},
     prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
@@ -24,6 +25,8 @@ pub enum Connection {
     OctoPrint(OctoPrintSettings),
     /// PrusaLink, polled over HTTP.
     Prusalink(PrusaLinkSettings),
+    /// Klipper through Moonraker's JSON-RPC WebSocket.
+    Moonraker(MoonrakerSettings),
 }
 
 impl Connection {
@@ -31,7 +34,7 @@ impl Connection {
     pub fn credential(&self) -> &'static str {
         match self {
             Self::Bambu(_) => "access code",
-            Self::OctoPrint(_) => "API key",
+            Self::OctoPrint(_) | Self::Moonraker(_) => "API key",
             Self::Prusalink(settings) => match settings.auth {
                 PrusaLinkAuth::Digest { .. } => "credentials",
                 PrusaLinkAuth::ApiKey(_) => "API key",
@@ -193,6 +196,7 @@ fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Followi
         Connection::Bambu(settings) => tokio::spawn(bambu::follow(settings, tx)),
         Connection::OctoPrint(settings) => tokio::spawn(octoprint::follow(settings, tx)),
         Connection::Prusalink(settings) => tokio::spawn(prusalink::follow(settings, tx)),
+        Connection::Moonraker(settings) => tokio::spawn(moonraker::follow(settings, tx)),
     };
     let relay = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(1));

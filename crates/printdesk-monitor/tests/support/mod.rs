@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod moonraker;
 pub mod octoprint;
 pub mod prusalink_fake;
 
