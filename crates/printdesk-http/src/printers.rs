@@ -55,9 +55,9 @@ pub async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
         (status = 201, description = "The printer as stored.", body = Printer,
             headers(("Location" = String, description = "`/api/v1/printers/{id}`"))),
         (status = 400, description = "A rule is broken or a member is unknown; each is named \
-            in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+            in `errors`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A printer with this id exists already \
-            (`urn:printdesk:problem:duplicate`).", body = schema::Problem,
+            (`urn:printdesk:problem:duplicate`).", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -108,7 +108,7 @@ pub async fn get(
     responses(
         (status = 200, description = "The printer as stored now.", body = Printer),
         (status = 400, description = "A rule is broken or a member is unknown or not editable; \
-            each is named in `errors`. Nothing was saved.", body = schema::Problem,
+            each is named in `errors`. Nothing was saved.", body = Problem,
             content_type = "application/problem+json"),
         (status = 404, response = responses::PrinterNotFound),
     ),

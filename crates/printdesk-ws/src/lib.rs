@@ -77,12 +77,14 @@
 //! the client received, with the same guarantee.
 
 mod hub;
+mod openapi;
 mod query;
 mod session;
 
 use actix_web::{Resource, web};
 
 pub use hub::{EventHub, HubConfig, WireEvent};
+pub use openapi::{CLOSE_CODES, openapi};
 
 /// Where the endpoint is.
 pub const WS_PATH: &str = "/api/v1/ws";
