@@ -217,6 +217,27 @@ mod tests {
     use super::*;
     use crate::problem::ProblemKind;
 
+    #[test]
+    fn each_schema_names_exactly_the_members_the_reader_accepts() {
+        use crate::openapi::property_names;
+        for (purpose, properties) in [
+            (Purpose::Register, property_names::<NewPrinter>()),
+            (Purpose::Edit, property_names::<PrinterPatch>()),
+        ] {
+            let accepted: Vec<&str> = ["id", "name", "printer_type", "location", "connection"]
+                .into_iter()
+                .chain(["monitoring", "created_at", "status", "colour"])
+                .filter(|key| refusal(key, purpose).is_none())
+                .collect();
+            let mut properties = properties;
+            properties.sort_unstable();
+            let mut accepted = accepted;
+            accepted.sort_unstable();
+            assert_eq!(properties, accepted, "{purpose:?}");
+        }
+        assert_eq!(property_names::<ConnectionPatch>(), CONNECTION_SETTINGS);
+    }
+
     fn read(body: Value, purpose: Purpose) -> Result<PrinterFields, Problem> {
         let Value::Object(map) = body else {
             panic!("not an object")

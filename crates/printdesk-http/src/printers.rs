@@ -6,7 +6,7 @@
 //! never their values, and the printer's live `status`.
 
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{Printer, PrinterId};
+use printdesk_domain::{NewPrinter, Printer, PrinterId, PrinterPatch};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,7 +14,7 @@ use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
     json_body::JsonObject,
-    openapi::{responses, schema},
+    openapi::responses,
     printer_body::{PrinterFields, Purpose},
     problem::Problem,
 };
@@ -50,7 +50,7 @@ pub async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     path = "/api/v1/printers",
     tag = "printers",
     operation_id = "createPrinter",
-    request_body = schema::NewPrinter,
+    request_body = NewPrinter,
     responses(
         (status = 201, description = "The printer as stored.", body = Printer,
             headers(("Location" = String, description = "`/api/v1/printers/{id}`"))),
@@ -104,7 +104,7 @@ pub async fn get(
     tag = "printers",
     operation_id = "editPrinter",
     params(("id" = String, Path, description = "The printer's id.")),
-    request_body = schema::PrinterPatch,
+    request_body = PrinterPatch,
     responses(
         (status = 200, description = "The printer as stored now.", body = Printer),
         (status = 400, description = "A rule is broken or a member is unknown or not editable; \
