@@ -285,7 +285,7 @@ fn add_responses(responses: &mut Responses, common: &[(&str, &str)]) {
 /// Reusable error responses, referenced by the operations (and added by `Common`).
 #[allow(
     dead_code,
-    reason = "schema-only types: they describe the wire, they are never built"
+    reason = "response components: each names what a status means; never built"
 )]
 pub mod responses {
     use utoipa::ToResponse;
