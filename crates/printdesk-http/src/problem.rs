@@ -165,10 +165,19 @@ pub struct Problem {
     detail: String,
     errors: Vec<FieldViolation>,
     current: Option<Box<Job>>,
-    allowed: Vec<JobStatus>,
-    failures: Vec<FailureEntry>,
+    // Boxed: most problems have neither, and every handler's `Result` carries a `Problem`.
+    listing: Option<Box<Listing>>,
     extensions: Map<String, Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// The typed member only some problems have.
+#[derive(Debug, Clone)]
+enum Listing {
+    /// `allowed`: the statuses a refused move's job may move to.
+    Allowed(Vec<JobStatus>),
+    /// `failures`: every failing job of a refused bulk edit.
+    Failures(Vec<FailureEntry>),
 }
 
 /// The wire shape, and the document's `Problem` schema.
@@ -272,8 +281,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
-            allowed: Vec::new(),
-            failures: Vec::new(),
+            listing: None,
             extensions: Map::new(),
             headers: Vec::new(),
         }
@@ -375,8 +383,14 @@ impl Problem {
             detail: &self.detail,
             errors: &self.errors,
             current: self.current.as_deref(),
-            allowed: &self.allowed,
-            failures: &self.failures,
+            allowed: match self.listing.as_deref() {
+                Some(Listing::Allowed(allowed)) => allowed,
+                _ => &[],
+            },
+            failures: match self.listing.as_deref() {
+                Some(Listing::Failures(failures)) => failures,
+                _ => &[],
+            },
             extensions: &self.extensions,
         }
     }
@@ -492,7 +506,8 @@ impl From<EditJobError> for Problem {
                 }
                 let mut problem =
                     Self::new(ProblemKind::TransitionNotAllowed, format!("{detail}."));
-                problem.allowed = refusal.from_status().allowed_moves().into_iter().collect();
+                let allowed = refusal.from_status().allowed_moves().into_iter().collect();
+                problem.listing = Some(Box::new(Listing::Allowed(allowed)));
                 problem
             }
             EditJobError::Store(e) => e.into(),
@@ -564,7 +579,7 @@ impl Problem {
             )
         };
         let mut problem = Self::new(kind, detail);
-        problem.failures = entries;
+        problem.listing = Some(Box::new(Listing::Failures(entries)));
         problem
     }
 }
