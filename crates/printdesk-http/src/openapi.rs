@@ -127,11 +127,6 @@ pub fn document(parts: impl IntoIterator<Item = openapi::OpenApi>) -> openapi::O
     document
 }
 
-/// The HTTP API's own document, without other adapters' parts.
-pub fn openapi() -> openapi::OpenApi {
-    document([])
-}
-
 /// `GET /api/openapi.json`: `document`, serialised once.
 async fn serve(document: web::Data<web::Bytes>) -> HttpResponse {
     HttpResponse::Ok()
