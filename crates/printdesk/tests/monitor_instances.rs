@@ -12,6 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures_util::StreamExt;
 use printdesk_monitor::simulator::{
     Model, SimulatedBambu,
     broker::{Broker, TestCa},
@@ -100,7 +101,28 @@ async fn one_instance_follows_a_printer_and_the_other_takes_over_when_it_dies() 
     let owner = owners[0];
     let other = 1 - owner;
 
+    // A browser on the instance that does not follow the printer sees its status too.
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws", servers[other].addr))
+            .await
+            .expect("the WebSocket of the other instance");
+
     printer.start_print("Gearbox.gcode.3mf", "Gearbox").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline.into(), socket.next())
+            .await
+            .expect("printer_status printing on the other instance within 10 s")
+            .expect("the socket stays open")
+            .expect("a frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+            let message: Value = serde_json::from_str(&text).expect("JSON");
+            if message["type"] == "printer_status" && message["status"]["state"] == "printing" {
+                assert_eq!(message["printer_id"], "farm-x1");
+                break;
+            }
+        }
+    }
     let jobs_path = "/api/v1/jobs?printer_id=farm-x1";
     until("the job", Duration::from_secs(10), async || {
         get(&servers[other], jobs_path).await["total_count"] == 1
