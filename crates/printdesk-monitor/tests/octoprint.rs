@@ -87,6 +87,7 @@ impl Followed {
 async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     octoprint.upload("pd_done.gcode", 60).await;
     let mut followed = Followed::start(octoprint, &octoprint.api_key);
     let first = followed.connected().await;
@@ -132,6 +133,7 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
 async fn a_cancelled_print_is_a_cancelled_failure() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     octoprint.upload("pd_cancel.gcode", 400).await;
     let mut followed = Followed::start(octoprint, &octoprint.api_key);
     followed.connected().await;
@@ -152,6 +154,7 @@ async fn a_cancelled_print_is_a_cancelled_failure() {
 async fn a_print_that_ended_while_nobody_watched_is_read_from_prints_last() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     octoprint.upload("pd_offline.gcode", 30).await;
     octoprint.print("pd_offline.gcode").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
