@@ -88,7 +88,9 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
     octoprint.ensure_idle().await;
-    octoprint.upload("pd_done.gcode", 60).await;
+    // Long enough (~20 s on the virtual printer) that progress still shows after the resume on
+    // a loaded machine.
+    octoprint.upload("pd_done.gcode", 200).await;
     let mut followed = Followed::start(octoprint, &octoprint.api_key);
     let first = followed.connected().await;
     assert!(!first.state.is_active(), "nothing prints yet: {first:?}");
