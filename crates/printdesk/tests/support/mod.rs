@@ -98,6 +98,10 @@ impl Server {
                     command.env_remove(name);
                 }
             }
+            // No printer monitor unless a test asks for one (`--monitor true`, which wins over
+            // the environment): tests make printers with made-up LAN addresses, which a
+            // monitor would try to reach.
+            command.env("PRINTDESK_MONITOR", "false");
             configure(&mut command);
             let child = command
                 // Not the crate's directory: a `printdesk.tokens` there would turn tokens on.
