@@ -153,6 +153,11 @@ export class PrintersPage {
       });
     }
     this.section.toggleAttribute('data-loaded', this.loaded);
+    this.renderSummary();
+  }
+
+  renderSummary() {
+    const printers = getPrinters();
     const n = printers.length;
     const live = printers.filter((p) => p.status?.online).length;
     this.summary.textContent = n === 0 ? 'No printers' : `${n} ${n === 1 ? 'printer' : 'printers'}, ${live} online`;
@@ -160,8 +165,12 @@ export class PrintersPage {
 
   renderCard(printer) {
     const card = this.cardOf(printer.id);
-    if (card) this.fillCard(card, printer);
-    else this.render();
+    if (!card) {
+      this.render();
+      return;
+    }
+    this.fillCard(card, printer);
+    this.renderSummary();
   }
 
   cardOf(id) {
@@ -369,6 +378,8 @@ export class PrinterDialog {
       if (!this.printer && !this.idTouched) this.el('printerId').value = slugFrom(this.el('printerName').value);
     });
     this.el('printerId').addEventListener('input', () => { this.idTouched = true; });
+    this.typeTouched = false;
+    this.el('printerType').addEventListener('change', () => { this.typeTouched = true; });
     this.el('trustCertBtn').addEventListener('click', async () => {
       if (!this.printer) return;
       const saved = await trustCertificate(this.printer);
@@ -435,9 +446,10 @@ export class PrinterDialog {
         }
       }
       if (kind && !storedKind) this.el('printerMonitoring').checked = true;
-      if (this.el('printerType').value === 'other' && !this.printer) {
+      // A new printer's type follows the kind until it is chosen by hand.
+      if (!this.printer && !this.typeTouched) {
         const type = { bambu_lab: 'bambu_lab', octoprint: 'octoprint', moonraker: 'klipper', prusalink: 'prusa' }[kind];
-        if (type) this.el('printerType').value = type;
+        this.el('printerType').value = type ?? 'other';
       }
     }
     this.syncCertificate(this.printer);

@@ -7,6 +7,9 @@ const byIdMap = new Map();
 const listeners = new Set();
 const statusListeners = new Set();
 let loading = null;
+/** Counts live statuses; `statusAt`: printer id → the count when its last one came. */
+let statusTick = 0;
+const statusAt = new Map();
 
 function setAll(list) {
   printers = [...list].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -18,9 +21,14 @@ function setAll(list) {
 /** Loads (or reloads) the printers; listeners are told afterwards. Failure keeps the old list. */
 export function loadPrinters() {
   if (loading) return loading;
+  const startedAt = statusTick;
   loading = printersApi.list()
     .then((list) => {
-      setAll(list);
+      // A live status that came while the list was read is newer than the list's.
+      setAll(list.map((p) => {
+        const live = (statusAt.get(p.id) ?? 0) > startedAt ? byIdMap.get(p.id)?.status : undefined;
+        return live ? { ...p, status: live } : p;
+      }));
       return printers;
     })
     .finally(() => { loading = null; });
@@ -49,6 +57,8 @@ export function applyPrinterStatus(id, status) {
   const printer = byIdMap.get(id);
   if (!printer || !status || typeof status !== 'object') return;
   printer.status = status;
+  statusTick += 1;
+  statusAt.set(id, statusTick);
   for (const fn of statusListeners) fn(printer);
 }
 
