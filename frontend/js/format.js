@@ -110,11 +110,16 @@ export function formatDuration(seconds) {
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
-const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 
-/** A `<time>` with a short absolute date and time ("1 Dec, 09:14"), the full one as tooltip. */
-export function shortTimeElement(iso) {
+/**
+ * A `<time>` with a short absolute time: the time of day for today ("9:14 AM"), else the date
+ * too ("Dec 1, 9:14 AM"); the full date and time as tooltip.
+ */
+export function shortTimeElement(iso, now = new Date()) {
   const d = new Date(iso);
   if (!iso || Number.isNaN(d.getTime())) return h('span', { class: 'subtle', text: '—' });
-  return h('time', { datetime: iso, title: formatDateTime(iso), text: shortDateTime.format(d) });
+  const today = d.toDateString() === now.toDateString();
+  return h('time', { datetime: iso, title: formatDateTime(iso), text: (today ? timeOfDay : shortDateTime).format(d) });
 }
