@@ -27,7 +27,7 @@ async fn put_along_a_workflow_move_sets_print_times(app: TestApp) {
         .as_str()
         .expect("started_at set")
         .to_owned();
-    assert!(started >= job["created_at"].as_str().unwrap().to_owned());
+    assert!(started.as_str() >= job["created_at"].as_str().unwrap());
     assert!(running["completed_at"].is_null());
 
     let completed = put_status(&app, &id, "completed").await;
