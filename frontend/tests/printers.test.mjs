@@ -336,7 +336,7 @@ describe('printers page', { timeout: 120000 }, () => {
     assertClean(problems);
   });
 
-  test('a printer added in one browser appears in another\'s filter without reload', { skip: 'needs printer_changed' }, async () => {
+  test('a printer added in one browser appears in another\'s filter without reload', async () => {
     const first = await app();
     const second = await app({ hash: '#jobs', ready: '#pagerInfo:not(:empty)' });
     await second.page.locator('#connectionStatus[data-state="live"]').waitFor();
