@@ -95,9 +95,11 @@ test-schema db="":
     hash=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
     db='{{db}}'
     db="${db:-sqlite://$work/schema.db}"
+    # PRINTDESK_MONITOR=false: the fuzzer creates printers with made-up addresses, which a
+    # running monitor would try to reach.
     (cd "$work" && exec env -u PRINTDESK_TOKENS_FILE -u PRINTDESK_CORS_ORIGINS \
       PRINTDESK_DATABASE_URL="$db" PRINTDESK_BIND="127.0.0.1:$port" \
-      PRINTDESK_API_TOKENS="schemathesis:$hash" PRINTDESK_WORKERS=2 \
+      PRINTDESK_API_TOKENS="schemathesis:$hash" PRINTDESK_WORKERS=2 PRINTDESK_MONITOR=false \
       "$target/debug/printdesk" >"$work/server.log" 2>&1) &
     server=$!
     stop() {
@@ -169,8 +171,9 @@ _wrk:
 # The printer connectors against real peers (docs/monitoring.md): Bambu Lab against a Mosquitto
 # each test starts (TLS listener, test CA, bblp password file), OctoPrint against the real
 # OctoPrint from PyPI (pinned, in a virtualenv of its own made on first use) and its virtual
-# printer. Installs Debian's mosquitto when missing. Missing peers fail the run here instead of
-# being skipped.
+# printer, Moonraker against the real Moonraker from PyPI (pinned, its own virtualenv) in front
+# of the suite's stand-in Klippy. Installs Debian's mosquitto when missing. Missing peers fail
+# the run here instead of being skipped.
 test-printers:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -185,5 +188,14 @@ test-printers:
       python3 -m venv "$venv"
       "$venv/bin/pip" install --quiet --disable-pip-version-check "octoprint==$version"
     fi
+    moonraker_version=0.11.0
+    moonraker_venv="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/printdesk/moonraker-$moonraker_version"
+    if ! "$moonraker_venv/bin/python" -c 'import moonraker' >/dev/null 2>&1; then
+      echo "test-printers: installing Moonraker $moonraker_version into $moonraker_venv"
+      rm -rf "$moonraker_venv"
+      python3 -m venv "$moonraker_venv"
+      "$moonraker_venv/bin/pip" install --quiet --disable-pip-version-check "moonraker==$moonraker_version"
+    fi
     PRINTDESK_REQUIRE_PEERS=1 PRINTDESK_TEST_OCTOPRINT="$venv/bin/octoprint" \
+      PRINTDESK_TEST_MOONRAKER="$moonraker_venv/bin/moonraker" \
       cargo test -p printdesk-monitor --all-features

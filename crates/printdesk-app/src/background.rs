@@ -7,6 +7,10 @@
 //! adapter crate that watches printers plugs in here: it starts from the services (to record
 //! what it sees through the use cases, as the HTTP handlers do) and stops with the rest.
 
+use std::sync::Arc;
+
+use printdesk_domain::monitoring::PrinterMonitor;
+use printdesk_monitor::{FleetMonitor, FleetParts, MonitorMetrics};
 use tokio::task::JoinHandle;
 
 use crate::{Components, Config};
@@ -16,6 +20,8 @@ use crate::{Components, Config};
 pub(crate) struct BackgroundAdapters {
     /// Each adapter's task, by name (for the log).
     tasks: Vec<(&'static str, JoinHandle<()>)>,
+    /// The printer monitor, when it runs.
+    monitor: Option<Arc<FleetMonitor>>,
 }
 
 /// Starts every adapter that runs beside the server.
@@ -37,7 +43,53 @@ pub(crate) fn start_background_adapters(
         components.hub.spawn_tailer(notifications),
     ));
 
-    BackgroundAdapters { tasks }
+    // Printers' statuses and changes for the WebSocket clients.
+    tasks.push(("printer board", components.board.spawn_poller()));
+
+    // The printer monitor: follows the monitored printers this instance holds the lease of,
+    // and records what they print through the monitoring use case.
+    let monitor = config.monitor_printers.then(|| {
+        let metrics = MonitorMetrics::new();
+        if let Err(e) = metrics.register(components.ops.registry()) {
+            tracing::error!("cannot register the printer metrics: {e}");
+        }
+        let parts = FleetParts {
+            printers: components.services.printers.clone(),
+            monitor: PrinterMonitor::new(
+                Arc::new(components.store.clone()),
+                Arc::new(components.hub.clone()),
+                Arc::new(components.board.clone()),
+                components.clock.clone(),
+            ),
+            statuses: Arc::new(components.board.clone()),
+            leases: Arc::new(components.store.clone()),
+            clock: components.clock.clone(),
+            metrics,
+        };
+        Arc::new(FleetMonitor::start(
+            parts,
+            format!("printdesk-{}", uuid::Uuid::new_v4()),
+        ))
+    });
+
+    // A printer changed through this instance's API: the board and the monitor look now.
+    let changes = components.printer_changes.clone();
+    let board = components.board.clone();
+    let followed = monitor.clone();
+    tasks.push((
+        "printer changes",
+        tokio::spawn(async move {
+            loop {
+                changes.notified().await;
+                board.changed();
+                if let Some(monitor) = &followed {
+                    monitor.wake();
+                }
+            }
+        }),
+    ));
+
+    BackgroundAdapters { tasks, monitor }
 }
 
 impl BackgroundAdapters {
@@ -50,6 +102,11 @@ impl BackgroundAdapters {
                 Err(e) if e.is_cancelled() => {}
                 Err(e) => tracing::error!("the {name} failed: {e}"),
             }
+        }
+        // Last, once the tasks holding it are gone: its connectors stop and its leases are
+        // given up, so another instance takes its printers at once.
+        if let Some(monitor) = self.monitor.and_then(|m| Arc::try_unwrap(m).ok()) {
+            monitor.stop().await;
         }
     }
 }

@@ -47,7 +47,7 @@ fn app(
         .app_data(web::Data::new(components.services))
         .app_data(web::Data::new(components.security.authenticator.clone()))
         // Before the API's `/api/v1` scope, which would answer 404 for it.
-        .service(printdesk_ws::service(components.hub))
+        .service(printdesk_ws::service(components.hub, components.board))
         .service(printdesk_http::api_scope())
         // Before the page's catch-all route.
         .configure(printdesk_http::ops_routes(components.ops))

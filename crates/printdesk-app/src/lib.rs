@@ -27,20 +27,24 @@
 
 mod background;
 mod http;
+mod printer_changes;
 mod probe;
 mod signals;
 
 use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use actix_web::dev::{Server, ServerHandle};
-use printdesk_domain::{EventPublisher, JobRepository, JobService, PrinterService, SystemClock};
+use printdesk_domain::{
+    Clock, EventPublisher, JobRepository, JobService, PrinterRepository, PrinterService,
+    SystemClock,
+};
 use printdesk_http::{ApiState, Ops, Security};
 use printdesk_secrets::KeyFileSealer;
 use printdesk_store_diesel::{Store, StoreInitError};
-use printdesk_ws::{EventHub, HubConfig};
-use tokio::task::JoinHandle;
+use printdesk_ws::{EventHub, HubConfig, PrinterBoard};
+use tokio::{sync::Notify, task::JoinHandle};
 
-use crate::{background::BackgroundAdapters, probe::Probe};
+use crate::{background::BackgroundAdapters, printer_changes::NotifyingPrinters, probe::Probe};
 
 /// Makes the job repository the domain's services use from the store: the one seam for tests
 /// that need a repository that fails on purpose (see [`Config::wrap_job_repository`]).
@@ -66,6 +70,10 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Where the key that seals printer connection secrets comes from.
     pub secret_key: SecretKey,
+    /// Follow the monitored printers (connect to them and record their prints). Off in
+    /// [`Config::embedded`]: tests create printers with made-up LAN addresses, and only the
+    /// tests that watch a (simulated) printer on loopback turn it on.
+    pub monitor_printers: bool,
     /// The test seam: when set, the job services use the repository this makes from the store
     /// instead of the store itself (to inject failures). The hub and the operations probe
     /// still read the store. `None` in production.
@@ -85,6 +93,7 @@ impl Config {
             os_signals: true,
             shutdown_timeout: Duration::from_secs(30),
             secret_key: SecretKey::ForDatabase,
+            monitor_printers: true,
             wrap_job_repository: None,
         }
     }
@@ -102,6 +111,7 @@ impl Config {
         Self {
             workers: Some(2),
             secret_key,
+            monitor_printers: false,
             os_signals: false,
             shutdown_timeout: Duration::from_secs(1),
             ..Self::new(database_url)
@@ -129,6 +139,7 @@ impl fmt::Debug for Config {
             .field("os_signals", &self.os_signals)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("secret_key", &self.secret_key)
+            .field("monitor_printers", &self.monitor_printers)
             .field(
                 "wrap_job_repository",
                 &self.wrap_job_repository.as_ref().map(|_| "…"),
@@ -264,6 +275,9 @@ struct Components {
     store: Store,
     services: ApiState,
     hub: EventHub,
+    board: PrinterBoard,
+    printer_changes: Arc<Notify>,
+    clock: Arc<dyn Clock>,
     ops: Ops,
     security: Security,
 }
@@ -308,7 +322,14 @@ impl Application {
             None => Arc::new(store.clone()),
         };
         let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
-        let clock = Arc::new(SystemClock);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // Printers changed through this instance's API reach the printer board and the
+        // monitor at once; other instances' changes at their next look.
+        let printer_changes = Arc::new(Notify::new());
+        let printers: Arc<dyn PrinterRepository> = Arc::new(NotifyingPrinters {
+            inner: Arc::new(store.clone()),
+            changed: printer_changes.clone(),
+        });
         let services = ApiState::new(
             JobService::new(
                 jobs,
@@ -316,7 +337,13 @@ impl Application {
                 publisher.clone(),
                 clock.clone(),
             ),
-            PrinterService::new(Arc::new(store.clone()), publisher, clock, Arc::new(sealer)),
+            PrinterService::new(printers, publisher, clock.clone(), Arc::new(sealer)),
+        );
+        // Printers' live status and changes for WebSocket clients, on every instance.
+        let board = PrinterBoard::new(
+            Arc::new(store.clone()),
+            clock.clone(),
+            Duration::from_secs(1),
         );
         // /healthz, /readyz, /metrics: one set of counters for every worker.
         let ops = Ops::new(Arc::new(Probe::new(store.clone(), hub.clone())));
@@ -324,6 +351,9 @@ impl Application {
             store,
             services,
             hub,
+            board,
+            printer_changes,
+            clock,
             ops,
             security: config.security.clone(),
         };

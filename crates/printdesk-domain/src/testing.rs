@@ -47,7 +47,7 @@ use crate::{
     validation::ValidationErrors,
 };
 
-pub use crate::monitoring::{InMemoryMonitorStore, RecordingStatusPublisher};
+pub use crate::monitoring::{InMemoryLeases, InMemoryMonitorStore, RecordingStatusPublisher};
 
 #[derive(Debug, Default)]
 struct State {

@@ -132,6 +132,12 @@ impl Ops {
         }
     }
 
+    /// The registry `/metrics` exposes, for adapters that count things of their own (the
+    /// printer monitor's `printdesk_printer_*`).
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
     /// Counts one answered request.
     pub fn observe(&self, route: &str, method: &str, status: StatusCode, elapsed: Duration) {
         let inner = &self.inner;

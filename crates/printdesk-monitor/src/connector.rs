@@ -1,6 +1,6 @@
 //! What a connector tells the monitor: the connection's life and the printer's reports.
 
-use printdesk_domain::monitoring::PrinterReport;
+use printdesk_domain::monitoring::{HistoryEntry, PrinterReport};
 
 /// One thing a connector observed, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +16,11 @@ pub enum ConnectorEvent {
         /// SHA-256 of the certificate's DER, lower-case hex.
         fingerprint: String,
     },
+    /// The printer's own job history (Moonraker), newest last, sent after `Connected` and
+    /// before the connection's first report of a print (a Moonraker whose Klipper is shut
+    /// down reports that error first): the prints that may have started and ended while
+    /// printdesk was not watching (the domain's `decide_history` records them).
+    History(Vec<HistoryEntry>),
     /// What the printer reports, with partial updates already merged.
     Report(PrinterReport),
     /// The connection ended or could not be made; the connector tries again after a back-off.

@@ -13,12 +13,19 @@
 //! - [`prusalink`]: PrusaLink's `/api/v1/status` and `/api/v1/job`, polled, with HTTP digest
 //!   authentication (or an API key on older firmware).
 //!
+//! - [`moonraker`]: Klipper through Moonraker's JSON-RPC WebSocket, its history `job_id` as
+//!   the print's identity, and its job history on every (re)connect for the prints that
+//!   ended while printdesk was away.
+//!
 //! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
 //! scripted prints on a real MQTT broker, for tests and benchmarks.
 
 pub mod backoff;
 pub mod bambu;
 mod connector;
+mod fleet;
+mod metrics;
+pub mod moonraker;
 pub mod octoprint;
 pub mod prusalink;
 #[cfg(feature = "simulator")]
@@ -26,4 +33,6 @@ pub mod simulator;
 mod supervisor;
 
 pub use connector::{ConnectionProblem, ConnectorEvent};
+pub use fleet::{FleetMonitor, FleetParts};
+pub use metrics::MonitorMetrics;
 pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, PrinterWatch, Supervisor};

@@ -11,6 +11,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use crate::{
     ConnectorEvent,
     bambu::{self, BambuSettings},
+    moonraker::{self, MoonrakerSettings},
     octoprint::{self, OctoPrintSettings},
     prusalink::{self, PrusaLinkAuth, PrusaLinkSettings},
 };
@@ -24,6 +25,8 @@ pub enum Connection {
     OctoPrint(OctoPrintSettings),
     /// PrusaLink, polled over HTTP.
     Prusalink(PrusaLinkSettings),
+    /// Klipper through Moonraker's JSON-RPC WebSocket.
+    Moonraker(MoonrakerSettings),
 }
 
 impl Connection {
@@ -31,7 +34,7 @@ impl Connection {
     pub fn credential(&self) -> &'static str {
         match self {
             Self::Bambu(_) => "access code",
-            Self::OctoPrint(_) => "API key",
+            Self::OctoPrint(_) | Self::Moonraker(_) => "API key",
             Self::Prusalink(settings) => match settings.auth {
                 PrusaLinkAuth::Digest { .. } => "credentials",
                 PrusaLinkAuth::ApiKey(_) => "API key",
@@ -53,8 +56,9 @@ pub struct FollowedPrinter {
 #[async_trait]
 pub trait MonitorTarget: Send + Sync + fmt::Debug + 'static {
     /// The printers this instance follows now (monitored, with a connection, and — with
-    /// several instances — the ones this instance holds the lease of).
-    async fn printers(&self) -> Vec<FollowedPrinter>;
+    /// several instances — the ones this instance holds the lease of); `None` when that
+    /// cannot be told now (the database is away): the supervisor then keeps what it follows.
+    async fn printers(&self) -> Option<Vec<FollowedPrinter>>;
 
     /// Who takes the events of `printer`'s connector while this instance follows it.
     fn watch(&self, printer: &FollowedPrinter) -> Box<dyn PrinterWatch>;
@@ -66,6 +70,9 @@ pub trait PrinterWatch: Send + fmt::Debug + 'static {
     /// One event of the printer's connector.
     async fn event(&mut self, event: ConnectorEvent);
 
+    /// Called about once a second between events (to send a status the throttle held back).
+    async fn tick(&mut self) {}
+
     /// This instance no longer follows the printer (deleted, paused, settings changed, or
     /// handed over); no event follows.
     async fn stopped(&mut self);
@@ -74,14 +81,16 @@ pub trait PrinterWatch: Send + fmt::Debug + 'static {
 /// The running tasks. Dropping the supervisor stops every printer's task.
 #[derive(Debug)]
 pub struct Supervisor {
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
     wake: mpsc::Sender<()>,
 }
 
 impl Drop for Supervisor {
     // Aborting the supervisor's task drops its `Running`, whose tasks are aborted with it.
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -93,20 +102,32 @@ impl Supervisor {
         let task = tokio::spawn(async move {
             let mut running = Running::default();
             loop {
-                let wanted = target.printers().await;
-                running.converge(&target, wanted).await;
+                if let Some(wanted) = target.printers().await {
+                    running.converge(&target, wanted).await;
+                }
                 tokio::select! {
                     () = tokio::time::sleep(interval) => {}
                     Some(()) = woken.recv() => {}
                 }
             }
         });
-        Self { task, wake }
+        Self {
+            task: Some(task),
+            wake,
+        }
     }
 
     /// Looks for changes now (a printer was added, changed or deleted on this instance).
     pub fn wake(&self) {
         let _ = self.wake.try_send(());
+    }
+
+    /// Stops following every printer and waits until the tasks have ended.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
     }
 }
 
@@ -175,10 +196,19 @@ fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Followi
         Connection::Bambu(settings) => tokio::spawn(bambu::follow(settings, tx)),
         Connection::OctoPrint(settings) => tokio::spawn(octoprint::follow(settings, tx)),
         Connection::Prusalink(settings) => tokio::spawn(prusalink::follow(settings, tx)),
+        Connection::Moonraker(settings) => tokio::spawn(moonraker::follow(settings, tx)),
     };
     let relay = tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            watch.event(event).await;
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => watch.event(event).await,
+                    None => break,
+                },
+                _ = ticks.tick() => watch.tick().await,
+            }
         }
         watch
     });

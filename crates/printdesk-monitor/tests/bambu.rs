@@ -8,13 +8,13 @@ mod support;
 use std::time::Duration;
 
 use printdesk_domain::monitoring::{PrintIdentity, ReportedState};
+use printdesk_monitor::simulator::broker::{Broker, TestCa};
 use printdesk_monitor::{
     ConnectionProblem, ConnectorEvent,
     bambu::{self, BambuSettings, Trust, tls::fingerprint},
     simulator::{Model, SimulatedBambu},
 };
 use rustls::pki_types::{CertificateDer, pem::PemObject};
-use support::mosquitto::{Broker, TestCa};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 const SERIAL: &str = "01P00A381200123";

@@ -383,8 +383,8 @@ impl PrinterWatch for Collect {
 
 #[async_trait]
 impl MonitorTarget for OnePrinter {
-    async fn printers(&self) -> Vec<FollowedPrinter> {
-        vec![self.printer.clone()]
+    async fn printers(&self) -> Option<Vec<FollowedPrinter>> {
+        Some(vec![self.printer.clone()])
     }
     fn watch(&self, _: &FollowedPrinter) -> Box<dyn PrinterWatch> {
         Box::new(Collect(self.seen.clone()))

@@ -10,13 +10,13 @@ use std::{
 
 use async_trait::async_trait;
 use printdesk_domain::PrinterId;
+use printdesk_monitor::simulator::broker::{Broker, TestCa};
 use printdesk_monitor::{
     Connection, ConnectionProblem, ConnectorEvent, FollowedPrinter, MonitorTarget, PrinterWatch,
     Supervisor,
     bambu::{BambuSettings, Trust},
     simulator::{Model, SimulatedBambu},
 };
-use support::mosquitto::{Broker, TestCa};
 
 const SERIAL: &str = "01S00C123456789";
 const CODE: &str = "12345678";
@@ -50,8 +50,8 @@ impl PrinterWatch for Watch {
 
 #[async_trait]
 impl MonitorTarget for Target {
-    async fn printers(&self) -> Vec<FollowedPrinter> {
-        self.printers.lock().unwrap().clone()
+    async fn printers(&self) -> Option<Vec<FollowedPrinter>> {
+        Some(self.printers.lock().unwrap().clone())
     }
     fn watch(&self, printer: &FollowedPrinter) -> Box<dyn PrinterWatch> {
         Box::new(Watch {

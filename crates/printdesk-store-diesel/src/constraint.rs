@@ -14,13 +14,15 @@ pub(crate) enum Constraint {
     JobPrinter,
     /// `printers.id PRIMARY KEY`: a printer id that is taken.
     PrinterId,
+    /// `job_prints_printer_job_id`: a second job for a print the printer named itself.
+    JobPrint,
 }
 
 impl Constraint {
     fn kind(self) -> DatabaseErrorKind {
         match self {
             Self::JobPrinter => DatabaseErrorKind::ForeignKeyViolation,
-            Self::PrinterId => DatabaseErrorKind::UniqueViolation,
+            Self::PrinterId | Self::JobPrint => DatabaseErrorKind::UniqueViolation,
         }
     }
 
@@ -29,6 +31,7 @@ impl Constraint {
         match self {
             Self::JobPrinter => "jobs_printer_id_fkey",
             Self::PrinterId => "printers_pkey",
+            Self::JobPrint => "job_prints_printer_job_id",
         }
     }
 
@@ -38,6 +41,7 @@ impl Constraint {
         match self {
             Self::JobPrinter => "FOREIGN KEY constraint failed",
             Self::PrinterId => "UNIQUE constraint failed: printers.id",
+            Self::JobPrint => "UNIQUE constraint failed: job_prints.printer_id",
         }
     }
 

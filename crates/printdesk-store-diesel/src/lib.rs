@@ -27,6 +27,7 @@ mod job_queries;
 mod job_repository;
 mod listen;
 mod migrations;
+mod monitor_store;
 mod printers;
 mod rows;
 mod schema;

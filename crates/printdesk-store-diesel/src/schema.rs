@@ -74,6 +74,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// What monitoring remembers about each printer (the domain's `PrinterMemory`).
+    printer_memory (printer_id) {
+        printer_id -> Text,
+        last_state -> Nullable<Text>,
+        print_job_id -> Nullable<Text>,
+        print_file -> Nullable<Text>,
+        print_started_at -> Nullable<Timestamp>,
+        job_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The print each job monitoring created records (the domain's `TrackedPrint`).
+    job_prints (job_id) {
+        job_id -> Text,
+        printer_id -> Text,
+        printer_job_id -> Nullable<Text>,
+        file -> Nullable<Text>,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Which instance follows which printer.
+    monitor_leases (printer_id) {
+        printer_id -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(jobs -> printers (printer_id));
 diesel::joinable!(printer_status -> printers (printer_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -82,5 +114,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     job_events,
     event_seq,
-    job_counts
+    job_counts,
+    printer_memory,
+    job_prints,
+    monitor_leases
 );

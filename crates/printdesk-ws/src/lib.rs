@@ -77,12 +77,14 @@
 //! the client received, with the same guarantee.
 
 mod hub;
+mod printers;
 mod query;
 mod session;
 
 use actix_web::{Resource, web};
 
 pub use hub::{EventHub, HubConfig, WireEvent};
+pub use printers::PrinterBoard;
 
 /// Where the endpoint is.
 pub const WS_PATH: &str = "/api/v1/ws";
@@ -103,10 +105,12 @@ pub const CLOSE_LOG_UNAVAILABLE: u16 = 1011;
 /// Largest frame a client may send. Clients only need pings, pongs and close frames.
 pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
 
-/// The endpoint `GET /api/v1/ws`, with `hub` as its data. Register it with `App::service`
-/// before `printdesk_http::api_scope()` and any catch-all route.
-pub fn service(hub: EventHub) -> Resource {
+/// The endpoint `GET /api/v1/ws`, with `hub` (job events) and `printers` (printer statuses
+/// and changes) as its data. Register it with `App::service` before
+/// `printdesk_http::api_scope()` and any catch-all route.
+pub fn service(hub: EventHub, printers: PrinterBoard) -> Resource {
     web::resource(WS_PATH)
         .app_data(web::Data::new(hub))
+        .app_data(web::Data::new(printers))
         .route(web::get().to(session::connect))
 }

@@ -24,7 +24,7 @@ use tracing::Instrument;
 
 use crate::{
     CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE,
-    MAX_CLIENT_FRAME, hub::EventHub, query::Subscription,
+    MAX_CLIENT_FRAME, hub::EventHub, printers::PrinterBoard, query::Subscription,
 };
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
@@ -36,11 +36,22 @@ const CLOSE_HANDSHAKE_WAIT: Duration = Duration::from_secs(5);
 /// for the client's reply.
 const SHUTDOWN_CLOSE_LIMIT: Duration = Duration::from_secs(1);
 
+/// The next printer message, or never for a client that gets none.
+async fn next_printer_message(
+    messages: &mut Option<tokio::sync::broadcast::Receiver<ByteString>>,
+) -> Result<ByteString, RecvError> {
+    match messages {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// `GET /api/v1/ws`: checks the query, upgrades, and hands the socket to its own task.
 pub(crate) async fn connect(
     req: HttpRequest,
     body: web::Payload,
     hub: web::Data<EventHub>,
+    printers: web::Data<PrinterBoard>,
 ) -> Result<HttpResponse, Problem> {
     let subscription = Subscription::parse(req.query_string())?;
     let (mut response, session, messages) = actix_ws::handle(&req, body).map_err(|e| {
@@ -68,6 +79,7 @@ pub(crate) async fn connect(
     );
     let connection = Connection {
         hub: hub.get_ref().clone(),
+        printers: printers.get_ref().clone(),
         subscription,
         session,
     };
@@ -81,6 +93,7 @@ pub(crate) async fn connect(
 
 struct Connection {
     hub: EventHub,
+    printers: PrinterBoard,
     subscription: Subscription,
     session: Session,
 }
@@ -119,9 +132,23 @@ impl Connection {
         let mut replaying = cursor < head;
         tracing::debug!(%head, "client connected");
 
+        // Printer messages go to clients that follow everything, not one job's events.
+        let (statuses, mut printer_messages) = if self.subscription.job_id.is_none() {
+            let (current, receiver) = self.printers.subscribe();
+            (current, Some(receiver))
+        } else {
+            (Vec::new(), None)
+        };
+
         let hello = ByteString::from(format!(r#"{{"type":"hello","seq":{head}}}"#));
         if self.send(hello, config.send_timeout).await.is_err() {
             return;
+        }
+        // The current status of every monitored printer, right after hello.
+        for status in statuses {
+            if self.send(status, config.send_timeout).await.is_err() {
+                return;
+            }
         }
 
         let mut heartbeat =
@@ -218,6 +245,16 @@ impl Connection {
                         tracing::debug!(%cursor, "replay done");
                     }
                 }
+                printer = next_printer_message(&mut printer_messages) => match printer {
+                    Ok(frame) => match self.send(frame, config.send_timeout).await {
+                        Ok(()) => {}
+                        Err(SendError::Closed) => break End::Gone,
+                        Err(SendError::Stalled) => break End::Lagged,
+                    },
+                    // Missed statuses are superseded by the next ones; carry on.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => printer_messages = None,
+                },
                 received = live.recv(), if !replaying => match received {
                     Ok(event) => {
                         if event.seq <= cursor {

@@ -102,6 +102,18 @@ pub struct Config {
     /// the working directory for PostgreSQL; instances sharing a database need the same key.
     #[arg(long, env = "PRINTDESK_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+
+    /// Follow the printers that have a connection and monitoring on, and record their prints
+    /// (`--monitor false` serves the API and the page only, e.g. for a second instance that
+    /// should not connect to printers).
+    #[arg(
+        long,
+        env = "PRINTDESK_MONITOR",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub monitor: bool,
 }
 
 /// How log lines are written.

@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
     let app_config = printdesk_app::Config {
         security,
         workers: config.workers,
+        monitor_printers: config.monitor,
         secret_key: config.secret_key_file.clone().map_or(
             printdesk_app::SecretKey::ForDatabase,
             printdesk_app::SecretKey::File,

@@ -225,6 +225,7 @@ mod tests {
             insecure_no_auth: false,
             cors_origins: Vec::new(),
             secret_key_file: None,
+            monitor: true,
         }
     }
 

@@ -5,6 +5,7 @@
 //! ([`super::MonitorStore::record`]) and writes exactly what it decided.
 
 use super::{
+    history::Interruption,
     memory::PrinterMemory,
     naming::{file_name_for, job_name_for},
     print::{Matching, TrackedPrint},
@@ -73,6 +74,9 @@ pub enum PrintEnd {
     /// printdesk did not see the end: `failed`, with a note saying so. Only the printer's
     /// word makes a job `completed`.
     Unobserved(Unobserved),
+    /// The printer's job history says the print stopped because its host went away
+    /// (Moonraker's `interrupted`, `klippy_shutdown`, …): `failed`, with a note saying so.
+    Interrupted(Interruption),
 }
 
 impl PrintEnd {
@@ -97,6 +101,7 @@ impl PrintEnd {
                 "Monitoring: the end of this print was not observed; the printer had moved on \
                  to another print.",
             ),
+            Self::Interrupted(why) => Some(why.note()),
         }
     }
 
@@ -262,7 +267,8 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
     if !snapshot.monitored {
         return MonitorDecision::default();
     }
-    let mut plan = Plan::new(snapshot, context);
+    let mut plan = Plan::new(snapshot, context.printer, context.now);
+    let report = context.report;
     let state = context.report.state;
     let memory = &snapshot.memory;
     let matching = Matching::since(memory.last_state, context.first_report);
@@ -295,9 +301,9 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
                 plan.outcome.job_id = recorded_by;
             } else {
                 if let Some(job) = open {
-                    plan.close(job, other_print);
+                    plan.close(job, other_print, None);
                 }
-                plan.new_print();
+                plan.new_print(report);
             }
         }
         ReportedState::Preparing => {
@@ -305,7 +311,7 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
                 plan.outcome.job_id = recorded_by;
             } else {
                 if let Some(job) = open {
-                    plan.close(job, other_print);
+                    plan.close(job, other_print, None);
                 }
                 plan.memory.last_state = Some(state);
             }
@@ -320,6 +326,7 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
                     } else {
                         other_print
                     },
+                    report.ended_at,
                 );
             }
             if shows_last {
@@ -329,7 +336,7 @@ pub fn decide(snapshot: &MonitorSnapshot, context: &ReportContext<'_>) -> Monito
         ReportedState::Idle => {
             plan.memory.last_state = Some(state);
             if let Some(job) = open {
-                plan.close(job, PrintEnd::Unobserved(Unobserved::PrinterIdle));
+                plan.close(job, PrintEnd::Unobserved(Unobserved::PrinterIdle), None);
             }
         }
         ReportedState::Error => plan.memory.last_state = Some(state),
@@ -345,22 +352,28 @@ fn end_of(state: ReportedState) -> PrintEnd {
     }
 }
 
-/// A decision being built.
-struct Plan<'a> {
+/// A decision being built (a report's, or a printer history's: `super::history`).
+pub(super) struct Plan<'a> {
     snapshot: &'a MonitorSnapshot,
-    context: &'a ReportContext<'a>,
+    printer: &'a PrinterId,
+    now: Timestamp,
     actor: String,
-    memory: PrinterMemory,
+    pub(super) memory: PrinterMemory,
     writes: Vec<JobWrite>,
-    outcome: MonitorOutcome,
+    pub(super) outcome: MonitorOutcome,
 }
 
 impl<'a> Plan<'a> {
-    fn new(snapshot: &'a MonitorSnapshot, context: &'a ReportContext<'a>) -> Self {
+    pub(super) fn new(
+        snapshot: &'a MonitorSnapshot,
+        printer: &'a PrinterId,
+        now: Timestamp,
+    ) -> Self {
         Self {
             snapshot,
-            context,
-            actor: monitor_actor(context.printer),
+            printer,
+            now,
+            actor: monitor_actor(printer),
             memory: snapshot.memory.clone(),
             writes: Vec::new(),
             outcome: MonitorOutcome {
@@ -370,14 +383,14 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Closes the open auto job `job` for `end`.
-    fn close(&mut self, job: &Job, end: PrintEnd) {
-        let now = self.context.now;
+    /// Closes the open auto job `job` for `end`, at the printer's own end time `ended_at`
+    /// when it gives one for the end it reports.
+    pub(super) fn close(&mut self, job: &Job, end: PrintEnd, ended_at: Option<Timestamp>) {
+        let now = self.now;
         let Ok(Some(mut next)) = job.moved_to(end.status(), false, now) else {
             return; // only a running job is open, and running → completed/failed is allowed
         };
-        // The printer's own end time, when it gives one for the end it reports.
-        if let Some(ended) = self.context.report.ended_at.filter(|ended| {
+        if let Some(ended) = ended_at.filter(|ended| {
             end.observed() && *ended <= now && job.started_at.is_none_or(|s| *ended >= s)
         }) {
             next.completed_at = Some(ended);
@@ -399,41 +412,14 @@ impl<'a> Plan<'a> {
 
     /// Records a print seen for the first time: an auto job, a manual job that covers it, or
     /// nothing when printdesk has no memory of the printer to say the print is new.
-    fn new_print(&mut self) {
-        let report = self.context.report;
-        let now = self.context.now;
-        let print = TrackedPrint::of(report, now);
+    fn new_print(&mut self, report: &PrinterReport) {
+        let print = TrackedPrint::of(report, self.now);
         let recorded = if self.snapshot.memory.last_state.is_none() {
             NewPrint::Unrecorded
-        } else if let Some(manual) = self.covering_manual_job() {
+        } else if let Some(manual) = self.covering_manual_job(report) {
             NewPrint::CoveredBy(manual.id)
         } else {
-            let job = Job {
-                id: JobId::generate(),
-                job_name: job_name_for(report, self.context.printer),
-                status: JobStatus::Running,
-                is_business: false,
-                customer_name: None,
-                notes: None,
-                file_name: file_name_for(report),
-                printer_id: Some(self.context.printer.clone()),
-                version: Version::FIRST,
-                created_at: now,
-                updated_at: now,
-                // A start in the future is no start time to trust.
-                started_at: Some(report.started_at.filter(|s| *s <= now).unwrap_or(now)),
-                completed_at: None,
-                auto_created: true,
-                discovery_time: Some(now),
-            };
-            let id = job.id;
-            let changes = JobChanges::created(&job);
-            let event = self.event(EventKind::JobCreated, job, changes);
-            self.writes.push(JobWrite::Create {
-                event,
-                print: print.clone(),
-            });
-            NewPrint::Opened(id)
+            NewPrint::Opened(self.create(self.auto_job(report), print.clone()))
         };
         let job_id = match recorded {
             NewPrint::Opened(id) | NewPrint::CoveredBy(id) => Some(id),
@@ -445,14 +431,46 @@ impl<'a> Plan<'a> {
         self.outcome.job_id = job_id;
     }
 
+    /// A new running auto job for the print `report` shows.
+    pub(super) fn auto_job(&self, report: &PrinterReport) -> Job {
+        let now = self.now;
+        Job {
+            id: JobId::generate(),
+            job_name: job_name_for(report, self.printer),
+            status: JobStatus::Running,
+            is_business: false,
+            customer_name: None,
+            notes: None,
+            file_name: file_name_for(report),
+            printer_id: Some(self.printer.clone()),
+            version: Version::FIRST,
+            created_at: now,
+            updated_at: now,
+            // A start in the future is no start time to trust.
+            started_at: Some(report.started_at.filter(|s| *s <= now).unwrap_or(now)),
+            completed_at: None,
+            auto_created: true,
+            discovery_time: Some(now),
+        }
+    }
+
+    /// Creates `job` (with its `job_created` event), recording `print`.
+    pub(super) fn create(&mut self, job: Job, print: TrackedPrint) -> JobId {
+        let id = job.id;
+        let changes = JobChanges::created(&job);
+        let event = self.event(EventKind::JobCreated, job, changes);
+        self.writes.push(JobWrite::Create { event, print });
+        id
+    }
+
     /// A running manual job on this printer whose file is the reported one (compared without
     /// directories: a person types `Benchy.3mf`, the printer says `/sdcard/Benchy.3mf`).
-    fn covering_manual_job(&self) -> Option<&'a Job> {
-        let reported = base_name(self.context.report.file.as_deref()?);
+    pub(super) fn covering_manual_job(&self, report: &PrinterReport) -> Option<&'a Job> {
+        let reported = base_name(report.file.as_deref()?);
         self.snapshot.running_manual_jobs.iter().find(|job| {
             !job.auto_created
                 && job.status == JobStatus::Running
-                && job.printer_id.as_ref() == Some(self.context.printer)
+                && job.printer_id.as_ref() == Some(self.printer)
                 && job
                     .file_name
                     .as_ref()
@@ -466,11 +484,11 @@ impl<'a> Plan<'a> {
             job,
             changes,
             actor: Some(self.actor.clone()),
-            at: self.context.now,
+            at: self.now,
         }
     }
 
-    fn finish(self) -> MonitorDecision {
+    pub(super) fn finish(self) -> MonitorDecision {
         let memory = (self.memory != self.snapshot.memory).then_some(self.memory);
         MonitorDecision {
             outcome: self.outcome,

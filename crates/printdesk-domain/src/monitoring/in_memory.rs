@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use super::{
     decision::{JobWrite, MonitorSnapshot},
     errors::MonitorError,
+    lease::MonitorLeases,
     memory::PrinterMemory,
     ports::{MonitorDecide, MonitorStore, PrinterStatusPublisher, Recorded},
     print::TrackedPrint,
@@ -282,5 +283,44 @@ impl PrinterStatusPublisher for RecordingStatusPublisher {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((printer.clone(), status.clone()));
+    }
+}
+
+/// [`MonitorLeases`] in memory, for several monitors in one process (tests of a take-over).
+#[derive(Debug, Default)]
+pub struct InMemoryLeases {
+    leases: Mutex<HashMap<PrinterId, (String, crate::clock::Timestamp)>>,
+}
+
+#[async_trait]
+impl MonitorLeases for InMemoryLeases {
+    async fn claim(
+        &self,
+        holder: &str,
+        printers: &[PrinterId],
+        now: crate::clock::Timestamp,
+        until: crate::clock::Timestamp,
+    ) -> Result<Vec<PrinterId>, StoreError> {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        leases.retain(|printer, (h, _)| h != holder || printers.contains(printer));
+        let mut held = Vec::new();
+        for printer in printers {
+            let free = leases
+                .get(printer)
+                .is_none_or(|(h, expires)| h == holder || *expires < now);
+            if free {
+                leases.insert(printer.clone(), (holder.to_owned(), until));
+                held.push(printer.clone());
+            }
+        }
+        Ok(held)
+    }
+
+    async fn release_all(&self, holder: &str) -> Result<(), StoreError> {
+        self.leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (h, _)| h != holder);
+        Ok(())
     }
 }

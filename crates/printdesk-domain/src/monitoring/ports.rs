@@ -59,7 +59,9 @@ pub trait MonitorStore: Send + Sync + Debug {
     ///    `auto_created` false;
     /// 3. call `decide` once with it;
     /// 4. apply the decision's `writes` in order: [`super::JobWrite::Create`] inserts the job
-    ///    and its `job_created` event and keeps the print with the job;
+    ///    (running, or already `completed`/`failed` for a print from the printer's history,
+    ///    [`super::decide_history`]) and its `job_created` event and keeps the print with the
+    ///    job;
     ///    [`super::JobWrite::Update`] writes the job only if it is still at `expected` (else
     ///    [`MonitorError::Conflict`]) and logs its `job_updated` event. Events take the next
     ///    `seq` exactly as [`crate::JobRepository`]'s writes do;

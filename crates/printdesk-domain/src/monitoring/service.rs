@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use super::{
     connection::{ConnectionCondition, printer_status},
-    decision::{MonitorOutcome, ReportContext, decide},
+    decision::{MonitorDecision, MonitorOutcome, MonitorSnapshot, ReportContext, decide},
     errors::MonitorError,
+    history::{HistoryEntry, decide_history},
     ports::{MonitorStore, PrinterStatusPublisher, Recorded},
     report::PrinterReport,
     status::PrinterStatus,
@@ -180,38 +181,84 @@ impl MonitorSession {
         result
     }
 
+    /// Records the printer's own job history, handed over right after connecting and before
+    /// the first report ([`decide_history`]): the prints that started and ended while
+    /// printdesk was not watching become jobs with their real times, and the open auto job
+    /// is closed from its entry. Publishes the committed events. The next report is still
+    /// the first since connecting (it reconciles).
+    pub async fn history(
+        &mut self,
+        entries: Vec<HistoryEntry>,
+    ) -> Result<MonitorOutcome, MonitorError> {
+        let now = self.monitor.clock.now();
+        let result = self
+            .run(move |snapshot, printer| decide_history(snapshot, printer, &entries, now))
+            .await;
+        self.last_recorded = None;
+        let Recorded { outcome, events } = result?;
+        for event in &events {
+            self.monitor.events.publish(event).await;
+        }
+        Ok(outcome)
+    }
+
     /// Runs the decision in the store; decides once more on fresh state after a conflict.
     async fn record(
         &self,
         report: &PrinterReport,
         now: Timestamp,
     ) -> Result<Recorded, MonitorError> {
+        let report = report.clone();
+        let first_report = self.first_report;
+        self.run(move |snapshot, printer| {
+            decide(
+                snapshot,
+                &ReportContext {
+                    printer,
+                    report: &report,
+                    first_report,
+                    now,
+                },
+            )
+        })
+        .await
+    }
+
+    /// Runs `decision` in the store's transaction; once more on fresh state after a
+    /// conflict.
+    async fn run<F>(&self, decision: F) -> Result<Recorded, MonitorError>
+    where
+        F: Fn(&MonitorSnapshot, &PrinterId) -> MonitorDecision + Clone + Send + Sync + 'static,
+    {
         let mut retried = false;
         loop {
-            let (printer, report_for_decision) = (self.printer.clone(), report.clone());
-            let first_report = self.first_report;
+            let (printer, decision) = (self.printer.clone(), decision.clone());
             let result = self
                 .monitor
                 .store
                 .record(
                     &self.printer,
-                    Box::new(move |snapshot| {
-                        decide(
-                            snapshot,
-                            &ReportContext {
-                                printer: &printer,
-                                report: &report_for_decision,
-                                first_report,
-                                now,
-                            },
-                        )
-                    }),
+                    Box::new(move |snapshot| decision(snapshot, &printer)),
                 )
                 .await;
             match result {
                 Err(MonitorError::Conflict) if !retried => retried = true,
                 other => return other,
             }
+        }
+    }
+
+    /// Sends the printer's current status if the throttle held a change back and may let it
+    /// go now. Call it about once a second: a printer that reports a progress change and
+    /// then nothing for a while (P1 printers send only what changed) would otherwise show the
+    /// earlier progress until its next report.
+    pub async fn flush(&mut self) {
+        let now = self.monitor.clock.now();
+        if self.throttle.should_send(&self.status, now) {
+            self.monitor
+                .statuses
+                .publish(&self.printer, &self.status)
+                .await;
         }
     }
 

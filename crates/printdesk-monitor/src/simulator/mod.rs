@@ -4,12 +4,15 @@
 //! (`shared/printer-protocols.md` §2.1).
 //!
 //! The broker stands in for the printer's: printdesk connects to it over TLS as `bblp`, the
-//! simulator publishes over a plain listener.
+//! simulator publishes over a plain listener. [`broker`] starts such a broker (Debian's
+//! Mosquitto) with a test CA.
 
 use std::{
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
+
+pub mod broker;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Map, Value, json};
