@@ -16,7 +16,8 @@ test:
 
 # The store, API and WebSocket suites against a real PostgreSQL server.
 test-postgres:
-    PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test --all-features -p printdesk-store-diesel -p printdesk-http -p printdesk-ws
+    PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test --all-features -p printdesk-store-diesel -p printdesk-http -p printdesk-ws -p printdesk-app
+    PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test -p printdesk --test monitor_instances
 
 # Each crate's tests on its own, as a crate that depends on it would build it.
 test-each:

@@ -503,7 +503,7 @@ export class PrinterDialog {
   }
 
   /** The request body: everything when adding, only what changed when editing. */
-  body_() {
+  requestBody() {
     const name = text(this.el('printerName'));
     const type = this.el('printerType').value;
     const location = text(this.el('printerLocation')) || null;
@@ -551,7 +551,7 @@ export class PrinterDialog {
   async save() {
     if (this.saving) return;
     this.clearErrors();
-    const body = this.body_();
+    const body = this.requestBody();
     const p = this.printer;
     if (p && Object.keys(body).length === 0) {
       this.close();

@@ -10,6 +10,12 @@ use actix_web::{
 
 use crate::{Components, Config};
 
+/// The whole API's OpenAPI document, as served at `/api/openapi.json`: the HTTP API's, with
+/// the WebSocket's part merged in.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    printdesk_http::openapi::document([printdesk_ws::openapi()])
+}
+
 /// The HTTP server over `listener`, not yet running.
 pub(crate) fn server(
     components: &Components,
@@ -17,7 +23,9 @@ pub(crate) fn server(
     listener: std::net::TcpListener,
 ) -> std::io::Result<Server> {
     let components = components.clone();
-    let mut server = HttpServer::new(move || app(components.clone()))
+    // Serialised once, shared by every worker.
+    let docs = printdesk_http::docs_routes(&openapi());
+    let mut server = HttpServer::new(move || app(components.clone(), docs.clone()))
         // In-flight requests get this long to finish after a graceful stop (actix stops at
         // once on Ctrl-C and SIGQUIT).
         .shutdown_timeout(config.shutdown_timeout.as_secs());
@@ -34,6 +42,7 @@ pub(crate) fn server(
 /// the last `wrap` (outermost) to the first.
 fn app(
     components: Components,
+    docs: impl FnOnce(&mut web::ServiceConfig),
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -52,7 +61,7 @@ fn app(
         // Before the page's catch-all route.
         .configure(printdesk_http::ops_routes(components.ops))
         // /api/openapi.json and Swagger UI at /api/docs/ (public: outside /api/v1).
-        .configure(printdesk_http::docs_routes)
+        .configure(docs)
         .configure(printdesk_frontend::configure)
         .default_service(web::to(printdesk_http::not_found))
         // Tokens on /api/v1 (the WebSocket too), inside CORS: a preflight needs none.

@@ -46,6 +46,8 @@ use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::{background::BackgroundAdapters, printer_changes::NotifyingPrinters, probe::Probe};
 
+pub use http::openapi;
+
 /// Makes the job repository the domain's services use from the store: the one seam for tests
 /// that need a repository that fails on purpose (see [`Config::wrap_job_repository`]).
 pub type JobRepositoryLayer = Box<dyn FnOnce(Arc<Store>) -> Arc<dyn JobRepository> + Send>;

@@ -10,6 +10,8 @@ use crate::{
 
 /// The protocol a printer speaks (`connection.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "snake_case"))]
 pub enum ConnectionKind {
     /// Bambu Lab LAN mode: MQTT over TLS, user `bblp`.
     BambuLab,

@@ -237,19 +237,44 @@ impl Printer {
 }
 
 /// What a client supplies to register a printer, before validation.
+///
+/// With the `openapi` feature this is also the document's `NewPrinter` schema (the body of
+/// `POST /printers`), whose members an adapter's reader must accept, and no other.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Read by utoipa only: `additionalProperties: false`, since the adapter refuses other members.
+#[cfg_attr(feature = "openapi", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A printer to register (`POST /printers`). Any other member is refused (400).",
+        example = json!({
+            "id": "bambu-x1c-1", "name": "Bambu X1C #1", "printer_type": "bambu_lab",
+            "location": "Shelf A",
+            "connection": { "kind": "bambu_lab", "host": "192.168.1.50",
+                            "serial": "01S00C123456789", "access_code": "12345678" }
+        })
+    )
+)]
 pub struct NewPrinter {
-    /// The wanted id; a UUID is generated when `None`.
+    /// A UUID or a slug such as `bambu-x1c-1` (1–64 of `a-z`, `0-9`, `-`, `_`); absent or
+    /// null: a UUID is generated.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9_-]{1,64}$"))]
     pub id: Option<String>,
-    /// Display name.
+    /// Display name: trimmed, 1–100 characters after trimming.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "^[^\\u0000]*$"))]
     pub name: String,
-    /// Kind, as its wire name.
+    /// The kind of printer, as its wire name.
+    #[cfg_attr(feature = "openapi", schema(value_type = PrinterType))]
     pub printer_type: String,
-    /// Location, free text; blank becomes `None`.
+    /// Where it stands: trimmed, at most 200 characters; blank becomes null.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[^\\u0000]*$"))]
     pub location: Option<String>,
-    /// How printdesk reaches the printer; `None` for a manual printer.
+    /// How printdesk reaches it; absent or null: a manual printer.
     pub connection: Option<ConnectionPatch>,
-    /// Whether printdesk watches it; `None`: whenever it has a connection.
+    /// Whether printdesk watches it; default `true` when a connection is given. `true`
+    /// without a connection is refused. Not null.
+    #[cfg_attr(feature = "openapi", schema(value_type = bool, required = false))]
     pub monitoring: Option<bool>,
 }
 

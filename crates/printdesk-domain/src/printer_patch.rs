@@ -17,30 +17,90 @@ use crate::{
 /// `kind` starts from no settings at all, so the new kind's required settings must be given.
 ///
 /// Values are raw client input, checked only once they are laid over the stored settings.
+///
+/// With the `openapi` feature this is also the document's `Connection` schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Read by utoipa only: `additionalProperties: false`, since the adapter refuses other settings.
+#[cfg_attr(feature = "openapi", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        as = Connection,
+        description = "A printer's connection as a client sends it. Each `kind` takes its own \
+settings (a\nsetting of another kind is refused, 400, naming it); secrets (`access_code`,\n\
+`api_key`, `password`) are write-only: responses show `\"set\"` or null."
+    )
+)]
 pub struct ConnectionPatch {
-    /// The kind's wire name (`bambu_lab`, `octoprint`, `moonraker`, `prusalink`).
+    /// The kind's wire name (`bambu_lab`, `octoprint`, `moonraker`, `prusalink`): required in
+    /// a new connection and when changing kind. Not null.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = crate::ConnectionKind, required = false)
+    )]
     pub kind: Option<String>,
-    /// `bambu_lab`: host name or address.
+    /// `bambu_lab`: host name or IP address.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub host: Nullable<String>,
-    /// `bambu_lab`: MQTT port; cleared, the default 8883.
+    /// `bambu_lab`: MQTT port, 1–65535; cleared, the default 8883.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<i64>, minimum = 1, maximum = 65535)
+    )]
     pub port: Nullable<i64>,
-    /// `bambu_lab`: serial number.
+    /// `bambu_lab`: serial number, 1–32 letters and digits.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub serial: Nullable<String>,
-    /// `bambu_lab`: access code.
+    /// `bambu_lab`: LAN access code (write-only).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, min_length = 1, write_only)
+    )]
     pub access_code: Nullable<SecretText>,
     /// `bambu_lab`: server-owned; a client may only clear it (trust the next certificate).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = false, schema_with = openapi::null_only)
+    )]
     pub tls_fingerprint: Nullable<String>,
-    /// `bambu_lab`: a CA certificate to verify against instead.
+    /// `bambu_lab`: a CA certificate (PEM) to verify the printer against instead of
+    /// trusting its first certificate.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub ca_pem: Nullable<String>,
-    /// `octoprint`, `moonraker`, `prusalink`: the API's root URL.
+    /// `octoprint`, `moonraker`, `prusalink`: the API's root URL, `http://` or `https://`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub base_url: Nullable<String>,
-    /// `octoprint`, `moonraker`, `prusalink`: API key.
+    /// `octoprint`, `moonraker`, `prusalink`: API key (write-only).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, min_length = 1, write_only)
+    )]
     pub api_key: Nullable<SecretText>,
     /// `prusalink`: digest user name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub username: Nullable<String>,
-    /// `prusalink`: digest password.
+    /// `prusalink`: digest password (write-only).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, min_length = 1, write_only)
+    )]
     pub password: Nullable<SecretText>,
+}
+
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    /// `tls_fingerprint`: the only value a client may send is `null`.
+    pub(super) fn null_only() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Null)
+            .description(Some(
+                "`bambu_lab`: set by printdesk on first connection (SHA-256 of the certificate); \
+             only `null` is accepted, to clear it and trust the printer's next certificate.",
+            ))
+    }
 }
 
 /// A secret while a connection is merged: kept sealed as stored, or given by the client.
@@ -147,18 +207,45 @@ impl<S> ConnectionFields<S> {
 /// };
 /// assert!(!patch.is_empty());
 /// ```
+///
+/// With the `openapi` feature this is also the document's `PrinterPatch` schema (the body of
+/// `PATCH /printers/{id}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Read by utoipa only: `additionalProperties: false`, since the adapter refuses other members.
+#[cfg_attr(feature = "openapi", serde(deny_unknown_fields))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A printer edit (`PATCH /printers/{id}`): merge-patch, every member \
+optional; any other\nmember (`id`, `created_at`, `status`, …) is refused (400).",
+        example = json!({ "connection": { "host": "192.168.1.60" } })
+    )
+)]
 pub struct PrinterPatch {
-    /// New display name; cannot be cleared.
+    /// New display name: trimmed, 1–100 characters after trimming. Not null.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, required = false, min_length = 1, pattern = "^[^\\u0000]*$")
+    )]
     pub name: Option<String>,
-    /// New kind of printer; cannot be cleared.
+    /// New kind of printer. Not null.
+    #[cfg_attr(feature = "openapi", schema(value_type = PrinterType, required = false))]
     pub printer_type: Option<String>,
     /// New location; `null` or blank clears it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, pattern = "^[^\\u0000]*$")
+    )]
     pub location: Nullable<String>,
-    /// New connection settings, merged key by key; `null` makes it a manual printer.
+    /// New connection settings, merged setting by setting into the stored ones; `null` makes
+    /// it a manual printer.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ConnectionPatch>))]
     pub connection: Nullable<ConnectionPatch>,
-    /// Whether printdesk watches the printer. Absent: `true` when a connection is added to a
-    /// printer that had none, `false` when the connection is cleared, else unchanged.
+    /// Whether printdesk watches the printer (`false` pauses monitoring and keeps the
+    /// settings). Absent: `true` when a connection is added to a printer that had none,
+    /// `false` when the connection is cleared, else unchanged. Not null.
+    #[cfg_attr(feature = "openapi", schema(value_type = bool, required = false))]
     pub monitoring: Option<bool>,
 }
 

@@ -17,6 +17,13 @@ use std::collections::HashMap;
 
 use printdesk_domain::{FieldViolation, JobId, JobPatch, ValidationErrors, Version};
 use serde_json::Value;
+use utoipa::{
+    ToSchema,
+    openapi::{
+        KnownFormat, SchemaFormat,
+        schema::{ObjectBuilder, Type},
+    },
+};
 
 use crate::{
     edit_body::JobFields,
@@ -46,15 +53,49 @@ fn not_a_job_id(field: &str, raw: &str) -> FieldViolation {
     FieldViolation::new(field, format!("names '{raw}', which is not a job id"))
 }
 
-/// A bulk edit as the domain takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One change to many jobs (`POST /jobs/bulk-edit`), all or nothing, as the domain takes it.
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+// Read by utoipa only (`additionalProperties: false`): `from_body` refuses unknown keys.
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "One change to many jobs (`POST /jobs/bulk-edit`), all or nothing.",
+    example = json!({
+        "ids": ["0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "0190a1b3-c3d4-7e5f-8a9b-0c1d2e3f4a5b"],
+        "changes": { "is_business": true, "customer_name": "ACME" },
+        "if_versions": { "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b": 3 }
+    })
+)]
 pub struct BulkEdit {
-    /// The jobs, in the order the client listed them (the response keeps it).
+    /// The jobs, 1–500 distinct ids. The response lists them in this order.
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 500)]
     pub ids: Vec<JobId>,
-    /// The one change every job takes.
+    /// The change every job takes, read exactly like the body of the edit.
+    #[schema(rename = "changes", value_type = JobFields)]
     pub patch: JobPatch,
-    /// The versions the client saw, for the jobs it wants to pin.
+    /// For the jobs it names (each one of `ids`), the version the client saw: the bulk
+    /// edit's `If-Match`.
+    #[schema(required = false, schema_with = if_versions_schema)]
     pub if_versions: HashMap<JobId, Version>,
+}
+
+/// `if_versions`: an object from job ids to versions.
+fn if_versions_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "For the jobs it names (each one of `ids`), the version the client saw: the bulk \
+             edit's `If-Match`.",
+        ))
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::Custom("uuid".into()))),
+        ))
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        ))
 }
 
 impl BulkEdit {
@@ -147,6 +188,14 @@ mod tests {
 
     const A: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
     const B: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c";
+
+    #[test]
+    fn the_schema_names_exactly_the_members_the_reader_accepts() {
+        let properties = crate::openapi::property_names::<BulkEdit>();
+        assert!(properties.iter().all(|name| refusal(name).is_none()));
+        assert!(refusal("patch").is_some());
+        assert_eq!(properties, ["ids", "changes", "if_versions"]);
+    }
 
     fn bulk(body: Value) -> Result<BulkEdit, Problem> {
         let Value::Object(map) = body else {

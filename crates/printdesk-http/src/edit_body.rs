@@ -1,5 +1,7 @@
 //! The job body, shared by create (`POST /jobs`) and edit (`PUT /jobs/{id}`): which keys it may
 //! hold, each field's JSON type, and its translation into a [`JobPatch`] or a [`JobDraft`].
+//! [`JobFields`] (the edit) and [`NewJob`] are also the document's `JobEdit` and `NewJob`
+//! schemas, with exactly the members the reader accepts.
 //!
 //! Only the *shape* is checked here (400 for a key that is not editable, 422 for a wrong JSON
 //! type or an unknown status). The rules (lengths, trimming, the business customer, whether the
@@ -7,6 +9,7 @@
 
 use printdesk_domain::{JobDraft, JobField, JobPatch, JobStatus, Nullable};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::{
     json_body::{JsonObject, ObjectReader},
@@ -28,15 +31,102 @@ fn refusal(key: &str) -> Option<&'static str> {
 
 /// The editable fields a job body names, each of the right JSON type, none checked against
 /// the rules yet. Absent keys are `None` / [`Nullable::Keep`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// In the document, `JobEdit`: a change to a job (`PUT /jobs/{id}` and the bulk edit's
+/// `changes`): a partial update. An absent member keeps its stored value; `null` clears one
+/// that may be null. `{}` changes nothing. Server-owned members (`id`, `version`,
+/// `created_at`, …) and unknown ones are refused (400), each named. No text may contain
+/// U+0000.
+#[derive(Debug, Clone, Default, PartialEq, Eq, ToSchema)]
+// Read by utoipa only (`additionalProperties: false`): `from_body` refuses unknown keys.
+#[serde(deny_unknown_fields)]
+#[schema(
+    as = JobEdit,
+    description = "A change to a job (`PUT /jobs/{id}` and the bulk edit's `changes`): a partial \
+update.\nAn absent member keeps its stored value; `null` clears one that may be null. `{}`\n\
+changes nothing. Server-owned members (`id`, `version`, `created_at`, …) and unknown\nones are \
+refused (400), each named. No text may contain U+0000.",
+    example = json!({ "notes": "re-sliced", "customer_name": "ACME" })
+)]
 pub struct JobFields {
+    /// Trimmed; 1–200 characters after trimming. Not null.
+    #[schema(value_type = String, required = false, min_length = 1, pattern = "^[^\\u0000]*$")]
     job_name: Option<String>,
+    /// Any of the four, from any status; `started_at` / `completed_at` are not touched
+    /// (the status workflow sets those). Not null.
+    #[schema(value_type = JobStatus, required = false)]
     status: Option<JobStatus>,
+    /// Not null.
+    #[schema(value_type = bool, required = false)]
     is_business: Option<bool>,
+    /// Trimmed, at most 200 characters after trimming; empty, blank or null clears it, which
+    /// a business job refuses.
+    #[schema(value_type = Option<String>, pattern = "^[^\\u0000]*$")]
     customer_name: Nullable<String>,
+    /// At most 1000 characters, kept exactly as sent.
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = "^[^\\u0000]*$")]
     notes: Nullable<String>,
+    /// At most 255 characters.
+    #[schema(value_type = Option<String>, max_length = 255, pattern = "^[^\\u0000]*$")]
     file_name: Nullable<String>,
+    /// An existing printer's id; null makes it a manual job.
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9_-]{1,64}$")]
     printer_id: Nullable<String>,
+}
+
+/// A new job (`POST /jobs`). Absent fields take their defaults; the rules are those of
+/// the job (`docs/api.md`), judged on the job as it will be. Any other member is refused
+/// (400), each named. No text may contain U+0000.
+// Read like the edit (`JobFields`); for a new job, an absent member and `null` are the same.
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "job_name": "Benchy", "is_business": true, "customer_name": "ACME",
+    "file_name": "benchy.3mf", "notes": "0.2 mm, PLA"
+}))]
+pub struct NewJob {
+    /// Trimmed; 1–200 characters after trimming.
+    #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
+    job_name: String,
+    /// Default `pending`.
+    #[schema(required = false)]
+    status: JobStatus,
+    /// Default `false`.
+    #[schema(required = false)]
+    is_business: bool,
+    /// Trimmed, at most 200 characters after trimming; empty or blank becomes null.
+    /// Required whenever the job is a business job.
+    #[schema(pattern = "^[^\\u0000]*$")]
+    customer_name: Option<String>,
+    /// At most 1000 characters, kept exactly as sent.
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
+    notes: Option<String>,
+    /// At most 255 characters.
+    #[schema(max_length = 255, pattern = "^[^\\u0000]*$")]
+    file_name: Option<String>,
+    /// An existing printer's id; null (or absent) for a manual job.
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
+    printer_id: Option<String>,
+}
+
+impl NewJob {
+    /// Reads a new job's body, exactly as [`JobFields::from_body`] does.
+    pub fn from_body(body: JsonObject) -> Result<Self, Problem> {
+        JobFields::from_body(body).map(JobFields::into_new)
+    }
+
+    /// The job to create, for the rules to judge.
+    pub fn into_draft(self) -> JobDraft {
+        JobDraft {
+            job_name: self.job_name,
+            status: self.status,
+            is_business: self.is_business,
+            customer_name: self.customer_name,
+            notes: self.notes,
+            file_name: self.file_name,
+            printer_id: self.printer_id,
+        }
+    }
 }
 
 impl JobFields {
@@ -76,10 +166,10 @@ impl JobFields {
 
     /// A new job: absent fields take their defaults (`status` pending, `is_business` false,
     /// the rest null); an absent `job_name` is empty and so refused by the rules.
-    pub fn into_draft(self) -> JobDraft {
+    fn into_new(self) -> NewJob {
         let defaults = JobDraft::default();
         let nullable = |n: Nullable<String>| n.apply(None);
-        JobDraft {
+        NewJob {
             job_name: self.job_name.unwrap_or(defaults.job_name),
             status: self.status.unwrap_or(defaults.status),
             is_business: self.is_business.unwrap_or(defaults.is_business),
@@ -98,6 +188,21 @@ mod tests {
 
     use super::*;
     use crate::problem::ProblemKind;
+
+    #[test]
+    fn each_schema_names_exactly_the_members_the_reader_accepts() {
+        let editable: Vec<&str> = JobField::EDITABLE.iter().map(|f| f.as_str()).collect();
+        for properties in [
+            crate::openapi::property_names::<JobFields>(),
+            crate::openapi::property_names::<NewJob>(),
+        ] {
+            assert!(
+                properties.iter().all(|name| refusal(name).is_none()),
+                "{properties:?}"
+            );
+            assert_eq!(properties, editable);
+        }
+    }
 
     fn fields(body: Value) -> Result<JobFields, Problem> {
         let Value::Object(map) = body else {
@@ -131,7 +236,10 @@ mod tests {
     #[test]
     fn an_empty_body_is_an_empty_patch_and_a_default_draft() {
         assert!(fields(json!({})).unwrap().into_patch().is_empty());
-        assert_eq!(fields(json!({})).unwrap().into_draft(), JobDraft::default());
+        assert_eq!(
+            fields(json!({})).unwrap().into_new().into_draft(),
+            JobDraft::default()
+        );
     }
 
     #[test]

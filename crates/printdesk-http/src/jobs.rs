@@ -14,11 +14,11 @@ use crate::{
     auth::RequestActor,
     bulk_body::BulkEdit,
     csv_export,
-    edit_body::JobFields,
+    edit_body::{JobFields, NewJob},
     etag,
     json_body::JsonObject,
     list_query::{ExportParams, JobListParams, PageParams, export_query, job_query, page_query},
-    openapi::{responses, schema},
+    openapi::responses,
     problem::Problem,
     status_body::StatusChange,
 };
@@ -49,7 +49,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, job: &Job) -> HttpRes
         (status = 200, description = "A page of jobs, and how many match in all.",
             body = JobPage),
         (status = 400, description = "A parameter is invalid, unknown or repeated; each is \
-            named in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+            named in `errors`.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn list(
@@ -70,7 +70,7 @@ pub async fn list(
     path = "/api/v1/jobs",
     tag = "jobs",
     operation_id = "createJob",
-    request_body = schema::NewJob,
+    request_body = NewJob,
     responses(
         (status = 201, description = "The job as stored.", body = Job, headers(
             ("Location" = String, description = "`/api/v1/jobs/{id}`"),
@@ -78,7 +78,7 @@ pub async fn list(
         )),
         (status = 400, description = "A rule is broken, a member is server-owned or unknown, \
             or `printer_id` names no printer; each is named in `errors`. Nothing is saved.",
-            body = schema::Problem, content_type = "application/problem+json"),
+            body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn create(
@@ -86,7 +86,7 @@ pub async fn create(
     actor: RequestActor,
     body: JsonObject,
 ) -> Result<HttpResponse, Problem> {
-    let draft = JobFields::from_body(body)?.into_draft();
+    let draft = NewJob::from_body(body)?.into_draft();
     let job = state.jobs.create(draft, &actor).await?;
     let mut response = HttpResponse::Created();
     response.insert_header((header::LOCATION, format!("{API_PREFIX}/jobs/{}", job.id)));
@@ -130,14 +130,14 @@ pub async fn get(
         ("id" = String, Path, format = "uuid", description = "The job's id."),
         etag::IfMatchParam,
     ),
-    request_body = schema::JobEdit,
+    request_body = JobFields,
     responses(
         (status = 200, description = "The job as it now is (`version` +1 if anything changed).",
             body = Job,
             headers(("ETag" = String, description = "The job's version, e.g. `\"4\"`."))),
         (status = 400, description = "A rule is broken, a member is server-owned or unknown, \
             or `printer_id` names no printer; each is named in `errors`. Nothing is saved.",
-            body = schema::Problem, content_type = "application/problem+json"),
+            body = Problem, content_type = "application/problem+json"),
         (status = 404, response = responses::JobNotFound),
         (status = 412, response = responses::VersionMismatch),
     ),
@@ -203,17 +203,17 @@ pub async fn delete(
         ("id" = String, Path, format = "uuid", description = "The job's id."),
         etag::IfMatchParam,
     ),
-    request_body = schema::StatusChange,
+    request_body = StatusChange,
     responses(
         (status = 200, description = "The job as it now is.", body = Job,
             headers(("ETag" = String, description = "The job's version, e.g. `\"4\"`."))),
         (status = 400, description = "`status` is missing, or another member is given; each \
-            is named in `errors`.", body = schema::Problem,
+            is named in `errors`.", body = Problem,
             content_type = "application/problem+json"),
         (status = 404, response = responses::JobNotFound),
         (status = 409, description = "The workflow does not allow the move, or it needs \
             `force` (`urn:printdesk:problem:transition-not-allowed`); `allowed` lists the \
-            statuses the job may move to.", body = schema::Problem,
+            statuses the job may move to.", body = Problem,
             content_type = "application/problem+json",
             example = json!({
                 "type": "urn:printdesk:problem:transition-not-allowed",
@@ -262,17 +262,17 @@ pub(crate) struct BulkEdited {
     path = "/api/v1/jobs/bulk-edit",
     tag = "jobs",
     operation_id = "bulkEditJobs",
-    request_body = schema::BulkEdit,
+    request_body = BulkEdit,
     responses(
         (status = 200, description = "Every job as it now is, in the order of `ids`.",
             body = BulkEdited),
         (status = 400, description = "The request is malformed (members, ids, counts: named \
             in `errors`), or a job cannot take the change: nothing is saved, and `failures` \
-            lists every failing job with its reasons.", body = schema::Problem,
+            lists every failing job with its reasons.", body = Problem,
             content_type = "application/problem+json"),
         (status = 412, description = "Every failing job failed only on its `if_versions` \
             entry (`urn:printdesk:problem:version-mismatch`): nothing is saved; reload them \
-            (each `failures` entry has `current`) and try again.", body = schema::Problem,
+            (each `failures` entry has `current`) and try again.", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -318,7 +318,7 @@ pub async fn bulk_edit(
             )),
         (status = 400, description = "A parameter is invalid, unknown or repeated, or is \
             `sort`, `limit` or `offset` (the export holds every matching job); each is named \
-            in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+            in `errors`.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn export_csv(
@@ -379,9 +379,9 @@ pub(crate) struct History {
         (status = 200, description = "A page of the job's events, newest first.",
             body = History),
         (status = 400, description = "A parameter is invalid, unknown or repeated; each is \
-            named in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+            named in `errors`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No job with this id ever existed (or the id is not a \
-            UUID).", body = schema::Problem, content_type = "application/problem+json"),
+            UUID).", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn history(

@@ -217,6 +217,34 @@ mod tests {
     use super::*;
     use crate::problem::ProblemKind;
 
+    #[test]
+    fn each_schema_names_exactly_the_members_the_reader_accepts() {
+        use crate::openapi::property_names;
+        // Every key `refusal` knows, accepted or not, in the bodies' order.
+        const KNOWN: [&str; 8] = [
+            "id",
+            "name",
+            "printer_type",
+            "location",
+            "connection",
+            "monitoring",
+            "created_at",
+            "status",
+        ];
+        for (purpose, properties) in [
+            (Purpose::Register, property_names::<NewPrinter>()),
+            (Purpose::Edit, property_names::<PrinterPatch>()),
+        ] {
+            let accepted: Vec<&str> = KNOWN
+                .into_iter()
+                .filter(|key| refusal(key, purpose).is_none())
+                .collect();
+            assert_eq!(properties, accepted, "{purpose:?}");
+            assert!(refusal("colour", purpose).is_some());
+        }
+        assert_eq!(property_names::<ConnectionPatch>(), CONNECTION_SETTINGS);
+    }
+
     fn read(body: Value, purpose: Purpose) -> Result<PrinterFields, Problem> {
         let Value::Object(map) = body else {
             panic!("not an object")

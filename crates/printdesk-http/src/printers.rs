@@ -6,7 +6,7 @@
 //! never their values, and the printer's live `status`.
 
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{Printer, PrinterId};
+use printdesk_domain::{NewPrinter, Printer, PrinterId, PrinterPatch};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -14,7 +14,7 @@ use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
     json_body::JsonObject,
-    openapi::{responses, schema},
+    openapi::responses,
     printer_body::{PrinterFields, Purpose},
     problem::Problem,
 };
@@ -50,14 +50,14 @@ pub async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     path = "/api/v1/printers",
     tag = "printers",
     operation_id = "createPrinter",
-    request_body = schema::NewPrinter,
+    request_body = NewPrinter,
     responses(
         (status = 201, description = "The printer as stored.", body = Printer,
             headers(("Location" = String, description = "`/api/v1/printers/{id}`"))),
         (status = 400, description = "A rule is broken or a member is unknown; each is named \
-            in `errors`.", body = schema::Problem, content_type = "application/problem+json"),
+            in `errors`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A printer with this id exists already \
-            (`urn:printdesk:problem:duplicate`).", body = schema::Problem,
+            (`urn:printdesk:problem:duplicate`).", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -104,11 +104,11 @@ pub async fn get(
     tag = "printers",
     operation_id = "editPrinter",
     params(("id" = String, Path, description = "The printer's id.")),
-    request_body = schema::PrinterPatch,
+    request_body = PrinterPatch,
     responses(
         (status = 200, description = "The printer as stored now.", body = Printer),
         (status = 400, description = "A rule is broken or a member is unknown or not editable; \
-            each is named in `errors`. Nothing was saved.", body = schema::Problem,
+            each is named in `errors`. Nothing was saved.", body = Problem,
             content_type = "application/problem+json"),
         (status = 404, response = responses::PrinterNotFound),
     ),

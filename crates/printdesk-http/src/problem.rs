@@ -19,11 +19,12 @@ use actix_web::{
 use printdesk_domain::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, ExportJobsError, FieldViolation, GetJobError,
-    GetPrinterError, Job, JobHistoryError, ListJobsError, ListPrintersError, StoreError,
-    UpdatePrinterError, ValidationErrors,
+    GetPrinterError, Job, JobHistoryError, JobId, JobStatus, ListJobsError, ListPrintersError,
+    StoreError, UpdatePrinterError, ValidationErrors,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::{PartialSchema, ToSchema, openapi::RefOr};
 
 use crate::etag;
 
@@ -150,7 +151,9 @@ impl ProblemKind {
 }
 
 /// Members every problem has or may have; extensions cannot take these names.
-const RESERVED_MEMBERS: [&str; 6] = ["type", "title", "status", "detail", "errors", "current"];
+const RESERVED_MEMBERS: [&str; 8] = [
+    "type", "title", "status", "detail", "errors", "current", "allowed", "failures",
+];
 
 /// An RFC 9457 problem: the body of every error response.
 ///
@@ -162,24 +165,112 @@ pub struct Problem {
     detail: String,
     errors: Vec<FieldViolation>,
     current: Option<Box<Job>>,
+    // Boxed: most problems have neither, and every handler's `Result` carries a `Problem`.
+    listing: Option<Box<Listing>>,
     extensions: Map<String, Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// The wire shape.
-#[derive(Serialize)]
+/// The typed member only some problems have.
+#[derive(Debug, Clone)]
+enum Listing {
+    /// `allowed`: the statuses a refused move's job may move to.
+    Allowed(Vec<JobStatus>),
+    /// `failures`: every failing job of a refused bulk edit.
+    Failures(Vec<FailureEntry>),
+}
+
+/// The wire shape, and the document's `Problem` schema.
+#[derive(Serialize, ToSchema)]
+#[schema(
+    description = "An RFC 9457 problem: the body of every error response.",
+    example = json!({
+    "type": "urn:printdesk:problem:validation",
+    "title": "Validation failed",
+    "status": 400,
+    "detail": "job_name must not be empty; customer_name is required for business jobs",
+    "errors": [
+        { "field": "job_name", "message": "must not be empty" },
+        { "field": "customer_name", "message": "is required for business jobs" }
+    ]
+    })
+)]
 struct ProblemBody<'a> {
+    /// The kind of problem: `urn:printdesk:problem:<kind>` (`validation`, `bad-request`,
+    /// `unauthorized`, `not-found`, `method-not-allowed`, `duplicate`,
+    /// `transition-not-allowed`, `version-mismatch`, `payload-too-large`,
+    /// `unsupported-media-type`, `malformed-body`, `wrong-type`, `unavailable`,
+    /// `internal`), or `about:blank` for a status without a kind of its own.
     #[serde(rename = "type")]
+    #[schema(value_type = String, format = "uri")]
     type_uri: &'static str,
+    /// Short, the same for every problem of the kind.
+    #[schema(value_type = String)]
     title: &'static str,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// A sentence a person can read (the page shows it).
+    #[schema(value_type = String)]
     detail: &'a str,
+    /// One entry per field (or query parameter) at fault.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FieldViolation>, required = false)]
     errors: &'a [FieldViolation],
+    /// On a 412: the job as it is stored now.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Job, required = false)]
     current: Option<&'a Job>,
+    /// On a refused status move (409): the statuses the job may move to from where it is.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<JobStatus>, required = false)]
+    allowed: &'a [JobStatus],
+    /// On a refused bulk edit: every failing job, in the order of the request's `ids`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FailureEntry>, required = false)]
+    failures: &'a [FailureEntry],
     #[serde(flatten)]
+    #[schema(ignore)]
     extensions: &'a Map<String, Value>,
+}
+
+/// The document describes [`Problem`] by its wire shape.
+impl PartialSchema for Problem {
+    fn schema() -> RefOr<utoipa::openapi::Schema> {
+        ProblemBody::schema()
+    }
+}
+
+impl ToSchema for Problem {
+    fn schemas(schemas: &mut Vec<(String, RefOr<utoipa::openapi::Schema>)>) {
+        ProblemBody::schemas(schemas);
+    }
+}
+
+/// Why one job of a refused bulk edit failed: what it would have got on its own.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BulkFailure)]
+struct FailureEntry {
+    /// The job.
+    #[schema(value_type = String, format = "uuid")]
+    id: JobId,
+    /// As in a problem.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, format = "uri")]
+    type_uri: &'static str,
+    /// 400 (a rule), 404 (no such job) or 412 (a stale `if_versions` entry).
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// A sentence a person can read.
+    detail: String,
+    /// The rules the job breaks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    errors: Vec<FieldViolation>,
+    /// On a stale version: the job as it is stored now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Job, required = false)]
+    current: Option<Box<Job>>,
 }
 
 impl Problem {
@@ -190,6 +281,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
+            listing: None,
             extensions: Map::new(),
             headers: Vec::new(),
         }
@@ -201,9 +293,9 @@ impl Problem {
         self
     }
 
-    /// Adds an extension member (RFC 9457 §3.2), e.g. `allowed` on a refused status move.
-    /// The standard members (`type`, `title`, `status`, `detail`, `errors`, `current`) are
-    /// not extensions and are refused.
+    /// Adds an extension member (RFC 9457 §3.2) of no fixed shape. The standard members
+    /// (`type`, `title`, `status`, `detail`, `errors`, `current`) and the typed ones
+    /// (`allowed`, `failures`, which the document describes) are not taken.
     pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
         debug_assert!(
             !RESERVED_MEMBERS.contains(&name),
@@ -291,6 +383,14 @@ impl Problem {
             detail: &self.detail,
             errors: &self.errors,
             current: self.current.as_deref(),
+            allowed: match self.listing.as_deref() {
+                Some(Listing::Allowed(allowed)) => allowed,
+                _ => &[],
+            },
+            failures: match self.listing.as_deref() {
+                Some(Listing::Failures(failures)) => failures,
+                _ => &[],
+            },
             extensions: &self.extensions,
         }
     }
@@ -404,14 +504,11 @@ impl From<EditJobError> for Problem {
                 if let Some(first) = detail.get_mut(0..1) {
                     first.make_ascii_uppercase();
                 }
-                let allowed: Vec<Value> = refusal
-                    .from_status()
-                    .allowed_moves()
-                    .into_iter()
-                    .map(|status| status.as_str().into())
-                    .collect();
-                Self::new(ProblemKind::TransitionNotAllowed, format!("{detail}."))
-                    .with_extension("allowed", allowed)
+                let mut problem =
+                    Self::new(ProblemKind::TransitionNotAllowed, format!("{detail}."));
+                let allowed = refusal.from_status().allowed_moves().into_iter().collect();
+                problem.listing = Some(Box::new(Listing::Allowed(allowed)));
+                problem
             }
             EditJobError::Store(e) => e.into(),
         }
@@ -443,20 +540,14 @@ impl Problem {
             }
             all_stale &= matches!(error, EditJobError::VersionMismatch { .. });
             let alone = Self::from(error);
-            let mut entry = Map::new();
-            entry.insert("id".into(), id.to_string().into());
-            entry.insert("type".into(), alone.kind.type_uri().into());
-            entry.insert("status".into(), alone.kind.status().as_u16().into());
-            entry.insert("detail".into(), alone.detail.into());
-            if !alone.errors.is_empty() {
-                let errors = serde_json::to_value(&alone.errors).expect("violations serialise");
-                entry.insert("errors".into(), errors);
-            }
-            if let Some(current) = alone.current {
-                let current = serde_json::to_value(&current).expect("a job serialises");
-                entry.insert("current".into(), current);
-            }
-            entries.push(Value::Object(entry));
+            entries.push(FailureEntry {
+                id,
+                type_uri: alone.kind.type_uri(),
+                status: alone.kind.status().as_u16(),
+                detail: alone.detail,
+                errors: alone.errors,
+                current: alone.current,
+            });
         }
         let count = entries.len();
         let all_stale = all_stale && count > 0;
@@ -474,11 +565,8 @@ impl Problem {
             let cannot = match entries.as_slice() {
                 [only] => format!(
                     "1 job cannot take the change (job {}: {})",
-                    only["id"].as_str().unwrap_or_default(),
-                    only["detail"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .trim_end_matches('.'),
+                    only.id,
+                    only.detail.trim_end_matches('.'),
                 ),
                 _ => format!(
                     "{count} {jobs} cannot take the change; each is listed in failures \
@@ -490,7 +578,9 @@ impl Problem {
                 format!("Nothing was saved: {cannot}."),
             )
         };
-        Self::new(kind, detail).with_extension("failures", entries)
+        let mut problem = Self::new(kind, detail);
+        problem.listing = Some(Box::new(Listing::Failures(entries)));
+        problem
     }
 }
 

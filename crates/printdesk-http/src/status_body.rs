@@ -5,6 +5,7 @@
 
 use printdesk_domain::{FieldViolation, JobStatus, ValidationErrors};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::{
     edit_body::STATUS_MESSAGE,
@@ -12,12 +13,16 @@ use crate::{
     problem::Problem,
 };
 
-/// A move asked of the workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A move in the status workflow (`POST /jobs/{id}/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+// Read by utoipa only (`additionalProperties: false`): `from_body` refuses unknown keys.
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({ "status": "running" }))]
 pub struct StatusChange {
     /// The status to move to.
     pub status: JobStatus,
-    /// Confirms a move that undoes a finished job (`completed` → `pending`). Default `false`.
+    /// Confirms the one move that needs it: `completed` → `pending`. Default `false`.
+    #[schema(required = false, default = false)]
     pub force: bool,
 }
 
@@ -56,6 +61,14 @@ mod tests {
 
     use super::*;
     use crate::problem::ProblemKind;
+
+    #[test]
+    fn the_schema_names_exactly_the_members_the_reader_accepts() {
+        let properties = crate::openapi::property_names::<StatusChange>();
+        assert!(properties.iter().all(|name| refusal(name).is_none()));
+        assert!(refusal("forced").is_some());
+        assert_eq!(properties, ["status", "force"]);
+    }
 
     fn change(body: Value) -> Result<StatusChange, Problem> {
         let Value::Object(map) = body else {

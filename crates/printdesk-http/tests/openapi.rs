@@ -1,6 +1,7 @@
-//! The OpenAPI document: a snapshot, so that every change to the API is a reviewed diff of
+//! The OpenAPI document as served (the HTTP API's, with the WebSocket's part merged in by the
+//! composition root): a snapshot, so that every change to the API is a reviewed diff of
 //! `tests/snapshots/openapi__openapi.snap`, and the properties no snapshot review should have
-//! to catch.
+//! to catch. The WebSocket's own part is checked in `printdesk-ws`'s `tests/openapi.rs`.
 //!
 //! After an intended change: `INSTA_UPDATE=always cargo test -p printdesk-http --test openapi`
 //! (or `cargo insta review`), then review and commit the snapshot. CI (`CI=true`) never
@@ -12,8 +13,10 @@ use printdesk_domain::{
 };
 use serde_json::Value;
 
+/// The document as served: the HTTP API's with the WebSocket's part, merged by the
+/// composition root.
 fn document() -> Value {
-    serde_json::to_value(printdesk_http::openapi::openapi()).expect("the document serialises")
+    serde_json::to_value(printdesk_app::openapi()).expect("the document serialises")
 }
 
 /// Every (path, method, operation) of the document.
@@ -249,36 +252,4 @@ fn limits_and_enumerations_are_the_domains() {
     assert_eq!(limit["schema"]["maximum"], Limit::MAX);
     assert_eq!(limit["schema"]["minimum"], 1);
     assert_eq!(limit["schema"]["default"], Limit::default().get());
-}
-
-#[test]
-fn the_websocket_is_documented_with_its_messages() {
-    let document = document();
-    let ws = &document["paths"]["/api/v1/ws"]["get"];
-    assert!(ws["responses"]["101"].is_object());
-    assert_eq!(
-        ws["responses"]["101"]["x-websocket-messages"]["$ref"],
-        "#/components/schemas/WsMessage"
-    );
-    let messages = schema(&document, "WsMessage")["oneOf"].as_array().unwrap();
-    assert_eq!(
-        messages,
-        &[
-            serde_json::json!({ "$ref": "#/components/schemas/WsHello" }),
-            serde_json::json!({ "$ref": "#/components/schemas/JobEvent" }),
-        ]
-    );
-    assert_eq!(
-        schema(&document, "WsHello")["properties"]["type"]["enum"],
-        serde_json::json!(["hello"])
-    );
-    for name in [
-        "JobEvent",
-        "EventKind",
-        "JobChanges",
-        "FieldChange",
-        "WsCloseCode",
-    ] {
-        assert!(schema(&document, name).is_object(), "{name}");
-    }
 }

@@ -7,15 +7,16 @@ mod support;
 use std::time::Duration;
 
 use printdesk_domain::monitoring::{PrinterReport, ReportedState};
+use printdesk_monitor::simulator::octoprint::{OctoPrint, PRINTER, server};
 use printdesk_monitor::{
     ConnectionProblem, ConnectorEvent,
     octoprint::{self, OctoPrintSettings},
 };
 use serde_json::json;
-use support::octoprint::{OctoPrint, PRINTER, server};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-const PATIENCE: Duration = Duration::from_secs(60);
+// Generous: OctoPrint on a loaded 2-core machine was seen taking 70 s to start.
+const PATIENCE: Duration = Duration::from_secs(120);
 
 struct Followed {
     events: mpsc::Receiver<ConnectorEvent>,

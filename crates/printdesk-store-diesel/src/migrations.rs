@@ -13,7 +13,17 @@ pub(crate) fn run_pending(
 ) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE)?.len(),
-        AnyConnection::Postgres(c) => c.run_pending_migrations(POSTGRES)?.len(),
+        AnyConnection::Postgres(c) => {
+            // Instances starting together on one database would otherwise run the same
+            // migration at once, and all but one fail (e.g. "duplicate key value violates
+            // unique constraint pg_type_typname_nsp_index"). The lock is the session's: it
+            // is released below, or when the connection closes however the start ends.
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT pg_advisory_lock(1886545253)").execute(c)?;
+            let applied = c.run_pending_migrations(POSTGRES).map(|m| m.len());
+            diesel::sql_query("SELECT pg_advisory_unlock(1886545253)").execute(c)?;
+            applied?
+        }
     };
     Ok(applied)
 }

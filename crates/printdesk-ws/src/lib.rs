@@ -77,6 +77,7 @@
 //! the client received, with the same guarantee.
 
 mod hub;
+mod openapi;
 mod printers;
 mod query;
 mod session;
@@ -84,6 +85,7 @@ mod session;
 use actix_web::{Resource, web};
 
 pub use hub::{EventHub, HubConfig, WireEvent};
+pub use openapi::{CLOSE_CODES, openapi};
 pub use printers::PrinterBoard;
 
 /// Where the endpoint is.

@@ -38,7 +38,7 @@ async fn the_served_document_is_the_generated_one(app: TestApp) {
         "served as JSON"
     );
     let served: Value = response.json().await.unwrap();
-    let generated = serde_json::to_value(printdesk_http::openapi::openapi()).unwrap();
+    let generated = serde_json::to_value(printdesk_app::openapi()).unwrap();
     assert_eq!(served, generated);
     assert_eq!(served["openapi"], "3.1.0");
 }
@@ -118,7 +118,7 @@ fn documented_statuses(document: &Value, path: &str, method: &str) -> Vec<u16> {
 }
 
 async fn every_documented_operation_is_routed_and_answers_as_documented(app: TestApp) {
-    let document = serde_json::to_value(printdesk_http::openapi::openapi()).unwrap();
+    let document = serde_json::to_value(printdesk_app::openapi()).unwrap();
     app.create_printer("docs-printer").await;
     let job = app
         .create_job(json!({ "job_name": "Benchy", "printer_id": "docs-printer" }))

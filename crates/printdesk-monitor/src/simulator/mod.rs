@@ -13,6 +13,7 @@ use std::{
 };
 
 pub mod broker;
+pub mod octoprint;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Map, Value, json};

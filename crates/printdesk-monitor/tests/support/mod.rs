@@ -3,7 +3,6 @@
 #![allow(dead_code)] // Each test file uses its own part.
 
 pub mod moonraker;
-pub mod octoprint;
 pub mod prusalink_fake;
 
 pub use printdesk_monitor::simulator::broker::missing_peer;

@@ -137,7 +137,11 @@ impl Server {
             if self.try_exit().is_some() {
                 return false;
             }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+            // Listening, and it is this process that listens: another test's server may have
+            // been given the same free port (then this one exits with "cannot listen").
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok()
+                && self.log_text().contains("printdesk is serving")
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(25));

@@ -1,4 +1,4 @@
-//! A real OctoPrint (`octoprint` from PyPI, pinned by `just test-printers`) with its bundled
+//! A real OctoPrint for tests (`octoprint` from PyPI, pinned by `just test-printers`) with its bundled
 //! virtual printer, set up offline with OctoPrint's own CLI as `shared/printer-protocols.md`
 //! §7.1 describes, and an application key made through OctoPrint's own API.
 //!
@@ -53,7 +53,7 @@ pub fn server() -> Option<&'static OctoPrint> {
     SERVER
         .get_or_init(|| match executable() {
             Some(exe) => Some(start(&exe)),
-            None => super::missing_peer("OctoPrint"),
+            None => super::broker::missing_peer("OctoPrint"),
         })
         .as_ref()
 }
@@ -144,7 +144,7 @@ fn start(exe: &PathBuf) -> OctoPrint {
         .expect("start OctoPrint");
     let base_url = format!("http://127.0.0.1:{port}");
     // A placeholder server answers 404 while OctoPrint starts: wait for 200 or 403.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let code = blocking_get(&format!("{base_url}/api/version"));
         if matches!(code, Some(200 | 403)) {
@@ -152,7 +152,7 @@ fn start(exe: &PathBuf) -> OctoPrint {
         }
         assert!(
             Instant::now() < deadline,
-            "OctoPrint did not start within 60 s (see {b}/serve.log)"
+            "OctoPrint did not start within 120 s (see {b}/serve.log)"
         );
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -292,15 +292,25 @@ impl OctoPrint {
         assert_eq!(r.status().as_u16(), 201, "upload of {name}");
     }
 
-    /// Selects and prints an uploaded file, through OctoPrint's own API.
+    /// Selects and prints an uploaded file, through OctoPrint's own API. OctoPrint answers 409
+    /// while its virtual printer is still busy ending the previous print (seen on a loaded
+    /// machine): then it asks again, for up to 30 s.
     pub async fn print(&self, name: &str) {
-        let r = self
-            .request(reqwest::Method::POST, &format!("/api/files/local/{name}"))
-            .json(&json!({"command": "select", "print": true}))
-            .send()
-            .await
-            .expect("start a print");
-        assert_eq!(r.status().as_u16(), 204, "start {name}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self
+                .request(reqwest::Method::POST, &format!("/api/files/local/{name}"))
+                .json(&json!({"command": "select", "print": true}))
+                .send()
+                .await
+                .expect("start a print");
+            if r.status().as_u16() == 409 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            assert_eq!(r.status().as_u16(), 204, "start {name}");
+            return;
+        }
     }
 
     /// `POST /api/job` with `command` (`pause` with an `action`, `cancel`).
