@@ -67,6 +67,7 @@ async fn add_printer(base: &str, octoprint: &OctoPrint) {
 async fn a_print_that_ends_while_printdesk_is_stopped_is_completed_when_it_comes_back() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     // ~80 moves: about 8 s on the virtual printer.
     octoprint.upload("pd_downtime.gcode", 80).await;
     octoprint.wait_until_operational().await;

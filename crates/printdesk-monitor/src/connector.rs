@@ -1,6 +1,11 @@
 //! What a connector tells the monitor: the connection's life and the printer's reports.
 
+use std::time::Duration;
+
 use printdesk_domain::monitoring::{HistoryEntry, PrinterReport};
+use tokio::sync::mpsc;
+
+use crate::backoff::Backoff;
 
 /// One thing a connector observed, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,5 +76,48 @@ impl ConnectionProblem {
                 | Self::CertificateChanged { .. }
                 | Self::CertificateInvalid(_)
         )
+    }
+}
+
+/// One connector's connections: each call makes one, follows it until it ends and says why,
+/// or `None` when the monitor stopped listening. It keeps what it learnt across calls.
+pub(crate) trait Connections {
+    /// One connection; resets `backoff` once connected.
+    async fn connect_once(
+        &mut self,
+        events: &mpsc::Sender<ConnectorEvent>,
+        backoff: &mut Backoff,
+    ) -> Option<ConnectionProblem>;
+}
+
+/// The life every connector shares: say `Connecting`, run one connection until it ends, say
+/// why it ended, wait a back-off (a minute at least when a person must act: retrying a
+/// refused access code every second helps nobody, and some firmware locks its LAN mode after
+/// repeated failures), again. Ends when the monitor stops listening.
+pub(crate) async fn reconnect_forever(
+    mut connections: impl Connections,
+    events: mpsc::Sender<ConnectorEvent>,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        if events.send(ConnectorEvent::Connecting).await.is_err() {
+            return;
+        }
+        let Some(problem) = connections.connect_once(&events, &mut backoff).await else {
+            return;
+        };
+        let slow = problem.needs_a_person();
+        if events
+            .send(ConnectorEvent::Disconnected(problem))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut wait = backoff.next_wait();
+        if slow {
+            wait = wait.max(Duration::from_secs(60));
+        }
+        tokio::time::sleep(wait).await;
     }
 }

@@ -52,6 +52,32 @@ pub struct FollowedPrinter {
     pub connection: Connection,
 }
 
+impl FollowedPrinter {
+    /// Whether a connector following `self` follows `wanted` as it is: the same settings,
+    /// except a Bambu certificate fingerprint that appeared since (the connector pinned it
+    /// itself on first use and reported it; reconnecting for it would only blink the status).
+    fn followed_as(&self, wanted: &FollowedPrinter) -> bool {
+        match (&self.connection, &wanted.connection) {
+            (Connection::Bambu(running), Connection::Bambu(wanted_settings))
+                if matches!(running.trust, bambu::Trust::FirstUse { fingerprint: None })
+                    && matches!(
+                        wanted_settings.trust,
+                        bambu::Trust::FirstUse {
+                            fingerprint: Some(_)
+                        }
+                    ) =>
+            {
+                self.id == wanted.id
+                    && BambuSettings {
+                        trust: running.trust.clone(),
+                        ..wanted_settings.clone()
+                    } == *running
+            }
+            _ => self == wanted,
+        }
+    }
+}
+
 /// Where the supervisor learns which printers to follow, and who takes each one's events.
 #[async_trait]
 pub trait MonitorTarget: Send + Sync + fmt::Debug + 'static {
@@ -160,7 +186,7 @@ impl Running {
         let stale: Vec<PrinterId> = self
             .printers
             .iter()
-            .filter(|(id, f)| wanted.get(*id) != Some(&f.printer))
+            .filter(|(id, f)| !wanted.get(*id).is_some_and(|w| f.printer.followed_as(w)))
             .map(|(id, _)| id.clone())
             .collect();
         for id in stale {
@@ -170,6 +196,12 @@ impl Running {
             }
         }
         for (id, printer) in wanted {
+            if let Some(following) = self.printers.get_mut(&id) {
+                // Followed as it is (a fingerprint the connector pinned itself): remember the
+                // settings as stored, so that clearing the fingerprint later is a change.
+                following.printer = printer;
+                continue;
+            }
             if let std::collections::hash_map::Entry::Vacant(slot) = self.printers.entry(id) {
                 tracing::info!(printer = %printer.id, "following printer");
                 let watch = target.watch(&printer);

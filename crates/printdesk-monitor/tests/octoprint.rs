@@ -87,7 +87,10 @@ impl Followed {
 async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
-    octoprint.upload("pd_done.gcode", 60).await;
+    octoprint.ensure_idle().await;
+    // Long enough (~20 s on the virtual printer) that progress still shows after the resume on
+    // a loaded machine.
+    octoprint.upload("pd_done.gcode", 200).await;
     let mut followed = Followed::start(octoprint, &octoprint.api_key);
     let first = followed.connected().await;
     assert!(!first.state.is_active(), "nothing prints yet: {first:?}");
@@ -132,6 +135,7 @@ async fn a_print_is_followed_through_pause_and_resume_to_its_end() {
 async fn a_cancelled_print_is_a_cancelled_failure() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     octoprint.upload("pd_cancel.gcode", 400).await;
     let mut followed = Followed::start(octoprint, &octoprint.api_key);
     followed.connected().await;
@@ -152,6 +156,7 @@ async fn a_cancelled_print_is_a_cancelled_failure() {
 async fn a_print_that_ended_while_nobody_watched_is_read_from_prints_last() {
     let Some(octoprint) = server() else { return };
     let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
     octoprint.upload("pd_offline.gcode", 30).await;
     octoprint.print("pd_offline.gcode").await;
     tokio::time::sleep(Duration::from_secs(1)).await;

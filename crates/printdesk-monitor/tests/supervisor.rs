@@ -150,3 +150,47 @@ async fn printers_are_followed_changed_and_dropped_without_a_restart() {
         "events after the printer was dropped"
     );
 }
+
+/// A certificate fingerprint the connector pinned itself and the monitor then stored does not
+/// restart the connection; clearing it (to trust the next certificate) does.
+#[tokio::test]
+async fn a_pinned_fingerprint_keeps_the_connection_and_clearing_it_restarts_it() {
+    // Nothing listens there: the connector just keeps trying, which is all this test needs.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let with_fingerprint = |fingerprint: Option<&str>| {
+        let mut p = printer("x1c-2", port, CODE);
+        if let Connection::Bambu(settings) = &mut p.connection {
+            settings.trust = Trust::FirstUse {
+                fingerprint: fingerprint.map(str::to_owned),
+            };
+        }
+        p
+    };
+    let target = Arc::new(Target::default());
+    *target.printers.lock().unwrap() = vec![with_fingerprint(None)];
+    let supervisor = Supervisor::spawn(target.clone(), Duration::from_secs(3600));
+    let settle = || tokio::time::sleep(Duration::from_millis(300));
+    settle().await;
+
+    *target.printers.lock().unwrap() = vec![with_fingerprint(Some("ab12"))];
+    supervisor.wake();
+    settle().await;
+    assert!(
+        target.unfollowed.lock().unwrap().is_empty(),
+        "the fingerprint the connector pinned does not restart it"
+    );
+
+    *target.printers.lock().unwrap() = vec![with_fingerprint(None)];
+    supervisor.wake();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while target.unfollowed.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "clearing the fingerprint restarts"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

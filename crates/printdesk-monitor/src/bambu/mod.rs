@@ -18,7 +18,7 @@ pub use tls::Trust;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, ConnectorEvent},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
 };
 
 /// The MQTT user every Bambu Lab printer expects.
@@ -77,35 +77,11 @@ pub const PUSHALL: &str =
 
 /// Follows one printer until the task is aborted: connects, reports, and reconnects after a
 /// back-off whenever the connection ends. Stops when `events` is closed.
-pub async fn follow(mut settings: BambuSettings, events: mpsc::Sender<ConnectorEvent>) {
-    let mut backoff = Backoff::default();
+pub async fn follow(settings: BambuSettings, events: mpsc::Sender<ConnectorEvent>) {
     // Kept across reconnects: a P1 that ignores `pushall` resends only what changes, so the
     // last known values are a better start than nothing.
-    let mut state = BambuState::default();
-    loop {
-        if events.send(ConnectorEvent::Connecting).await.is_err() {
-            return;
-        }
-        let problem = match connect_once(&mut settings, &mut state, &events, &mut backoff).await {
-            Some(problem) => problem,
-            None => return,
-        };
-        let slow = problem.needs_a_person();
-        if events
-            .send(ConnectorEvent::Disconnected(problem))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut wait = backoff.next_wait();
-        if slow {
-            // Retrying a refused access code every second helps nobody (and some firmware
-            // locks the LAN mode after repeated failures).
-            wait = wait.max(Duration::from_secs(60));
-        }
-        tokio::time::sleep(wait).await;
-    }
+    let state = BambuState::default();
+    reconnect_forever(Followed { settings, state }, events).await;
 }
 
 /// One connection, from connect to its end. `None` when the monitor stopped listening.
@@ -201,5 +177,22 @@ fn problem(error: &ConnectionError, observed: &tls::Observed) -> ConnectionProbl
             ConnectionProblem::Protocol(format!("the broker refused the connection ({code:?})"))
         }
         (None, other) => ConnectionProblem::Unreachable(other.to_string()),
+    }
+}
+
+/// One printer's connections, with what they learnt: the pinned certificate and the merged
+/// state.
+struct Followed {
+    settings: BambuSettings,
+    state: BambuState,
+}
+
+impl Connections for Followed {
+    async fn connect_once(
+        &mut self,
+        events: &mpsc::Sender<ConnectorEvent>,
+        backoff: &mut Backoff,
+    ) -> Option<ConnectionProblem> {
+        connect_once(&mut self.settings, &mut self.state, events, backoff).await
     }
 }

@@ -26,7 +26,7 @@ use tracker::history_entry;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, ConnectorEvent},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
 };
 
 /// Moonraker pushes `notify_proc_stat_update` every second: this long without any message
@@ -75,30 +75,8 @@ impl MoonrakerSettings {
 /// Follows one Moonraker until the task is aborted: connects, reports, and reconnects after
 /// a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: MoonrakerSettings, events: mpsc::Sender<ConnectorEvent>) {
-    let mut backoff = Backoff::default();
-    let mut tracker = PrintTracker::default();
-    loop {
-        if events.send(ConnectorEvent::Connecting).await.is_err() {
-            return;
-        }
-        let Some(problem) = connect_once(&settings, &mut tracker, &events, &mut backoff).await
-        else {
-            return;
-        };
-        let slow = problem.needs_a_person();
-        if events
-            .send(ConnectorEvent::Disconnected(problem))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut wait = backoff.next_wait();
-        if slow {
-            wait = wait.max(Duration::from_secs(60));
-        }
-        tokio::time::sleep(wait).await;
-    }
+    let tracker = PrintTracker::default();
+    reconnect_forever(Followed { settings, tracker }, events).await;
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -372,6 +350,22 @@ async fn session(
         {
             return stopped();
         }
+    }
+}
+
+/// One Moonraker's connections, with what they learnt about its print.
+struct Followed {
+    settings: MoonrakerSettings,
+    tracker: PrintTracker,
+}
+
+impl Connections for Followed {
+    async fn connect_once(
+        &mut self,
+        events: &mpsc::Sender<ConnectorEvent>,
+        backoff: &mut Backoff,
+    ) -> Option<ConnectionProblem> {
+        connect_once(&self.settings, &mut self.tracker, events, backoff).await
     }
 }
 

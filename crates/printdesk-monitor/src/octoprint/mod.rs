@@ -17,7 +17,7 @@ use tracker::{Flags, JobInfo, LastPrint};
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, ConnectorEvent},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
 };
 
 /// OctoPrint sends `current` about twice a second; this long without any message means the
@@ -66,30 +66,8 @@ impl OctoPrintSettings {
 /// Follows one OctoPrint server until the task is aborted: connects, reports, and reconnects
 /// after a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: OctoPrintSettings, events: mpsc::Sender<ConnectorEvent>) {
-    let mut backoff = Backoff::default();
-    let mut tracker = PrintTracker::default();
-    loop {
-        if events.send(ConnectorEvent::Connecting).await.is_err() {
-            return;
-        }
-        let Some(problem) = connect_once(&settings, &mut tracker, &events, &mut backoff).await
-        else {
-            return;
-        };
-        let slow = problem.needs_a_person();
-        if events
-            .send(ConnectorEvent::Disconnected(problem))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut wait = backoff.next_wait();
-        if slow {
-            wait = wait.max(Duration::from_secs(60));
-        }
-        tokio::time::sleep(wait).await;
-    }
+    let tracker = PrintTracker::default();
+    reconnect_forever(Followed { settings, tracker }, events).await;
 }
 
 /// The answer to a passive login: who the API key belongs to, and a session for the socket.
@@ -283,5 +261,21 @@ async fn connect_once(
         if let Some(report) = report {
             events.send(ConnectorEvent::Report(report)).await.ok()?;
         }
+    }
+}
+
+/// One server's connections, with what they learnt about its print.
+struct Followed {
+    settings: OctoPrintSettings,
+    tracker: PrintTracker,
+}
+
+impl Connections for Followed {
+    async fn connect_once(
+        &mut self,
+        events: &mpsc::Sender<ConnectorEvent>,
+        backoff: &mut Backoff,
+    ) -> Option<ConnectionProblem> {
+        connect_once(&self.settings, &mut self.tracker, events, backoff).await
     }
 }

@@ -17,7 +17,7 @@ use tracker::{Job, Status};
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, ConnectorEvent},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
 };
 
 /// How often the printer is asked, unless the settings say otherwise: PrusaLink pushes
@@ -95,32 +95,17 @@ impl PrusaLinkSettings {
 /// Follows one PrusaLink printer until the task is aborted: polls, reports, and reconnects
 /// after a back-off whenever the printer cannot be reached. Stops when `events` is closed.
 pub async fn follow(settings: PrusaLinkSettings, events: mpsc::Sender<ConnectorEvent>) {
-    let mut backoff = Backoff::default();
-    let mut tracker = PrintTracker::default();
-    let mut session = DigestSession::default();
-    loop {
-        if events.send(ConnectorEvent::Connecting).await.is_err() {
-            return;
-        }
-        let Some(problem) =
-            connect_once(&settings, &mut session, &mut tracker, &events, &mut backoff).await
-        else {
-            return;
-        };
-        let slow = problem.needs_a_person();
-        if events
-            .send(ConnectorEvent::Disconnected(problem))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut wait = backoff.next_wait();
-        if slow {
-            wait = wait.max(Duration::from_secs(60));
-        }
-        tokio::time::sleep(wait).await;
-    }
+    let tracker = PrintTracker::default();
+    let session = DigestSession::default();
+    reconnect_forever(
+        Followed {
+            settings,
+            session,
+            tracker,
+        },
+        events,
+    )
+    .await;
 }
 
 /// Reads a JSON answer; 204 (no job) is `None`.
@@ -190,6 +175,30 @@ async fn connect_once(
         if let Some(report) = tracker.observe(&status, job.as_ref()) {
             events.send(ConnectorEvent::Report(report)).await.ok()?;
         }
+    }
+}
+
+/// One printer's connections, with what they learnt: the digest challenge and its print.
+struct Followed {
+    settings: PrusaLinkSettings,
+    session: DigestSession,
+    tracker: PrintTracker,
+}
+
+impl Connections for Followed {
+    async fn connect_once(
+        &mut self,
+        events: &mpsc::Sender<ConnectorEvent>,
+        backoff: &mut Backoff,
+    ) -> Option<ConnectionProblem> {
+        connect_once(
+            &self.settings,
+            &mut self.session,
+            &mut self.tracker,
+            events,
+            backoff,
+        )
+        .await
     }
 }
 

@@ -335,6 +335,31 @@ impl OctoPrint {
             .expect("JSON")
     }
 
+    /// Waits until OctoPrint's job state is `state` (`Printing`, `Paused`, …).
+    pub async fn wait_for_state(&self, state: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while self.job().await["state"] != state {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "OctoPrint's job did not reach {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Makes sure nothing prints: cancels what a failed earlier test may have left running
+    /// or paused, and waits until the printer is idle.
+    pub async fn ensure_idle(&self) {
+        if self.job().await["state"] != "Operational" {
+            let _ = self
+                .request(reqwest::Method::POST, "/api/job")
+                .json(&json!({"command": "cancel"}))
+                .send()
+                .await;
+        }
+        self.wait_until_operational().await;
+    }
+
     /// Waits until OctoPrint's printer is idle (Operational) again.
     pub async fn wait_until_operational(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
