@@ -239,4 +239,22 @@ export const printersApi = {
     const data = (await request('GET', '/printers')).data;
     return Array.isArray(data?.printers) ? data.printers : [];
   },
+  async get(id) {
+    return (await request('GET', `/printers/${encodeURIComponent(id)}`)).data;
+  },
+  async create(fields) {
+    return (await request('POST', '/printers', { body: fields })).data;
+  },
+  /** JSON merge-patch: absent keeps, null clears. */
+  async update(id, patch) {
+    return (await request('PATCH', `/printers/${encodeURIComponent(id)}`, { body: patch })).data;
+  },
+  async remove(id) {
+    await request('DELETE', `/printers/${encodeURIComponent(id)}`);
+  },
+  /** How many jobs name the printer (they lose it when it is deleted). */
+  async jobCount(id) {
+    const data = (await request('GET', '/jobs', { query: { printer_id: id, limit: 1 } })).data;
+    return typeof data?.total_count === 'number' ? data.total_count : 0;
+  },
 };

@@ -10,19 +10,28 @@ import { refreshRelativeTimes } from './format.js';
 import { HistoryDialog } from './history.js';
 import { JobsTable, paramsFromQuery, queryFromParams } from './jobs-table.js';
 import { createLive } from './live.js';
-import { fillPrinterSelect, isKnownPrinter, loadPrinters, onPrintersChanged } from './printers.js';
+import {
+  applyPrinterStatus, fillPrinterSelect, isKnownPrinter, loadPrinters, onPrintersChanged,
+  removePrinter, upsertPrinter,
+} from './printers.js';
+import { PrintersPage } from './printers-page.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
 
 // Before anything talks to the API: a 401 asks for a token.
 setupAuth();
 
-// ---- the address bar: #jobs?status=failed&sort=job_name:asc ------------------------------
+// ---- the address bar: #jobs?status=failed&sort=job_name:asc, #printers --------------------
 
-function queryFromHash() {
+function routeOf() {
   const hash = location.hash.replace(/^#/, '');
   const [route, search = ''] = hash.split('?');
-  return route === 'jobs' || route === '' ? queryFromParams(new URLSearchParams(search)) : null;
+  return { route: route === 'printers' ? 'printers' : 'jobs', params: new URLSearchParams(search) };
+}
+
+function queryFromHash() {
+  const { route, params } = routeOf();
+  return route === 'jobs' ? queryFromParams(params) : null;
 }
 
 function writeHash(query) {
@@ -128,11 +137,59 @@ byId('newJobBtn').addEventListener('click', (e) => modal.openCreate(e.currentTar
 
 // ---- printers ----------------------------------------------------------------------------
 
+// Taken once: while the printer dialog is open, #printerId is also its id field.
+const jobPrinterSelect = byId('printerId');
+const filterPrinter = byId('filterPrinter');
+const bulkPrinter = byId('bulkPrinter');
+
 onPrintersChanged(() => {
-  fillPrinterSelect(byId('filterPrinter'));
-  fillPrinterSelect(byId('printerId'));
+  fillPrinterSelect(filterPrinter);
+  fillPrinterSelect(jobPrinterSelect);
+  fillPrinterSelect(bulkPrinter);
   if (table.loaded) table.render();
 });
+
+const printersPage = new PrintersPage({
+  jobName: (id) => table.jobs.find((j) => j.id === id)?.job_name ?? null,
+  // Its jobs were kept without a printer: show them as they now are.
+  onDeleted: () => table.load({ quiet: true }),
+});
+
+/** A live printer message: its status, or the printer created, changed or deleted elsewhere. */
+function applyPrinterMessage(msg) {
+  if (typeof msg.printer_id !== 'string') return;
+  if (msg.type === 'printer_status') applyPrinterStatus(msg.printer_id, msg.status);
+  else if (msg.type === 'printer_changed') {
+    if (msg.printer) upsertPrinter(msg.printer);
+    else removePrinter(msg.printer_id);
+  }
+}
+
+// ---- pages -------------------------------------------------------------------------------
+
+const pages = { jobs: byId('jobs'), printers: byId('printersPage') };
+const TITLES = { jobs: 'Jobs · printdesk', printers: 'Printers · printdesk' };
+
+function showRoute() {
+  const { route, params } = routeOf();
+  for (const [name, section] of Object.entries(pages)) section.hidden = name !== route;
+  for (const a of document.querySelectorAll('.app-nav a')) {
+    if (a.getAttribute('href') === `#${route}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = TITLES[route];
+  if (route === 'jobs' && params.has('job')) openJobFromLink(params.get('job'));
+}
+
+/** `#jobs?job=<id>` (a printer card's current job): the job opens in the edit form. */
+async function openJobFromLink(id) {
+  writeHash(table.query);
+  try {
+    modal.openEdit(await jobsApi.get(id));
+  } catch (err) {
+    toastError(err.isNotFound ? 'That job no longer exists.' : `The job could not be opened: ${err.message}`);
+  }
+}
 
 function refreshPrinters() {
   loadPrinters().catch((err) => toastError(`Printers could not be loaded: ${err.message}`));
@@ -151,6 +208,7 @@ const live = createLive({
     const printer = event.job?.printer_id;
     if (printer && !isKnownPrinter(printer)) refreshPrinters();
   },
+  onPrinter: applyPrinterMessage,
   onState: (state, detail) => {
     indicator.dataset.state = state;
     indicator.querySelector('.conn-label').textContent = STATE_LABELS[state] ?? state;
@@ -158,7 +216,11 @@ const live = createLive({
   },
   // Events from before the first connection (or from a restarted server) were not seen:
   // re-read the page once. This also replaces a first load that may have raced the connection.
-  onResync: () => table.load({ quiet: true }),
+  // Printers are re-read too: printer_changed messages sent meanwhile were not seen.
+  onResync: () => {
+    table.load({ quiet: true });
+    refreshPrinters();
+  },
   token: getToken,
 });
 
@@ -170,10 +232,15 @@ onTokenChanged((token) => { if (token) live.restart(); });
 window.addEventListener('hashchange', () => {
   const query = queryFromHash();
   if (query) table.setQuery(query, { notify: false });
+  showRoute();
 });
 
 table.setQuery(queryFromHash() ?? queryFromParams(new URLSearchParams()), { notify: false });
+showRoute();
+printersPage.render();
 refreshPrinters();
 live.start();
 setInterval(() => refreshRelativeTimes(document.body), 30000);
+// Running jobs' durations count up.
+setInterval(() => table.tickDurations(), 1000);
 

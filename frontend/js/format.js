@@ -97,3 +97,29 @@ export function formatValue(field, value, printerName = (id) => id) {
   if (field.endsWith('_at') || field === 'discovery_time') return formatDateTime(value) || String(value);
   return String(value);
 }
+
+/** A span of seconds as a person reads it: "45 s", "12 min", "2 h 05 min", "3 d 4 h". */
+export function formatDuration(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const hours = Math.floor(m / 60);
+  if (hours < 24) return `${hours} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
+/**
+ * A `<time>` with a short absolute time: the time of day for today ("9:14 AM"), else the date
+ * too ("Dec 1, 9:14 AM"); the full date and time as tooltip.
+ */
+export function shortTimeElement(iso, now = new Date()) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return h('span', { class: 'subtle', text: '—' });
+  const today = d.toDateString() === now.toDateString();
+  return h('time', { datetime: iso, title: formatDateTime(iso), text: (today ? timeOfDay : shortDateTime).format(d) });
+}

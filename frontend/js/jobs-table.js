@@ -2,7 +2,7 @@
 
 import { exportCsvUrl, jobsApi } from './api.js';
 import { byId, debounce, flash, h } from './dom.js';
-import { statusBadge, timeElement } from './format.js';
+import { formatDuration, shortTimeElement, statusBadge, timeElement } from './format.js';
 import { printerName } from './printers.js';
 import { STATUS_ACTIONS, STATUS_ACTION_NAMES } from './workflow.js';
 
@@ -18,10 +18,25 @@ export const DEFAULT_QUERY = Object.freeze({
 
 const FILTER_KEYS = ['q', 'status', 'printer_id', 'is_business'];
 const PAGE_SIZES = [10, 25, 50, 100];
-const SORT_KEYS = ['job_name', 'status', 'customer_name', 'printer_id', 'file_name', 'updated_at', 'created_at'];
+const SORT_KEYS = [
+  'job_name', 'status', 'customer_name', 'printer_id', 'file_name', 'updated_at', 'created_at',
+  'started_at', 'completed_at',
+];
 /** Columns whose first click sorts newest / largest first. */
-const DESC_FIRST = new Set(['updated_at', 'created_at']);
-const COLUMNS = 8;
+const DESC_FIRST = new Set(['updated_at', 'created_at', 'started_at', 'completed_at']);
+const COLUMNS = 11;
+
+/**
+ * How long a job ran: completed − started, or the running time so far for a running job;
+ * null when it never started (or the times are not both known).
+ */
+export function jobDurationSeconds(job, now = Date.now()) {
+  const started = job.started_at ? new Date(job.started_at).getTime() : NaN;
+  if (Number.isNaN(started)) return null;
+  const end = job.completed_at ? new Date(job.completed_at).getTime() : (job.status === 'running' ? now : NaN);
+  if (Number.isNaN(end)) return null;
+  return Math.max(0, (end - started) / 1000);
+}
 
 /** A query from `URLSearchParams`, falling back to the defaults for anything invalid. */
 export function queryFromParams(params) {
@@ -48,10 +63,9 @@ export function paramsFromQuery(query) {
   return params;
 }
 
+const isNull = (v) => v === null || v === undefined;
+
 function compareValues(a, b) {
-  const na = a === null || a === undefined;
-  const nb = b === null || b === undefined;
-  if (na || nb) return na === nb ? 0 : na ? -1 : 1; // NULL sorts first ascending, as in SQLite
   if (a < b) return -1;
   if (a > b) return 1;
   return 0;
@@ -331,6 +345,8 @@ export class JobsTable {
 
   compare(a, b) {
     const [key, dir] = this.query.sort.split(':');
+    // Jobs without a value come last in both directions, as the server sorts them.
+    if (isNull(a[key]) !== isNull(b[key])) return isNull(a[key]) ? 1 : -1;
     const c = compareValues(a[key], b[key]) || compareValues(a.id, b.id);
     return dir === 'desc' ? -c : c;
   }
@@ -500,6 +516,9 @@ export class JobsTable {
       h('td', { class: 'cell-business', 'data-label': 'Customer' }),
       h('td', { class: 'cell-printer', 'data-label': 'Printer' }),
       h('td', { class: 'cell-file', 'data-label': 'File' }),
+      h('td', { class: 'cell-started', 'data-label': 'Started' }),
+      h('td', { class: 'cell-completed', 'data-label': 'Completed' }),
+      h('td', { class: 'cell-duration', 'data-label': 'Duration' }),
       h('td', { class: 'cell-updated', 'data-label': 'Updated' }),
       h('td', { class: 'cell-actions' }, actions),
     );
@@ -508,7 +527,7 @@ export class JobsTable {
 
   /** Writes a job into its row's cells; every value goes in as text. */
   fillRow(tr, job) {
-    const [select, name, status, business, printer, file, updated, actionsCell] = tr.cells;
+    const [select, name, status, business, printer, file, started, completed, duration, updated, actionsCell] = tr.cells;
     tr.dataset.version = String(job.version);
 
     const selected = this.selected.has(job.id);
@@ -518,7 +537,14 @@ export class JobsTable {
     tr.classList.toggle('is-selected', selected);
 
     name.replaceChildren(h('span', { class: 'job-name', text: job.job_name }));
-    if (job.auto_created) name.append(h('span', { class: 'badge badge-muted', title: 'Discovered automatically', text: 'auto' }));
+    if (job.auto_created) {
+      // Monitoring made it: the badge names the printer that reported the print.
+      const from = job.printer_id ? printerName(job.printer_id) : '';
+      name.append(h('span', {
+        class: 'badge badge-muted badge-auto',
+        title: from ? `Created automatically: ${from} reported this print` : 'Created automatically by monitoring',
+      }, 'auto', from ? h('span', { class: 'badge-auto-printer', text: from }) : null));
+    }
     // Shown under the name when the File column is hidden (medium-width screens).
     if (job.file_name) name.append(h('span', { class: 'job-sub file', text: job.file_name }));
 
@@ -544,6 +570,9 @@ export class JobsTable {
       ? h('span', { class: 'file', title: job.file_name, text: job.file_name })
       : h('span', { class: 'subtle', text: '—' }));
 
+    started.replaceChildren(shortTimeElement(job.started_at));
+    completed.replaceChildren(shortTimeElement(job.completed_at));
+    this.fillDuration(duration, job);
     updated.replaceChildren(timeElement(job.updated_at));
 
     // Only the moves allowed from this status; redrawn only when the status changes, so a
@@ -573,6 +602,33 @@ export class JobsTable {
     };
     for (const btn of actionsCell.querySelectorAll('button[data-action]')) {
       btn.setAttribute('aria-label', `${verbs[btn.dataset.action] ?? btn.textContent} job ${job.job_name}`);
+    }
+  }
+
+  /** The Duration cell: completed − started, or the running time so far (counting up). */
+  fillDuration(cell, job, now = Date.now()) {
+    const seconds = jobDurationSeconds(job, now);
+    const running = seconds !== null && !job.completed_at;
+    cell.classList.toggle('is-running', running);
+    if (running) cell.dataset.startedAt = job.started_at;
+    else delete cell.dataset.startedAt;
+    const value = seconds === null ? '—' : formatDuration(seconds);
+    const span = cell.firstElementChild;
+    if (span && span.classList.contains('duration')) {
+      if (span.textContent !== value) span.textContent = value;
+    } else {
+      cell.replaceChildren(h('span', { class: 'duration', text: value }));
+    }
+    cell.firstElementChild.classList.toggle('subtle', seconds === null);
+    cell.title = running ? 'Running: counting up' : '';
+  }
+
+  /** Every second: the running jobs' durations. */
+  tickDurations() {
+    const now = Date.now();
+    for (const cell of this.body.querySelectorAll('td.cell-duration.is-running')) {
+      const job = this.jobs.find((j) => j.id === cell.closest('tr')?.dataset.jobId);
+      if (job) this.fillDuration(cell, job, now);
     }
   }
 

@@ -3,7 +3,8 @@
 // Protocol: the first message is `{"type":"hello","seq":N}`; then one message per committed
 // event `{seq, type, at, job_id, actor, job, changes}`. On any close the client reconnects with
 // back-off and `?since=<last seq seen>`, so no event is lost or applied twice. Close code 4008
-// means "you fell behind"; it reconnects at once.
+// means "you fell behind"; it reconnects at once. Printer messages (`printer_status`,
+// `printer_changed`) have no seq: they are handed over as they come.
 
 const LAGGED = 4008;
 const MAX_DELAY_MS = 30000;
@@ -14,12 +15,17 @@ const MAX_DELAY_MS = 30000;
  * @param {(state: 'connecting'|'live'|'offline', detail: string) => void} handlers.onState
  * @param {(reason: 'initial'|'reset') => void} handlers.onResync  lists must be re-read:
  *        the first connection (events before it were not seen) or a server whose sequence restarted
+ * @param {(message: object) => void} [handlers.onPrinter]  `printer_status` (a printer's live
+ *        status; sent for every monitored printer right after hello, then on each change) and
+ *        `printer_changed` (`printer`: the printer as GET returns it, or null when deleted)
  * @param {() => string|null} [handlers.token]  the API token, sent as the subprotocol
  *        `printdesk.bearer.<token>` (browsers cannot set headers on a WebSocket; the server
  *        echoes the subprotocol)
  * @param {string} [path]
  */
-export function createLive({ onEvent, onState, onResync, token = () => null }, path = '/api/v1/ws') {
+export function createLive({
+  onEvent, onState, onResync, onPrinter = () => {}, token = () => null,
+}, path = '/api/v1/ws') {
   let ws = null;
   let lastSeq = null;
   let attempt = 0;
@@ -84,6 +90,15 @@ export function createLive({ onEvent, onState, onResync, token = () => null }, p
         return;
       }
       setState('live', 'Live: changes by others appear as they happen');
+      return;
+    }
+    // Printer messages carry no seq and are not part of the job history.
+    if (msg.type === 'printer_status' || msg.type === 'printer_changed') {
+      try {
+        onPrinter(msg);
+      } catch (err) {
+        console.error('printdesk: applying a printer message failed', err, msg);
+      }
       return;
     }
     if (typeof msg.seq !== 'number') return;

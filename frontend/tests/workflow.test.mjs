@@ -141,7 +141,7 @@ describe('status workflow', { timeout: 120000 }, () => {
     await page.unroute(`**/api/v1/jobs/${job.id}/status`);
 
     // 412: someone started and renamed the job; this page still shows it pending.
-    await api.updateJob(stale.id, { job_name: `${tag} stale (renamed)`, status: 'running' }, 1);
+    const started = await api.updateJob(stale.id, { job_name: `${tag} stale (renamed)`, status: 'running' }, 1);
     await row(page, stale.id).locator("button[data-action='start-job']").click();
     const told = page.locator('.toast.info', { hasText: 'someone else changed' });
     await told.waitFor();
@@ -151,7 +151,8 @@ describe('status workflow', { timeout: 120000 }, () => {
     assert.deepEqual(await moves(page, stale.id), ['complete-job', 'fail-job'], 'the row offers the moves of its real status');
     const stored = await api.getJob(stale.id);
     assert.equal(stored.version, 2, 'the stale move saved nothing');
-    assert.equal(stored.started_at, null);
+    // The edit's pending → running set started_at (a workflow move); the stale move did not.
+    assert.equal(stored.started_at, started.started_at);
     assertClean(problems);
   });
 

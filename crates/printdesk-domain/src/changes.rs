@@ -244,23 +244,48 @@ impl JobChanges {
     }
 }
 
+/// What an edit that changes a job's status does to `started_at` and `completed_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintTimes {
+    /// Set them as the workflow would where the status change is one of its moves.
+    FollowWorkflow,
+    /// Leave them as they are.
+    Keep,
+}
+
 impl Job {
-    /// Lays validated fields over this job. Returns the new state and what changed, or `None`
-    /// when nothing would change, in which case the version stays as it is.
+    /// Lays validated fields over this job, leaving the print times as they are. Returns the
+    /// new state and what changed, or `None` when nothing would change, in which case the
+    /// version stays as it is.
     pub fn with_fields(&self, fields: ValidJobFields, now: Timestamp) -> Option<(Job, JobChanges)> {
-        self.with_changes_from(
-            Job {
-                job_name: fields.job_name,
-                status: fields.status,
-                is_business: fields.is_business,
-                customer_name: fields.customer_name,
-                notes: fields.notes,
-                file_name: fields.file_name,
-                printer_id: fields.printer_id,
-                ..self.clone()
-            },
-            now,
-        )
+        self.with_edited_fields(fields, PrintTimes::Keep, now)
+    }
+
+    /// [`Job::with_fields`], with `print_times` saying what a status change does to
+    /// `started_at` and `completed_at`: [`PrintTimes::FollowWorkflow`] for the job edit (a
+    /// status corrected along one of the workflow's moves sets them as the move would),
+    /// [`PrintTimes::Keep`] for the bulk edit.
+    pub fn with_edited_fields(
+        &self,
+        fields: ValidJobFields,
+        print_times: PrintTimes,
+        now: Timestamp,
+    ) -> Option<(Job, JobChanges)> {
+        let next = Job {
+            job_name: fields.job_name,
+            status: fields.status,
+            is_business: fields.is_business,
+            customer_name: fields.customer_name,
+            notes: fields.notes,
+            file_name: fields.file_name,
+            printer_id: fields.printer_id,
+            ..self.clone()
+        };
+        let next = match print_times {
+            PrintTimes::FollowWorkflow => next.with_print_times_from(self.status, now),
+            PrintTimes::Keep => next,
+        };
+        self.with_changes_from(next, now)
     }
 
     /// Turns `next` (this job with some fields changed) into the job's next version: what

@@ -50,7 +50,7 @@ mod workflow;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use changes::{FieldChange, JobChanges, JobField};
+pub use changes::{FieldChange, JobChanges, JobField, PrintTimes};
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use connection::{
     BAMBU_DEFAULT_PORT, BambuLabConnection, BambuSerial, BaseUrl, CaPem, ConnectionFields,

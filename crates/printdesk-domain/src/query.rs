@@ -50,10 +50,14 @@ pub enum SortKey {
     PrinterId,
     /// `file_name`
     FileName,
+    /// `started_at`: when the print began; jobs never started sort last.
+    StartedAt,
+    /// `completed_at`: when the print ended; jobs not finished sort last.
+    CompletedAt,
 }
 
 impl SortKey {
-    const ALL: [SortKey; 7] = [
+    const ALL: [SortKey; 9] = [
         Self::CreatedAt,
         Self::UpdatedAt,
         Self::JobName,
@@ -61,6 +65,8 @@ impl SortKey {
         Self::CustomerName,
         Self::PrinterId,
         Self::FileName,
+        Self::StartedAt,
+        Self::CompletedAt,
     ];
 
     /// The wire name.
@@ -73,6 +79,8 @@ impl SortKey {
             Self::CustomerName => "customer_name",
             Self::PrinterId => "printer_id",
             Self::FileName => "file_name",
+            Self::StartedAt => "started_at",
+            Self::CompletedAt => "completed_at",
         }
     }
 }

@@ -4,7 +4,7 @@ use std::{
 };
 
 use crate::{
-    changes::JobChanges,
+    changes::{JobChanges, PrintTimes},
     clock::Clock,
     connection::{BambuLabConnection, MonitoredPrinter, PrinterConnection, TlsFingerprint},
     draft::JobDraft,
@@ -177,7 +177,14 @@ impl JobService {
             return Ok(job);
         }
         let printer_violation = self.patch_printer_violation(&patch).await?;
-        let edit = self.edit_decision(patch, expected, printer_violation, actor, self.clock.now());
+        let edit = self.edit_decision(
+            patch,
+            expected,
+            printer_violation,
+            PrintTimes::FollowWorkflow,
+            actor,
+            self.clock.now(),
+        );
         let outcome = self.jobs.update(id, edit).await?;
         Ok(self.finish(outcome).await)
     }
@@ -199,6 +206,7 @@ impl JobService {
         patch: JobPatch,
         expected: VersionCondition,
         printer_violation: Option<FieldViolation>,
+        print_times: PrintTimes,
         actor: &Actor,
         now: crate::Timestamp,
     ) -> JobEdit {
@@ -208,7 +216,7 @@ impl JobService {
             let fields = merge_violations(patch.apply_to(current).validate(), printer_violation)
                 .map_err(EditJobError::Invalid)?;
             Ok(current
-                .with_fields(fields, now)
+                .with_edited_fields(fields, print_times, now)
                 .map(|(job, changes)| NewJobEvent {
                     kind: EventKind::JobUpdated,
                     job,
@@ -326,6 +334,8 @@ impl JobService {
                         patch.clone(),
                         expected,
                         printer_violation.clone(),
+                        // The bulk edit stays a correction of the status alone.
+                        PrintTimes::Keep,
                         actor,
                         now,
                     ),

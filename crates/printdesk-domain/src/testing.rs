@@ -141,6 +141,11 @@ fn compare(a: &Job, b: &Job, key: SortKey) -> Option<Ordering> {
         (None, None) => Some(Ordering::Equal),
         _ => None,
     };
+    let time = |x: Option<crate::Timestamp>, y: Option<crate::Timestamp>| match (x, y) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        (None, None) => Some(Ordering::Equal),
+        _ => None,
+    };
     match key {
         SortKey::CreatedAt => Some(a.created_at.cmp(&b.created_at)),
         SortKey::UpdatedAt => Some(a.updated_at.cmp(&b.updated_at)),
@@ -158,6 +163,8 @@ fn compare(a: &Job, b: &Job, key: SortKey) -> Option<Ordering> {
             a.file_name.as_ref().map(|v| v.as_str()),
             b.file_name.as_ref().map(|v| v.as_str()),
         ),
+        SortKey::StartedAt => time(a.started_at, b.started_at),
+        SortKey::CompletedAt => time(a.completed_at, b.completed_at),
     }
 }
 
@@ -167,6 +174,8 @@ fn lacks(job: &Job, key: SortKey) -> bool {
         SortKey::CustomerName => job.customer_name.is_none(),
         SortKey::PrinterId => job.printer_id.is_none(),
         SortKey::FileName => job.file_name.is_none(),
+        SortKey::StartedAt => job.started_at.is_none(),
+        SortKey::CompletedAt => job.completed_at.is_none(),
         SortKey::CreatedAt | SortKey::UpdatedAt | SortKey::JobName | SortKey::Status => false,
     }
 }

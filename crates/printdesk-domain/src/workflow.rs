@@ -137,11 +137,39 @@ impl Job {
         }
         let mut next = self.clone();
         next.status = to;
-        match to {
-            JobStatus::Running => next.started_at = next.started_at.or(Some(now)),
-            JobStatus::Completed | JobStatus::Failed => next.completed_at = Some(now),
-            JobStatus::Pending => next.completed_at = None,
-        }
+        next.enter_print_times(to, now);
         Ok(Some(next))
+    }
+
+    /// This job (the job edit's result, whose status may have been corrected from `from`)
+    /// with its print times kept true: where `from → status` is one of the workflow's moves
+    /// ([`TRANSITIONS`], force or not: the edit is a correction and asks for no confirmation),
+    /// `started_at` and `completed_at` change as [`Job::moved_to`] would change them; any other
+    /// status change, or none, leaves them as they are.
+    ///
+    /// ```
+    /// # use printdesk_domain::{Job, JobStatus};
+    /// # fn check(job: Job, now: printdesk_domain::Timestamp) {
+    /// // A pending job set to running by the edit starts now.
+    /// let edited = Job { status: JobStatus::Running, ..job.clone() };
+    /// assert_eq!(edited.with_print_times_from(JobStatus::Pending, now).started_at, Some(now));
+    /// # }
+    /// ```
+    pub fn with_print_times_from(mut self, from: JobStatus, now: Timestamp) -> Job {
+        let to = self.status;
+        if TRANSITIONS.iter().any(|t| t.from == from && t.to == to) {
+            self.enter_print_times(to, now);
+        }
+        self
+    }
+
+    /// What entering `to` does to the print times: `running` sets `started_at` (if unset),
+    /// `completed` and `failed` set `completed_at`, `pending` (a retry) clears `completed_at`.
+    fn enter_print_times(&mut self, to: JobStatus, now: Timestamp) {
+        match to {
+            JobStatus::Running => self.started_at = self.started_at.or(Some(now)),
+            JobStatus::Completed | JobStatus::Failed => self.completed_at = Some(now),
+            JobStatus::Pending => self.completed_at = None,
+        }
     }
 }

@@ -106,7 +106,9 @@ async fn server_owned_fields_are_not_touched_by_an_edit() {
         .edit(
             job.id,
             JobPatch {
-                status: Some(JobStatus::Completed),
+                // running → pending is no move of the workflow: a plain correction, which
+                // leaves the print times alone (a workflow move sets them: tests/workflow.rs).
+                status: Some(JobStatus::Pending),
                 ..JobPatch::default()
             },
             VersionCondition::Any,
@@ -345,6 +347,11 @@ async fn a_change_publishes_exactly_one_job_updated_event_with_only_the_changed_
                 JobField::FileName,
                 change(json!("bracket.3mf"), json!("b2.3mf"))
             ),
+            // running → completed is a workflow move: the edit keeps the print times true.
+            (
+                JobField::CompletedAt,
+                change(Value::Null, json!("2026-11-28T16:34:31.123Z"))
+            ),
         ]
     );
 
@@ -355,6 +362,7 @@ async fn a_change_publishes_exactly_one_job_updated_event_with_only_the_changed_
             "status": { "old": "running", "new": "completed" },
             "notes": { "old": "PETG", "new": null },
             "file_name": { "old": "bracket.3mf", "new": "b2.3mf" },
+            "completed_at": { "old": null, "new": "2026-11-28T16:34:31.123Z" },
         })
     );
 

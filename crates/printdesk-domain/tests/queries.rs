@@ -34,6 +34,8 @@ fn sort_parses_every_key_in_both_directions() {
         ("customer_name", SortKey::CustomerName),
         ("printer_id", SortKey::PrinterId),
         ("file_name", SortKey::FileName),
+        ("started_at", SortKey::StartedAt),
+        ("completed_at", SortKey::CompletedAt),
     ];
     for (name, key) in keys {
         assert_eq!(key.as_str(), name);
@@ -75,7 +77,7 @@ fn sort_rejects_unknown_keys_and_directions() {
         assert_eq!(
             violation.message,
             "must be one of created_at, updated_at, job_name, status, customer_name, \
-             printer_id, file_name with an optional :asc or :desc",
+             printer_id, file_name, started_at, completed_at with an optional :asc or :desc",
             "{bad:?}"
         );
     }

@@ -9,8 +9,8 @@ use time::Duration;
 
 use JobStatus::*;
 use printdesk_domain::{
-    BulkEditError, EditJobError, JobDraft, JobField, JobId, JobPatch, JobQuery, JobRepository,
-    JobStatus, Nullable, TransitionError, Version, VersionCondition,
+    BulkEditError, Clock, EditJobError, JobDraft, JobField, JobId, JobPatch, JobQuery,
+    JobRepository, JobStatus, Nullable, TransitionError, Version, VersionCondition,
 };
 use support::{World, anon, named};
 
@@ -370,3 +370,138 @@ async fn scan_pages_by_id_with_filters() {
         .collect();
     assert_eq!(names, ["s0", "s2", "s4", "s6"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The job edit's status correction keeps print times true (one test per cell)
+// ---------------------------------------------------------------------------------------------
+
+/// A job in `from` with both print times set at `t0` (so that each cell shows what it sets,
+/// keeps and clears), then edited to `to` at a later `now`.
+async fn check_edit_cell(from: JobStatus, to: JobStatus) {
+    let world = World::new();
+    let job = job_in(&world, from).await;
+    let t0 = world.clock.now();
+    let job = world
+        .store
+        .update(
+            job.id,
+            Box::new(move |current: &printdesk_domain::Job| {
+                let mut next = current.clone();
+                next.started_at = Some(t0);
+                next.completed_at = Some(t0);
+                Ok(current.with_changes_from(next, t0).map(|(job, changes)| {
+                    printdesk_domain::NewJobEvent {
+                        kind: printdesk_domain::EventKind::JobUpdated,
+                        job,
+                        changes,
+                        actor: None,
+                        at: t0,
+                    }
+                }))
+            }),
+        )
+        .await
+        .unwrap();
+    let job = match job {
+        printdesk_domain::UpdateOutcome::Changed(event) => event.job,
+        printdesk_domain::UpdateOutcome::Unchanged(job) => job,
+    };
+    let now = world.clock.advance(Duration::seconds(60));
+    let edited = world
+        .jobs
+        .edit(
+            job.id,
+            JobPatch {
+                status: Some(to),
+                ..JobPatch::default()
+            },
+            VersionCondition::Any,
+            &anon(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{from} -> {to} by the edit refused: {e}"));
+    assert_eq!(edited.status, to, "the edit sets any status");
+    let expected = match (from, to) {
+        _ if from == to => (Some(t0), Some(t0)),
+        // The workflow's moves: as `change_status` would set them.
+        (Pending, Running) | (Failed, Running) => (Some(t0), Some(t0)),
+        (Pending, Failed) | (Running, Completed) | (Running, Failed) => (Some(t0), Some(now)),
+        (Failed, Pending) | (Completed, Pending) => (Some(t0), None),
+        // Not a move of the workflow: a plain correction.
+        _ => (Some(t0), Some(t0)),
+    };
+    assert_eq!(
+        (edited.started_at, edited.completed_at),
+        expected,
+        "{from} -> {to}"
+    );
+    assert_eq!(world.stored(job.id).await, edited, "stored as returned");
+}
+
+/// A job that has never run, edited to running: `started_at` is set now (`or` keeps an
+/// existing one, which [`check_edit_cell`] shows).
+#[tokio::test]
+async fn edit_to_running_starts_a_job_that_never_ran() {
+    let world = World::new();
+    let job = world.named_job("never ran").await;
+    let now = world.clock.advance(Duration::seconds(5));
+    let patch = JobPatch {
+        status: Some(Running),
+        ..JobPatch::default()
+    };
+    let running = world
+        .jobs
+        .edit(job.id, patch, VersionCondition::Any, &anon())
+        .await
+        .unwrap();
+    assert_eq!(
+        (running.started_at, running.completed_at),
+        (Some(now), None)
+    );
+    let event = world.published().pop().unwrap();
+    assert!(event.changes.get(JobField::StartedAt).is_some());
+}
+
+#[tokio::test]
+async fn bulk_edit_of_the_status_leaves_print_times_alone() {
+    let world = World::new();
+    let job = world.named_job("bulk").await;
+    world.clock.advance(Duration::seconds(5));
+    let patch = JobPatch {
+        status: Some(Running),
+        ..JobPatch::default()
+    };
+    let jobs = world
+        .jobs
+        .bulk_edit(vec![job.id], patch, HashMap::new(), &anon())
+        .await
+        .unwrap();
+    assert_eq!(jobs[0].status, Running);
+    assert_eq!((jobs[0].started_at, jobs[0].completed_at), (None, None));
+}
+
+macro_rules! edit_cell {
+    ($name:ident, $from:expr, $to:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            check_edit_cell($from, $to).await;
+        }
+    };
+}
+
+edit_cell!(edit_pending_to_pending, Pending, Pending);
+edit_cell!(edit_pending_to_running, Pending, Running);
+edit_cell!(edit_pending_to_completed, Pending, Completed);
+edit_cell!(edit_pending_to_failed, Pending, Failed);
+edit_cell!(edit_running_to_pending, Running, Pending);
+edit_cell!(edit_running_to_running, Running, Running);
+edit_cell!(edit_running_to_completed, Running, Completed);
+edit_cell!(edit_running_to_failed, Running, Failed);
+edit_cell!(edit_completed_to_pending, Completed, Pending);
+edit_cell!(edit_completed_to_running, Completed, Running);
+edit_cell!(edit_completed_to_completed, Completed, Completed);
+edit_cell!(edit_completed_to_failed, Completed, Failed);
+edit_cell!(edit_failed_to_pending, Failed, Pending);
+edit_cell!(edit_failed_to_running, Failed, Running);
+edit_cell!(edit_failed_to_completed, Failed, Completed);
+edit_cell!(edit_failed_to_failed, Failed, Failed);

@@ -55,7 +55,7 @@ pub struct JobListParams {
     /// `key`, `key:asc` or `key:desc` (`key` alone is ascending); ties are broken by id so
     /// pages are stable.
     #[param(
-        pattern = "^(created_at|updated_at|job_name|status|customer_name|printer_id|file_name)(:(asc|desc))?$",
+        pattern = "^(created_at|updated_at|job_name|status|customer_name|printer_id|file_name|started_at|completed_at)(:(asc|desc))?$",
         default = "created_at:desc"
     )]
     sort: Option<String>,

@@ -174,6 +174,8 @@ fn sorted(
         SortKey::CustomerName => order!(jobs::customer_name, nullable),
         SortKey::PrinterId => order!(jobs::printer_id, nullable),
         SortKey::FileName => order!(jobs::file_name, nullable),
+        SortKey::StartedAt => order!(jobs::started_at, nullable),
+        SortKey::CompletedAt => order!(jobs::completed_at, nullable),
     }
 }
 

@@ -15,6 +15,7 @@ mod jobs_edit;
 mod jobs_export;
 mod jobs_history;
 mod jobs_list;
+mod jobs_print_times;
 mod jobs_read_delete;
 mod jobs_status;
 mod printers;
