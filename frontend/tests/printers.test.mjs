@@ -130,8 +130,8 @@ describe('printers page', { timeout: 120000 }, () => {
     const text = await card(page, 'octo-kind').innerText();
     assert.match(text, /Octo kind/);
     assert.match(text, /OctoPrint/);
-    // The monitor may have tried the (unreachable) address already.
-    assert.match(await card(page, 'octo-kind').locator('.printer-state').innerText(), /^(Unknown|Connecting|Offline|Error)$/);
+    // The test server runs without the monitor (its addresses are made up): nothing is known yet.
+    assert.equal(await card(page, 'octo-kind').locator('.printer-state').innerText(), 'Unknown');
     assert.equal(await card(page, 'manual-kind').locator('.printer-state').innerText(), 'Unknown', 'a manual printer is not monitored');
     // The jobs page's printer filter and the job form know the new printers.
     assert.ok(await page.locator('#filterPrinter option[value="prusa-kind"]').count() === 1);

@@ -58,7 +58,9 @@ export async function startServer({ port: fixedPort, dir: fixedDir, env = {}, to
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ['--bind', `127.0.0.1:${port}`, '--database-url', `sqlite://${path.join(dir, 'pd.db')}`], {
     cwd: dir,
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
+    // No printer monitor: the tests add printers with made-up LAN addresses, which a monitor
+    // would try to reach. A test that watches a printer on loopback passes PRINTDESK_MONITOR.
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', PRINTDESK_MONITOR: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
