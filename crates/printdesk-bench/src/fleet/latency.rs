@@ -152,6 +152,34 @@ impl Recorder {
         })
     }
 
+    /// The marks made in `[from, to)` not seen in both places, described.
+    pub fn missing(&self, from: Instant, to: Instant) -> Vec<String> {
+        self.with(|i| {
+            let mut missing: Vec<String> = i
+                .marks
+                .iter()
+                .flat_map(|(printer, marks)| {
+                    marks
+                        .iter()
+                        .filter(|m| m.changed >= from && m.changed < to)
+                        .filter(|m| m.reported.is_none() || m.list.is_none() || m.socket.is_none())
+                        .map(move |m| {
+                            format!(
+                                "{printer}: {:?} {:.1} s into the window, reported: {}, in GET /jobs: {}, on the WebSocket: {}",
+                                m.edge,
+                                m.changed.duration_since(from).as_secs_f64(),
+                                m.reported.is_some(),
+                                m.list.is_some(),
+                                m.socket.is_some()
+                            )
+                        })
+                })
+                .collect();
+            missing.sort();
+            missing
+        })
+    }
+
     /// Jobs printdesk showed that no printer reported.
     pub fn unexpected(&self) -> Vec<String> {
         self.with(|i| i.unexpected.clone())

@@ -496,6 +496,9 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
         {
             break now;
         }
+        // A printer that just finished is not started again in the same tick: someone clears
+        // its bed first, and a polled printer would otherwise never show the end.
+        let mut just_ended = Vec::new();
         while printing.front().is_some_and(|(due, _)| *due <= now) {
             let (_, i) = printing.pop_front().expect("a print is due");
             ended += 1;
@@ -504,8 +507,11 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
                 errors.push(e);
             }
             busy[i] = false;
+            just_ended.push(i);
         }
-        let idle: Vec<usize> = (0..n).filter(|&i| !busy[i]).collect();
+        let idle: Vec<usize> = (0..n)
+            .filter(|&i| !busy[i] && !just_ended.contains(&i))
+            .collect();
         if !idle.is_empty() {
             let i = idle[fastrand::usize(..idle.len())];
             started += 1;
@@ -556,6 +562,13 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
             "{} starts or ends of the window were not seen within 10 s in one of the two places",
             report.all.missing
         ));
+        for m in recorder
+            .missing(window_start, window_end)
+            .into_iter()
+            .take(5)
+        {
+            errors.push(format!("not seen: {m}"));
+        }
     }
     if report.all.starts == 0 || report.all.ends == 0 {
         errors.push("no start or no end in the measured window".into());
@@ -574,7 +587,8 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
         Ok(online) => errors.push(format!("only {online} of {n} printers online at the end")),
         Err(e) => errors.push(e),
     }
-    tasks.abort_all();
+    // The observers stop before the server does, so that its going away is not an error.
+    tasks.shutdown().await;
     server.stop();
     drop(fleet);
     drop(broker);
@@ -593,12 +607,24 @@ fn serial(i: usize) -> String {
     format!("01P00A{:09}", i)
 }
 
+/// An error with its causes, which reqwest keeps out of its own message.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
     let response = http
         .get(url)
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| format!("GET {url}: {}", chain(&e)))?;
     if !response.status().is_success() {
         return Err(format!("GET {url}: {}", response.status()));
     }
