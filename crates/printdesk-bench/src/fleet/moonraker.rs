@@ -157,6 +157,9 @@ async fn accept(listener: TcpListener, printers: Arc<Vec<Mutex<Printer>>>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // A start is two messages: without it the second waits for the delayed ACK of the
+        // first (~40 ms), a delay of the fake's, not printdesk's.
+        let _ = stream.set_nodelay(true);
         let printers = printers.clone();
         tokio::spawn(async move {
             let mut index = None;

@@ -109,6 +109,9 @@ async fn accept(listener: TcpListener, printers: Arc<Vec<Mutex<Printer>>>, recor
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Without it the status line and the body go out as two segments and the second
+        // waits for the delayed ACK of the first (~40 ms): the fake's delay, not printdesk's.
+        let _ = stream.set_nodelay(true);
         tokio::spawn(connection(stream, printers.clone(), recorder.clone()));
     }
 }
