@@ -46,6 +46,9 @@ use crate::{
 
 const ACCESS_CODE: &str = "31415926";
 
+/// How long a printer rests between two prints.
+const REST: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Args)]
 pub struct FleetArgs {
     /// Smoke mode for CI: 20 printers, 30 s; fails on errors only, never on speed.
@@ -477,6 +480,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
     let mut cpu_start = (0, None);
     let mut printing: VecDeque<(Instant, usize)> = VecDeque::new();
     let mut busy = vec![false; n];
+    let mut idle_since = vec![began - REST; n];
     let mut started = 0u64;
     let mut ended = 0u64;
     let ticks_per_second = server::clock_ticks_per_second() as f64;
@@ -496,9 +500,6 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
         {
             break now;
         }
-        // A printer that just finished is not started again in the same tick: someone clears
-        // its bed first, and a polled printer would otherwise never show the end.
-        let mut just_ended = Vec::new();
         while printing.front().is_some_and(|(due, _)| *due <= now) {
             let (_, i) = printing.pop_front().expect("a print is due");
             ended += 1;
@@ -507,10 +508,13 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
                 errors.push(e);
             }
             busy[i] = false;
-            just_ended.push(i);
+            idle_since[i] = now;
         }
+        // A printer that finished stays idle for a while (someone clears its bed), at least
+        // longer than PrusaLink's 3 s poll: restarted before its next poll, a polled printer
+        // would never show the end.
         let idle: Vec<usize> = (0..n)
-            .filter(|&i| !busy[i] && !just_ended.contains(&i))
+            .filter(|&i| !busy[i] && now.duration_since(idle_since[i]) >= REST)
             .collect();
         if !idle.is_empty() {
             let i = idle[fastrand::usize(..idle.len())];
