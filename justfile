@@ -165,6 +165,22 @@ bench-ws-smoke:
 bench-domain:
     cargo bench -p printdesk-domain --bench domain
 
+# One monitoring server (release, on core 0) following 50 and then 500 simulated printers
+# (Bambu Lab on a real Mosquitto, Moonraker- and PrusaLink-shaped fakes); the bench, its
+# printers and Mosquitto on core 1. Prints the table for docs/performance.md ("Fleet monitoring").
+bench-fleet *args: _mosquitto
+    cargo build --release -p printdesk -p printdesk-bench
+    taskset -c 1 "${CARGO_TARGET_DIR:-target}/release/printdesk-bench" fleet {{args}}
+
+# The fleet benchmark's smoke mode for CI: 20 printers, 30 s, debug build; fails on errors only.
+bench-fleet-smoke: _mosquitto
+    cargo build -p printdesk -p printdesk-bench
+    cargo run -q -p printdesk-bench -- fleet --smoke
+
+# Debian's mosquitto, the broker the simulated Bambu Lab printers publish on (installed when missing).
+_mosquitto:
+    @command -v mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }
+
 # Debian's wrk, the HTTP load generator the benchmark drives (installed when missing).
 _wrk:
     @command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

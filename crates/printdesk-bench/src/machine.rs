@@ -55,7 +55,8 @@ impl Machine {
                 Some(mhz) => format!("{cpu} ({mhz} MHz)"),
                 None => cpu,
             },
-            cores: command_line("nproc", &[])
+            // `--all`: the fleet benchmark runs pinned to one core, the machine has more.
+            cores: command_line("nproc", &["--all"])
                 .and_then(|n| n.parse().ok())
                 .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get())),
             memory,

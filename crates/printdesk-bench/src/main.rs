@@ -7,6 +7,7 @@
 //! pinned to the other core. It prints the tables and rewrites its own section of
 //! `docs/performance.md`.
 
+mod fleet;
 mod load;
 mod machine;
 mod reference;
@@ -49,6 +50,8 @@ enum Cmd {
     /// Migrates and seeds a database as the benchmark does, and keeps it: for profiling by
     /// hand. Prints the ids the edit steps rotate over, one per line.
     Seed(SeedArgs),
+    /// One monitoring server following a fleet of simulated printers (`just bench-fleet`).
+    Fleet(fleet::FleetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Reference(args) => reference_main(args),
+        Cmd::Fleet(args) => fleet::main(args),
         Cmd::Seed(args) => match seed_main(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

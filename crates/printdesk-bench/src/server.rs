@@ -33,9 +33,20 @@ impl Server {
     /// Starts `bin` on `database_url` with one HTTP worker, pinned to `core` with `taskset`.
     /// Its log goes to `log`.
     pub fn start(bin: &Path, core: u32, database_url: &str, log: &Path) -> Result<Self, String> {
+        Self::start_with(bin, core, database_url, log, &[])
+    }
+
+    /// Like [`Server::start`], with more command-line arguments (`--monitor true`).
+    pub fn start_with(
+        bin: &Path,
+        core: u32,
+        database_url: &str,
+        log: &Path,
+        extra: &[&str],
+    ) -> Result<Self, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let args = [
+        let mut args = vec![
             "-c".to_owned(),
             core.to_string(),
             bin.display().to_string(),
@@ -46,6 +57,7 @@ impl Server {
             "--workers".to_owned(),
             "1".to_owned(),
         ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let log_file = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
         let started = Instant::now();
         let child = Command::new("taskset")
@@ -152,6 +164,16 @@ impl Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+// However the benchmark ends (an error, a panic), the server does not outlive it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
