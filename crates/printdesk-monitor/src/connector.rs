@@ -121,3 +121,33 @@ pub(crate) async fn reconnect_forever(
         tokio::time::sleep(wait).await;
     }
 }
+
+/// Describes an HTTP error with its causes ("connection refused"), without secrets: they
+/// travel in headers, never in the URL.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The WebSocket URL at `path` of a peer reached at `base_url` (`http://host:port`, a path
+/// prefix kept); `peer` names it in the refusal of anything but plain `http://`.
+pub(crate) fn socket_url(
+    base_url: &str,
+    path: &str,
+    peer: &str,
+) -> Result<String, ConnectionProblem> {
+    let base = base_url.trim_end_matches('/');
+    let rest = base.strip_prefix("http://").ok_or_else(|| {
+        ConnectionProblem::Protocol(format!(
+            "{base} is not an http:// address (printdesk reaches {peer} over plain HTTP on the LAN)"
+        ))
+    })?;
+    Ok(format!("ws://{rest}{path}"))
+}

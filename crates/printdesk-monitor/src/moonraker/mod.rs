@@ -26,7 +26,7 @@ use tracker::history_entry;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever, socket_url},
 };
 
 /// Moonraker pushes `notify_proc_stat_update` every second: this long without any message
@@ -61,14 +61,7 @@ impl fmt::Debug for MoonrakerSettings {
 
 impl MoonrakerSettings {
     fn socket_url(&self) -> Result<String, ConnectionProblem> {
-        let base = self.base_url.trim_end_matches('/');
-        let rest = base.strip_prefix("http://").ok_or_else(|| {
-            ConnectionProblem::Protocol(format!(
-                "{base} is not an http:// address (printdesk reaches Moonraker over plain HTTP \
-                 on the LAN)"
-            ))
-        })?;
-        Ok(format!("ws://{rest}/websocket"))
+        socket_url(&self.base_url, "/websocket", "Moonraker")
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod tracker;
 
-use std::{error::Error as _, fmt, time::Duration};
+use std::{fmt, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -17,7 +17,9 @@ use tracker::{Flags, JobInfo, LastPrint};
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
+    connector::{
+        ConnectionProblem, Connections, ConnectorEvent, describe, reconnect_forever, socket_url,
+    },
 };
 
 /// OctoPrint sends `current` about twice a second; this long without any message means the
@@ -49,17 +51,7 @@ impl OctoPrintSettings {
     }
 
     fn socket_url(&self) -> Result<String, ConnectionProblem> {
-        let base = self.base_url.trim_end_matches('/');
-        let rest = base
-            .strip_prefix("http://")
-            .map(|rest| format!("ws://{rest}"))
-            .ok_or_else(|| {
-                ConnectionProblem::Protocol(format!(
-                    "{base} is not an http:// address (printdesk reaches OctoPrint over plain \
-                     HTTP on the LAN)"
-                ))
-            })?;
-        Ok(format!("{rest}/sockjs/websocket"))
+        socket_url(&self.base_url, "/sockjs/websocket", "OctoPrint")
     }
 }
 
@@ -97,19 +89,6 @@ struct FileEntry {
 #[derive(Debug, Deserialize)]
 struct Prints {
     last: Option<LastPrint>,
-}
-
-/// Describes an HTTP error with its causes ("connection refused"), without secrets: the key
-/// travels in a header, never in the URL.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// One connection, from connect to its end. `None` when the monitor stopped listening.

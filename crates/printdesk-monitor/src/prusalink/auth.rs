@@ -17,7 +17,7 @@ use reqwest::{
 };
 
 use super::PrusaLinkAuth;
-use crate::connector::ConnectionProblem;
+use crate::connector::{ConnectionProblem, describe};
 
 /// Answers to a challenge before giving up: the first request (without a nonce, or with an
 /// old one), its retry with the new challenge, and one more when that nonce was already stale.
@@ -43,20 +43,6 @@ impl fmt::Debug for Authenticated<'_> {
             .field("auth", self.auth)
             .finish_non_exhaustive()
     }
-}
-
-/// Describes an HTTP error with its causes ("connection refused"), without secrets: they
-/// travel in headers, never in the URL.
-pub fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The strongest digest challenge among a 401's `WWW-Authenticate` headers (RFC 7616 §3.7: a

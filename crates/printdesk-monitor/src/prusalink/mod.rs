@@ -11,13 +11,13 @@ use std::{fmt, time::Duration};
 use reqwest::StatusCode;
 use tokio::sync::mpsc;
 
-use auth::{Authenticated, DigestSession, describe};
+use auth::{Authenticated, DigestSession};
 pub use tracker::PrintTracker;
 use tracker::{Job, Status};
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, describe, reconnect_forever},
 };
 
 /// How often the printer is asked, unless the settings say otherwise: PrusaLink pushes
