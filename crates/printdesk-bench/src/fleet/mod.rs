@@ -72,10 +72,14 @@ pub struct FleetArgs {
     /// The core the server runs on.
     #[arg(long, default_value_t = 0)]
     server_core: u32,
+    /// The kinds of printer in the fleet, taken in turn (e.g. `moonraker` alone, to see what
+    /// one kind costs) [default: bambu,moonraker,prusalink].
+    #[arg(long, value_delimiter = ',', value_enum)]
+    kinds: Vec<Kind>,
 }
 
 /// One kind of simulated printer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Kind {
     Bambu,
     Moonraker,
@@ -85,8 +89,10 @@ enum Kind {
 impl Kind {
     const ALL: [Kind; 3] = [Kind::Bambu, Kind::Moonraker, Kind::PrusaLink];
 
+    /// The kind of printer `i`: the fleet's kinds in turn.
     fn of(i: usize) -> Self {
-        Self::ALL[i % 3]
+        let kinds = fleet_kinds();
+        kinds[i % kinds.len()]
     }
 
     fn label(self) -> &'static str {
@@ -106,9 +112,21 @@ impl Kind {
     }
 }
 
+/// The kinds the fleet is made of (`--kinds`), set once before the first fleet starts.
+static FLEET_KINDS: std::sync::OnceLock<Vec<Kind>> = std::sync::OnceLock::new();
+
+fn fleet_kinds() -> &'static [Kind] {
+    FLEET_KINDS.get_or_init(|| Kind::ALL.to_vec())
+}
+
+/// Printer `i`'s index among the printers of its kind.
+fn index_in_kind(i: usize) -> usize {
+    i / fleet_kinds().len()
+}
+
 /// Printer `i` of the fleet: its id in printdesk, and its index among its kind.
 fn printer_id(i: usize) -> String {
-    format!("{}{:03}", Kind::of(i).prefix(), i / 3)
+    format!("{}{:03}", Kind::of(i).prefix(), index_in_kind(i))
 }
 
 /// What one fleet size measured.
@@ -143,6 +161,13 @@ pub fn main(args: FleetArgs) -> ExitCode {
 }
 
 fn run(args: FleetArgs) -> Result<ExitCode, String> {
+    if !args.kinds.is_empty() {
+        let mut kinds = args.kinds.clone();
+        kinds.dedup();
+        FLEET_KINDS
+            .set(kinds)
+            .map_err(|_| "the fleet's kinds were already set")?;
+    }
     let smoke = args.smoke;
     let sizes = if args.printers.is_empty() {
         if smoke { vec![20] } else { vec![50, 500] }
@@ -270,7 +295,7 @@ struct Fleet {
 
 impl Fleet {
     async fn start_print(&self, i: usize, n: u64) -> Result<(), String> {
-        let k = i / 3;
+        let k = index_in_kind(i);
         let id = printer_id(i);
         let file = format!("fleet-{n}.gcode");
         match Kind::of(i) {
@@ -296,7 +321,7 @@ impl Fleet {
     }
 
     async fn end_print(&self, i: usize, completed: bool) -> Result<(), String> {
-        let k = i / 3;
+        let k = index_in_kind(i);
         let id = printer_id(i);
         match Kind::of(i) {
             Kind::Bambu => {
@@ -334,7 +359,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
         ..SizeReport::default()
     };
     for i in 0..n {
-        report.per_kind[i % 3] += 1;
+        report.per_kind[Kind::of(i) as usize] += 1;
     }
     let recorder = Recorder::default();
     let errors = Errors::default();
@@ -348,7 +373,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
     .ok_or("Mosquitto is not installed (apt-get install -y mosquitto)")?;
     let mut bambu = Vec::new();
     for i in (0..n).filter(|&i| Kind::of(i) == Kind::Bambu) {
-        let model = if (i / 3) % 2 == 0 {
+        let model = if index_in_kind(i) % 2 == 0 {
             Model::P1
         } else {
             Model::X1
@@ -357,7 +382,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
             SimulatedBambu::connect("127.0.0.1", broker.plain_port, &serial(i), model).await,
         ));
     }
-    let moonrakers = Moonrakers::start(report.per_kind[1])
+    let moonrakers = Moonrakers::start(report.per_kind[Kind::Moonraker as usize])
         .await
         .map_err(|e| e.to_string())?;
     let prusa_names = (0..n)
@@ -405,11 +430,11 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
             }),
             Kind::Moonraker => json!({
                 "id": id, "name": id, "printer_type": "klipper",
-                "connection": {"kind": "moonraker", "base_url": fleet.moonrakers.base_url(i / 3)},
+                "connection": {"kind": "moonraker", "base_url": fleet.moonrakers.base_url(index_in_kind(i))},
             }),
             Kind::PrusaLink => json!({
                 "id": id, "name": id, "printer_type": "prusa",
-                "connection": {"kind": "prusalink", "base_url": fleet.prusalinks.base_url(i / 3),
+                "connection": {"kind": "prusalink", "base_url": fleet.prusalinks.base_url(index_in_kind(i)),
                                "api_key": prusalink::API_KEY},
             }),
         };
@@ -555,7 +580,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     report.all = recorder.samples(window_start, window_end, |_| true);
-    for kind in Kind::ALL {
+    for &kind in fleet_kinds() {
         report.kinds.push((
             kind,
             recorder.samples(window_start, window_end, |p| p.starts_with(kind.prefix())),
@@ -789,10 +814,15 @@ fn document(
     let _ = writeln!(
         out,
         "{} prints started and {} ended a minute across the fleet, each printing {} s; \
-         printers a third of each kind.\n",
+         printers of the kinds {} in turn.\n",
         args.per_minute,
         args.per_minute,
-        print.as_secs()
+        print.as_secs(),
+        fleet_kinds()
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let _ = writeln!(
         out,
