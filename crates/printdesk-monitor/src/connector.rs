@@ -124,16 +124,66 @@ pub(crate) async fn reconnect_forever(
 
 /// Describes an HTTP error with its causes ("connection refused"), without secrets: they
 /// travel in headers, never in the URL.
+/// A failure to connect at all is said as what it means to a person: "nothing answers at
+/// 10.0.0.5:80 (connection refused)".
 pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
-    let mut text = e.to_string();
+    let address = e.url().and_then(|url| {
+        let host = url.host_str()?;
+        Some(format!("{host}:{}", url.port_or_known_default()?))
+    });
+    let mut causes = Vec::new();
     let mut source = e.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        causes.push(cause.to_string());
         source = cause.source();
     }
-    text
+    match (&address, causes.last()) {
+        (Some(address), Some(innermost)) if e.is_connect() => {
+            format!("nothing answers at {address} ({innermost})")
+        }
+        (Some(address), _) if e.is_timeout() => format!("no answer from {address} in time"),
+        _ => {
+            let mut text = e.to_string();
+            for cause in causes {
+                text.push_str(": ");
+                text.push_str(&cause);
+            }
+            text
+        }
+    }
+}
+
+/// What a TCP/TLS failure at `host:port` means to a person: "nothing answers at
+/// 10.0.0.5:8883 (connection refused)" when nothing listens or the address has no route, else
+/// the error's own words.
+pub(crate) fn describe_io(host: &str, port: u16, error: &std::io::Error) -> String {
+    use std::io::ErrorKind::{
+        ConnectionRefused, HostUnreachable, NetworkUnreachable, NotFound, TimedOut,
+    };
+    match error.kind() {
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | TimedOut | NotFound => {
+            format!("nothing answers at {host}:{port} ({error})")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// What a failure to open the WebSocket at `url` (`ws://host:port/path`) means to a person,
+/// as [`describe_io`] says it for a connection that could not be made.
+pub(crate) fn describe_socket(url: &str, e: &tokio_tungstenite::tungstenite::Error) -> String {
+    let authority = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let (host, port) = authority
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse().ok()?)))
+        .unwrap_or((authority, 80));
+    match e {
+        tokio_tungstenite::tungstenite::Error::Io(io) => describe_io(host, port, io),
+        other => other.to_string(),
+    }
 }
 
 /// The WebSocket URL at `path` of a peer reached at `base_url` (`http://host:port`, a path
