@@ -23,9 +23,11 @@ test-postgres:
 test-each:
     for p in printdesk-domain printdesk-secrets printdesk-store-diesel printdesk-http printdesk-ws printdesk-monitor printdesk-frontend printdesk-app printdesk; do cargo test -p $p || exit 1; done
 
-# The page in headless Chromium (Debian's chromium, playwright-core from npm).
-test-browser:
+# The page in headless Chromium (Debian's chromium, playwright-core from npm), with a simulated
+# Bambu Lab printer on Debian's mosquitto (installed when missing) for the monitoring tests.
+test-browser: _mosquitto
     cargo build -p printdesk
+    cargo build -p printdesk-monitor --features simulator --example simulated_bambu
     cd frontend && npm ci --no-audit --no-fund && node --test tests/
 
 # PostgreSQL stopped under a running server, SIGTERM and kill -9 under a write load. Stopping
