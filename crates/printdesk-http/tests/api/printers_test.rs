@@ -140,7 +140,11 @@ async fn a_simulated_bambu_printer_is_reached_refused_and_its_changed_certificat
         c
     };
 
-    let found = answer(&app, &json!({ "connection": connection(Some(ACCESS_CODE)) })).await;
+    let found = answer(
+        &app,
+        &json!({ "connection": connection(Some(ACCESS_CODE)) }),
+    )
+    .await;
     assert_eq!(
         found,
         json!({ "reachable": true, "state": "idle",
@@ -157,8 +161,10 @@ async fn a_simulated_bambu_printer_is_reached_refused_and_its_changed_certificat
     let response = app
         .client
         .post(app.url("/printers"))
-        .json(&json!({ "id": "sim-x1", "name": "Simulated X1", "printer_type": "bambu_lab",
-                       "connection": connection(Some(ACCESS_CODE)) }))
+        .json(
+            &json!({ "id": "sim-x1", "name": "Simulated X1", "printer_type": "bambu_lab",
+                       "connection": connection(Some(ACCESS_CODE)) }),
+        )
         .send()
         .await
         .unwrap();
