@@ -128,45 +128,49 @@ pub(crate) async fn reconnect_forever(
 /// 10.0.0.5:80 (connection refused)".
 pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
-    let address = e.url().and_then(|url| {
-        let host = url.host_str()?;
-        Some(format!("{host}:{}", url.port_or_known_default()?))
-    });
-    let mut causes = Vec::new();
+    let address = e
+        .url()
+        .and_then(|url| Some((url.host_str()?.to_owned(), url.port_or_known_default()?)));
+    if let Some((host, port)) = &address {
+        let mut source = e.source();
+        while let Some(cause) = source {
+            if let Some(io) = cause.downcast_ref::<std::io::Error>()
+                && let Some(said) = unreachable_at(host, *port, io)
+            {
+                return said;
+            }
+            source = cause.source();
+        }
+        if e.is_timeout() {
+            return format!("no answer from {host}:{port} in time");
+        }
+    }
+    let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
-        causes.push(cause.to_string());
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
         source = cause.source();
     }
-    match (&address, causes.last()) {
-        (Some(address), Some(innermost)) if e.is_connect() => {
-            format!("nothing answers at {address} ({innermost})")
-        }
-        (Some(address), _) if e.is_timeout() => format!("no answer from {address} in time"),
-        _ => {
-            let mut text = e.to_string();
-            for cause in causes {
-                text.push_str(": ");
-                text.push_str(&cause);
-            }
-            text
-        }
-    }
+    text
 }
 
 /// What a TCP/TLS failure at `host:port` means to a person: "nothing answers at
 /// 10.0.0.5:8883 (connection refused)" when nothing listens or the address has no route, else
 /// the error's own words.
 pub(crate) fn describe_io(host: &str, port: u16, error: &std::io::Error) -> String {
+    unreachable_at(host, port, error).unwrap_or_else(|| error.to_string())
+}
+
+fn unreachable_at(host: &str, port: u16, error: &std::io::Error) -> Option<String> {
     use std::io::ErrorKind::{
         ConnectionRefused, HostUnreachable, NetworkUnreachable, NotFound, TimedOut,
     };
-    match error.kind() {
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | TimedOut | NotFound => {
-            format!("nothing answers at {host}:{port} ({error})")
-        }
-        _ => error.to_string(),
-    }
+    matches!(
+        error.kind(),
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | TimedOut | NotFound
+    )
+    .then(|| format!("nothing answers at {host}:{port} ({})", error.kind()))
 }
 
 /// What a failure to open the WebSocket at `url` (`ws://host:port/path`) means to a person,
