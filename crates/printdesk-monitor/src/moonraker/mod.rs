@@ -26,7 +26,10 @@ use tracker::history_entry;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever, socket_url},
+    connector::{
+        ConnectionProblem, Connections, ConnectorEvent, describe_socket, reconnect_forever,
+        socket_url,
+    },
 };
 
 /// Moonraker pushes `notify_proc_stat_update` every second: this long without any message
@@ -68,8 +71,13 @@ impl MoonrakerSettings {
 /// Follows one Moonraker until the task is aborted: connects, reports, and reconnects after
 /// a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: MoonrakerSettings, events: mpsc::Sender<ConnectorEvent>) {
+    reconnect_forever(connections(settings), events).await;
+}
+
+/// Moonraker's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: MoonrakerSettings) -> Followed {
     let tracker = PrintTracker::default();
-    reconnect_forever(Followed { settings, tracker }, events).await;
+    Followed { settings, tracker }
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -236,7 +244,7 @@ async fn connect_once(
         {
             return Some(ConnectionProblem::CredentialsRefused);
         }
-        Err(e) => return Some(ConnectionProblem::Unreachable(e.to_string())),
+        Err(e) => return Some(ConnectionProblem::Unreachable(describe_socket(&url, &e))),
     };
     let mut rpc = Rpc {
         socket,
@@ -347,7 +355,7 @@ async fn session(
 }
 
 /// One Moonraker's connections, with what they learnt about its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: MoonrakerSettings,
     tracker: PrintTracker,
 }

@@ -18,7 +18,8 @@ use tracker::{Flags, JobInfo, LastPrint};
 use crate::{
     backoff::Backoff,
     connector::{
-        ConnectionProblem, Connections, ConnectorEvent, describe, reconnect_forever, socket_url,
+        ConnectionProblem, Connections, ConnectorEvent, describe, describe_socket,
+        reconnect_forever, socket_url,
     },
 };
 
@@ -58,8 +59,13 @@ impl OctoPrintSettings {
 /// Follows one OctoPrint server until the task is aborted: connects, reports, and reconnects
 /// after a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: OctoPrintSettings, events: mpsc::Sender<ConnectorEvent>) {
+    reconnect_forever(connections(settings), events).await;
+}
+
+/// The server's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: OctoPrintSettings) -> Followed {
     let tracker = PrintTracker::default();
-    reconnect_forever(Followed { settings, tracker }, events).await;
+    Followed { settings, tracker }
 }
 
 /// The answer to a passive login: who the API key belongs to, and a session for the socket.
@@ -145,7 +151,12 @@ async fn connect_once(
     };
     let mut socket = match tokio_tungstenite::connect_async(socket_url.as_str()).await {
         Ok((socket, _)) => socket,
-        Err(e) => return Some(ConnectionProblem::Unreachable(e.to_string())),
+        Err(e) => {
+            return Some(ConnectionProblem::Unreachable(describe_socket(
+                &socket_url,
+                &e,
+            )));
+        }
     };
     let auth = json!({ "auth": format!("{}:{}", login.name, login.session) }).to_string();
     if let Err(e) = socket.send(Message::text(auth)).await {
@@ -244,7 +255,7 @@ async fn connect_once(
 }
 
 /// One server's connections, with what they learnt about its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: OctoPrintSettings,
     tracker: PrintTracker,
 }

@@ -95,17 +95,16 @@ impl PrusaLinkSettings {
 /// Follows one PrusaLink printer until the task is aborted: polls, reports, and reconnects
 /// after a back-off whenever the printer cannot be reached. Stops when `events` is closed.
 pub async fn follow(settings: PrusaLinkSettings, events: mpsc::Sender<ConnectorEvent>) {
-    let tracker = PrintTracker::default();
-    let session = DigestSession::default();
-    reconnect_forever(
-        Followed {
-            settings,
-            session,
-            tracker,
-        },
-        events,
-    )
-    .await;
+    reconnect_forever(connections(settings), events).await;
+}
+
+/// The printer's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: PrusaLinkSettings) -> Followed {
+    Followed {
+        settings,
+        session: DigestSession::default(),
+        tracker: PrintTracker::default(),
+    }
 }
 
 /// Reads a JSON answer; 204 (no job) is `None`.
@@ -179,7 +178,7 @@ async fn connect_once(
 }
 
 /// One printer's connections, with what they learnt: the digest challenge and its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: PrusaLinkSettings,
     session: DigestSession,
     tracker: PrintTracker,
