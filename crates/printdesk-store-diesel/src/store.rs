@@ -12,6 +12,7 @@ use printdesk_domain::StoreError;
 
 use crate::{
     connection::{AnyConnection, SqlitePragmas},
+    diagnose,
     group_commit::GroupCommit,
     migrations,
 };
@@ -132,17 +133,30 @@ impl Store {
         // Migrate on a connection of its own first: the pool's connections then all see the
         // final schema, and SQLite's WAL mode is set before the pool opens the file.
         crate::connection::init_tls();
-        let mut conn = AnyConnection::establish(&target)
-            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
-        if let AnyConnection::Sqlite(_) = conn {
-            use diesel::connection::SimpleConnection;
-            // busy_timeout first: another process (or a store being dropped, checkpointing
-            // as its last connection closes) may hold the lock for a moment.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
-        }
+        // Each backend's own connection, not `AnyConnection::establish`: that one reports
+        // every failure as "Invalid connection url for multiconnection".
+        let mut conn = match backend {
+            Backend::Sqlite => {
+                diagnose::sqlite_path(&target).map_err(StoreInitError::Connect)?;
+                let sqlite_error =
+                    |e: &dyn std::fmt::Display| diagnose::sqlite_error(&target, &e.to_string());
+                let mut conn = diesel::sqlite::SqliteConnection::establish(&target)
+                    .map_err(|e| StoreInitError::Connect(sqlite_error(&e)))?;
+                use diesel::connection::SimpleConnection;
+                // busy_timeout first: another process (or a store being dropped, checkpointing
+                // as its last connection closes) may hold the lock for a moment.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| StoreInitError::Connect(sqlite_error(&e)))?;
+                AnyConnection::Sqlite(conn)
+            }
+            Backend::Postgres => diesel::pg::PgConnection::establish(&target)
+                .map(AnyConnection::Postgres)
+                .map_err(|e| {
+                    StoreInitError::Connect(diagnose::postgres_error(&target, &e.to_string()))
+                })?,
+        };
         let applied = migrations::run_pending(&mut conn)
             .map_err(|e| StoreInitError::Migrate(e.to_string()))?;
         if applied > 0 {

@@ -2,15 +2,22 @@
 //! (`printdesk-app`), which builds and runs the whole application.
 
 mod config;
+mod log_writer;
 mod security;
 mod telemetry;
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode, time::Duration};
 
 use clap::Parser;
 use printdesk_app::Application;
 
-use crate::config::{Cli, Command, TokenCommand};
+use crate::{
+    config::{Cli, Command, TokenCommand},
+    log_writer::{LogWriter, say},
+};
+
+/// How long the log gets at exit to write what is queued (a sink that is stuck gets no more).
+const LOG_FLUSH_AT_EXIT: Duration = Duration::from_secs(2);
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -18,22 +25,42 @@ async fn main() -> ExitCode {
         Command::Serve(config) => config,
         Command::Token(command) => return token_command(command),
     };
+    let dropped = log_writer::dropped_counter();
+    let log = match LogWriter::start(std::io::stderr(), dropped.clone()) {
+        Ok(log) => log,
+        Err(e) => {
+            say(&format!("cannot start the log writer: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = serve(config, log.clone(), dropped).await;
+    log.flush(LOG_FLUSH_AT_EXIT);
+    code
+}
+
+async fn serve(
+    config: config::Config,
+    log: LogWriter,
+    dropped: prometheus::IntCounter,
+) -> ExitCode {
     // Tokens and CORS origins first: a refusal is one line on stderr and exit code 2.
     let security = match security::settings(&config) {
         Ok(settings) => {
-            telemetry::init(config.log_format);
+            telemetry::init(config.log_format, log);
             security::log(&config, &settings);
             settings.security
         }
         Err(refusal) => {
-            eprintln!("printdesk: {refusal}");
+            say(&refusal.to_string());
             return ExitCode::from(2);
         }
     };
     let listener = match printdesk_app::bind(config.bind) {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("printdesk: cannot listen on {}: {e}", config.bind);
+            let message = format!("cannot listen on {}: {e}", config.bind);
+            tracing::error!("{message}");
+            say(&message);
             return ExitCode::FAILURE;
         }
     };
@@ -45,6 +72,7 @@ async fn main() -> ExitCode {
             printdesk_app::SecretKey::ForDatabase,
             printdesk_app::SecretKey::File,
         ),
+        metrics: vec![Box::new(dropped)],
         ..printdesk_app::Config::new(config.database_url.clone())
     };
     let app = match Application::build(app_config, listener).await {
@@ -52,7 +80,7 @@ async fn main() -> ExitCode {
         Err(e) => {
             let database_url = telemetry::redact_password(&config.database_url);
             tracing::error!(%database_url, "{e}");
-            eprintln!("printdesk: {e}");
+            say(&e.to_string());
             return ExitCode::FAILURE;
         }
     };
@@ -76,16 +104,23 @@ fn token_command(command: TokenCommand) -> ExitCode {
             let env_list = std::env::var("PRINTDESK_API_TOKENS").ok();
             match security::create_token(&name, &tokens_file, env_list.as_deref()) {
                 Ok(token) => {
-                    println!("{token}");
-                    eprintln!(
-                        "printdesk: token '{name}' added to {} (only its SHA-256 hash); it is \
-                         not shown again. Restart printdesk to use it.",
+                    if let Err(e) = writeln!(std::io::stdout(), "{token}") {
+                        say(&format!(
+                            "token '{name}' was added to {} but could not be printed ({e}): \
+                             delete its line and create it again",
+                            tokens_file.display()
+                        ));
+                        return ExitCode::FAILURE;
+                    }
+                    say(&format!(
+                        "token '{name}' added to {} (only its SHA-256 hash); it is not shown \
+                         again. Restart printdesk to use it.",
                         tokens_file.display()
-                    );
+                    ));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("printdesk: {e}");
+                    say(&e.to_string());
                     ExitCode::FAILURE
                 }
             }

@@ -1,17 +1,21 @@
-//! Logging via `tracing`. The level comes from `RUST_LOG` (default `info`).
+//! Logging via `tracing`, to stderr through [`LogWriter`] (never blocking, never failing a
+//! request). The level comes from `RUST_LOG` (default `info`).
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::{config::LogFormat, log_writer::LogWriter};
 
-/// Installs the global subscriber.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber, writing through `writer`.
+pub fn init(format: LogFormat, writer: LogWriter) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        // Its default reports a failed write with `eprintln!`, which panics when stderr is
+        // gone; the writer never fails anyway.
+        .log_internal_errors(false)
         // Colour codes only for a person at a terminal: not in files or journald, and not
         // paid for on every request line there (measured: 1% of a request's CPU).
         .with_ansi(std::io::stderr().is_terminal());
