@@ -83,6 +83,11 @@ pub struct Config {
     /// Metrics of the host process that `/metrics` exposes too (the binary's
     /// `printdesk_log_lines_dropped_total`).
     pub metrics: Vec<Box<dyn prometheus::core::Collector>>,
+    /// How long a request's body may take to arrive, from the request's arrival (then 408).
+    pub body_timeout: Duration,
+    /// Most connections open at once, shared evenly by the workers (`None`: actix's default,
+    /// 25,000 per worker). Keep it below the open-file limit: the binary sets it from there.
+    pub max_connections: Option<usize>,
 }
 
 impl Config {
@@ -101,6 +106,8 @@ impl Config {
             monitor_printers: true,
             wrap_job_repository: None,
             metrics: Vec::new(),
+            body_timeout: Duration::from_secs(10),
+            max_connections: None,
         }
     }
 
@@ -151,6 +158,8 @@ impl fmt::Debug for Config {
                 &self.wrap_job_repository.as_ref().map(|_| "…"),
             )
             .field("metrics", &self.metrics.len())
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }

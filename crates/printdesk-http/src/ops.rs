@@ -324,6 +324,10 @@ pub(crate) async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok()
             .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
             .json(Health::OK),
+        Err(StoreError::Storage(fault, detail)) => {
+            tracing::warn!(%fault, error = %detail, "not ready: the database cannot store anything");
+            Problem::storage_unavailable(fault).error_response()
+        }
         Err(e) => {
             // The cause may name hosts; it goes to the log, not to an unauthenticated client.
             tracing::warn!(error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "not ready");

@@ -2,6 +2,7 @@
 //! (`printdesk-app`), which builds and runs the whole application.
 
 mod config;
+mod limits;
 mod log_writer;
 mod security;
 mod telemetry;
@@ -43,10 +44,11 @@ async fn serve(
     log: LogWriter,
     dropped: prometheus::IntCounter,
 ) -> ExitCode {
+    let transport_errors = telemetry::transport_error_counter();
     // Tokens and CORS origins first: a refusal is one line on stderr and exit code 2.
     let security = match security::settings(&config) {
         Ok(settings) => {
-            telemetry::init(config.log_format, log);
+            telemetry::init(config.log_format, log, transport_errors.clone());
             security::log(&config, &settings);
             settings.security
         }
@@ -55,6 +57,42 @@ async fn serve(
             return ExitCode::from(2);
         }
     };
+    let file_limit = match limits::raise_open_file_limit() {
+        Ok(limit) => {
+            if limit.now > limit.was {
+                tracing::info!(
+                    was = limit.was,
+                    now = limit.now,
+                    "raised the open-file limit (soft RLIMIT_NOFILE) to the hard limit"
+                );
+            } else {
+                tracing::info!(limit = limit.now, "open-file limit (RLIMIT_NOFILE)");
+            }
+            Some(limit.now)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            None
+        }
+    };
+    let max_connections = match (config.max_connections, file_limit) {
+        (Some(n), limit) => {
+            if limit.is_some_and(|limit| n >= limit) {
+                tracing::warn!(
+                    max_connections = n,
+                    open_file_limit = limit,
+                    "--max-connections is not below the open-file limit: with that many \
+                     connections the server cannot open anything else, not even for a probe"
+                );
+            }
+            Some(usize::try_from(n).unwrap_or(usize::MAX))
+        }
+        (None, Some(limit)) => Some(limits::connection_cap(limit)),
+        (None, None) => None,
+    };
+    if let Some(n) = max_connections {
+        tracing::info!(max_connections = n, "connections served at once, at most");
+    }
     let listener = match printdesk_app::bind(config.bind) {
         Ok(listener) => listener,
         Err(e) => {
@@ -72,7 +110,9 @@ async fn serve(
             printdesk_app::SecretKey::ForDatabase,
             printdesk_app::SecretKey::File,
         ),
-        metrics: vec![Box::new(dropped)],
+        metrics: vec![Box::new(dropped), Box::new(transport_errors)],
+        body_timeout: Duration::from_secs(config.body_timeout),
+        max_connections,
         ..printdesk_app::Config::new(config.database_url.clone())
     };
     let app = match Application::build(app_config, listener).await {

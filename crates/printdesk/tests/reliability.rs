@@ -3,7 +3,13 @@
 //!
 //! - the log sink gone (`2>/dev/full`, a pipe whose reader closed, a reader that stalls):
 //!   every request is answered, the lost lines are counted, and the server stops cleanly;
-//! - start-up errors: one line naming the cause.
+//! - start-up errors: one line naming the cause;
+//! - connections the HTTP library gives up on: counted, and logged at WARN at most once per
+//!   10 s instead of one ERROR line each;
+//! - bodies that never arrive: 408 at the deadline, and 1,100 of them at once (more than the
+//!   open-file limit) cannot keep `/healthz` from answering within a second;
+//! - a full disk under SQLite (a small tmpfs, as root): a named 503, and `/readyz` 503 until a
+//!   write succeeds again.
 
 mod support;
 
@@ -72,6 +78,9 @@ async fn count_jobs(http: &reqwest::Client, server: &Server) -> u64 {
 
 /// SIGTERM: the server must stop by itself with exit code 0.
 fn stops_cleanly(server: &mut Server, what: &str) {
+    // A signal sent the moment the server said it serves can come before actix's handler is
+    // installed; a request answered means the server's tasks have run.
+    let _ = support::raw_get(server.addr, "/healthz");
     server.terminate();
     let status = server
         .wait_exit(Duration::from_secs(15))
@@ -349,4 +358,369 @@ fn a_missing_postgresql_database_is_named() {
         )),
         "{line}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_request_heads_are_counted_and_logged_at_warn_with_a_rate_limit() {
+    let dir = TempDir::new("transport");
+    let server = Server::start(&dir.sqlite_url(), dir.path());
+    let http = client();
+    let started = Instant::now();
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        // 120 headers (actix reads at most 96), or a URI of 70 KiB.
+        let request = if i % 2 == 0 {
+            let headers: String = (0..120).map(|h| format!("X-H{h}: {h}\r\n")).collect();
+            format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{headers}\r\n")
+        } else {
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70 * 1024))
+        };
+        let answer = support::raw_request(server.addr, request.as_bytes()).unwrap_or_default();
+        statuses.push(answer.get(..12).unwrap_or_default().to_owned());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s == "HTTP/1.1 400" || s == "HTTP/1.1 431"),
+        "{statuses:?}"
+    );
+    // The server still serves.
+    assert_eq!(
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let metrics = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted = sample(&metrics, "printdesk_http_transport_errors_total").unwrap_or_default();
+    assert!(counted >= 10.0, "{counted}");
+
+    let deadline = started + Duration::from_secs(25);
+    let warnings = loop {
+        let warnings: Vec<Value> = server
+            .log_json()
+            .into_iter()
+            .filter(|line| line["target"] == "printdesk::transport")
+            .collect();
+        if !warnings.is_empty() || Instant::now() > deadline {
+            break warnings;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // One line for the whole burst (it took well under 10 s), at WARN, with the count.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["level"], "WARN");
+    assert!(
+        warnings[0]["errors"].as_f64().unwrap() >= 10.0,
+        "{warnings:?}"
+    );
+    let errors: Vec<Value> = server
+        .log_json()
+        .into_iter()
+        .filter(|line| line["level"] == "ERROR")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// A `PUT` of job `id` whose head and first 10 of 100 body bytes are sent, and no more.
+async fn start_slow_body(
+    addr: std::net::SocketAddr,
+    id: &str,
+) -> std::io::Result<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!(
+                "PUT /api/v1/jobs/{id} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 100\r\n\r\n{{\"notes\": \""
+            )
+            .as_bytes(),
+        )
+        .await?;
+    Ok(stream)
+}
+
+/// What the server sent on `stream` within `limit`, until it closed the connection.
+async fn answer(stream: &mut tokio::net::TcpStream, limit: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut raw = Vec::new();
+    match tokio::time::timeout(limit, stream.read_to_end(&mut raw)).await {
+        Ok(Ok(_)) => Some(String::from_utf8_lossy(&raw).into_owned()),
+        _ => None,
+    }
+}
+
+async fn a_job(http: &reqwest::Client, server: &Server) -> String {
+    let response = http
+        .post(server.url("/api/v1/jobs"))
+        .json(&json!({ "job_name": "slow" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_arrive_in_time_is_408() {
+    let dir = TempDir::new("body-timeout");
+    let server = Server::start_with(&dir.sqlite_url(), dir.path(), |c| {
+        c.args(["--body-timeout", "1"]);
+    });
+    let http = client();
+    let id = a_job(&http, &server).await;
+    let started = Instant::now();
+    let mut stream = start_slow_body(server.addr, &id).await.unwrap();
+    let text = answer(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("an answer, and the connection closed, within 5 s");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(
+        text.contains("urn:printdesk:problem:request-timeout"),
+        "{text}"
+    );
+    let job: Value = http
+        .get(server.url(&format!("/api/v1/jobs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["version"], 1);
+}
+
+/// The server under a hard open-file limit of 1,024 (soft 512, which it raises), 1,100 clients
+/// that send a head and part of a body and then nothing: the probe still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_bodies_beyond_the_descriptor_limit_cannot_lock_out_healthz() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!(
+            "SKIPPED slow_bodies_beyond_the_descriptor_limit_cannot_lock_out_healthz: no prlimit (util-linux)"
+        );
+        return;
+    }
+    // The test's own 1,100 sockets need descriptors too.
+    let _ = rlimit::increase_nofile_limit(4096);
+    let dir = TempDir::new("slow-bodies");
+    let server = Server::start_wrapped(
+        &dir.sqlite_url(),
+        dir.path(),
+        &["prlimit", "--nofile=512:1024", "--"],
+        // Long enough that only making room, not the deadline, can free connections here.
+        |c| {
+            c.args(["--body-timeout", "120"]);
+        },
+    );
+    let log = server.log_json();
+    assert!(
+        log.iter().any(|l| l["was"] == 512
+            && l["now"] == 1024
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("raised the open-file limit"))),
+        "no line about the raised limit"
+    );
+    assert!(
+        log.iter().any(|l| l["max_connections"] == 768),
+        "no line about the connection cap"
+    );
+    let http = client();
+    let id = a_job(&http, &server).await;
+
+    let mut slow = Vec::new();
+    for _ in 0..1100 {
+        match start_slow_body(server.addr, &id).await {
+            Ok(stream) => slow.push(stream),
+            // Refused while the server makes room: the probe is what matters.
+            Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+        }
+    }
+    assert!(
+        slow.len() >= 1000,
+        "only {} slow connections opened",
+        slow.len()
+    );
+
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let response = support::client_without_keep_alive()
+            .get(server.url("/healthz"))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("probe {attempt}: no answer within 1 s: {e}"));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+    // The oldest slow bodies made room, each told why.
+    let text = answer(&mut slow[0], Duration::from_secs(2))
+        .await
+        .expect("the oldest slow body was ended");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("urn:printdesk:problem:request-timeout"),
+        "{text}"
+    );
+}
+
+/// A tmpfs mounted for one test, unmounted (lazily, so a process still inside cannot stop it)
+/// when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// `None` (the test is skipped, with a message) when not root or when mounting fails.
+    fn mount(at: PathBuf, size: &str, test: &str) -> Option<Self> {
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if !is_root {
+            eprintln!("SKIPPED {test}: mounting a tmpfs needs root");
+            return None;
+        }
+        std::fs::create_dir_all(&at).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("SKIPPED {test}: cannot mount a tmpfs at {}", at.display());
+            return None;
+        }
+        Some(Self(at))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the file system of `dir` with `dir/filler` until nothing more fits.
+fn fill(dir: &std::path::Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let small = [0u8; 512];
+    while file.write_all(&small).is_ok() {}
+    let _ = file.sync_all();
+    path
+}
+
+async fn create_with_notes(http: &reqwest::Client, server: &Server, i: usize) -> reqwest::Response {
+    http.post(server.url("/api/v1/jobs"))
+        .json(&json!({ "job_name": format!("big {i}"), "notes": "n".repeat(1000) }))
+        .send()
+        .await
+        .expect("every write is answered")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_a_named_503_and_readyz_says_so_until_a_write_succeeds() {
+    let test = "a_full_disk_is_a_named_503_and_readyz_says_so_until_a_write_succeeds";
+    let dir = TempDir::new("disk-full");
+    let Some(disk) = Tmpfs::mount(dir.path().join("disk"), "16m", test) else {
+        return;
+    };
+    let url = format!("sqlite://{}", disk.0.join("printdesk.db").display());
+    let mut server = Server::start(&url, dir.path());
+    let http = client();
+    assert_eq!(
+        create_with_notes(&http, &server, 0).await.status(),
+        StatusCode::CREATED
+    );
+
+    let filler = fill(&disk.0);
+    let mut refused = None;
+    for i in 1..=500 {
+        let response = create_with_notes(&http, &server, i).await;
+        match response.status() {
+            StatusCode::CREATED => continue,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                refused = Some(response);
+                break;
+            }
+            other => panic!(
+                "write {i} on a full disk: {other}: {}",
+                response.text().await.unwrap()
+            ),
+        }
+    }
+    let refused = refused.expect("a write refused once the disk is full");
+    assert_eq!(refused.headers()["retry-after"], "30");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body["type"], "urn:printdesk:problem:storage-unavailable",
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().unwrap().contains("disk is full"),
+        "{body}"
+    );
+
+    // Reads still work; readiness says why writes do not.
+    let list = http.get(server.url("/api/v1/jobs")).send().await.unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.headers().contains_key("retry-after"));
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(
+        ready["type"], "urn:printdesk:problem:storage-unavailable",
+        "{ready}"
+    );
+
+    // Room again: the next write succeeds, and with it readiness.
+    std::fs::remove_file(filler).unwrap();
+    let response = create_with_notes(&http, &server, 1000).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    // The log is written by a thread of its own: give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (failed, back) = loop {
+        let log = server.log_json();
+        let failed = log.iter().any(|l| {
+            l["level"] == "ERROR"
+                && l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("the database cannot store anything"))
+        });
+        let back = log
+            .iter()
+            .any(|l| l["message"] == "the database stores writes again");
+        if (failed && back) || Instant::now() > deadline {
+            break (failed, back);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(failed, "no ERROR line when storage failed");
+    assert!(back, "no line when storage came back");
+    stops_cleanly(&mut server, "after a full disk");
 }

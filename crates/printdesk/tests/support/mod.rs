@@ -106,6 +106,27 @@ impl Server {
         stderr: &Stderr,
         configure: impl Fn(&mut Command),
     ) -> Self {
+        Self::launch(database_url, log_dir, stderr, &[], configure)
+    }
+
+    /// Like [`Server::start_with`], with the binary run by `wrapper` (a program and its
+    /// arguments, e.g. `prlimit --nofile=512:1024 --`).
+    pub fn start_wrapped(
+        database_url: &str,
+        log_dir: &Path,
+        wrapper: &[&str],
+        configure: impl Fn(&mut Command),
+    ) -> Self {
+        Self::launch(database_url, log_dir, &Stderr::LogFile, wrapper, configure)
+    }
+
+    fn launch(
+        database_url: &str,
+        log_dir: &Path,
+        stderr: &Stderr,
+        wrapper: &[&str],
+        configure: impl Fn(&mut Command),
+    ) -> Self {
         // A port taken between asking for it and binding it makes the server exit at once;
         // then try another.
         for _ in 0..3 {
@@ -115,7 +136,14 @@ impl Server {
                 "server-{}.log",
                 STARTS.fetch_add(1, Ordering::Relaxed)
             ));
-            let mut command = Command::new(env!("CARGO_BIN_EXE_printdesk"));
+            let mut command = match wrapper {
+                [program, args @ ..] => {
+                    let mut command = Command::new(program);
+                    command.args(args).arg(env!("CARGO_BIN_EXE_printdesk"));
+                    command
+                }
+                [] => Command::new(env!("CARGO_BIN_EXE_printdesk")),
+            };
             // Only what the test says: no token file or log level from the caller's shell.
             for (name, _) in std::env::vars_os() {
                 if name.to_string_lossy().starts_with("PRINTDESK_") {
