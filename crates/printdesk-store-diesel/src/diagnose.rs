@@ -204,14 +204,16 @@ pub(crate) fn sqlite_error(path: &str, message: &str) -> String {
     }
 }
 
-/// libpq's messages run over several lines (`FATAL: …`, a tab-indented hint).
+/// libpq's messages run over several lines (`FATAL: …`, a tab-indented hint), and say it
+/// twice when libpq tried twice (with TLS, then without): one line, said once.
 fn one_line(message: &str) -> String {
-    message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_end_matches('.')
-        .to_owned()
+    const ATTEMPT: &str = "connection to server at ";
+    let flat = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = match flat.split_once(&format!(" {ATTEMPT}")) {
+        Some((first, second)) if first == format!("{ATTEMPT}{second}") => first,
+        _ => flat.as_str(),
+    };
+    line.trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -269,7 +271,19 @@ mod tests {
             auth.starts_with("PostgreSQL at db.local:5433 refused user app: authentication failed"),
             "{auth}"
         );
-        for line in [refused, missing, auth] {
+        let twice = postgres_error(
+            url,
+            "connection to server at \"127.0.0.1\", port 5499 failed: FATAL:  password \
+             authentication failed for user \"app\"\nconnection to server at \"127.0.0.1\", port \
+             5499 failed: FATAL:  password authentication failed for user \"app\"\n",
+        );
+        assert_eq!(
+            twice,
+            "PostgreSQL at db.local:5433 refused user app: authentication failed (connection to \
+             server at \"127.0.0.1\", port 5499 failed: FATAL: password authentication failed \
+             for user \"app\")"
+        );
+        for line in [refused, missing, auth, twice] {
             assert!(!line.contains('\n') && !line.contains("hunter2"), "{line}");
         }
     }
