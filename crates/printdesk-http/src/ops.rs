@@ -25,7 +25,7 @@ use actix_web::{
     web,
 };
 use async_trait::async_trait;
-use printdesk_domain::{JobStatus, StoreError};
+use printdesk_domain::{JobStatus, StorageFault, StoreError};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -70,6 +70,12 @@ pub trait OpsProbe: Send + Sync + fmt::Debug {
 
     /// WebSocket clients connected now.
     fn websocket_clients(&self) -> u64;
+
+    /// Why the last write could not be stored (a full disk, a read-only database), until a
+    /// write succeeds again; `None` while writes are stored.
+    fn storage_fault(&self) -> Option<StorageFault> {
+        None
+    }
 }
 
 /// The operations endpoints' state: the probe and the request metrics. Cheap to clone; clones
@@ -226,6 +232,15 @@ impl Ops {
                 "printdesk_database_up",
                 "1 when this scrape's database reads succeeded, else 0.",
                 u64::from(database_up),
+            ),
+        );
+        register(
+            &registry,
+            gauge(
+                "printdesk_database_writable",
+                "0 from a write that could not be stored for want of storage (a full disk, a \
+                 read-only database) until a write succeeds again, else 1.",
+                u64::from(probe.storage_fault().is_none()),
             ),
         );
         registry

@@ -238,6 +238,12 @@ impl Store {
         &self.target
     }
 
+    /// Why the last write could not be stored (a full disk, a read-only database), until a
+    /// write succeeds again.
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        self.storage.fault()
+    }
+
     /// Whether the database answers a trivial query now, and could store the last write.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| {

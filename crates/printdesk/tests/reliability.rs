@@ -32,15 +32,18 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
     })
 }
 
-async fn dropped_log_lines(http: &reqwest::Client, server: &Server) -> f64 {
-    let metrics = http
-        .get(server.url("/metrics"))
+async fn scrape(http: &reqwest::Client, server: &Server) -> String {
+    http.get(server.url("/metrics"))
         .send()
         .await
         .expect("scrape")
         .text()
         .await
-        .expect("metrics");
+        .expect("metrics")
+}
+
+async fn dropped_log_lines(http: &reqwest::Client, server: &Server) -> f64 {
+    let metrics = scrape(http, server).await;
     sample(&metrics, "printdesk_log_lines_dropped_total")
         .unwrap_or_else(|| panic!("no printdesk_log_lines_dropped_total in:\n{metrics}"))
 }
@@ -694,6 +697,10 @@ async fn a_full_disk_is_a_named_503_and_readyz_says_so_until_a_write_succeeds() 
         ready["type"], "urn:printdesk:problem:storage-unavailable",
         "{ready}"
     );
+    let writable = |metrics: &str| sample(metrics, "printdesk_database_writable");
+    let metrics = scrape(&http, &server).await;
+    assert_eq!(writable(&metrics), Some(0.0), "{metrics}");
+    assert_eq!(sample(&metrics, "printdesk_database_up"), Some(1.0));
 
     // Room again: the next write succeeds, and with it readiness.
     std::fs::remove_file(filler).unwrap();
@@ -701,6 +708,7 @@ async fn a_full_disk_is_a_named_503_and_readyz_says_so_until_a_write_succeeds() 
     assert_eq!(response.status(), StatusCode::CREATED);
     let ready = http.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(writable(&scrape(&http, &server).await), Some(1.0));
 
     // The log is written by a thread of its own: give it a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
