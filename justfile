@@ -14,10 +14,12 @@ run:
 test:
     cargo test --workspace --all-features
 
-# The store, API and WebSocket suites against a real PostgreSQL server.
+# The store, API and WebSocket suites against a real PostgreSQL server; and the binary's
+# PostgreSQL tests (two monitoring instances, printer deletion under edits through two
+# instances, start-up errors naming a missing database).
 test-postgres:
     PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test --all-features -p printdesk-store-diesel -p printdesk-http -p printdesk-ws -p printdesk-app
-    PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test -p printdesk --test monitor_instances
+    PRINTDESK_TEST_POSTGRES_URL={{pg_url}} cargo test -p printdesk --test monitor_instances --test lock_order --test reliability
 
 # Each crate's tests on its own, as a crate that depends on it would build it.
 test-each:

@@ -8,6 +8,8 @@ use actix_web::{
     web,
 };
 
+use printdesk_http::{BodyTimeout, ConnectionRoom};
+
 use crate::{Components, Config};
 
 /// The whole API's OpenAPI document, as served at `/api/openapi.json`: the HTTP API's, with
@@ -25,12 +27,22 @@ pub(crate) fn server(
     let components = components.clone();
     // Serialised once, shared by every worker.
     let docs = printdesk_http::docs_routes(&openapi());
-    let mut server = HttpServer::new(move || app(components.clone(), docs.clone()))
+    let body_timeout = BodyTimeout(config.body_timeout);
+    let mut server = HttpServer::new(move || app(components.clone(), docs.clone(), body_timeout))
         // In-flight requests get this long to finish after a graceful stop (actix stops at
         // once on Ctrl-C and SIGQUIT).
         .shutdown_timeout(config.shutdown_timeout.as_secs());
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
+    // actix's own default, made explicit: the connection cap is shared among the workers.
+    let workers = config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    server = server.workers(workers);
+    if let Some(total) = config.max_connections {
+        let per_worker = (total / workers).max(1);
+        let room = ConnectionRoom::for_cap(per_worker);
+        server = server
+            .max_connections(per_worker)
+            .on_connect(move |io, data| room.on_connect(io, data));
     }
     if !config.os_signals {
         server = server.disable_signals();
@@ -43,6 +55,7 @@ pub(crate) fn server(
 fn app(
     components: Components,
     docs: impl FnOnce(&mut web::ServiceConfig),
+    body_timeout: BodyTimeout,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -54,6 +67,7 @@ fn app(
 > {
     App::new()
         .app_data(web::Data::new(components.services))
+        .app_data(web::Data::new(body_timeout))
         .app_data(web::Data::new(components.security.authenticator.clone()))
         // Before the API's `/api/v1` scope, which would answer 404 for it.
         .service(printdesk_ws::service(components.hub, components.board))
@@ -64,8 +78,13 @@ fn app(
         .configure(docs)
         .configure(printdesk_frontend::configure)
         .default_service(web::to(printdesk_http::not_found))
+        // A deadline on every request body (innermost: it must see the payload first).
+        .wrap(from_fn(printdesk_http::body_deadline))
         // Tokens on /api/v1 (the WebSocket too), inside CORS: a preflight needs none.
         .wrap(from_fn(printdesk_http::authenticate))
+        // HEAD as GET, the query's encoding, where `Upgrade` may be: before any route or
+        // token check, inside the middleware that records the request as it came.
+        .wrap(from_fn(printdesk_http::edge_checks))
         .wrap(printdesk_http::cors(&components.security.cors_origins))
         .wrap(printdesk_http::problem_errors())
         .wrap(printdesk_http::security_headers())

@@ -80,6 +80,14 @@ pub struct Config {
     /// instead of the store itself (to inject failures). The hub and the operations probe
     /// still read the store. `None` in production.
     pub wrap_job_repository: Option<JobRepositoryLayer>,
+    /// Metrics of the host process that `/metrics` exposes too (the binary's
+    /// `printdesk_log_lines_dropped_total`).
+    pub metrics: Vec<Box<dyn prometheus::core::Collector>>,
+    /// How long a request's body may take to arrive, from the request's arrival (then 408).
+    pub body_timeout: Duration,
+    /// Most connections open at once, shared evenly by the workers (`None`: actix's default,
+    /// 25,000 per worker). Keep it below the open-file limit: the binary sets it from there.
+    pub max_connections: Option<usize>,
 }
 
 impl Config {
@@ -97,6 +105,9 @@ impl Config {
             secret_key: SecretKey::ForDatabase,
             monitor_printers: true,
             wrap_job_repository: None,
+            metrics: Vec::new(),
+            body_timeout: Duration::from_secs(10),
+            max_connections: None,
         }
     }
 
@@ -146,6 +157,9 @@ impl fmt::Debug for Config {
                 "wrap_job_repository",
                 &self.wrap_job_repository.as_ref().map(|_| "…"),
             )
+            .field("metrics", &self.metrics.len())
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -162,6 +176,9 @@ pub enum BuildError {
     /// The key that seals printer connection secrets cannot be read or created.
     #[error("{0}")]
     SecretKey(String),
+    /// A metric of the host's has a name that is taken, or is not a valid metric.
+    #[error("cannot expose a metric: {0}")]
+    Metrics(String),
     /// The listener cannot be served on.
     #[error("cannot serve on {address}: {source}")]
     Listen {
@@ -312,8 +329,10 @@ impl Application {
         mut config: Config,
         listener: std::net::TcpListener,
     ) -> Result<Self, BuildError> {
-        let sealer = config.secret_key.sealer(&config.database_url)?;
+        // The database first: when its path is wrong, that is what start-up should say, not
+        // that the key beside it cannot be created.
         let store = Store::connect(&config.database_url).await?;
+        let sealer = config.secret_key.sealer(&config.database_url)?;
         // Live updates: the hub tails the event log, woken by this instance's commits and, on
         // PostgreSQL, by every other instance's NOTIFY.
         let hub = EventHub::new(Arc::new(store.clone()), config.hub.clone())
@@ -352,6 +371,11 @@ impl Application {
         );
         // /healthz, /readyz, /metrics: one set of counters for every worker.
         let ops = Ops::new(Arc::new(Probe::new(store.clone(), hub.clone())));
+        for metric in config.metrics.drain(..) {
+            ops.registry()
+                .register(metric)
+                .map_err(|e| BuildError::Metrics(e.to_string()))?;
+        }
         let components = Components {
             store,
             services,

@@ -3,7 +3,7 @@
 //! both are known, so that the HTTP adapter depends on neither.
 
 use async_trait::async_trait;
-use printdesk_domain::{EventLog, JobStatus, StoreError};
+use printdesk_domain::{EventLog, JobStatus, StorageFault, StoreError};
 use printdesk_http::OpsProbe;
 use printdesk_store_diesel::Store;
 use printdesk_ws::EventHub;
@@ -42,5 +42,9 @@ impl OpsProbe for Probe {
 
     fn websocket_clients(&self) -> u64 {
         u64::try_from(self.hub.clients()).unwrap_or(u64::MAX)
+    }
+
+    fn storage_fault(&self) -> Option<StorageFault> {
+        self.store.storage_fault()
     }
 }

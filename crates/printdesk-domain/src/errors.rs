@@ -15,9 +15,24 @@ pub enum StoreError {
     /// The database cannot be reached or is shutting down; retrying later may work.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database answers but cannot store anything: its disk is full, or it is read-only.
+    /// Reads still work; writes may again once an operator has made room.
+    #[error("the database cannot store anything ({0}): {1}")]
+    Storage(StorageFault, String),
     /// Anything else.
     #[error("the store failed: {0}")]
     Internal(String),
+}
+
+/// Why the database cannot store anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StorageFault {
+    /// No space is left where the database writes.
+    #[error("the disk is full")]
+    DiskFull,
+    /// The database file or its file system is read-only.
+    #[error("the database is read-only")]
+    ReadOnly,
 }
 
 /// Why a job could not be created.

@@ -33,12 +33,27 @@ impl From<Uuid> for JobId {
     }
 }
 
+/// A job id is written one way only: a UUID in its canonical form, 36 characters, lower-case
+/// and hyphenated (`0192f4e4-5b1c-7c3e-9a6f-3d2c1b0a9f8e`), as the API returns it. Other
+/// spellings `Uuid` would read (upper case, braces, `urn:uuid:`, no hyphens) are not ids: one
+/// job has one name, in URLs, caches and logs alike.
 impl FromStr for JobId {
-    type Err = uuid::Error;
+    type Err = InvalidJobId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
+        let canonical = s.len() == 36
+            && s.bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f' | b'-'));
+        match Uuid::try_parse(s) {
+            Ok(id) if canonical => Ok(Self(id)),
+            _ => Err(InvalidJobId),
+        }
     }
 }
+
+/// Text that is not a job id in its canonical form (see [`JobId`]'s `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a job id (a UUID, lower-case and hyphenated)")]
+pub struct InvalidJobId;
 
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

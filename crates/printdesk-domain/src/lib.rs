@@ -66,7 +66,8 @@ pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, ExportJobsError, GetJobError, GetPrinterError,
-    JobHistoryError, ListJobsError, ListPrintersError, StoreError, UpdatePrinterError,
+    JobHistoryError, ListJobsError, ListPrintersError, StorageFault, StoreError,
+    UpdatePrinterError,
 };
 pub use event::{EventKind, JobEvent, JobHistory, NewJobEvent, Seq};
 pub use export::JobExport;
@@ -74,7 +75,7 @@ pub use fields::{
     CUSTOMER_NAME_MAX_CHARS, CustomerName, FILE_NAME_MAX_CHARS, FileName, JOB_NAME_MAX_CHARS,
     JobName, NOTES_MAX_CHARS, NUL_CHARACTER_MESSAGE, Notes,
 };
-pub use job::{Job, JobId, Version};
+pub use job::{InvalidJobId, Job, JobId, Version};
 pub use patch::{JobPatch, Nullable};
 pub use ports::{
     BulkUpdateError, EventLog, EventPublisher, JobDeletion, JobEdit, JobRepository, PrinterDetach,

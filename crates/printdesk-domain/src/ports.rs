@@ -27,8 +27,10 @@ use crate::{
 /// carries the new state), `None` when the edit changes nothing, or why it is refused.
 ///
 /// The repository calls it inside the transaction that holds the job's write lock, so the
-/// decision and the write see the same stored state.
-pub type JobEdit = Box<dyn FnOnce(&Job) -> Result<Option<NewJobEvent>, EditJobError> + Send>;
+/// decision and the write see the same stored state. It may call it more than once: a
+/// transaction the database aborted (a deadlock, a serialization failure) is run again, and
+/// decided again against the state stored then.
+pub type JobEdit = Box<dyn Fn(&Job) -> Result<Option<NewJobEvent>, EditJobError> + Send + Sync>;
 
 /// What [`JobRepository::update`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +61,8 @@ impl From<StoreError> for BulkUpdateError {
 /// client did not expect).
 ///
 /// Like [`JobEdit`], the repository calls it inside the transaction that holds the job's
-/// write lock.
-pub type JobDeletion = Box<dyn FnOnce(&Job) -> Result<NewJobEvent, DeleteJobError> + Send>;
+/// write lock, possibly more than once.
+pub type JobDeletion = Box<dyn Fn(&Job) -> Result<NewJobEvent, DeleteJobError> + Send + Sync>;
 
 /// Builds the event for a job that loses its printer because the printer is deleted.
 pub type PrinterDetach = Box<dyn Fn(&Job) -> NewJobEvent + Send + Sync>;

@@ -214,15 +214,18 @@ impl JobService {
         let actor = actor.name().map(str::to_owned);
         Box::new(move |current: &Job| {
             check_version(current, &expected)?;
-            let fields = merge_violations(patch.apply_to(current).validate(), printer_violation)
-                .map_err(EditJobError::Invalid)?;
+            let fields = merge_violations(
+                patch.apply_to(current).validate(),
+                printer_violation.clone(),
+            )
+            .map_err(EditJobError::Invalid)?;
             Ok(current
                 .with_edited_fields(fields, print_times, now)
                 .map(|(job, changes)| NewJobEvent {
                     kind: EventKind::JobUpdated,
                     job,
                     changes,
-                    actor,
+                    actor: actor.clone(),
                     at: now,
                 }))
         })
@@ -270,7 +273,7 @@ impl JobService {
                             kind: EventKind::JobUpdated,
                             job,
                             changes,
-                            actor,
+                            actor: actor.clone(),
                             at: now,
                         }))
                 }),
@@ -378,7 +381,7 @@ impl JobService {
                         kind: EventKind::JobDeleted,
                         job: job.clone(),
                         changes: JobChanges::default(),
-                        actor,
+                        actor: actor.clone(),
                         at: now,
                     })
                 }),

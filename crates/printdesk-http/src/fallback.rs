@@ -16,9 +16,27 @@ use crate::problem::{PROBLEM_JSON, Problem, ProblemKind};
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     Problem::new(
         ProblemKind::NotFound,
-        format!("Nothing exists at {}.", req.path()),
+        format!("Nothing exists at {}.", printable(req.path())),
     )
     .error_response()
+}
+
+/// `path` as it may appear in a `detail`: control characters (a raw DEL, C1 controls such as
+/// U+0085, which JSON does not escape) percent-encoded, so that the text shows them without
+/// containing them.
+pub(crate) fn printable(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_control() {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Middleware that rewrites every 4xx and 5xx response that is not already problem+json into
@@ -58,10 +76,10 @@ fn into_problem<B: MessageBody + 'static>(
             format!(
                 "{} is not allowed on {}{allowed}.",
                 res.request().method(),
-                res.request().path()
+                printable(res.request().path())
             )
         }
-        ProblemKind::NotFound => format!("Nothing exists at {}.", res.request().path()),
+        ProblemKind::NotFound => format!("Nothing exists at {}.", printable(res.request().path())),
         ProblemKind::Internal => return Ok(replace(res, Problem::internal())),
         ProblemKind::Unavailable => {
             "The service is unavailable right now; please try again shortly.".to_owned()
@@ -95,6 +113,13 @@ mod tests {
     use actix_web::{App, HttpResponse, http::StatusCode, test, web};
 
     use super::*;
+
+    // `test` here is actix's module.
+    #[::core::prelude::v1::test]
+    fn control_characters_are_shown_percent_encoded() {
+        assert_eq!(printable("/a\u{7f}b\u{85}c\u{0}/é"), "/a%7Fb%C2%85c%00/é");
+        assert_eq!(printable("/api/v1/jobs/x"), "/api/v1/jobs/x");
+    }
 
     async fn leaky() -> Result<HttpResponse, actix_web::Error> {
         Err(actix_web::error::ErrorInternalServerError(

@@ -9,13 +9,14 @@
 //! it registers `Data<ApiState>` and the [`Authenticator`], mounts [`api_scope`], the
 //! WebSocket route, [`ops_routes`], [`docs_routes`] and the page, answers unknown paths with
 //! [`not_found`], and wraps, outermost first, [`record_metrics`], [`trace_requests`],
-//! [`security_headers`], [`problem_errors`], [`cors()`] and [`authenticate`]. This crate
+//! [`security_headers`], [`problem_errors`], [`cors()`], [`edge_checks`] and [`authenticate`]. This crate
 //! provides those parts; it does not build an `App` itself.
 //!
 //! ## Where the contract is silent
 //!
-//! - **Order of checks** for a body: content type (415), size (413), JSON syntax and object
-//!   shape (422), keys that are not editable or unknown (400), JSON types and `status` (422),
+//! - **Order of checks** for a body: content type and encoding (415), size (413), arrival in
+//!   time (408), JSON syntax and nesting (422), a key twice (400), object shape (422), keys
+//!   that are not editable or unknown (400), JSON types and `status` (422),
 //!   then the job (404), `If-Match` (412), and the rules (400). The first failing step answers.
 //! - **`null`** for `job_name`, `status` or `is_business` is a wrong type (422); for the other
 //!   editable fields it clears them. In a create, absent fields take their defaults and an
@@ -33,7 +34,8 @@
 //!   (`id` at registration only, `name`, `printer_type`, `location`, `connection`,
 //!   `monitoring`; anything else 400, down to `connection.<key>`; wrong types 422). A
 //!   `PATCH` merges `connection` setting by setting; changing its `kind` starts afresh. A
-//!   printer id of the wrong shape in a path is a 404, like a job id that is not a UUID.
+//!   printer id of the wrong shape in a path is a 404, like a job id that is not a UUID
+//!   in its canonical form (lower-case, hyphenated; other spellings name no job).
 //! - **503** responses carry `Retry-After: 5`. **500** responses say nothing of the cause; the
 //!   cause is logged inside the request's span.
 //! - Every response carries `x-request-id`, the id recorded in the request's tracing span.
@@ -60,9 +62,11 @@
 //! document (served at `/api/openapi.json`, with Swagger UI at `/api/docs/`).
 
 pub mod auth;
+mod body_deadline;
 mod bulk_body;
 mod cors;
 mod csv_export;
+mod edges;
 mod edit_body;
 mod etag;
 mod fallback;
@@ -81,10 +85,12 @@ use actix_web::{Scope, guard, web};
 use printdesk_domain::{ConnectionTests, JobService, PrinterService};
 
 pub use auth::{Authenticator, RequestActor, authenticate};
+pub use body_deadline::{BodyTimeout, ConnectionRoom, body_deadline};
 pub use cors::{CorsOrigins, EXPOSED_HEADERS, InvalidOrigin, cors, security_headers};
+pub use edges::{WEBSOCKET_PATH, edge_checks};
 pub use etag::IfMatch;
 pub use fallback::{not_found, problem_errors};
-pub use json_body::{BODY_LIMIT, JsonObject, json_config, payload_config};
+pub use json_body::{BODY_LIMIT, JsonObject, NESTING_LIMIT, json_config, payload_config};
 pub use list_query::query_config;
 pub use openapi::{DOCS_PATH, OPENAPI_PATH, docs_routes};
 pub use ops::{

@@ -25,7 +25,7 @@ use actix_web::{
     web,
 };
 use async_trait::async_trait;
-use printdesk_domain::{JobStatus, StoreError};
+use printdesk_domain::{JobStatus, StorageFault, StoreError};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -70,6 +70,12 @@ pub trait OpsProbe: Send + Sync + fmt::Debug {
 
     /// WebSocket clients connected now.
     fn websocket_clients(&self) -> u64;
+
+    /// Why the last write could not be stored (a full disk, a read-only database), until a
+    /// write succeeds again; `None` while writes are stored.
+    fn storage_fault(&self) -> Option<StorageFault> {
+        None
+    }
 }
 
 /// The operations endpoints' state: the probe and the request metrics. Cheap to clone; clones
@@ -228,6 +234,15 @@ impl Ops {
                 u64::from(database_up),
             ),
         );
+        register(
+            &registry,
+            gauge(
+                "printdesk_database_writable",
+                "0 from a write that could not be stored for want of storage (a full disk, a \
+                 read-only database) until a write succeeds again, else 1.",
+                u64::from(probe.storage_fault().is_none()),
+            ),
+        );
         registry
     }
 }
@@ -324,6 +339,10 @@ pub(crate) async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok()
             .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
             .json(Health::OK),
+        Err(StoreError::Storage(fault, detail)) => {
+            tracing::warn!(%fault, error = %detail, "not ready: the database cannot store anything");
+            Problem::storage_unavailable(fault).error_response()
+        }
         Err(e) => {
             // The cause may name hosts; it goes to the log, not to an unauthenticated client.
             tracing::warn!(error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "not ready");

@@ -20,7 +20,7 @@ use printdesk_domain::{
     BulkEditError, BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError,
     DeletePrinterError, EditJobError, ExportJobsError, FieldViolation, GetJobError,
     GetPrinterError, Job, JobHistoryError, JobId, JobStatus, ListJobsError, ListPrintersError,
-    StoreError, UpdatePrinterError, ValidationErrors,
+    StorageFault, StoreError, UpdatePrinterError, ValidationErrors,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -33,6 +33,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Seconds a client is asked to wait before retrying when the database is unavailable.
 const RETRY_AFTER_SECS: &str = "5";
+
+/// Seconds to wait when the database cannot store anything: someone has to make room first.
+const STORAGE_RETRY_AFTER_SECS: &str = "30";
 
 /// What kind of problem occurred; each kind has its own `type` URN, title and status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +57,8 @@ pub enum ProblemKind {
     TransitionNotAllowed,
     /// 412: `If-Match` does not match the current version.
     VersionMismatch,
+    /// 408: the request body did not arrive in time.
+    RequestTimeout,
     /// 413: the body is larger than the limit.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -64,6 +69,8 @@ pub enum ProblemKind {
     WrongType,
     /// 503: the database is unreachable; retry later.
     Unavailable,
+    /// 503: the database answers but cannot store anything (disk full, read-only).
+    StorageUnavailable,
     /// 500: anything else.
     Internal,
     /// Any other status, with no semantics beyond the status code (`type` is `about:blank`).
@@ -82,11 +89,13 @@ impl ProblemKind {
             Self::Duplicate => "urn:printdesk:problem:duplicate",
             Self::TransitionNotAllowed => "urn:printdesk:problem:transition-not-allowed",
             Self::VersionMismatch => "urn:printdesk:problem:version-mismatch",
+            Self::RequestTimeout => "urn:printdesk:problem:request-timeout",
             Self::PayloadTooLarge => "urn:printdesk:problem:payload-too-large",
             Self::UnsupportedMediaType => "urn:printdesk:problem:unsupported-media-type",
             Self::MalformedBody => "urn:printdesk:problem:malformed-body",
             Self::WrongType => "urn:printdesk:problem:wrong-type",
             Self::Unavailable => "urn:printdesk:problem:unavailable",
+            Self::StorageUnavailable => "urn:printdesk:problem:storage-unavailable",
             Self::Internal => "urn:printdesk:problem:internal",
             Self::Status(_) => "about:blank",
         }
@@ -103,11 +112,13 @@ impl ProblemKind {
             Self::Duplicate => "Already exists",
             Self::TransitionNotAllowed => "Status change not allowed",
             Self::VersionMismatch => "Version mismatch",
+            Self::RequestTimeout => "Request body too slow",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::MalformedBody => "Malformed request body",
             Self::WrongType => "Wrong field type",
             Self::Unavailable => "Service unavailable",
+            Self::StorageUnavailable => "Storage unavailable",
             Self::Internal => "Internal server error",
             Self::Status(status) => status.canonical_reason().unwrap_or("Error"),
         }
@@ -122,10 +133,11 @@ impl ProblemKind {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Duplicate | Self::TransitionNotAllowed => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedBody | Self::WrongType => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Status(status) => status,
         }
@@ -140,6 +152,7 @@ impl ProblemKind {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::CONFLICT => Self::Duplicate,
             StatusCode::PRECONDITION_FAILED => Self::VersionMismatch,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => Self::MalformedBody,
@@ -198,9 +211,10 @@ enum Listing {
 struct ProblemBody<'a> {
     /// The kind of problem: `urn:printdesk:problem:<kind>` (`validation`, `bad-request`,
     /// `unauthorized`, `not-found`, `method-not-allowed`, `duplicate`,
-    /// `transition-not-allowed`, `version-mismatch`, `payload-too-large`,
+    /// `transition-not-allowed`, `version-mismatch`, `request-timeout`, `payload-too-large`,
     /// `unsupported-media-type`, `malformed-body`, `wrong-type`, `unavailable`,
-    /// `internal`), or `about:blank` for a status without a kind of its own.
+    /// `storage-unavailable`, `internal`), or `about:blank` for a status without a kind of
+    /// its own.
     #[serde(rename = "type")]
     #[schema(value_type = String, format = "uri")]
     type_uri: &'static str,
@@ -342,6 +356,24 @@ impl Problem {
         Self::new(ProblemKind::NotFound, "No printer with this id exists.")
     }
 
+    /// The 503 for a database that cannot store anything now.
+    pub fn storage_unavailable(fault: StorageFault) -> Self {
+        let detail = match fault {
+            StorageFault::DiskFull => {
+                "Nothing can be saved right now: the server's disk is full. Reading still \
+                 works; please try again later."
+            }
+            StorageFault::ReadOnly => {
+                "Nothing can be saved right now: the database is read-only. Reading still \
+                 works; please try again later."
+            }
+        };
+        Self::new(ProblemKind::StorageUnavailable, detail).with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS),
+        )
+    }
+
     /// The generic 500. Whatever went wrong must already be logged; nothing of it is shown.
     pub fn internal() -> Self {
         Self::new(
@@ -442,6 +474,9 @@ impl From<StoreError> for Problem {
                     HeaderValue::from_static(RETRY_AFTER_SECS),
                 )
             }
+            // The store logs the failure once, when it starts; each request's own line says
+            // 503.
+            StoreError::Storage(fault, _) => Self::storage_unavailable(fault),
             StoreError::Internal(_) => {
                 tracing::error!(error = %error, "the store failed");
                 Self::internal()
@@ -665,6 +700,24 @@ mod tests {
         let body = problem.body();
         assert!(!body.contains("hunter2"), "{body}");
         assert!(!body.contains("5432"), "{body}");
+    }
+
+    #[test]
+    fn storage_failures_are_503_saying_what_is_wrong() {
+        let response = Problem::from(StoreError::Storage(
+            StorageFault::DiskFull,
+            "database or disk is full at /var/lib/printdesk".into(),
+        ))
+        .error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "30");
+        let problem = Problem::from(StoreError::Storage(StorageFault::DiskFull, "x".into()));
+        let body = body_of(&problem);
+        assert_eq!(body["type"], "urn:printdesk:problem:storage-unavailable");
+        assert!(body["detail"].as_str().unwrap().contains("disk is full"));
+        assert!(!problem.body().contains("/var/lib"));
+        let read_only = Problem::storage_unavailable(StorageFault::ReadOnly);
+        assert!(read_only.detail().contains("read-only"));
     }
 
     #[test]

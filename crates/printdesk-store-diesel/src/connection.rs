@@ -50,8 +50,8 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
-/// Applies printdesk's SQLite settings to every new pooled connection, since pragmas other
-/// than `journal_mode` are per connection.
+/// Applies printdesk's per-connection settings to every new pooled connection: SQLite's
+/// pragmas (all but `journal_mode` are per connection), PostgreSQL's lock timeout.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SqlitePragmas;
 
@@ -63,12 +63,17 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA foreign_keys = ON;
     PRAGMA synchronous = NORMAL;";
 
+/// How long a PostgreSQL statement waits for a lock before it fails (and its transaction is
+/// retried, then answered 503): a lock held by a stuck session elsewhere must not hold the
+/// pool's connections, and the requests on them, indefinitely.
+pub(crate) const POSTGRES_SESSION: &str = "SET lock_timeout = '1s'";
+
 impl CustomizeConnection<AnyConnection, PoolError> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), PoolError> {
-        if let AnyConnection::Sqlite(conn) = conn {
-            conn.batch_execute(SQLITE_PRAGMAS)
-                .map_err(PoolError::QueryError)?;
+        match conn {
+            AnyConnection::Sqlite(conn) => conn.batch_execute(SQLITE_PRAGMAS),
+            AnyConnection::Postgres(conn) => conn.batch_execute(POSTGRES_SESSION),
         }
-        Ok(())
+        .map_err(PoolError::QueryError)
     }
 }

@@ -15,7 +15,7 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::mpsc,
+    sync::{Arc, mpsc},
     thread,
 };
 
@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 
 use crate::{
     connection::{AnyConnection, SQLITE_PRAGMAS},
-    store::{StoreInitError, TxError, map_diesel},
+    store::{StorageHealth, StoreInitError, TxError, map_diesel, map_diesel_ref},
     wal_checkpoint::Checkpointer,
 };
 
@@ -41,6 +41,8 @@ trait WriteTask: Send {
     fn run(&mut self, conn: &mut AnyConnection);
     /// Answers the caller once the batch's fate is known: `Ok` if it committed.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+    /// Why its own statements failed for want of storage, if they did.
+    fn storage_error(&self) -> Option<StoreError>;
 }
 
 /// A write of the store's, with the channel its outcome goes back on.
@@ -61,6 +63,16 @@ where
             // Nested in the batch's transaction, Diesel makes this a savepoint: an `Err`
             // rolls back this write only.
             self.outcome = Some(conn.transaction(work));
+        }
+    }
+
+    fn storage_error(&self) -> Option<StoreError> {
+        match &self.outcome {
+            Some(Err(TxError::Diesel(e))) => match map_diesel_ref(e) {
+                error @ StoreError::Storage(..) => Some(error),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -87,7 +99,7 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     /// Opens the writer's own connection to the SQLite file `path` and starts its thread.
-    pub(crate) fn start(path: &str) -> Result<Self, StoreInitError> {
+    pub(crate) fn start(path: &str, storage: Arc<StorageHealth>) -> Result<Self, StoreInitError> {
         let conn = open(path).map_err(StoreInitError::Connect)?;
         let checkpointer = Checkpointer::start(path).map_err(StoreInitError::Connect)?;
         let (tasks, queue) = mpsc::channel();
@@ -99,6 +111,7 @@ impl GroupCommit {
                     conn: Some(conn),
                     path,
                     checkpointer,
+                    storage,
                 }
                 .serve(&queue)
             })
@@ -165,6 +178,7 @@ struct Writer {
     conn: Option<AnyConnection>,
     path: String,
     checkpointer: Checkpointer,
+    storage: Arc<StorageHealth>,
 }
 
 impl Writer {
@@ -181,6 +195,11 @@ impl Writer {
             let committed = self.commit(&mut batch);
             if committed.is_ok() {
                 self.after_commit();
+            }
+            let own = batch.iter().find_map(|t| t.storage_error());
+            match (&committed, &own) {
+                (Err(e), _) | (Ok(()), Some(e)) => self.storage.observe(Err(e)),
+                (Ok(()), None) => self.storage.observe(Ok(())),
             }
             for task in batch {
                 task.finish(committed.clone());

@@ -39,6 +39,34 @@ pub(crate) fn lock_job(conn: &mut AnyConnection, id: &str) -> Result<bool, Diese
     }
 }
 
+/// Takes a share of the lock on the printer a write assigns a job to, before the event
+/// counter (see "Lock order" in docs/architecture.md): the foreign-key check would take it
+/// anyway, but only after the counter, and a printer deletion holding the printer and
+/// waiting for the counter would then deadlock with it. A printer that does not exist is
+/// left to the foreign key to report. PostgreSQL only; SQLite's writer holds the database.
+pub(crate) fn lock_assigned_printer(
+    conn: &mut AnyConnection,
+    current: Option<&Job>,
+    next: &Job,
+) -> Result<(), DieselError> {
+    let Some(printer) = &next.printer_id else {
+        return Ok(());
+    };
+    if current.is_some_and(|current| current.printer_id.as_ref() == Some(printer)) {
+        return Ok(());
+    }
+    if let AnyConnection::Postgres(pg) = conn {
+        use crate::schema::printers;
+        printers::table
+            .find(printer.to_string())
+            .select(printers::id)
+            .for_key_share()
+            .get_result::<String>(pg)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Writes the columns in which `next` differs from `current`, guarded by the version
 /// `current` was read at.
 pub(crate) fn write_job(
@@ -94,6 +122,7 @@ fn write_edit(
     let Some(event) = event else {
         return Ok(UpdateOutcome::Unchanged(current));
     };
+    lock_assigned_printer(conn, Some(&current), &event.job)?;
     let seq = take_seq(conn)?;
     write_job(conn, &current, &event.job).on_constraint(Constraint::JobPrinter, || {
         EditJobError::Invalid(unknown_printer(&event.job))
@@ -107,6 +136,7 @@ fn write_edit(
 impl JobRepository for Store {
     async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
         self.write(move |conn| {
+            lock_assigned_printer(conn, None, &event.job)?;
             let seq = take_seq(conn)?;
             diesel::insert_into(jobs::table)
                 .values(&JobRow::from(&event.job))
@@ -114,7 +144,7 @@ impl JobRepository for Store {
                 .on_constraint(Constraint::JobPrinter, || {
                     CreateJobError::Invalid(unknown_printer(&event.job))
                 })?;
-            record_event(conn, seq, event).map_err(lift)
+            record_event(conn, seq, event.clone()).map_err(lift)
         })
         .await
     }
@@ -177,7 +207,8 @@ impl JobRepository for Store {
             // Failures are reported in the order of the edits (the port's contract).
             let mut failures = Vec::new();
             let mut decided = Vec::with_capacity(edits.len());
-            for (id, edit) in edits {
+            for (id, edit) in &edits {
+                let id = *id;
                 let current = if missing.contains(&id) {
                     None
                 } else {
@@ -197,6 +228,20 @@ impl JobRepository for Store {
             }
             if !failures.is_empty() {
                 return Err(TxError::Domain(BulkUpdateError::Rejected(failures)));
+            }
+            // The printers the jobs move to, in id order, before the first event takes the
+            // counter (each write_edit would otherwise take its printer after it).
+            let mut printers: Vec<&Job> = decided
+                .iter()
+                .filter_map(|(current, event)| {
+                    let event = event.as_ref()?;
+                    (event.job.printer_id != current.printer_id).then_some(&event.job)
+                })
+                .collect();
+            printers.sort_by(|a, b| a.printer_id.cmp(&b.printer_id));
+            printers.dedup_by(|a, b| a.printer_id == b.printer_id);
+            for job in printers {
+                lock_assigned_printer(conn, None, job)?;
             }
             let mut outcomes = Vec::with_capacity(decided.len());
             for (current, event) in decided {

@@ -20,6 +20,7 @@ mod cached_update;
 mod connection;
 mod constraint;
 mod db_time;
+mod diagnose;
 mod event_log;
 mod group_commit;
 mod import;

@@ -215,7 +215,9 @@ impl MonitorStore for Store {
         decide: MonitorDecide,
     ) -> Result<Recorded, MonitorError> {
         let printer = printer.to_string();
-        self.write(move |conn| {
+        // The decision is made once (it is the monitor's, and consumes what it saw); the
+        // monitor records the next report anyway if this one is answered "unavailable".
+        self.write_once(move |conn| {
             lock_printer_monitor(conn, &printer)?;
             let decision = decide(&snapshot(conn, &printer)?);
             let mut events = Vec::with_capacity(decision.writes.len());

@@ -20,7 +20,7 @@ use crate::{
     job_repository::{lock_job, write_job},
     rows::{JobRow, corrupt, from_db_time, to_db_time},
     schema::{jobs, printer_status, printers},
-    store::{Store, TxError},
+    store::{Store, TxError, conflict},
 };
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
@@ -222,6 +222,34 @@ fn read_printer(
         .optional()
 }
 
+/// The ids of the jobs on printer `key`, in id order.
+fn jobs_on(conn: &mut AnyConnection, key: &str) -> Result<Vec<String>, DieselError> {
+    jobs::table
+        .filter(jobs::printer_id.eq(key))
+        .order_by(jobs::id.asc())
+        .select(jobs::id)
+        .load(conn)
+}
+
+/// Takes the printer row's exclusive lock (`FOR UPDATE`, which waits for and then keeps out
+/// every transaction assigning a job to it), PostgreSQL only; returns whether it exists.
+fn lock_printer_for_deletion(conn: &mut AnyConnection, key: &str) -> Result<bool, DieselError> {
+    let found = match conn {
+        AnyConnection::Postgres(pg) => printers::table
+            .find(key)
+            .select(printers::id)
+            .for_update()
+            .get_result::<String>(pg)
+            .optional()?,
+        AnyConnection::Sqlite(_) => printers::table
+            .find(key)
+            .select(printers::id)
+            .get_result::<String>(conn)
+            .optional()?,
+    };
+    Ok(found.is_some())
+}
+
 /// Takes the printer row's write lock for the rest of the transaction (PostgreSQL; on SQLite
 /// the writer's transaction holds the database's). Returns whether the printer exists.
 fn lock_printer(conn: &mut AnyConnection, key: &str) -> Result<bool, DieselError> {
@@ -241,7 +269,7 @@ impl PrinterRepository for Store {
                 .values(&row)
                 .execute(conn)
                 .on_constraint(Constraint::PrinterId, || CreatePrinterError::Duplicate {
-                    id,
+                    id: id.clone(),
                 })?;
             Ok(())
         })
@@ -273,7 +301,9 @@ impl PrinterRepository for Store {
     ) -> Result<Printer, UpdatePrinterError> {
         let key = id.to_string();
         let domain = |e: StoreError| TxError::Domain(UpdatePrinterError::from(e));
-        self.write(move |conn| {
+        // Once: the edit consumes what it seals. It locks the printer only, so it takes part
+        // in no deadlock; a lock not granted in time is answered "unavailable".
+        self.write_once(move |conn| {
             if !lock_printer(conn, &key)? {
                 return Err(TxError::Domain(UpdatePrinterError::NotFound));
             }
@@ -368,26 +398,22 @@ impl PrinterRepository for Store {
             TxError::Diesel(e) => TxError::Diesel(e),
         };
         self.write(move |conn| {
-            let deleted_printer = printers::table
-                .find(&key)
-                .select(printers::id)
-                .get_result::<String>(conn)
-                .optional()?;
-            if deleted_printer.is_none() {
-                return Err(TxError::Domain(DeletePrinterError::NotFound));
-            }
-            // Detach the jobs one by one, versioned and logged like any other change, before
-            // the printer row goes (the foreign key's SET NULL would do it silently).
-            let job_ids: Vec<String> = jobs::table
-                .filter(jobs::printer_id.eq(&key))
-                .order_by(jobs::id.asc())
-                .select(jobs::id)
-                .load(conn)?;
-            // All locks first, in id order, as a bulk edit takes them: taking one while
-            // holding the event counter could deadlock with a writer waiting for the counter.
+            // The lock order of every write (docs/architecture.md, "Lock order"): the jobs in
+            // id order, then the printer, then the event counter.
+            let job_ids = jobs_on(conn, &key)?;
             for job_id in &job_ids {
                 lock_job(conn, job_id)?;
             }
+            if !lock_printer_for_deletion(conn, &key)? {
+                return Err(TxError::Domain(DeletePrinterError::NotFound));
+            }
+            // A job assigned to it meanwhile (committed before the printer's lock was
+            // granted; none can be now) is not locked: run again, locking it with the rest.
+            if jobs_on(conn, &key)? != job_ids {
+                return Err(TxError::Diesel(conflict()));
+            }
+            // Detach the jobs one by one, versioned and logged like any other change, before
+            // the printer row goes (the foreign key's SET NULL would do it silently).
             let mut events = Vec::with_capacity(job_ids.len());
             for job_id in job_ids {
                 let row = jobs::table

@@ -8,10 +8,11 @@ use diesel::{
     r2d2::{ConnectionManager, Pool, PooledConnection},
     result::{DatabaseErrorKind, Error as DieselError},
 };
-use printdesk_domain::StoreError;
+use printdesk_domain::{StorageFault, StoreError};
 
 use crate::{
     connection::{AnyConnection, SqlitePragmas},
+    diagnose,
     group_commit::GroupCommit,
     migrations,
 };
@@ -85,6 +86,46 @@ pub struct Store {
     /// the writes that queued up together (far cheaper than connections taking turns, or
     /// sleeping in SQLite's busy handler). Other processes still wait via busy_timeout.
     group_commit: Option<Arc<GroupCommit>>,
+    /// Whether the last write could not be stored for want of storage.
+    storage: Arc<StorageHealth>,
+}
+
+/// Whether the database can store anything: set by a write that failed for want of storage
+/// (a full disk, a read-only file), cleared by the next write that commits. Reads cannot
+/// tell: a full disk still answers `SELECT 1`.
+#[derive(Debug, Default)]
+pub(crate) struct StorageHealth {
+    fault: std::sync::Mutex<Option<StorageFault>>,
+}
+
+impl StorageHealth {
+    /// Takes note of a write's outcome; logs when storage fails and when it works again.
+    pub(crate) fn observe(&self, outcome: Result<(), &StoreError>) {
+        let mut fault = self.fault.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            Err(StoreError::Storage(now, detail)) => {
+                if fault.is_none() {
+                    tracing::error!(
+                        fault = %now,
+                        error = %detail,
+                        "the database cannot store anything: writes are answered 503 and \
+                         /readyz is 503 until a write succeeds again"
+                    );
+                }
+                *fault = Some(*now);
+            }
+            Ok(()) => {
+                if let Some(was) = fault.take() {
+                    tracing::info!(was = %was, "the database stores writes again");
+                }
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn fault(&self) -> Option<StorageFault> {
+        *self.fault.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -132,17 +173,30 @@ impl Store {
         // Migrate on a connection of its own first: the pool's connections then all see the
         // final schema, and SQLite's WAL mode is set before the pool opens the file.
         crate::connection::init_tls();
-        let mut conn = AnyConnection::establish(&target)
-            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
-        if let AnyConnection::Sqlite(_) = conn {
-            use diesel::connection::SimpleConnection;
-            // busy_timeout first: another process (or a store being dropped, checkpointing
-            // as its last connection closes) may hold the lock for a moment.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(|e| StoreInitError::Connect(e.to_string()))?;
-        }
+        // Each backend's own connection, not `AnyConnection::establish`: that one reports
+        // every failure as "Invalid connection url for multiconnection".
+        let mut conn = match backend {
+            Backend::Sqlite => {
+                diagnose::sqlite_path(&target).map_err(StoreInitError::Connect)?;
+                let sqlite_error =
+                    |e: &dyn std::fmt::Display| diagnose::sqlite_error(&target, &e.to_string());
+                let mut conn = diesel::sqlite::SqliteConnection::establish(&target)
+                    .map_err(|e| StoreInitError::Connect(sqlite_error(&e)))?;
+                use diesel::connection::SimpleConnection;
+                // busy_timeout first: another process (or a store being dropped, checkpointing
+                // as its last connection closes) may hold the lock for a moment.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| StoreInitError::Connect(sqlite_error(&e)))?;
+                AnyConnection::Sqlite(conn)
+            }
+            Backend::Postgres => diesel::pg::PgConnection::establish(&target)
+                .map(AnyConnection::Postgres)
+                .map_err(|e| {
+                    StoreInitError::Connect(diagnose::postgres_error(&target, &e.to_string()))
+                })?,
+        };
         let applied = migrations::run_pending(&mut conn)
             .map_err(|e| StoreInitError::Migrate(e.to_string()))?;
         if applied > 0 {
@@ -160,8 +214,9 @@ impl Store {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::new(target.clone()))
             .map_err(|e| StoreInitError::Connect(e.to_string()))?;
+        let storage = Arc::new(StorageHealth::default());
         let group_commit = match backend {
-            Backend::Sqlite => Some(Arc::new(GroupCommit::start(&target)?)),
+            Backend::Sqlite => Some(Arc::new(GroupCommit::start(&target, storage.clone())?)),
             Backend::Postgres => None,
         };
         Ok(Self {
@@ -169,6 +224,7 @@ impl Store {
             backend,
             target: target.into(),
             group_commit,
+            storage,
         })
     }
 
@@ -182,13 +238,26 @@ impl Store {
         &self.target
     }
 
-    /// Whether the database answers a trivial query now.
+    /// Why the last write could not be stored (a full disk, a read-only database), until a
+    /// write succeeds again.
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        self.storage.fault()
+    }
+
+    /// Whether the database answers a trivial query now, and could store the last write.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| {
             use diesel::connection::SimpleConnection;
             conn.batch_execute("SELECT 1")
         })
-        .await
+        .await?;
+        match self.storage.fault() {
+            Some(fault) => Err(StoreError::Storage(
+                fault,
+                "the last write could not be stored".into(),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Runs read-only work on a pooled connection on the blocking pool.
@@ -208,7 +277,27 @@ impl Store {
     /// Runs writing work atomically: its own transaction on the blocking pool (PostgreSQL),
     /// or a savepoint in the SQLite writer's next transaction. `work` returns the domain
     /// outcome; an `Err` from it rolls its writes back. Returns once the work is committed.
+    ///
+    /// On PostgreSQL a transaction the server aborted for a conflict (a deadlock, a
+    /// serialization failure, a lock not granted within the lock timeout) is run again, up to
+    /// [`WRITE_ATTEMPTS`] times in all, after a short random pause; if it still conflicts, the
+    /// caller gets [`StoreError::Unavailable`] (a 503 with `Retry-After`). So `work` may run
+    /// more than once, each time in a fresh transaction.
     pub(crate) async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: Fn(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
+    {
+        if let Some(group_commit) = &self.group_commit {
+            return group_commit.write(work).await;
+        }
+        self.write_on_pool(move |conn| retrying(conn, &work)).await
+    }
+
+    /// [`Store::write`] for work that can run only once (it consumes what it writes): a
+    /// conflict is not retried, only reported as [`StoreError::Unavailable`].
+    pub(crate) async fn write_once<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -217,19 +306,29 @@ impl Store {
         if let Some(group_commit) = &self.group_commit {
             return group_commit.write(work).await;
         }
-        let result = self
-            .run(move |conn| {
-                let outcome: Result<T, TxError<E>> = conn.transaction(|conn| work(conn));
-                Ok(outcome)
-            })
-            .await;
-        match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(TxError::Domain(e))) => Err(e),
-            Ok(Err(TxError::Diesel(e))) => Err(E::from(map_diesel(e))),
-            Err(StoreFailure::Store(e)) => Err(E::from(e)),
-            Err(StoreFailure::Diesel(e)) => Err(E::from(map_diesel(e))),
-        }
+        self.write_on_pool(move |conn| conn.transaction(|conn| work(conn)))
+            .await
+    }
+
+    async fn write_on_pool<T, E, F>(&self, transaction: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
+    {
+        let result = self.run(move |conn| Ok(transaction(conn))).await;
+        let failed = match result {
+            Ok(Ok(value)) => {
+                self.storage.observe(Ok(()));
+                return Ok(value);
+            }
+            // A domain refusal rolled back; it says nothing about storage.
+            Ok(Err(TxError::Domain(e))) => return Err(e),
+            Ok(Err(TxError::Diesel(e))) | Err(StoreFailure::Diesel(e)) => map_diesel(e),
+            Err(StoreFailure::Store(e)) => e,
+        };
+        self.storage.observe(Err(&failed));
+        Err(E::from(failed))
     }
 
     async fn run<T, F>(&self, work: F) -> Result<T, StoreFailure>
@@ -249,6 +348,71 @@ impl Store {
         .await
         .map_err(|e| StoreFailure::Store(StoreError::Internal(format!("store task failed: {e}"))))?
     }
+}
+
+/// How many times a PostgreSQL write is tried before a conflict is reported.
+pub(crate) const WRITE_ATTEMPTS: u32 = 4;
+
+/// Runs `work` in a transaction until it commits, fails for a reason other than a conflict,
+/// or has been tried [`WRITE_ATTEMPTS`] times. Between tries it waits 5–10 ms, then 10–20,
+/// then 20–40 (random within each, so that the transactions that collided do not collide
+/// again in step).
+fn retrying<T, E>(
+    conn: &mut AnyConnection,
+    work: &impl Fn(&mut AnyConnection) -> Result<T, TxError<E>>,
+) -> Result<T, TxError<E>> {
+    let mut attempt = 1;
+    loop {
+        let outcome = conn.transaction(|conn| work(conn));
+        match &outcome {
+            Err(TxError::Diesel(e)) if is_conflict(e) => {
+                if attempt == WRITE_ATTEMPTS {
+                    tracing::warn!(
+                        attempts = attempt,
+                        error = %e,
+                        "a write kept conflicting with others; answered as unavailable"
+                    );
+                    return outcome;
+                }
+                tracing::debug!(attempt, error = %e, "a write conflicted; trying again");
+                let base = 5u64 << (attempt - 1);
+                std::thread::sleep(Duration::from_millis(base + fastrand::u64(0..=base)));
+                attempt += 1;
+            }
+            _ => return outcome,
+        }
+    }
+}
+
+/// A transaction PostgreSQL aborted because of other transactions, which may well succeed
+/// when run again: a deadlock (40P01), a serialization failure (40001), a lock not granted in
+/// time (55P03, `lock_timeout`). And the store's own signal that what a transaction locked
+/// changed before it could lock the rest ([`conflict`]).
+fn is_conflict(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("deadlock detected")
+                || message.contains("could not serialize access")
+                || message.contains("canceling statement due to lock timeout")
+                || message.contains(CONFLICT)
+        }
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => is_conflict(commit_error),
+        _ => false,
+    }
+}
+
+const CONFLICT: &str = "printdesk: the rows to lock changed; run the transaction again";
+
+/// An error that makes [`Store::write`] run its transaction again, for a transaction that
+/// found, once it held its locks, that it must lock more than it did (in an order it cannot
+/// keep now).
+pub(crate) fn conflict() -> DieselError {
+    DieselError::DatabaseError(
+        DatabaseErrorKind::SerializationFailure,
+        Box::new(CONFLICT.to_owned()),
+    )
 }
 
 /// Why a transaction body stopped: a domain decision (rolls back, reported as is) or a
@@ -285,7 +449,14 @@ impl From<DieselError> for StoreFailure {
 /// under it (Diesel's broken transaction manager), a commit that failed with its rollback,
 /// and a write sent to a read-only server (a standby, during a failover).
 pub(crate) fn map_diesel(e: DieselError) -> StoreError {
-    if is_unavailable(&e) {
+    map_diesel_ref(&e)
+}
+
+/// [`map_diesel`] of an error the caller keeps.
+pub(crate) fn map_diesel_ref(e: &DieselError) -> StoreError {
+    if let Some(fault) = storage_fault(e) {
+        StoreError::Storage(fault, e.to_string())
+    } else if is_unavailable(e) || is_conflict(e) {
         StoreError::Unavailable(e.to_string())
     } else {
         StoreError::Internal(e.to_string())
@@ -306,6 +477,32 @@ fn is_unavailable(e: &DieselError) -> bool {
         }
         DieselError::RollbackErrorOnCommit { commit_error, .. } => is_unavailable(commit_error),
         _ => false,
+    }
+}
+
+/// A write refused for want of storage: SQLite's `SQLITE_FULL` and `SQLITE_READONLY`,
+/// PostgreSQL's `disk_full` (53100, "could not extend file …: No space left on device").
+/// PostgreSQL's read-only transaction (a standby) stays "unavailable": that is a failover,
+/// not a disk.
+fn storage_fault(e: &DieselError) -> Option<StorageFault> {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            if message.contains("database or disk is full")
+                || message.contains("No space left on device")
+                || message.contains("could not extend file")
+            {
+                Some(StorageFault::DiskFull)
+            } else if message.contains("attempt to write a readonly database")
+                || message.contains("Read-only file system")
+            {
+                Some(StorageFault::ReadOnly)
+            } else {
+                None
+            }
+        }
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => storage_fault(commit_error),
+        _ => None,
     }
 }
 
@@ -357,6 +554,53 @@ mod tests {
             },
         ];
         for e in unavailable {
+            let shown = e.to_string();
+            assert!(
+                matches!(map_diesel(e), StoreError::Unavailable(_)),
+                "{shown}"
+            );
+        }
+        let storage = [
+            (
+                db_error(DatabaseErrorKind::Unknown, "database or disk is full"),
+                StorageFault::DiskFull,
+            ),
+            (
+                db_error(
+                    DatabaseErrorKind::Unknown,
+                    "could not extend file \"base/16384/16385\": No space left on device",
+                ),
+                StorageFault::DiskFull,
+            ),
+            (
+                db_error(
+                    DatabaseErrorKind::Unknown,
+                    "attempt to write a readonly database",
+                ),
+                StorageFault::ReadOnly,
+            ),
+        ];
+        for (e, fault) in storage {
+            let shown = e.to_string();
+            assert!(
+                matches!(map_diesel(e), StoreError::Storage(f, _) if f == fault),
+                "{shown}"
+            );
+        }
+        // Conflicts that outlived their retries: unavailable, never a 500.
+        for e in [
+            db_error(DatabaseErrorKind::Unknown, "deadlock detected"),
+            db_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to lock timeout",
+            ),
+            conflict(),
+        ] {
+            assert!(is_conflict(&e));
             let shown = e.to_string();
             assert!(
                 matches!(map_diesel(e), StoreError::Unavailable(_)),

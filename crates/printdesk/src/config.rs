@@ -103,6 +103,22 @@ pub struct Config {
     #[arg(long, env = "PRINTDESK_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// Seconds a request's body may take to arrive, counted from the request's arrival; a body
+    /// still incomplete then is answered 408 and its connection closed.
+    #[arg(
+        long,
+        env = "PRINTDESK_BODY_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub body_timeout: u64,
+
+    /// Most connections served at once, shared by the workers (default: from the open-file
+    /// limit, which is raised to the hard limit at start, keeping an eighth, at least 256,
+    /// for the database, the log and the printers).
+    #[arg(long, env = "PRINTDESK_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+
     /// Follow the printers that have a connection and monitoring on, and record their prints
     /// (`--monitor false` serves the API and the page only, e.g. for a second instance that
     /// should not connect to printers).

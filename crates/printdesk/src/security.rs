@@ -225,6 +225,8 @@ mod tests {
             insecure_no_auth: false,
             cors_origins: Vec::new(),
             secret_key_file: None,
+            body_timeout: 10,
+            max_connections: None,
             monitor: true,
         }
     }

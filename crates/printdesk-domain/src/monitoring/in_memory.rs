@@ -226,7 +226,7 @@ impl MonitorStore for InMemoryMonitorStore {
                             event.job.id,
                             Box::new(move |current| {
                                 if current.version == expected {
-                                    Ok(Some(event))
+                                    Ok(Some(event.clone()))
                                 } else {
                                     Err(EditJobError::VersionMismatch {
                                         current: Box::new(current.clone()),

@@ -9,6 +9,7 @@ mod bodies;
 mod concurrency;
 mod cors;
 mod docs;
+mod edges;
 mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;

@@ -7,10 +7,10 @@
 
 use std::{
     fs,
-    io::{self, Read},
+    io::{self, BufRead, BufReader, Read},
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
+    process::{Child, ChildStderr, Command, ExitStatus, Stdio},
     sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
@@ -64,6 +64,20 @@ pub struct Server {
     pub base: String,
     log: PathBuf,
     exited: Option<ExitStatus>,
+    /// The read end of stderr, when it is a pipe ([`Stderr::Pipe`]).
+    pipe: Option<BufReader<ChildStderr>>,
+}
+
+/// Where a server's stderr goes, for [`Server::start_with_stderr`].
+#[derive(Debug, Clone)]
+pub enum Stderr {
+    /// A log file in the log directory (what [`Server::start`] does).
+    LogFile,
+    /// This file, opened for writing (e.g. `/dev/full`): the test cannot read the log.
+    File(PathBuf),
+    /// A pipe the test reads from ([`Server::take_pipe`]); the server counts as started once
+    /// it has said so there.
+    Pipe,
 }
 
 static STARTS: AtomicU32 = AtomicU32::new(0);
@@ -82,6 +96,37 @@ impl Server {
         log_dir: &Path,
         configure: impl Fn(&mut Command),
     ) -> Self {
+        Self::start_with_stderr(database_url, log_dir, &Stderr::LogFile, configure)
+    }
+
+    /// Like [`Server::start_with`], with stderr sent where `stderr` says.
+    pub fn start_with_stderr(
+        database_url: &str,
+        log_dir: &Path,
+        stderr: &Stderr,
+        configure: impl Fn(&mut Command),
+    ) -> Self {
+        Self::launch(database_url, log_dir, stderr, &[], configure)
+    }
+
+    /// Like [`Server::start_with`], with the binary run by `wrapper` (a program and its
+    /// arguments, e.g. `prlimit --nofile=512:1024 --`).
+    pub fn start_wrapped(
+        database_url: &str,
+        log_dir: &Path,
+        wrapper: &[&str],
+        configure: impl Fn(&mut Command),
+    ) -> Self {
+        Self::launch(database_url, log_dir, &Stderr::LogFile, wrapper, configure)
+    }
+
+    fn launch(
+        database_url: &str,
+        log_dir: &Path,
+        stderr: &Stderr,
+        wrapper: &[&str],
+        configure: impl Fn(&mut Command),
+    ) -> Self {
         // A port taken between asking for it and binding it makes the server exit at once;
         // then try another.
         for _ in 0..3 {
@@ -91,7 +136,14 @@ impl Server {
                 "server-{}.log",
                 STARTS.fetch_add(1, Ordering::Relaxed)
             ));
-            let mut command = Command::new(env!("CARGO_BIN_EXE_printdesk"));
+            let mut command = match wrapper {
+                [program, args @ ..] => {
+                    let mut command = Command::new(program);
+                    command.args(args).arg(env!("CARGO_BIN_EXE_printdesk"));
+                    command
+                }
+                [] => Command::new(env!("CARGO_BIN_EXE_printdesk")),
+            };
             // Only what the test says: no token file or log level from the caller's shell.
             for (name, _) in std::env::vars_os() {
                 if name.to_string_lossy().starts_with("PRINTDESK_") {
@@ -113,7 +165,18 @@ impl Server {
                 .env("RUST_LOG", "info")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(fs::File::create(&log).expect("create the log file"))
+                .stderr(match stderr {
+                    Stderr::LogFile => {
+                        Stdio::from(fs::File::create(&log).expect("create the log file"))
+                    }
+                    Stderr::File(path) => Stdio::from(
+                        fs::OpenOptions::new()
+                            .write(true)
+                            .open(path)
+                            .expect("open the file for stderr"),
+                    ),
+                    Stderr::Pipe => Stdio::piped(),
+                })
                 .spawn()
                 .expect("start the printdesk binary");
             let mut server = Self {
@@ -122,9 +185,19 @@ impl Server {
                 base: format!("http://{addr}"),
                 log,
                 exited: None,
+                pipe: None,
             };
-            if server.wait_until_listening(Duration::from_secs(60)) {
+            let listening = match stderr {
+                Stderr::LogFile => server.wait_until_listening(Duration::from_secs(60)),
+                Stderr::File(_) => server.wait_until_healthy(Duration::from_secs(60)),
+                Stderr::Pipe => server.wait_for_pipe(),
+            };
+            if listening {
                 return server;
+            }
+            if !matches!(stderr, Stderr::LogFile) {
+                // No log to tell "cannot listen" apart from anything else: try another port.
+                continue;
             }
             let log = server.log_text();
             assert!(
@@ -154,6 +227,47 @@ impl Server {
             "the server did not listen within {limit:?}:\n{}",
             self.log_text()
         );
+    }
+
+    /// For a server whose log the test cannot read: until `/healthz` answers 200.
+    fn wait_until_healthy(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.try_exit().is_some() {
+                return false;
+            }
+            if raw_get(self.addr, "/healthz").is_ok_and(|r| r.starts_with("HTTP/1.1 200")) {
+                // Give a server that lost the port to another test's a moment to exit.
+                std::thread::sleep(Duration::from_millis(100));
+                return self.try_exit().is_none();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the server did not answer /healthz within {limit:?}");
+    }
+
+    /// Reads stderr's pipe until the server says it is serving (or exits).
+    fn wait_for_pipe(&mut self) -> bool {
+        let mut pipe = BufReader::new(self.child.stderr.take().expect("stderr is piped"));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match pipe.read_line(&mut line) {
+                Ok(0) | Err(_) => return false,
+                Ok(_) if line.contains("printdesk is serving") => {
+                    self.pipe = Some(pipe);
+                    return true;
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The read end of a [`Stderr::Pipe`] server's stderr (drop it to close the pipe).
+    pub fn take_pipe(&mut self) -> BufReader<ChildStderr> {
+        self.pipe
+            .take()
+            .expect("a server started with Stderr::Pipe")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -232,6 +346,25 @@ impl Drop for Server {
             }
         }
     }
+}
+
+/// A `GET` on a connection of its own, `Connection: close`; the whole response as text.
+pub fn raw_get(addr: SocketAddr, path: &str) -> io::Result<String> {
+    raw_request(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// Sends `request` as is on a connection of its own and reads until the server closes it.
+pub fn raw_request(addr: SocketAddr, request: &[u8]) -> io::Result<String> {
+    use std::io::Write;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
+    stream.write_all(request)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    Ok(String::from_utf8_lossy(&raw).into_owned())
 }
 
 /// A port nobody listens on right now.
