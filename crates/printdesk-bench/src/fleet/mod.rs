@@ -373,7 +373,7 @@ async fn measure(plan: &SizePlan) -> Result<SizeReport, String> {
     .ok_or("Mosquitto is not installed (apt-get install -y mosquitto)")?;
     let mut bambu = Vec::new();
     for i in (0..n).filter(|&i| Kind::of(i) == Kind::Bambu) {
-        let model = if index_in_kind(i) % 2 == 0 {
+        let model = if index_in_kind(i).is_multiple_of(2) {
             Model::P1
         } else {
             Model::X1
