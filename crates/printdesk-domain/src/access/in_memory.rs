@@ -16,7 +16,7 @@ use super::{
         TokenId,
     },
     errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError},
-    ports::{AccessCrypto, AccessStore, FailureUpdate, UserDeletion},
+    ports::{AccessCrypto, AccessStore, FailureUpdate, Purge, UserDeletion},
     role::Role,
     user::{Password, User, UserId, Username},
 };
@@ -211,6 +211,18 @@ impl AccessStore for InMemoryAccessStore {
     async fn clear_sign_in_failures(&self, key: &ThrottleKey) -> Result<(), StoreError> {
         self.state().failures.remove(key);
         Ok(())
+    }
+
+    async fn purge(&self, cutoffs: Purge) -> Result<usize, StoreError> {
+        let mut state = self.state();
+        let before = state.sessions.len();
+        state.sessions.retain(|_, s| {
+            s.last_seen_at >= cutoffs.idle_before && s.created_at >= cutoffs.created_before
+        });
+        state
+            .failures
+            .retain(|_, c| c.last_failure >= cutoffs.failures_before);
+        Ok(before - state.sessions.len())
     }
 }
 

@@ -29,7 +29,7 @@ pub use credential::{
 pub use errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError, SignInError};
 #[cfg(feature = "testing")]
 pub use in_memory::{InMemoryAccessStore, TestCrypto};
-pub use ports::{AccessCrypto, AccessStore, FailureUpdate, UserDeletion};
+pub use ports::{AccessCrypto, AccessStore, FailureUpdate, Purge, UserDeletion};
 pub use role::{Forbidden, Operation, PERMISSIONS, Role, UnknownRole};
 pub use service::{AccessService, Principal, SignedIn, TOKEN_PREFIX, Via};
 pub use user::{DisplayName, Password, User, UserDraft, UserId, Username};

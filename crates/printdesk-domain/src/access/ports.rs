@@ -126,6 +126,24 @@ pub trait AccessStore: Send + Sync + Debug {
 
     /// Forgets the failures counted against `key`.
     async fn clear_sign_in_failures(&self, key: &ThrottleKey) -> Result<(), StoreError>;
+
+    /// Deletes what can no longer count: sessions last used before `idle_before` or created
+    /// before `created_before`, and failure counts whose last failure is before
+    /// `failures_before`. Returns how many sessions went.
+    ///
+    /// - MUST keep every session and count that is newer on both counts.
+    async fn purge(&self, cutoffs: Purge) -> Result<usize, StoreError>;
+}
+
+/// What [`AccessStore::purge`] deletes: everything older than these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    /// Sessions last used before this.
+    pub idle_before: Timestamp,
+    /// Sessions created before this.
+    pub created_before: Timestamp,
+    /// Failure counts whose last failure is before this.
+    pub failures_before: Timestamp,
 }
 
 /// The cryptography of access control: password hashing, random secrets, their digests.

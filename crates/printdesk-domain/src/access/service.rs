@@ -8,7 +8,7 @@ use super::{
         TokenId, TokenName,
     },
     errors::{CreateTokenError, CreateUserError, DeleteUserError, SignInError},
-    ports::{AccessCrypto, AccessStore},
+    ports::{AccessCrypto, AccessStore, Purge},
     role::{Forbidden, Operation, Role},
     user::{Password, User, UserDraft, UserId, Username},
 };
@@ -281,6 +281,9 @@ impl AccessService {
         // The user's own count starts afresh; the address's does not, or one valid account
         // would let its owner guess other users' passwords without a slow-down.
         self.store.clear_sign_in_failures(&keys[0]).await?;
+        // Sessions never presented again and old failure counts would pile up: a sign-in
+        // (rare, and paying for a password hash anyway) clears them out.
+        self.store.purge(self.purge_cutoffs()).await?;
         let secret = self.crypto.new_secret("")?;
         let now = self.clock.now();
         let session = Session {
@@ -292,6 +295,16 @@ impl AccessService {
             .insert_session(&self.crypto.digest(secret.expose()), &session)
             .await?;
         Ok(SignedIn { user, secret })
+    }
+
+    /// Everything older than this no longer counts.
+    fn purge_cutoffs(&self) -> Purge {
+        let now = self.clock.now();
+        Purge {
+            idle_before: now - self.sessions.idle,
+            created_before: now - self.sessions.absolute,
+            failures_before: now - self.throttle.window,
+        }
     }
 
     /// Ends the session with this secret (nothing when there is none).
