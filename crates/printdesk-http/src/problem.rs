@@ -44,6 +44,9 @@ pub enum ProblemKind {
     Validation,
     /// 401: authentication is configured and the request lacks a valid token.
     Unauthorized,
+    /// 403: the caller's role is too low, or a request with the session cookie came from
+    /// another site.
+    Forbidden,
     /// 404: no such job, printer or route.
     NotFound,
     /// 405: the resource exists but not with this method.
@@ -58,6 +61,8 @@ pub enum ProblemKind {
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
+    /// 429: too many failed sign-ins; `Retry-After` says how long to wait.
+    TooManyRequests,
     /// 422: the body is not JSON, or not a JSON object.
     MalformedBody,
     /// 422: a field has the wrong JSON type, or `status` is not one of the four.
@@ -77,6 +82,7 @@ impl ProblemKind {
             Self::BadRequest => "urn:printdesk:problem:bad-request",
             Self::Validation => "urn:printdesk:problem:validation",
             Self::Unauthorized => "urn:printdesk:problem:unauthorized",
+            Self::Forbidden => "urn:printdesk:problem:forbidden",
             Self::NotFound => "urn:printdesk:problem:not-found",
             Self::MethodNotAllowed => "urn:printdesk:problem:method-not-allowed",
             Self::Duplicate => "urn:printdesk:problem:duplicate",
@@ -84,6 +90,7 @@ impl ProblemKind {
             Self::VersionMismatch => "urn:printdesk:problem:version-mismatch",
             Self::PayloadTooLarge => "urn:printdesk:problem:payload-too-large",
             Self::UnsupportedMediaType => "urn:printdesk:problem:unsupported-media-type",
+            Self::TooManyRequests => "urn:printdesk:problem:too-many-requests",
             Self::MalformedBody => "urn:printdesk:problem:malformed-body",
             Self::WrongType => "urn:printdesk:problem:wrong-type",
             Self::Unavailable => "urn:printdesk:problem:unavailable",
@@ -98,6 +105,7 @@ impl ProblemKind {
             Self::BadRequest => "Bad request",
             Self::Validation => "Validation failed",
             Self::Unauthorized => "Authentication required",
+            Self::Forbidden => "Not allowed",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Duplicate => "Already exists",
@@ -105,6 +113,7 @@ impl ProblemKind {
             Self::VersionMismatch => "Version mismatch",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
+            Self::TooManyRequests => "Too many attempts",
             Self::MalformedBody => "Malformed request body",
             Self::WrongType => "Wrong field type",
             Self::Unavailable => "Service unavailable",
@@ -118,6 +127,8 @@ impl ProblemKind {
         match self {
             Self::BadRequest | Self::Validation => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Duplicate | Self::TransitionNotAllowed => StatusCode::CONFLICT,
@@ -136,6 +147,8 @@ impl ProblemKind {
         match status {
             StatusCode::BAD_REQUEST => Self::BadRequest,
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::NOT_FOUND => Self::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::CONFLICT => Self::Duplicate,
@@ -197,10 +210,10 @@ enum Listing {
 )]
 struct ProblemBody<'a> {
     /// The kind of problem: `urn:printdesk:problem:<kind>` (`validation`, `bad-request`,
-    /// `unauthorized`, `not-found`, `method-not-allowed`, `duplicate`,
+    /// `unauthorized`, `forbidden`, `not-found`, `method-not-allowed`, `duplicate`,
     /// `transition-not-allowed`, `version-mismatch`, `payload-too-large`,
-    /// `unsupported-media-type`, `malformed-body`, `wrong-type`, `unavailable`,
-    /// `internal`), or `about:blank` for a status without a kind of its own.
+    /// `unsupported-media-type`, `too-many-requests`, `malformed-body`, `wrong-type`,
+    /// `unavailable`, `internal`), or `about:blank` for a status without a kind of its own.
     #[serde(rename = "type")]
     #[schema(value_type = String, format = "uri")]
     type_uri: &'static str,

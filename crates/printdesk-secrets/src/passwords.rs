@@ -81,7 +81,9 @@ pub struct Argon2Crypto {
     params: Argon2Params,
     permits: Arc<Semaphore>,
     /// A hash of a random password with the current parameters: what an unknown user's
-    /// password is checked against, so that it costs the same. Made on first use.
+    /// password is checked against, so that it costs the same. Made on the first password
+    /// check of any kind (so that the first check is slower whether or not the user exists,
+    /// and a server that never sees a sign-in never pays for it).
     dummy: Arc<OnceCell<String>>,
 }
 
@@ -174,9 +176,10 @@ impl AccessCrypto for Argon2Crypto {
         password: &Password,
         stored: Option<&PasswordHash>,
     ) -> Result<bool, CryptoError> {
+        let dummy = self.dummy_hash().await?;
         let (hash, known) = match stored {
             Some(hash) => (hash.as_str().to_owned(), true),
-            None => (self.dummy_hash().await?, false),
+            None => (dummy, false),
         };
         let params = self.params;
         let password = password.expose().to_owned();

@@ -20,3 +20,4 @@ mod jobs_read_delete;
 mod jobs_status;
 mod printers;
 mod routes;
+mod users;
