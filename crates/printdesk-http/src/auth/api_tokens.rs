@@ -70,6 +70,7 @@ pub async fn list(auth: web::Data<Authenticator>) -> Result<HttpResponse, Proble
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // Read by utoipa only.
 #[schema(example = json!({ "name": "shop-floor-phone", "role": "operator" }))]
+#[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
     /// The actor of its changes: 1–64 letters, digits, `.`, `_`, `-`, `@`; unique.
     name: String,

@@ -18,6 +18,7 @@ use crate::{
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // Read by utoipa only: `credentials` reads the body.
 #[schema(example = json!({ "username": "anna", "password": "correct horse battery" }))]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Credentials {
     /// The username (any case).
     username: String,
@@ -341,6 +342,7 @@ pub async fn setup_status(
 #[allow(dead_code)] // Read by utoipa only: `user_draft` reads the body.
 #[schema(example = json!({ "username": "anna", "display_name": "Anna Berg",
     "password": "correct horse battery" }))]
+#[serde(deny_unknown_fields)]
 pub(crate) struct FirstAdmin {
     /// 1–64 letters, digits, `.`, `_`, `-`, `@`; kept in lower case.
     username: String,

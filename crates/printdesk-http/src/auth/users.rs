@@ -56,6 +56,7 @@ pub async fn list(auth: web::Data<Authenticator>) -> Result<HttpResponse, Proble
 #[allow(dead_code)] // Read by utoipa only: `user_draft` reads the body.
 #[schema(example = json!({ "username": "olaf", "display_name": "Olaf Krause",
     "role": "operator", "password": "correct horse battery" }))]
+#[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     /// 1–64 letters, digits, `.`, `_`, `-`, `@`; kept in lower case.
     username: String,
