@@ -78,7 +78,8 @@ fn it_is_openapi_3_1_with_bearer_tokens_required_by_default() {
         let public = op.get("security") == Some(&serde_json::json!([{}]));
         assert_eq!(
             public,
-            !path.starts_with("/api/v1/") || printdesk_http::auth::PUBLIC_PATHS.contains(&path.as_str()),
+            !path.starts_with("/api/v1/")
+                || printdesk_http::auth::PUBLIC_PATHS.contains(&path.as_str()),
             "{method} {path}: security {:?}",
             op.get("security")
         );
