@@ -1,7 +1,9 @@
 // The page's wiring: the table, the forms, the printer list, the address bar and live updates.
 
 import { fetchExportCsv, jobsApi } from './api.js';
-import { getToken, onTokenChanged, setupAuth } from './auth.js';
+import {
+  getToken, onSignedIn, onTokenChanged, setupAuth,
+} from './auth.js';
 import { BulkEditDialog } from './bulk-edit.js';
 import { confirmDialog } from './dialogs.js';
 import { byId } from './dom.js';
@@ -226,6 +228,8 @@ const live = createLive({
 
 // A new token (typed after a 401): reconnect the live updates with it at once.
 onTokenChanged((token) => { if (token) live.restart(); });
+// Signed in (after a 401): likewise, with the session cookie.
+onSignedIn(() => live.restart());
 
 // ---- start -------------------------------------------------------------------------------
 

@@ -303,21 +303,33 @@ pub async fn who_am_i(req: HttpRequest) -> Result<HttpResponse, Problem> {
         .json(SessionInfo::of(&principal)))
 }
 
-/// Whether the first-run set-up is offered to this client.
+/// How this client can get in: the first-run set-up, a sign-in, or only a token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SetupStatus {
-    /// `true` when no user exists yet and the request comes from this machine (loopback):
-    /// then `POST /setup` creates the first admin.
+    /// `true` when no user and no configured token exists yet and the request comes from
+    /// this machine (loopback): then `POST /setup` creates the first admin.
     first_run: bool,
+    /// `true` when users exist, so that signing in (`POST /session`) can work; `false` means
+    /// only API tokens (from the tokens file) open this server, or nothing is needed yet.
+    sign_in: bool,
 }
 
-/// Whether the first-run set-up is offered here: no user yet, and a client on loopback.
-async fn first_run_for(req: &HttpRequest, auth: &Authenticator) -> Result<bool, Problem> {
+/// Whether the first-run set-up is offered here (no user yet, a client on loopback), and
+/// whether users exist.
+async fn setup_for(req: &HttpRequest, auth: &Authenticator) -> Result<SetupStatus, Problem> {
     let loopback = client::client_ip(req, auth.trust_proxy).is_some_and(|ip| ip.is_loopback());
-    Ok(loopback && !auth.access()?.any_user().await?)
+    let users = auth.access()?.any_user().await?;
+    Ok(SetupStatus {
+        // A server given tokens is set up already: its tokens make users (`POST /users`).
+        first_run: loopback && !users && !auth.is_enabled(),
+        sign_in: users,
+    })
 }
 
 /// First run?
+///
+/// How this client can get in: the first-run set-up (no user yet, and the request comes from
+/// this machine), a sign-in (users exist), or neither (only tokens, or nothing needed yet).
 #[utoipa::path(
     get,
     path = "/api/v1/setup",
@@ -331,10 +343,10 @@ pub async fn setup_status(
     req: HttpRequest,
     auth: web::Data<Authenticator>,
 ) -> Result<HttpResponse, Problem> {
-    let first_run = first_run_for(&req, &auth).await?;
+    let status = setup_for(&req, &auth).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(SetupStatus { first_run }))
+        .json(status))
 }
 
 /// `POST /setup`'s body.
@@ -356,8 +368,9 @@ pub(crate) struct FirstAdmin {
 
 /// Create the first admin
 ///
-/// Only while no user exists, and only from this machine (loopback; behind a trusted proxy,
-/// the address it forwards). Creates an admin and signs it in.
+/// Only while no user exists, on a server without configured tokens, and only from this
+/// machine (loopback; behind a trusted proxy, the address it forwards). Creates an admin and
+/// signs it in.
 #[utoipa::path(
     post,
     path = "/api/v1/setup",
@@ -370,8 +383,9 @@ pub(crate) struct FirstAdmin {
             headers(("Set-Cookie" = String, description = "The session cookie."))),
         (status = 400, description = "A rule is broken; each is named in `errors`.",
             body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A user exists already, or the request does not come \
-            from this machine.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A user exists already, the server has configured \
+            tokens, or the request does not come from this machine.", body = Problem,
+            content_type = "application/problem+json"),
     ),
 )]
 pub async fn setup(
@@ -381,6 +395,13 @@ pub async fn setup(
 ) -> Result<HttpResponse, Problem> {
     if req.headers().contains_key(header::ORIGIN) && !auth.same_origin(&req) {
         return Err(cross_site());
+    }
+    if auth.is_enabled() {
+        return Err(Problem::new(
+            ProblemKind::Forbidden,
+            "This server is set up with API tokens: create users with one (POST /api/v1/users) \
+             or with `printdesk user create NAME --role admin`.",
+        ));
     }
     let loopback = client::client_ip(&req, auth.trust_proxy).is_some_and(|ip| ip.is_loopback());
     if !loopback {

@@ -652,7 +652,7 @@ async fn the_first_admin_is_created_once_from_loopback_only(app: TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(status, json!({ "first_run": true }));
+    assert_eq!(status, json!({ "first_run": true, "sign_in": false }));
     // Users cannot be made by nobody in particular: the set-up makes the first.
     let response = reqwest::Client::new()
         .post(app.url("/users"))
@@ -716,7 +716,7 @@ async fn the_first_admin_is_created_once_from_loopback_only(app: TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(status, json!({ "first_run": false }));
+    assert_eq!(status, json!({ "first_run": false, "sign_in": true }));
     problem(
         setup(json!({ "username": "mallory", "password": "long enough" }))
             .await
@@ -906,6 +906,16 @@ async fn configured_tokens_are_admins_without_a_user(_app: TestApp) {
         return;
     };
     let till = bearer(crate::auth::TILL_TOKEN);
+    // A server with tokens is set up: no first run, even from loopback.
+    let status: Value = reqwest::get(app.url("/setup")).await.unwrap().json().await.unwrap();
+    assert_eq!(status, json!({ "first_run": false, "sign_in": false }));
+    let response = reqwest::Client::new()
+        .post(app.url("/setup"))
+        .json(&json!({ "username": "mallory", "password": "long enough" }))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::FORBIDDEN).await;
     let me: Value = till
         .get(app.url("/session"))
         .send()
@@ -1151,7 +1161,7 @@ async fn behind_a_trusted_proxy_the_cookie_is_secure_and_the_client_is_forwarded
         .json()
         .await
         .unwrap();
-    assert_eq!(status, json!({ "first_run": false }));
+    assert_eq!(status, json!({ "first_run": false, "sign_in": false }));
     let response = from_lan(reqwest::Client::new().post(app.url("/setup")))
         .json(&json!({ "username": "mallory", "password": "long enough" }))
         .send()

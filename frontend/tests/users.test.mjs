@@ -1,0 +1,124 @@
+// Users in the page: the first-run set-up on a new server, signing out and in, a viewer who
+// sees no edit, delete or move buttons and gets the server's clear refusal when it tries
+// anyway, and the history naming people by their display names.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  launchBrowser, openApp, row, screenshot, startServer,
+} from './support/harness.mjs';
+
+let server;
+let browser;
+const contexts = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A request with the browser's session cookie, as the page's own origin would send it. */
+async function asSession(context, method, path, body) {
+  const cookie = (await context.cookies()).find((c) => c.name === 'printdesk_session');
+  assert.ok(cookie, 'the page is signed in');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  const res = await fetch(`${server.baseUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      Cookie: `printdesk_session=${cookie.value}`,
+      Origin: server.baseUrl,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+test('first run, sign out and in, a viewer sees no edit buttons, the history names people', { timeout: 120000 }, async () => {
+  // A new server on this machine: open, and offering the first-run set-up.
+  const first = await openApp(browser, server.baseUrl);
+  contexts.push(first.context);
+  const { page, context } = first;
+  await page.locator('#setupBtn').waitFor();
+  await page.locator('#setupBtn').click();
+  const setup = page.locator('#setupDialog');
+  await setup.waitFor();
+  await setup.locator('#setupUsername').fill('anna');
+  await setup.locator('#setupDisplayName').fill('Anna Berg');
+  await setup.locator('#setupPassword').fill('anna-password-1');
+  await setup.locator('#setupPassword2').fill('anna-password-2');
+  await setup.locator('#setupSubmitBtn').click();
+  await setup.locator('#setupPasswordError:not([hidden])').waitFor();
+  await setup.locator('#setupPassword2').fill('anna-password-1');
+  await screenshot(page, 'users-first-run.png');
+  await setup.locator('#setupSubmitBtn').click();
+  // The page starts afresh, signed in as the first admin.
+  await page.locator('#userName', { hasText: 'Anna Berg' }).waitFor();
+  assert.equal(await page.locator('#userRole').textContent(), 'admin');
+  assert.equal(await page.locator('#setupBtn').isVisible(), false);
+  assert.equal(await page.locator('#newJobBtn').isVisible(), true);
+
+  // Anna makes a job and a viewer; her edits are hers in the history.
+  const job = (await asSession(context, 'POST', '/jobs', { job_name: 'Benchy' })).body;
+  const edited = await asSession(context, 'PUT', `/jobs/${job.id}`, { notes: 'second layer checked' });
+  assert.equal(edited.status, 200);
+  const vera = await asSession(context, 'POST', '/users', {
+    username: 'vera', display_name: 'Vera Viewer', role: 'viewer', password: 'vera-password-1',
+  });
+  assert.equal(vera.status, 201);
+  // Without a session the API is closed now.
+  assert.equal((await fetch(`${server.baseUrl}/api/v1/jobs`)).status, 401);
+
+  // Sign out: the page asks to sign in.
+  await page.locator('#signOutBtn').click();
+  const signIn = page.locator('#signInDialog[open]');
+  await signIn.waitFor();
+  await signIn.locator('#signInUsername').fill('vera');
+  await signIn.locator('#signInPassword').fill('wrong-password');
+  await signIn.locator('#signInSubmitBtn').click();
+  await signIn.locator('#signInError', { hasText: 'The username or the password is wrong.' }).waitFor();
+  await signIn.locator('#signInPassword').fill('vera-password-1');
+  await signIn.locator('#signInPassword').press('Enter');
+  await page.locator('#signInDialog').waitFor({ state: 'hidden' });
+  await page.locator('#userName', { hasText: 'Vera Viewer' }).waitFor();
+  assert.equal(await page.locator('#userRole').textContent(), 'viewer');
+  // Live updates follow the new session at once.
+  await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
+
+  // A viewer reads, and sees nothing that would change a job.
+  const benchy = row(page, job.id);
+  await benchy.waitFor();
+  for (const action of ['edit-job', 'delete-job', 'start-job']) {
+    assert.equal(await benchy.locator(`button[data-action='${action}']`).isVisible(), false, action);
+  }
+  assert.equal(await page.locator('#newJobBtn').isVisible(), false);
+  assert.equal(await benchy.locator('input.row-select').isVisible(), false);
+  await screenshot(page, 'users-viewer.png');
+
+  // The history names Anna by her display name.
+  await benchy.locator("button[data-action='job-history']").click();
+  const items = page.locator('#historyList .history-item');
+  await items.nth(1).waitFor();
+  assert.equal(await items.nth(0).locator('.history-who strong').textContent(), 'Anna Berg', 'the edit');
+  assert.equal(await items.nth(1).locator('.history-who strong').textContent(), 'Anna Berg', 'the creation');
+  await page.keyboard.press('Escape');
+
+  // Trying anyway through the API: refused, saying which role it takes.
+  const refused = await page.evaluate(async (id) => {
+    const res = await fetch(`/api/v1/jobs/${id}`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"notes":"x"}',
+    });
+    return { status: res.status, body: await res.json() };
+  }, job.id);
+  assert.equal(refused.status, 403);
+  assert.match(refused.body.detail, /needs the operator role/);
+  assert.deepEqual(page.problems.errors, []);
+});
