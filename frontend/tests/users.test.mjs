@@ -70,10 +70,32 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   const job = (await asSession(context, 'POST', '/jobs', { job_name: 'Benchy' })).body;
   const edited = await asSession(context, 'PUT', `/jobs/${job.id}`, { notes: 'second layer checked' });
   assert.equal(edited.status, 200);
-  const vera = await asSession(context, 'POST', '/users', {
-    username: 'vera', display_name: 'Vera Viewer', role: 'viewer', password: 'vera-password-1',
-  });
-  assert.equal(vera.status, 201);
+  // Anna adds Vera, a viewer, on the Access page, and makes a token for the shop-floor phone.
+  await page.locator('.app-nav a[href="#access"]').click();
+  await page.locator('#accessPage:not([hidden])').waitFor();
+  await page.locator('#usersBody tr[data-username="anna"]').waitFor();
+  await page.locator('#newUserName').fill('vera');
+  await page.locator('#newUserDisplayName').fill('Vera Viewer');
+  await page.locator('#newUserRole').selectOption('viewer');
+  await page.locator('#newUserPassword').fill('short');
+  await page.locator('#addUserBtn').click();
+  await page.locator('#newUserPasswordError', { hasText: 'at least 8 characters' }).waitFor();
+  await page.locator('#newUserPassword').fill('vera-password-1');
+  await page.locator('#addUserBtn').click();
+  await page.locator('#usersBody tr[data-username="vera"]').waitFor();
+  await page.locator('#newTokenName').fill('shop-floor-phone');
+  await page.locator('#addTokenBtn').click();
+  await page.locator('#newTokenSecret:not([hidden])').waitFor();
+  const secret = (await page.locator('#newTokenValue').textContent()).trim();
+  assert.match(secret, /^pd_/);
+  const withToken = () => fetch(`${server.baseUrl}/api/v1/jobs`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal((await withToken()).status, 200);
+  await screenshot(page, 'users-access.png');
+  await page.locator('#tokensBody tr', { hasText: 'shop-floor-phone' }).locator("button[data-action='revoke-token']").click();
+  await page.locator('#confirmOkBtn').click();
+  await page.locator('#tokensBody', { hasText: 'No tokens yet.' }).waitFor();
+  assert.equal((await withToken()).status, 401, 'revoked at once');
+  await page.locator('.app-nav a[href="#jobs"]').click();
   // Without a session the API is closed now.
   assert.equal((await fetch(`${server.baseUrl}/api/v1/jobs`)).status, 401);
 
@@ -101,6 +123,7 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   }
   assert.equal(await page.locator('#newJobBtn').isVisible(), false);
   assert.equal(await benchy.locator('input.row-select').isVisible(), false);
+  assert.equal(await page.locator('.app-nav a[href="#access"]').isVisible(), false, 'admins only');
   await screenshot(page, 'users-viewer.png');
 
   // The history names Anna by her display name.
