@@ -145,3 +145,52 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   assert.match(refused.body.detail, /needs the operator role/);
   assert.deepEqual(page.problems.errors, []);
 });
+
+/** Signs in through the API; the `Cookie` header value of the session. */
+async function signInApi(username, password) {
+  const res = await fetch(`${server.baseUrl}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: server.baseUrl },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(res.status, 204);
+  return res.headers.get('set-cookie').split(';')[0];
+}
+
+test('the conflict dialog names who changed the job', { timeout: 120000 }, async () => {
+  const anna = await signInApi('anna', 'anna-password-1');
+  const asAnna = async (method, path, body) => {
+    const res = await fetch(`${server.baseUrl}/api/v1${path}`, {
+      method,
+      headers: { Cookie: anna, Origin: server.baseUrl, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+    return res.json();
+  };
+  await asAnna('POST', '/users', {
+    username: 'olaf', display_name: 'Olaf Krause', role: 'operator', password: 'olaf-password-1',
+  });
+  const job = await asAnna('POST', '/jobs', { job_name: 'Gear housing' });
+
+  // Olaf signs in on his page and starts editing.
+  const olaf = await openApp(browser, server.baseUrl, { ready: '#signInDialog[open]' });
+  contexts.push(olaf.context);
+  const { page } = olaf;
+  await page.locator('#signInUsername').fill('olaf');
+  await page.locator('#signInPassword').fill('olaf-password-1');
+  await page.locator('#signInSubmitBtn').click();
+  await page.locator('#userName', { hasText: 'Olaf Krause' }).waitFor();
+  await row(page, job.id).locator("button[data-action='edit-job']").click();
+  const form = page.locator('#editJobModal');
+  await form.waitFor();
+  await form.locator('#notes').fill('Use the 0.6 mm nozzle');
+
+  // Anna changes the customer meanwhile; Olaf's save meets her change.
+  await asAnna('PUT', `/jobs/${job.id}`, { is_business: true, customer_name: 'ACME' });
+  await form.locator('#saveJobBtn').click();
+  const intro = page.locator('#conflictDialog #conflictIntro');
+  await intro.waitFor();
+  assert.match(await intro.textContent(), /^Anna Berg changed .*Customer.* while you were editing/);
+  assert.deepEqual(page.problems.errors, []);
+});
