@@ -150,11 +150,17 @@ impl AuthPolicy {
 
     /// Whether `path` (percent-decoded, as routing sees it) needs credentials.
     pub fn needs_token(&self, path: &str) -> bool {
-        let under = |prefix: &String| {
+        self.covers(path) && !self.public.iter().any(|p| p == path)
+    }
+
+    /// Whether `path` is under a protected prefix at all (its public exceptions included):
+    /// only there are credentials looked at. The page, the probes and the API description
+    /// never touch the database for them (they keep working while it is down).
+    pub fn covers(&self, path: &str) -> bool {
+        self.protected.iter().any(|prefix| {
             path.strip_prefix(prefix.trim_end_matches('/'))
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        };
-        self.protected.iter().any(under) && !self.public.iter().any(|p| p == path)
+        })
     }
 }
 
@@ -281,6 +287,9 @@ impl Authenticator {
     /// Who `req` is: `Some` with whether it came by the session cookie, `None` for nobody on
     /// a public path; or why it is refused.
     async fn identify(&self, req: &ServiceRequest) -> Result<Option<(Principal, bool)>, Refusal> {
+        if !self.policy.covers(req.match_info().as_str()) {
+            return Ok(None);
+        }
         if !self.is_closed().await.map_err(Refusal::Store)? {
             return Ok(Some((Principal::open(), false)));
         }
@@ -606,6 +615,9 @@ mod tests {
         ] {
             assert!(!policy.needs_token(path), "{path}");
         }
+        // Signing in needs no credentials, but is where they are looked at; the probes are not.
+        assert!(!policy.needs_token("/api/v1/session") && policy.covers("/api/v1/session"));
+        assert!(!policy.covers("/healthz") && !policy.covers("/index.html"));
         let policy = policy.protect("/metrics").allow("/api/v1/ping");
         assert!(policy.needs_token("/metrics"));
         assert!(!policy.needs_token("/api/v1/ping"));

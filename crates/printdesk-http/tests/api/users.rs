@@ -907,7 +907,12 @@ async fn configured_tokens_are_admins_without_a_user(_app: TestApp) {
     };
     let till = bearer(crate::auth::TILL_TOKEN);
     // A server with tokens is set up: no first run, even from loopback.
-    let status: Value = reqwest::get(app.url("/setup")).await.unwrap().json().await.unwrap();
+    let status: Value = reqwest::get(app.url("/setup"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status, json!({ "first_run": false, "sign_in": false }));
     let response = reqwest::Client::new()
         .post(app.url("/setup"))
