@@ -343,8 +343,13 @@ export function currentRole() { return session?.role ?? null; }
 /** Shows who is signed in; on an open server, `firstRun` offers the first-run set-up. */
 function showSession(info, firstRun = false) {
   session = info;
-  if (info) document.body.dataset.role = info.role;
-  else delete document.body.dataset.role;
+  if (info) {
+    document.body.dataset.role = info.role;
+    document.body.dataset.via = info.via;
+  } else {
+    delete document.body.dataset.role;
+    delete document.body.dataset.via;
+  }
   const open = info?.via === 'open';
   // An open server (no user, no token yet) has nobody to show, only the set-up to offer.
   byId('userBox').hidden = !info || (open && !firstRun);

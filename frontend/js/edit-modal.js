@@ -443,8 +443,8 @@ export class EditJobModal {
   // ---- 412 -------------------------------------------------------------------------------
 
   /** Who made the changes between the version this form opened and `current` (the history). */
-  async whoChanged(current) {
-    const since = Math.max(1, Math.min(20, current.version - this.job.version));
+  async whoChanged(current, from) {
+    const since = Math.max(1, Math.min(20, current.version - from));
     try {
       const data = await jobsApi.history(current.id, { limit: since });
       const names = [...new Set((data.events ?? []).map((e) => actorName(e.actor)))]
@@ -484,10 +484,18 @@ export class EditJobModal {
     const changedLabels = EDITABLE_FIELDS
       .filter((field) => theirs[field] !== base[field])
       .map((field) => fieldLabel(field));
-    const who = await this.whoChanged(current);
-    byId('conflictIntro').textContent = theirCount > 0
-      ? `${who} changed ${listOf(changedLabels)} while you were editing (version ${this.job.version} → ${current.version}).`
-      : `${who} changed this job while you were editing (version ${this.job.version} → ${current.version}), but no field in this form.`;
+    const intro = byId('conflictIntro');
+    const from = this.job.version;
+    const say = (who) => {
+      intro.textContent = theirCount > 0
+        ? `${who} changed ${listOf(changedLabels)} while you were editing (version ${from} → ${current.version}).`
+        : `${who} changed this job while you were editing (version ${from} → ${current.version}), but no field in this form.`;
+    };
+    say('Someone');
+    // The names come from the history; the dialog does not wait for them.
+    this.whoChanged(current, from).then((who) => {
+      if (this.conflictDialog.open) say(who);
+    });
 
     const choice = await choose(this.conflictDialog);
     if (!this.isOpen) return;

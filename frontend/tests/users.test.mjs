@@ -189,7 +189,7 @@ test('the conflict dialog names who changed the job', { timeout: 120000 }, async
   // Anna changes the customer meanwhile; Olaf's save meets her change.
   await asAnna('PUT', `/jobs/${job.id}`, { is_business: true, customer_name: 'ACME' });
   await form.locator('#saveJobBtn').click();
-  const intro = page.locator('#conflictDialog #conflictIntro');
+  const intro = page.locator('#conflictDialog #conflictIntro', { hasText: 'Anna Berg' });
   await intro.waitFor();
   assert.match(await intro.textContent(), /^Anna Berg changed .*Customer.* while you were editing/);
   assert.deepEqual(page.problems.errors, []);
