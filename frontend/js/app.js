@@ -1,7 +1,9 @@
 // The page's wiring: the table, the forms, the printer list, the address bar and live updates.
 
 import { fetchExportCsv, jobsApi } from './api.js';
-import { getToken, onTokenChanged, setupAuth } from './auth.js';
+import {
+  getToken, onSignedIn, onTokenChanged, setupAuth,
+} from './auth.js';
 import { BulkEditDialog } from './bulk-edit.js';
 import { confirmDialog } from './dialogs.js';
 import { byId } from './dom.js';
@@ -15,6 +17,7 @@ import {
   removePrinter, upsertPrinter,
 } from './printers.js';
 import { PrintersPage } from './printers-page.js';
+import { AccessPage } from './access-page.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
 
@@ -26,7 +29,8 @@ setupAuth();
 function routeOf() {
   const hash = location.hash.replace(/^#/, '');
   const [route, search = ''] = hash.split('?');
-  return { route: route === 'printers' ? 'printers' : 'jobs', params: new URLSearchParams(search) };
+  const known = route === 'printers' || route === 'access';
+  return { route: known ? route : 'jobs', params: new URLSearchParams(search) };
 }
 
 function queryFromHash() {
@@ -167,8 +171,9 @@ function applyPrinterMessage(msg) {
 
 // ---- pages -------------------------------------------------------------------------------
 
-const pages = { jobs: byId('jobs'), printers: byId('printersPage') };
-const TITLES = { jobs: 'Jobs · printdesk', printers: 'Printers · printdesk' };
+const pages = { jobs: byId('jobs'), printers: byId('printersPage'), access: byId('accessPage') };
+const TITLES = { jobs: 'Jobs · printdesk', printers: 'Printers · printdesk', access: 'Access · printdesk' };
+const accessPage = new AccessPage();
 
 function showRoute() {
   const { route, params } = routeOf();
@@ -179,6 +184,7 @@ function showRoute() {
   }
   document.title = TITLES[route];
   if (route === 'jobs' && params.has('job')) openJobFromLink(params.get('job'));
+  if (route === 'access') accessPage.load();
 }
 
 /** `#jobs?job=<id>` (a printer card's current job): the job opens in the edit form. */
@@ -226,6 +232,8 @@ const live = createLive({
 
 // A new token (typed after a 401): reconnect the live updates with it at once.
 onTokenChanged((token) => { if (token) live.restart(); });
+// Signed in (after a 401): likewise, with the session cookie.
+onSignedIn(() => live.restart());
 
 // ---- start -------------------------------------------------------------------------------
 

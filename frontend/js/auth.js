@@ -1,6 +1,11 @@
-// API tokens: when the server answers 401, ask for a token (#tokenDialog), keep it in
-// sessionStorage for this tab's session, and send it as `Authorization: Bearer …` (the
-// WebSocket sends it as the subprotocol `printdesk.bearer.<token>`, see live.js).
+// Who is using the page. When the server answers 401, ask GET /setup how to get in: on the
+// first run (no user yet, this machine) create the first admin (#setupDialog); on a server
+// with users sign in (#signInDialog: the session cookie, HttpOnly, is the browser's to keep);
+// otherwise ask for an API token (#tokenDialog), kept in sessionStorage for this tab's
+// session and sent as `Authorization: Bearer …` (the WebSocket sends it as the subprotocol
+// `printdesk.bearer.<token>`, see live.js; with a session the browser sends the cookie).
+// GET /session tells who is signed in: the header shows the name, and `body[data-role]`
+// hides what the role may not do (css/access.css); the server refuses it anyway (403).
 
 import { onUnauthorized, request, setTokenProvider } from './api.js';
 import { byId, trapFocus } from './dom.js';
@@ -142,9 +147,271 @@ class TokenDialog {
   }
 }
 
-/** Wires the token into every API request and the 401 prompt. */
+/** The dialog's fields' errors: `field` → the element that shows it. */
+function showFieldErrors(error, elements, fallback) {
+  for (const el of Object.values(elements)) {
+    el.textContent = '';
+    el.hidden = true;
+  }
+  let shown = false;
+  for (const { field, message } of error?.fieldErrors ?? []) {
+    const el = elements[field];
+    if (!el) continue;
+    el.textContent = `${field === 'display_name' ? 'Your name' : field[0].toUpperCase() + field.slice(1).replace('_', ' ')} ${message}.`;
+    el.hidden = false;
+    shown = true;
+  }
+  if (!shown && error) {
+    fallback.textContent = error.message;
+    fallback.hidden = false;
+  }
+}
+
+/** A modal form that resolves true once it did its job, false when given up. */
+class GateDialog {
+  constructor(id) {
+    this.dialog = byId(id);
+    this.pending = null;
+    this.resolve = null;
+    trapFocus(this.dialog);
+    this.dialog.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      this.finish(false);
+    });
+  }
+
+  open(focus) {
+    if (!this.pending) {
+      this.pending = new Promise((resolve) => { this.resolve = resolve; });
+      if (!this.dialog.open) this.dialog.showModal();
+      focus.focus();
+    }
+    return this.pending;
+  }
+
+  finish(ok) {
+    const resolve = this.resolve;
+    this.pending = null;
+    this.resolve = null;
+    if (this.dialog.open) this.dialog.close();
+    if (resolve) resolve(ok);
+  }
+}
+
+class SignInDialog extends GateDialog {
+  constructor(tokenDialog) {
+    super('signInDialog');
+    this.tokenDialog = tokenDialog;
+    this.form = byId('signInForm');
+    this.username = byId('signInUsername');
+    this.password = byId('signInPassword');
+    this.error = byId('signInError');
+    this.submitBtn = byId('signInSubmitBtn');
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+    byId('signInTokenBtn').addEventListener('click', async () => {
+      const resolve = this.resolve;
+      this.resolve = null;
+      this.finish(false);
+      const ok = await this.tokenDialog.ask({ message: '' });
+      if (resolve) resolve(ok);
+    });
+    for (const input of [this.username, this.password]) {
+      input.addEventListener('input', () => this.showError(''));
+    }
+  }
+
+  ask(ended) {
+    byId('signInIntro').textContent = ended
+      ? 'Your session has ended. Sign in again to continue.'
+      : 'Sign in with your printdesk account. Your changes are recorded under your name.';
+    this.password.value = '';
+    this.showError('');
+    return this.open(this.username.value ? this.password : this.username);
+  }
+
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+    if (text) this.password.setAttribute('aria-invalid', 'true');
+    else this.password.removeAttribute('aria-invalid');
+  }
+
+  async submit() {
+    if (this.submitBtn.disabled) return;
+    const username = this.username.value.trim();
+    if (!username || !this.password.value) {
+      this.showError('Enter your username and password.');
+      (username ? this.password : this.username).focus();
+      return;
+    }
+    this.submitBtn.disabled = true;
+    this.submitBtn.textContent = 'Signing in…';
+    try {
+      await request('POST', '/session', {
+        body: { username, password: this.password.value }, token: null, authRetry: false,
+      });
+    } catch (err) {
+      this.showError(err.message);
+      this.password.select();
+      return;
+    } finally {
+      this.submitBtn.disabled = false;
+      this.submitBtn.textContent = 'Sign in';
+    }
+    // The session speaks for this tab now, not a token typed earlier.
+    storeToken(null);
+    this.password.value = '';
+    this.finish(true);
+  }
+}
+
+class SetupDialog extends GateDialog {
+  constructor() {
+    super('setupDialog');
+    this.form = byId('setupForm');
+    this.inputs = {
+      username: byId('setupUsername'),
+      display_name: byId('setupDisplayName'),
+      password: byId('setupPassword'),
+    };
+    this.again = byId('setupPassword2');
+    this.errors = {
+      username: byId('setupUsernameError'),
+      display_name: byId('setupDisplayNameError'),
+      password: byId('setupPasswordError'),
+    };
+    this.error = byId('setupError');
+    this.submitBtn = byId('setupSubmitBtn');
+    byId('setupCancelBtn').addEventListener('click', () => this.finish(false));
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.submit();
+    });
+  }
+
+  ask() {
+    showFieldErrors(null, this.errors, this.error);
+    this.error.hidden = true;
+    return this.open(this.inputs.username);
+  }
+
+  async submit() {
+    if (this.submitBtn.disabled) return;
+    this.error.hidden = true;
+    if (this.inputs.password.value !== this.again.value) {
+      showFieldErrors({ fieldErrors: [{ field: 'password', message: 'and its repetition differ' }] }, this.errors, this.error);
+      this.again.focus();
+      return;
+    }
+    const body = {
+      username: this.inputs.username.value.trim(),
+      password: this.inputs.password.value,
+    };
+    const displayName = this.inputs.display_name.value.trim();
+    if (displayName) body.display_name = displayName;
+    this.submitBtn.disabled = true;
+    try {
+      await request('POST', '/setup', { body, token: null, authRetry: false });
+    } catch (err) {
+      showFieldErrors(err, this.errors, this.error);
+      return;
+    } finally {
+      this.submitBtn.disabled = false;
+    }
+    storeToken(null);
+    this.finish(true);
+  }
+}
+
+const signedInListeners = new Set();
+
+/** `fn()` after the user signed in (the live connection reconnects with the new session). */
+export function onSignedIn(fn) {
+  signedInListeners.add(fn);
+  return () => signedInListeners.delete(fn);
+}
+
+/** Who the page is signed in as (GET /session's answer), or null. */
+let session = null;
+
+/** The signed-in user's (or token's) role, or null before the page knows. */
+export function currentRole() { return session?.role ?? null; }
+
+/** Shows who is signed in; on an open server, `firstRun` offers the first-run set-up. */
+function showSession(info, firstRun = false) {
+  session = info;
+  if (info) {
+    document.body.dataset.role = info.role;
+    document.body.dataset.via = info.via;
+  } else {
+    delete document.body.dataset.role;
+    delete document.body.dataset.via;
+  }
+  const open = info?.via === 'open';
+  // An open server (no user, no token yet) has nobody to show, only the set-up to offer.
+  byId('userBox').hidden = !info || (open && !firstRun);
+  byId('setupBtn').hidden = !(open && firstRun);
+  byId('userName').textContent = open ? '' : (info?.display_name ?? info?.actor ?? '');
+  byId('userRole').textContent = open ? '' : (info?.role ?? '');
+  byId('signOutBtn').hidden = info?.via !== 'session';
+}
+
+/** Asks the server who this page is, and shows it. */
+export async function refreshSession() {
+  let info = null;
+  try {
+    ({ data: info } = await request('GET', '/session', { authRetry: false }));
+  } catch {
+    showSession(null);
+    return;
+  }
+  let firstRun = false;
+  if (info.via === 'open') {
+    try {
+      ({ data: { first_run: firstRun } } = await request('GET', '/setup', { authRetry: false }));
+    } catch { /* nothing to offer */ }
+  }
+  showSession(info, firstRun);
+}
+
+/** Wires the token into every API request, the 401 prompts, and the signed-in user. */
 export function setupAuth() {
-  const dialog = new TokenDialog();
+  const tokenDialog = new TokenDialog();
+  const signIn = new SignInDialog(tokenDialog);
+  const setup = new SetupDialog();
   setTokenProvider(getToken);
-  onUnauthorized((error) => dialog.ask(error));
+  let pending = null;
+  onUnauthorized((error) => {
+    pending ??= (async () => {
+      let how = { first_run: false, sign_in: false };
+      try {
+        ({ data: how } = await request('GET', '/setup', { token: null, authRetry: false }));
+      } catch { /* a token is the way left */ }
+      let ok;
+      if (how.first_run) ok = await setup.ask();
+      else if (how.sign_in && !getToken()) ok = await signIn.ask(/ended/.test(error.message));
+      else ok = await tokenDialog.ask(error);
+      if (ok) {
+        await refreshSession();
+        for (const fn of signedInListeners) fn();
+      }
+      return ok;
+    })().finally(() => { pending = null; });
+    return pending;
+  });
+  // Offered on an open server: once the first admin exists, the page starts afresh signed in.
+  byId('setupBtn').addEventListener('click', async () => {
+    if (await setup.ask()) window.location.reload();
+  });
+  byId('signOutBtn').addEventListener('click', async () => {
+    try {
+      await request('DELETE', '/session', { token: null, authRetry: false });
+    } finally {
+      window.location.reload();
+    }
+  });
+  refreshSession();
 }

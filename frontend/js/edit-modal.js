@@ -10,6 +10,12 @@ import {
 import { fillPrinterSelect, loadPrinters, printerName, setSelectValue } from './printers.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 
+/** `a`, `a and b`, `a, b and c`. */
+function listOf(items) {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 export const NOTES_MAX = 1000;
 
 /** API field → id of its input. */
@@ -436,6 +442,19 @@ export class EditJobModal {
 
   // ---- 412 -------------------------------------------------------------------------------
 
+  /** Who made the changes between the version this form opened and `current` (the history). */
+  async whoChanged(current, from) {
+    const since = Math.max(1, Math.min(20, current.version - from));
+    try {
+      const data = await jobsApi.history(current.id, { limit: since });
+      const names = [...new Set((data.events ?? []).map((e) => actorName(e.actor)))]
+        .map((name) => (name === 'someone' ? 'Someone' : name));
+      return names.length ? listOf(names) : 'Someone';
+    } catch {
+      return 'Someone';
+    }
+  }
+
   /** Someone saved first: show what changed meanwhile; reload the form or overwrite. */
   async resolveConflict(current) {
     if (!current || typeof current !== 'object') {
@@ -462,9 +481,21 @@ export class EditJobModal {
         h('td', { class: iChanged ? 'mine changed' : 'mine' }, iChanged ? value(mine[field]) : h('span', { class: 'subtle', text: 'not edited' })),
       ));
     }
-    byId('conflictIntro').textContent = theirCount > 0
-      ? `While you were editing, the job went from version ${this.job.version} to ${current.version}; ${theirCount} field${theirCount === 1 ? '' : 's'} changed.`
-      : `While you were editing, the job went from version ${this.job.version} to ${current.version}, but no field in this form changed.`;
+    const changedLabels = EDITABLE_FIELDS
+      .filter((field) => theirs[field] !== base[field])
+      .map((field) => fieldLabel(field));
+    const intro = byId('conflictIntro');
+    const from = this.job.version;
+    const say = (who) => {
+      intro.textContent = theirCount > 0
+        ? `${who} changed ${listOf(changedLabels)} while you were editing (version ${from} → ${current.version}).`
+        : `${who} changed this job while you were editing (version ${from} → ${current.version}), but no field in this form.`;
+    };
+    say('Someone');
+    // The names come from the history; the dialog does not wait for them.
+    this.whoChanged(current, from).then((who) => {
+      if (this.conflictDialog.open) say(who);
+    });
 
     const choice = await choose(this.conflictDialog);
     if (!this.isOpen) return;

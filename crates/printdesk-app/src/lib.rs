@@ -37,9 +37,10 @@ use actix_web::dev::{Server, ServerHandle};
 use printdesk_domain::{
     Clock, ConnectionTests, EventPublisher, JobRepository, JobService, PrinterRepository,
     PrinterService, SystemClock,
+    access::{AccessService, SessionPolicy, ThrottlePolicy},
 };
 use printdesk_http::{ApiState, Ops, Security};
-use printdesk_secrets::KeyFileSealer;
+use printdesk_secrets::{Argon2Crypto, KeyFileSealer};
 use printdesk_store_diesel::{Store, StoreInitError};
 use printdesk_ws::{EventHub, HubConfig, PrinterBoard};
 use tokio::{sync::Notify, task::JoinHandle};
@@ -47,6 +48,7 @@ use tokio::{sync::Notify, task::JoinHandle};
 use crate::{background::BackgroundAdapters, printer_changes::NotifyingPrinters, probe::Probe};
 
 pub use http::openapi;
+pub use printdesk_secrets::Argon2Params;
 
 /// Makes the job repository the domain's services use from the store: the one seam for tests
 /// that need a repository that fails on purpose (see [`Config::wrap_job_repository`]).
@@ -76,6 +78,8 @@ pub struct Config {
     /// [`Config::embedded`]: tests create printers with made-up LAN addresses, and only the
     /// tests that watch a (simulated) printer on loopback turn it on.
     pub monitor_printers: bool,
+    /// Users and sessions: password hashing cost, session lifetimes, the sign-in slow-down.
+    pub access: AccessSettings,
     /// The test seam: when set, the job services use the repository this makes from the store
     /// instead of the store itself (to inject failures). The hub and the operations probe
     /// still read the store. `None` in production.
@@ -104,6 +108,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(30),
             secret_key: SecretKey::ForDatabase,
             monitor_printers: true,
+            access: AccessSettings::default(),
             wrap_job_repository: None,
             metrics: Vec::new(),
             body_timeout: Duration::from_secs(10),
@@ -153,6 +158,7 @@ impl fmt::Debug for Config {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("secret_key", &self.secret_key)
             .field("monitor_printers", &self.monitor_printers)
+            .field("access", &self.access)
             .field(
                 "wrap_job_repository",
                 &self.wrap_job_repository.as_ref().map(|_| "…"),
@@ -179,6 +185,9 @@ pub enum BuildError {
     /// A metric of the host's has a name that is taken, or is not a valid metric.
     #[error("cannot expose a metric: {0}")]
     Metrics(String),
+    /// The Argon2 parameters are not usable.
+    #[error("Argon2 parameters: {0}")]
+    Argon2(String),
     /// The listener cannot be served on.
     #[error("cannot serve on {address}: {source}")]
     Listen {
@@ -187,6 +196,44 @@ pub enum BuildError {
         /// What went wrong.
         source: io::Error,
     },
+}
+
+/// How users and sessions work: the production defaults, or cheaper ones for tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessSettings {
+    /// Argon2id's cost for new password hashes (default: OWASP's 19 MiB, 2 passes, 1 lane).
+    pub argon2: Argon2Params,
+    /// How long sessions last (default: 12 h idle, 7 days at most).
+    pub sessions: SessionPolicy,
+    /// The sign-in slow-down (default: 5 free failures per username, 20 per address, then
+    /// 1 s doubling up to 5 minutes).
+    pub throttle: ThrottlePolicy,
+}
+
+impl AccessSettings {
+    /// The access use cases on `store` with these settings.
+    pub fn service(
+        &self,
+        store: &Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AccessService, BuildError> {
+        let crypto = Argon2Crypto::new(self.argon2).map_err(BuildError::Argon2)?;
+        Ok(
+            AccessService::new(Arc::new(store.clone()), Arc::new(crypto), clock)
+                .with_policies(self.sessions, self.throttle),
+        )
+    }
+}
+
+/// Opens the database at `database_url` (migrating it) and returns the access use cases on
+/// it, for commands that manage users without serving (`printdesk user create`) and for the
+/// binary's start-up check that a network address has an admin.
+pub async fn open_access(
+    database_url: &str,
+    settings: AccessSettings,
+) -> Result<AccessService, BuildError> {
+    let store = Store::connect(database_url).await?;
+    settings.service(&store, Arc::new(SystemClock))
 }
 
 /// Where the key that seals printer connection secrets (access codes, API keys, passwords)
@@ -299,6 +346,7 @@ struct Components {
     clock: Arc<dyn Clock>,
     ops: Ops,
     security: Security,
+    access: AccessService,
 }
 
 /// The whole application, built and bound, not yet running: [`Application::run_until_stopped`]
@@ -369,6 +417,14 @@ impl Application {
             clock.clone(),
             Duration::from_secs(1),
         );
+        // Users, sessions and stored tokens, checked by the authenticator on every request;
+        // the CORS origins may send state-changing requests with the session cookie too.
+        let access = config.access.service(&store, clock.clone())?;
+        let mut security = config.security.clone();
+        security.authenticator = security
+            .authenticator
+            .with_access(access.clone())
+            .allow_origins(security.cors_origins.iter().map(str::to_owned));
         // /healthz, /readyz, /metrics: one set of counters for every worker.
         let ops = Ops::new(Arc::new(Probe::new(store.clone(), hub.clone())));
         for metric in config.metrics.drain(..) {
@@ -384,7 +440,8 @@ impl Application {
             printer_changes,
             clock,
             ops,
-            security: config.security.clone(),
+            security,
+            access,
         };
 
         let address = listener.local_addr().map_err(|source| BuildError::Listen {
@@ -438,6 +495,12 @@ impl Application {
     /// round trips.
     pub fn services(&self) -> &ApiState {
         &self.components.services
+    }
+
+    /// The access use cases (users, sessions, tokens), as the HTTP handlers call them: for
+    /// seeding users without HTTP round trips.
+    pub fn access(&self) -> &AccessService {
+        &self.components.access
     }
 
     /// The event hub behind the WebSocket endpoint.

@@ -24,6 +24,7 @@
 //! (`testing::InMemoryStore` and `testing::RecordingPublisher`) so a service can exercise
 //! [`JobService`] without a database; see `examples/edit_a_job.rs`.
 
+pub mod access;
 mod changes;
 mod clock;
 mod connection;

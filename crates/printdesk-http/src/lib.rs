@@ -84,7 +84,7 @@ mod status_body;
 use actix_web::{Scope, guard, web};
 use printdesk_domain::{ConnectionTests, JobService, PrinterService};
 
-pub use auth::{Authenticator, RequestActor, authenticate};
+pub use auth::{Authenticator, RequestActor, RequestPrincipal, allow, authenticate};
 pub use body_deadline::{BodyTimeout, ConnectionRoom, body_deadline};
 pub use cors::{CorsOrigins, EXPOSED_HEADERS, InvalidOrigin, cors, security_headers};
 pub use edges::{WEBSOCKET_PATH, edge_checks};
@@ -132,44 +132,97 @@ impl ApiState {
 /// The API under [`API_PREFIX`], with its extractor configurations (body limit, content type,
 /// query errors) as scope data. Needs `web::Data<ApiState>` in the app.
 pub fn api_scope() -> Scope {
+    use printdesk_domain::access::Operation::*;
     web::scope(API_PREFIX)
         .app_data(json_config())
         .app_data(payload_config())
         .app_data(query_config())
         .service(
             web::resource("/jobs")
-                .route(web::get().to(jobs::list))
-                .route(web::post().to(jobs::create)),
+                .route(allow(ReadJobs, web::get().to(jobs::list)))
+                .route(allow(CreateJobs, web::post().to(jobs::create))),
         )
         // Fixed paths before `/jobs/{id}`, which would otherwise take them as ids.
-        .service(web::resource("/jobs/bulk-edit").route(web::post().to(jobs::bulk_edit)))
-        .service(web::resource("/jobs/export.csv").route(web::get().to(jobs::export_csv)))
+        .service(
+            web::resource("/jobs/bulk-edit")
+                .route(allow(EditJobs, web::post().to(jobs::bulk_edit))),
+        )
+        .service(
+            web::resource("/jobs/export.csv")
+                .route(allow(ReadJobs, web::get().to(jobs::export_csv))),
+        )
         .service(
             web::resource("/jobs/{id}")
-                .route(web::get().to(jobs::get))
-                .route(web::put().to(jobs::edit))
-                .route(web::delete().to(jobs::delete)),
+                .route(allow(ReadJobs, web::get().to(jobs::get)))
+                .route(allow(EditJobs, web::put().to(jobs::edit)))
+                .route(allow(DeleteJobs, web::delete().to(jobs::delete))),
         )
-        .service(web::resource("/jobs/{id}/status").route(web::post().to(jobs::change_status)))
-        .service(web::resource("/jobs/{id}/history").route(web::get().to(jobs::history)))
+        .service(
+            web::resource("/jobs/{id}/status")
+                .route(allow(MoveJobs, web::post().to(jobs::change_status))),
+        )
+        .service(
+            web::resource("/jobs/{id}/history")
+                .route(allow(ReadJobs, web::get().to(jobs::history))),
+        )
         .service(
             web::resource("/printers")
-                .route(web::get().to(printers::list))
-                .route(web::post().to(printers::create)),
+                .route(allow(ReadPrinters, web::get().to(printers::list)))
+                .route(allow(ManagePrinters, web::post().to(printers::create))),
         )
         // A printer may be called `test`: only a POST (which `/printers/{id}` does not take)
         // is the connection test, a GET still reads that printer.
         .service(
             web::resource("/printers/test")
                 .guard(guard::Post())
-                .route(web::post().to(printers::test_connection)),
+                .route(allow(
+                    ManagePrinters,
+                    web::post().to(printers::test_connection),
+                )),
         )
         .service(
             web::resource("/printers/{id}")
-                .route(web::get().to(printers::get))
-                .route(web::patch().to(printers::update))
-                .route(web::delete().to(printers::delete)),
+                .route(allow(ReadPrinters, web::get().to(printers::get)))
+                .route(allow(ManagePrinters, web::patch().to(printers::update)))
+                .route(allow(ManagePrinters, web::delete().to(printers::delete))),
         )
+        // Signing in and the first run need no credentials ([`auth::PUBLIC_PATHS`]).
+        .service(
+            web::resource("/session")
+                .route(web::get().to(auth::session::who_am_i))
+                .route(web::post().to(auth::session::sign_in))
+                .route(web::delete().to(auth::session::sign_out)),
+        )
+        .service(
+            web::resource("/setup")
+                .route(web::get().to(auth::session::setup_status))
+                .route(web::post().to(auth::session::setup)),
+        )
+        .service(
+            web::resource("/users")
+                .route(allow(ManageUsers, web::get().to(auth::users::list)))
+                .route(allow(ManageUsers, web::post().to(auth::users::create))),
+        )
+        .service(
+            web::resource("/users/{username}")
+                .route(allow(ManageUsers, web::delete().to(auth::users::delete))),
+        )
+        .service(web::resource("/users/{username}/sessions").route(allow(
+            ManageUsers,
+            web::delete().to(auth::users::end_sessions),
+        )))
+        .service(
+            web::resource("/tokens")
+                .route(allow(ManageTokens, web::get().to(auth::api_tokens::list)))
+                .route(allow(
+                    ManageTokens,
+                    web::post().to(auth::api_tokens::create),
+                )),
+        )
+        .service(web::resource("/tokens/{id}").route(allow(
+            ManageTokens,
+            web::delete().to(auth::api_tokens::revoke),
+        )))
 }
 
 /// Registers [`api_scope`] and the problem+json 404 for unknown paths; for

@@ -39,7 +39,9 @@ use utoipa::{
         self, Ref, RefOr,
         path::Operation,
         response::Responses,
-        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -55,6 +57,9 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// The name of the security scheme (`Authorization: Bearer <token>`).
 pub const BEARER: &str = "bearer";
 
+/// The name of the session cookie's security scheme.
+pub const SESSION: &str = "session";
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -67,8 +72,10 @@ CSV export, audit trail, printers, and live updates over a WebSocket.\n\n\
 and a JSON object (else 422). Unknown members are refused (400), each named.\n\
 - Every error is `application/problem+json` (RFC 9457): `type`, `title`, `status`, a `detail` \
 sentence, and where it helps `errors`, `current`, `allowed` or `failures`.\n\
-- When the server has API tokens, every `/api/v1` request needs `Authorization: Bearer <token>` \
-(401 otherwise). Without tokens (a server on loopback) no token is needed.\n\
+- Once the server has a user or an API token, every `/api/v1` request needs a session (the \
+cookie `POST /api/v1/session` sets) or `Authorization: Bearer <token>` (401 otherwise), and a \
+role that may do what it asks (403 otherwise, naming the role). Before that (a new server on \
+loopback) nothing is needed.\n\
 - Every response carries `X-Request-Id`, the id the server's log lines for the request carry.\n\n\
 More in `docs/api.md` and `docs/websocket.md`.",
     ),
@@ -88,6 +95,18 @@ More in `docs/api.md` and `docs/websocket.md`.",
         printers::update,
         printers::delete,
         printers::test_connection,
+        crate::auth::session::sign_in,
+        crate::auth::session::who_am_i,
+        crate::auth::session::sign_out,
+        crate::auth::session::setup_status,
+        crate::auth::session::setup,
+        crate::auth::users::list,
+        crate::auth::users::create,
+        crate::auth::users::delete,
+        crate::auth::users::end_sessions,
+        crate::auth::api_tokens::list,
+        crate::auth::api_tokens::create,
+        crate::auth::api_tokens::revoke,
         ops::healthz,
         ops::readyz,
         ops::metrics,
@@ -96,6 +115,7 @@ More in `docs/api.md` and `docs/websocket.md`.",
         schemas(Problem, printdesk_domain::JobEvent),
         responses(
             responses::Unauthorized,
+            responses::Forbidden,
             responses::JobNotFound,
             responses::PrinterNotFound,
             responses::VersionMismatch,
@@ -111,6 +131,9 @@ More in `docs/api.md` and `docs/websocket.md`.",
         (name = "jobs", description = "Print jobs: list, create, read, edit, delete, the status \
 workflow, bulk edit, CSV export and the audit trail."),
         (name = "printers", description = "The printers jobs run on."),
+        (name = "access", description = "Users, sign-in sessions, API tokens and the first-run \
+set-up. Roles: `viewer` reads; `operator` also creates, edits, moves and deletes jobs; `admin` \
+also manages printers, users and tokens."),
         (name = "operations", description = "Health, readiness and metrics for operators; no \
 token needed."),
     ),
@@ -209,20 +232,31 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API token: `Authorization: Bearer <token>`. Needed on every \
-                         `/api/v1` request when the server has tokens (it refuses to serve \
-                         anything but loopback without them); `printdesk token create NAME` \
-                         makes one. The token's name is the `actor` of the changes made \
-                         with it.",
+                        "An API token: `Authorization: Bearer <token>`. Admins make them with \
+                         `POST /api/v1/tokens` (acting with the token's role); the tokens file \
+                         and `PRINTDESK_API_TOKENS` hold more (`printdesk token create NAME`; \
+                         admins). The token's name is the `actor` of the changes made with it.",
                     ))
                     .build(),
             ),
         );
-        openapi.security = Some(vec![SecurityRequirement::new(BEARER, [""; 0])]);
+        components.add_security_scheme(
+            SESSION,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "The session cookie `POST /api/v1/session` sets (`HttpOnly; SameSite=Strict`). \
+                 Requests that change something must come from the page's own origin.",
+            ))),
+        );
+        openapi.security = Some(vec![
+            SecurityRequirement::new(BEARER, [""; 0]),
+            SecurityRequirement::new(SESSION, [""; 0]),
+        ]);
     }
 }
 
-/// Answers every `/api/v1` operation can give whatever its own rules: 401 (the token), 500 and
+/// Answers every `/api/v1` operation can give whatever its own rules: 401 (the token), 403
+/// (the role, outside the public paths), 500 and
 /// 503 (the server and its database); and for those that read a body, 413, 415 and 422 (the
 /// body extractor). Added only where the operation does not describe that status itself.
 struct Common;
@@ -239,6 +273,10 @@ impl Modify for Common {
                     ("500", "Internal"),
                     ("503", "Unavailable"),
                 ];
+                // Every route but signing in and the first run checks the caller's role.
+                if !crate::auth::PUBLIC_PATHS.contains(&path.as_str()) {
+                    common.push(("403", "Forbidden"));
+                }
                 if operation.request_body.is_some() {
                     common.extend([
                         ("413", "PayloadTooLarge"),
@@ -299,6 +337,13 @@ pub mod responses {
         )
     )]
     pub struct Unauthorized(Problem);
+
+    /// The caller's role is too low (`urn:printdesk:problem:forbidden`): `detail` and
+    /// `role_needed` name the role needed. Also for a request with the session cookie that
+    /// comes from another site.
+    #[derive(Debug, ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Forbidden(Problem);
 
     /// No job with this id exists (also for an id that is not a UUID).
     #[derive(Debug, ToResponse)]

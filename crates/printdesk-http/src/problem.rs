@@ -47,6 +47,9 @@ pub enum ProblemKind {
     Validation,
     /// 401: authentication is configured and the request lacks a valid token.
     Unauthorized,
+    /// 403: the caller's role is too low, or a request with the session cookie came from
+    /// another site.
+    Forbidden,
     /// 404: no such job, printer or route.
     NotFound,
     /// 405: the resource exists but not with this method.
@@ -63,6 +66,8 @@ pub enum ProblemKind {
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
+    /// 429: too many failed sign-ins; `Retry-After` says how long to wait.
+    TooManyRequests,
     /// 422: the body is not JSON, or not a JSON object.
     MalformedBody,
     /// 422: a field has the wrong JSON type, or `status` is not one of the four.
@@ -84,6 +89,7 @@ impl ProblemKind {
             Self::BadRequest => "urn:printdesk:problem:bad-request",
             Self::Validation => "urn:printdesk:problem:validation",
             Self::Unauthorized => "urn:printdesk:problem:unauthorized",
+            Self::Forbidden => "urn:printdesk:problem:forbidden",
             Self::NotFound => "urn:printdesk:problem:not-found",
             Self::MethodNotAllowed => "urn:printdesk:problem:method-not-allowed",
             Self::Duplicate => "urn:printdesk:problem:duplicate",
@@ -92,6 +98,7 @@ impl ProblemKind {
             Self::RequestTimeout => "urn:printdesk:problem:request-timeout",
             Self::PayloadTooLarge => "urn:printdesk:problem:payload-too-large",
             Self::UnsupportedMediaType => "urn:printdesk:problem:unsupported-media-type",
+            Self::TooManyRequests => "urn:printdesk:problem:too-many-requests",
             Self::MalformedBody => "urn:printdesk:problem:malformed-body",
             Self::WrongType => "urn:printdesk:problem:wrong-type",
             Self::Unavailable => "urn:printdesk:problem:unavailable",
@@ -107,6 +114,7 @@ impl ProblemKind {
             Self::BadRequest => "Bad request",
             Self::Validation => "Validation failed",
             Self::Unauthorized => "Authentication required",
+            Self::Forbidden => "Not allowed",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Duplicate => "Already exists",
@@ -115,6 +123,7 @@ impl ProblemKind {
             Self::RequestTimeout => "Request body too slow",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
+            Self::TooManyRequests => "Too many attempts",
             Self::MalformedBody => "Malformed request body",
             Self::WrongType => "Wrong field type",
             Self::Unavailable => "Service unavailable",
@@ -129,6 +138,8 @@ impl ProblemKind {
         match self {
             Self::BadRequest | Self::Validation => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Duplicate | Self::TransitionNotAllowed => StatusCode::CONFLICT,
@@ -148,6 +159,8 @@ impl ProblemKind {
         match status {
             StatusCode::BAD_REQUEST => Self::BadRequest,
             StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
             StatusCode::NOT_FOUND => Self::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::CONFLICT => Self::Duplicate,
@@ -210,11 +223,11 @@ enum Listing {
 )]
 struct ProblemBody<'a> {
     /// The kind of problem: `urn:printdesk:problem:<kind>` (`validation`, `bad-request`,
-    /// `unauthorized`, `not-found`, `method-not-allowed`, `duplicate`,
+    /// `unauthorized`, `forbidden`, `not-found`, `method-not-allowed`, `duplicate`,
     /// `transition-not-allowed`, `version-mismatch`, `request-timeout`, `payload-too-large`,
-    /// `unsupported-media-type`, `malformed-body`, `wrong-type`, `unavailable`,
-    /// `storage-unavailable`, `internal`), or `about:blank` for a status without a kind of
-    /// its own.
+    /// `unsupported-media-type`, `too-many-requests`, `malformed-body`, `wrong-type`,
+    /// `unavailable`, `storage-unavailable`, `internal`), or `about:blank` for a status
+    /// without a kind of its own.
     #[serde(rename = "type")]
     #[schema(value_type = String, format = "uri")]
     type_uri: &'static str,

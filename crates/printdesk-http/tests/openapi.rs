@@ -64,13 +64,22 @@ fn it_is_openapi_3_1_with_bearer_tokens_required_by_default() {
         document["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    assert_eq!(document["security"], serde_json::json!([{ "bearer": [] }]));
-    // Only the operations endpoints say they need none.
+    assert_eq!(
+        document["components"]["securitySchemes"]["session"],
+        serde_json::json!({ "type": "apiKey", "in": "cookie", "name": "printdesk_session",
+            "description": document["components"]["securitySchemes"]["session"]["description"] })
+    );
+    assert_eq!(
+        document["security"],
+        serde_json::json!([{ "bearer": [] }, { "session": [] }])
+    );
+    // Only the operations endpoints, signing in and the first run say they need none.
     for (path, method, op) in operations(&document) {
         let public = op.get("security") == Some(&serde_json::json!([{}]));
         assert_eq!(
             public,
-            !path.starts_with("/api/v1/"),
+            !path.starts_with("/api/v1/")
+                || printdesk_http::auth::PUBLIC_PATHS.contains(&path.as_str()),
             "{method} {path}: security {:?}",
             op.get("security")
         );

@@ -1,5 +1,8 @@
 //! # printdesk-secrets
 //!
+//! Also [`Argon2Crypto`], the domain's `AccessCrypto`: passwords hashed with Argon2id, random
+//! session ids and tokens, their SHA-256 digests (see the `passwords` module).
+//!
 //! The [`SecretSealer`] adapter: printer connection secrets (access codes, API keys,
 //! passwords) sealed with XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`) under a 32-byte
 //! key kept in a file outside the database, so that a copy of the database alone reveals no
@@ -23,6 +26,10 @@
 //! assert!(!sealed.as_bytes().windows(8).any(|w| w == b"AC-90417"));
 //! assert_eq!(sealer.open(&sealed).unwrap().expose(), "AC-90417");
 //! ```
+
+mod passwords;
+
+pub use passwords::{Argon2Crypto, Argon2Params, MAX_CONCURRENT_HASHES};
 
 use std::{
     fmt,

@@ -16,13 +16,19 @@ pub(crate) enum Constraint {
     PrinterId,
     /// `job_prints_printer_job_id`: a second job for a print the printer named itself.
     JobPrint,
+    /// `users_username_key`: a username that is taken.
+    Username,
+    /// `api_tokens_name_key`: a token name that is taken.
+    TokenName,
 }
 
 impl Constraint {
     fn kind(self) -> DatabaseErrorKind {
         match self {
             Self::JobPrinter => DatabaseErrorKind::ForeignKeyViolation,
-            Self::PrinterId | Self::JobPrint => DatabaseErrorKind::UniqueViolation,
+            Self::PrinterId | Self::JobPrint | Self::Username | Self::TokenName => {
+                DatabaseErrorKind::UniqueViolation
+            }
         }
     }
 
@@ -32,6 +38,8 @@ impl Constraint {
             Self::JobPrinter => "jobs_printer_id_fkey",
             Self::PrinterId => "printers_pkey",
             Self::JobPrint => "job_prints_printer_job_id",
+            Self::Username => "users_username_key",
+            Self::TokenName => "api_tokens_name_key",
         }
     }
 
@@ -42,6 +50,8 @@ impl Constraint {
             Self::JobPrinter => "FOREIGN KEY constraint failed",
             Self::PrinterId => "UNIQUE constraint failed: printers.id",
             Self::JobPrint => "UNIQUE constraint failed: job_prints.printer_id",
+            Self::Username => "UNIQUE constraint failed: users.username",
+            Self::TokenName => "UNIQUE constraint failed: api_tokens.name",
         }
     }
 

@@ -8,7 +8,7 @@
 //! - The modules follow the concerns: `job_queries` (reads), `job_repository` (the job
 //!   writes), `event_log` (appending and reading events), `stored_event` (the store's own
 //!   format for event snapshots), `constraint` (named constraint violations as domain errors),
-//!   `printers`.
+//!   `printers`, `access_store` (users, sessions, API tokens, failed sign-ins).
 //! - Migrations for both backends are embedded and run by [`Store::connect`].
 //! - Every write is one transaction that stores the change and its event together (on SQLite,
 //!   concurrent writes share one commit, each in a savepoint of its own).
@@ -16,6 +16,7 @@
 //! - On PostgreSQL every appended event is announced with `NOTIFY printdesk_events` on commit;
 //!   [`Store::event_notifications`] listens, so that several instances wake each other.
 
+mod access_store;
 mod cached_update;
 mod connection;
 mod constraint;

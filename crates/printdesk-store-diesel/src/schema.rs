@@ -106,7 +106,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// People who sign in.
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Signed-in browsers, by the digest of their session id.
+    sessions (digest) {
+        digest -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// API tokens of users, by id; looked up by the digest of the token.
+    api_tokens (id) {
+        id -> Text,
+        digest -> Text,
+        name -> Text,
+        role -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Failed sign-ins per throttle key.
+    sign_in_failures (throttle_key) {
+        throttle_key -> Text,
+        failures -> BigInt,
+        last_failure -> Timestamp,
+    }
+}
+
 diesel::joinable!(jobs -> printers (printer_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(printer_status -> printers (printer_id));
 diesel::allow_tables_to_appear_in_same_query!(
     printers,
@@ -117,5 +162,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_counts,
     printer_memory,
     job_prints,
-    monitor_leases
+    monitor_leases,
+    users,
+    sessions,
+    api_tokens,
+    sign_in_failures
 );

@@ -18,6 +18,8 @@ use printdesk_store_diesel::{Store, test_support::TestDatabase};
 
 struct Ctx {
     repo: Arc<dyn JobRepository>,
+    /// Users, sessions, tokens, failed sign-ins (the `access` contract).
+    access: Arc<dyn printdesk_domain::access::AccessStore>,
     printer_repo: Arc<dyn PrinterRepository>,
     jobs: JobService,
     printers: PrinterService,
@@ -28,6 +30,7 @@ struct Ctx {
 impl Ctx {
     fn new<S: JobRepository + PrinterRepository + 'static>(
         store: Arc<S>,
+        access: Arc<dyn printdesk_domain::access::AccessStore>,
         db: Option<TestDatabase>,
     ) -> Self {
         let publisher = Arc::new(RecordingPublisher::default());
@@ -41,6 +44,7 @@ impl Ctx {
             ),
             printers: PrinterService::new(store.clone(), publisher, clock, Arc::new(TestSealer)),
             repo: store.clone(),
+            access,
             printer_repo: store,
             db,
         }
@@ -53,12 +57,16 @@ impl Ctx {
 }
 
 async fn ctx(db: TestDatabase) -> Ctx {
-    let store = Store::connect(&db.url).await.expect("connect and migrate");
-    Ctx::new(Arc::new(store), Some(db))
+    let store = Arc::new(Store::connect(&db.url).await.expect("connect and migrate"));
+    Ctx::new(store.clone(), store, Some(db))
 }
 
 fn in_memory() -> Ctx {
-    Ctx::new(Arc::new(InMemoryStore::default()), None)
+    Ctx::new(
+        Arc::new(InMemoryStore::default()),
+        Arc::new(printdesk_domain::access::InMemoryAccessStore::default()),
+        None,
+    )
 }
 
 /// Declares each test once and runs the contract on every store, the rest on both Diesel
@@ -143,6 +151,10 @@ on_every_store!(
     import_loads_jobs_with_their_events_after_the_log,
     events_written_in_the_current_format_read_back,
 );
+
+/// The access contract: users, sessions, tokens, failed sign-ins.
+#[path = "repository/access.rs"]
+mod access;
 
 fn draft(name: &str) -> JobDraft {
     JobDraft {

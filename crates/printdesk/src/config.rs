@@ -1,7 +1,7 @@
 //! Settings, from flags or `PRINTDESK_*` environment variables (flags win); and the commands.
 //!
 //! `printdesk [FLAGS]` serves, as does `printdesk serve [FLAGS]`; `printdesk token create NAME`
-//! makes an API token.
+//! makes an API token for the tokens file; `printdesk user create NAME --role ROLE` a user.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -37,6 +37,57 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `printdesk user …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in the database. The password is asked for (twice, not shown) at a
+    /// terminal, or read from the first line of stdin otherwise (for scripts:
+    /// `printf '%s\n' "$PASSWORD" | printdesk user create anna --role admin`).
+    Create {
+        /// The username: 1-64 letters, digits, '.', '_', '-' or '@' (kept in lower case).
+        name: String,
+
+        /// What the user may do: viewer (reads), operator (also creates, edits, moves and
+        /// deletes jobs) or admin (also manages printers, users and tokens).
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+
+        /// The name the history shows (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
+
+        /// The database, as for serving.
+        #[arg(
+            long,
+            env = "PRINTDESK_DATABASE_URL",
+            default_value = "sqlite://printdesk.db"
+        )]
+        database_url: String,
+
+        #[command(flatten)]
+        argon2: Argon2Args,
+    },
+}
+
+/// Argon2id's cost for new password hashes (stored hashes keep their own).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Argon2Args {
+    /// Argon2id memory per password hash, in KiB.
+    #[arg(long, env = "PRINTDESK_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id passes over the memory.
+    #[arg(long, env = "PRINTDESK_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes.
+    #[arg(long, env = "PRINTDESK_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
 }
 
 /// `printdesk token …`
@@ -87,10 +138,20 @@ pub struct Config {
     #[arg(long, env = "PRINTDESK_API_TOKENS", hide_env_values = true)]
     pub api_tokens: Option<String>,
 
-    /// Serve on a non-loopback address without API tokens: anyone who can reach the server can
-    /// change every job.
+    /// Serve on a non-loopback address without an admin user or an API token: anyone who can
+    /// reach the server can change every job.
     #[arg(long, env = "PRINTDESK_INSECURE_NO_AUTH", value_parser = BoolishValueParser::new())]
     pub insecure_no_auth: bool,
+
+    /// printdesk is behind a reverse proxy (e.g. TLS termination) that sets X-Forwarded-For,
+    /// X-Forwarded-Proto and X-Forwarded-Host: trust them for the client's address (sign-in
+    /// slow-down, first-run set-up from loopback), HTTPS (the session cookie becomes Secure)
+    /// and the host (the cross-site check). Never without such a proxy in front.
+    #[arg(long, env = "PRINTDESK_TRUST_PROXY", value_parser = BoolishValueParser::new())]
+    pub trust_proxy: bool,
+
+    #[command(flatten)]
+    pub argon2: Argon2Args,
 
     /// Origins allowed to call the API from a browser (CORS), comma-separated, e.g.
     /// https://ha.local:8123 (default: none, CORS closed).

@@ -13,7 +13,7 @@ use clap::Parser;
 use printdesk_app::Application;
 
 use crate::{
-    config::{Cli, Command, TokenCommand},
+    config::{Cli, Command, TokenCommand, UserCommand},
     log_writer::{LogWriter, say},
 };
 
@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
     let config = match Cli::parse().into_command() {
         Command::Serve(config) => config,
         Command::Token(command) => return token_command(command),
+        Command::User(command) => return user_command(command).await,
     };
     let dropped = log_writer::dropped_counter();
     let log = match LogWriter::start(std::io::stderr(), dropped.clone()) {
@@ -45,18 +46,35 @@ async fn serve(
     dropped: prometheus::IntCounter,
 ) -> ExitCode {
     let transport_errors = telemetry::transport_error_counter();
-    // Tokens and CORS origins first: a refusal is one line on stderr and exit code 2.
-    let security = match security::settings(&config) {
-        Ok(settings) => {
-            telemetry::init(config.log_format, log, transport_errors.clone());
-            security::log(&config, &settings);
-            settings.security
-        }
+    // Tokens, CORS origins, an admin for a network address first: a refusal is one line on
+    // stderr and exit code 2.
+    let argon2 = match security::argon2_params(&config.argon2) {
+        Ok(params) => params,
         Err(refusal) => {
             say(&refusal.to_string());
             return ExitCode::from(2);
         }
     };
+    let access = printdesk_app::AccessSettings {
+        argon2,
+        ..printdesk_app::AccessSettings::default()
+    };
+    let settings = match security::settings(&config) {
+        Ok(settings) => settings,
+        Err(refusal) => {
+            say(&refusal.to_string());
+            return ExitCode::from(2);
+        }
+    };
+    if settings.needs_admin
+        && let Err(refusal) = security::require_admin(&config, access).await
+    {
+        say(&refusal.to_string());
+        return ExitCode::from(2);
+    }
+    telemetry::init(config.log_format, log, transport_errors.clone());
+    security::log(&config, &settings);
+    let security = settings.security;
     let file_limit = match limits::raise_open_file_limit() {
         Ok(limit) => {
             if limit.now > limit.was {
@@ -106,6 +124,7 @@ async fn serve(
         security,
         workers: config.workers,
         monitor_printers: config.monitor,
+        access,
         secret_key: config.secret_key_file.clone().map_or(
             printdesk_app::SecretKey::ForDatabase,
             printdesk_app::SecretKey::File,
@@ -165,5 +184,79 @@ fn token_command(command: TokenCommand) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// `printdesk user …`: the password from a prompt (a terminal) or stdin's first line.
+async fn user_command(command: UserCommand) -> ExitCode {
+    let UserCommand::Create {
+        name,
+        role,
+        display_name,
+        database_url,
+        argon2,
+    } = command;
+    let argon2 = match security::argon2_params(&argon2) {
+        Ok(params) => params,
+        Err(refusal) => {
+            eprintln!("printdesk: {refusal}");
+            return ExitCode::from(2);
+        }
+    };
+    let password = match read_password(&name) {
+        Ok(password) => password,
+        Err(e) => {
+            eprintln!("printdesk: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let draft = printdesk_domain::access::UserDraft {
+        username: name,
+        display_name,
+        role: printdesk_domain::access::Role::parse(&role).unwrap_or_default(),
+        password,
+    };
+    let access = printdesk_app::AccessSettings {
+        argon2,
+        ..printdesk_app::AccessSettings::default()
+    };
+    match security::create_user(&database_url, access, draft).await {
+        Ok(user) => {
+            eprintln!(
+                "printdesk: user '{}' ({}, {}) created; they can sign in on the page now.",
+                user.username, user.display_name, user.role
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("printdesk: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Asks twice at a terminal (not shown); otherwise reads the first line of stdin.
+fn read_password(username: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {username}: "))
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        let again = rpassword::prompt_password("Again: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        if first != again {
+            return Err("the two passwords differ; nothing was created".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            return Err("no password on stdin (give it on the first line)".into());
+        }
+        Ok(password)
     }
 }

@@ -1,5 +1,6 @@
-//! Who may use the server: the API tokens (a tokens file and `PRINTDESK_API_TOKENS`), the
-//! refusal to serve a network without them, the CORS origins; and `printdesk token create`.
+//! Who may use the server: the API tokens (a tokens file and `PRINTDESK_API_TOKENS`, each an
+//! admin), the refusal to serve a network without an admin user or a token, the CORS origins,
+//! the reverse proxy; and `printdesk token create`, `printdesk user create`.
 
 use std::{
     fmt, fs,
@@ -7,12 +8,14 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use printdesk_app::{AccessSettings, Argon2Params};
+use printdesk_domain::access::{CreateUserError, Role, User, UserDraft};
 use printdesk_http::{
     Authenticator, CorsOrigins, Security,
     auth::{InvalidTokenName, TokenHash, TokenName, TokenSet, generate_token},
 };
 
-use crate::config::{Config, DEFAULT_TOKENS_FILE};
+use crate::config::{Argon2Args, Config, DEFAULT_TOKENS_FILE};
 
 /// What the first line of a new tokens file says.
 const FILE_HEADER: &str = "# printdesk API tokens: one NAME:SHA256 line per token, where SHA256 \
@@ -37,6 +40,55 @@ pub struct Settings {
     pub security: Security,
     /// The tokens file read, if any.
     pub tokens_file: Option<PathBuf>,
+    /// A non-loopback address without tokens: the server may start only if the database has
+    /// an admin user ([`require_admin`]).
+    pub needs_admin: bool,
+}
+
+/// The Argon2id parameters of the flags, checked.
+pub fn argon2_params(args: &Argon2Args) -> Result<Argon2Params, Refusal> {
+    Argon2Params {
+        memory_kib: args.argon2_memory_kib,
+        iterations: args.argon2_iterations,
+        parallelism: args.argon2_parallelism,
+    }
+    .check()
+    .map_err(|e| Refusal(format!("Argon2 parameters: {e}")))
+}
+
+fn no_admin(config: &Config) -> Refusal {
+    Refusal(format!(
+        "refusing to serve on {} without an admin user or an API token, as anyone on the \
+         network could change every job: create an admin with `printdesk user create NAME \
+         --role admin` or a token with `printdesk token create NAME` (or pass \
+         --insecure-no-auth to serve without authentication anyway)",
+        config.bind
+    ))
+}
+
+/// For a non-loopback address without tokens: refuses unless the database has an admin user.
+/// An SQLite file that does not exist yet has none (and is not created).
+pub async fn require_admin(config: &Config, access: AccessSettings) -> Result<(), Refusal> {
+    if let Some(path) = config
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| config.database_url.strip_prefix("sqlite:"))
+        && !Path::new(path).exists()
+    {
+        return Err(no_admin(config));
+    }
+    let service = printdesk_app::open_access(&config.database_url, access)
+        .await
+        .map_err(|e| Refusal(e.to_string()))?;
+    let users = service
+        .list_users()
+        .await
+        .map_err(|e| Refusal(e.to_string()))?;
+    if users.iter().any(|u| u.role == Role::Admin) {
+        Ok(())
+    } else {
+        Err(no_admin(config))
+    }
 }
 
 /// Reads the tokens and the CORS origins, and refuses to serve a non-loopback address without
@@ -65,23 +117,17 @@ pub fn settings(config: &Config) -> Result<Settings, Refusal> {
     }
 
     let ip = config.bind.ip().to_canonical();
-    if tokens.is_empty() && !ip.is_loopback() && !config.insecure_no_auth {
-        return Err(Refusal(format!(
-            "refusing to serve on {} without API tokens, as anyone on the network could \
-             change every job: create one with `printdesk token create NAME` (or pass \
-             --insecure-no-auth to serve without authentication anyway)",
-            config.bind
-        )));
-    }
+    let needs_admin = tokens.is_empty() && !ip.is_loopback() && !config.insecure_no_auth;
 
     let cors_origins = CorsOrigins::parse(&config.cors_origins)
         .map_err(|e| Refusal(format!("--cors-origins: {e}")))?;
     Ok(Settings {
         security: Security {
-            authenticator: Authenticator::new(tokens),
+            authenticator: Authenticator::new(tokens).trust_proxy(config.trust_proxy),
             cors_origins,
         },
         tokens_file,
+        needs_admin,
     })
 }
 
@@ -93,24 +139,33 @@ pub fn log(config: &Config, settings: &Settings) {
         .as_ref()
         .map(|p| p.display().to_string());
     if tokens.is_empty() {
-        if config.bind.ip().to_canonical().is_loopback() {
+        if settings.needs_admin {
             tracing::info!(
                 tokens = 0,
-                "no API tokens: the API is open to every program on this machine"
+                bind = %config.bind,
+                "no API tokens: /api/v1 needs a signed-in user or a user's token"
+            );
+        } else if config.bind.ip().to_canonical().is_loopback() {
+            tracing::info!(
+                tokens = 0,
+                "no API tokens: until a user exists, the API is open to every program on this machine"
             );
         } else {
             tracing::warn!(
                 tokens = 0,
                 bind = %config.bind,
-                "no API tokens (--insecure-no-auth): the API is open to the whole network"
+                "no API tokens (--insecure-no-auth): until a user exists, the API is open to the whole network"
             );
         }
     } else {
         tracing::info!(
             tokens = tokens.len(),
             tokens_file = file,
-            "API tokens loaded: /api/v1 needs one"
+            "API tokens loaded (admins): /api/v1 needs a token or a signed-in user"
         );
+    }
+    if config.trust_proxy {
+        tracing::info!("trusting X-Forwarded-For/-Proto/-Host from a reverse proxy");
     }
     let origins = &settings.security.cors_origins;
     if !origins.is_empty() {
@@ -208,6 +263,21 @@ fn append(file: &Path, text: &str) -> io::Result<()> {
     out.sync_all()
 }
 
+/// `printdesk user create NAME --role ROLE`: creates the user in the database.
+pub async fn create_user(
+    database_url: &str,
+    access: AccessSettings,
+    draft: UserDraft,
+) -> Result<User, String> {
+    let service = printdesk_app::open_access(database_url, access)
+        .await
+        .map_err(|e| e.to_string())?;
+    service.create_user(draft).await.map_err(|e| match e {
+        CreateUserError::Invalid(errors) => errors.to_string(),
+        other => other.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::SocketAddr;
@@ -228,6 +298,12 @@ mod tests {
             body_timeout: 10,
             max_connections: None,
             monitor: true,
+            trust_proxy: false,
+            argon2: crate::config::Argon2Args {
+                argon2_memory_kib: 64,
+                argon2_iterations: 1,
+                argon2_parallelism: 1,
+            },
         }
     }
 
@@ -235,17 +311,28 @@ mod tests {
         format!("{name}:{}", TokenHash::of(token).to_hex())
     }
 
-    #[test]
-    fn a_network_address_needs_tokens_or_the_insecure_flag() {
+    #[tokio::test]
+    async fn a_network_address_needs_tokens_an_admin_or_the_insecure_flag() {
         let mut open = config("0.0.0.0:8080");
         open.tokens_file = None;
-        let refusal = settings(&open).unwrap_err().to_string();
+        assert!(settings(&open).unwrap().needs_admin);
+        // No database yet: no admin, and nothing is created.
+        open.database_url = "sqlite:///nonexistent/dir/printdesk.db".into();
+        let refusal = require_admin(&open, AccessSettings::default())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(refusal.contains("0.0.0.0:8080"), "{refusal}");
+        assert!(
+            refusal.contains("printdesk user create NAME --role admin"),
+            "{refusal}"
+        );
         assert!(refusal.contains("printdesk token create"), "{refusal}");
         assert!(refusal.contains("--insecure-no-auth"), "{refusal}");
         assert!(!refusal.contains('\n'));
 
         open.insecure_no_auth = true;
+        assert!(!settings(&open).unwrap().needs_admin);
         assert!(
             settings(&open)
                 .unwrap()
@@ -258,6 +345,7 @@ mod tests {
         let mut guarded = config("192.168.1.10:8080");
         guarded.tokens_file = None;
         guarded.api_tokens = Some(token_entry("till", "t"));
+        assert!(!settings(&guarded).unwrap().needs_admin);
         assert_eq!(
             settings(&guarded)
                 .unwrap()
@@ -276,7 +364,7 @@ mod tests {
         ] {
             let mut local = config(loopback);
             local.tokens_file = None;
-            assert!(settings(&local).is_ok(), "{loopback}");
+            assert!(!settings(&local).unwrap().needs_admin, "{loopback}");
         }
     }
 

@@ -406,3 +406,122 @@ async fn cors_is_closed_unless_origins_are_configured() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("is not an origin"), "{stderr}");
 }
+
+/// `printdesk user create …` in `dir` with `password` on stdin.
+fn create_user(dir: &Path, args: &[&str], password: &str) -> Output {
+    use std::io::Write;
+    let mut child = printdesk(dir)
+        .args(["user", "create"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start printdesk");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("printdesk's output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_created_on_the_command_line_signs_in_and_opens_a_network_bind() {
+    let dir = TempDir::new("auth-user");
+    let url = dir.sqlite_url();
+    let cheap = ["--argon2-memory-kib", "64", "--argon2-iterations", "1"];
+    let output = create_user(
+        dir.path(),
+        &[
+            &["vera", "--role", "viewer", "--database-url", &url][..],
+            &cheap,
+        ]
+        .concat(),
+        "vera-password-1",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "", "the password is never echoed");
+    let output = create_user(
+        dir.path(),
+        &["nobody", "--role", "viewer", "--database-url", &url],
+        "short",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("password must be at least 8 characters"));
+
+    // A viewer is no admin: a network address is still refused, now that the database exists.
+    let output = run(printdesk(dir.path()).args(["--bind", "0.0.0.0:0", "--database-url", &url]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("without an admin user or an API token"));
+
+    let output = create_user(
+        dir.path(),
+        &[
+            &[
+                "Anna",
+                "--role",
+                "admin",
+                "--display-name",
+                "Anna Berg",
+                "--database-url",
+                &url,
+            ][..],
+            &cheap,
+        ]
+        .concat(),
+        "anna-password-1",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("user 'anna' (Anna Berg, admin) created"));
+    // With an admin it serves (we stop it once it says so).
+    let log = dir.path().join("network.log");
+    let mut child = printdesk(dir.path())
+        .args([
+            "--bind",
+            "0.0.0.0:0",
+            "--database-url",
+            &url,
+            "--monitor",
+            "false",
+        ])
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let serving = loop {
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("printdesk is serving") {
+            break true;
+        }
+        if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(serving, "{}", fs::read_to_string(&log).unwrap_or_default());
+
+    // On loopback, the user signs in on the page's API.
+    let server = support::Server::start(&url, dir.path());
+    let response = client()
+        .post(server.url("/api/v1/session"))
+        .json(&json!({ "username": "anna", "password": "anna-password-1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(response.headers().contains_key(header::SET_COOKIE));
+    let response = client()
+        .get(server.url("/api/v1/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "closed: users exist"
+    );
+}

@@ -21,7 +21,7 @@ pub const TOKEN_PREFIX: &str = "pd_";
 const TOKEN_ENTROPY_BYTES: usize = 32;
 
 /// Longest token name.
-const MAX_NAME_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = printdesk_domain::access::TokenName::MAX_CHARS;
 
 /// The SHA-256 of a token. Its `Debug` shows nothing of it: hashes stay out of logs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -60,23 +60,17 @@ impl fmt::Debug for TokenHash {
 }
 
 /// A token's name: what the audit trail records as the actor of every change made with it.
-/// 1–64 characters, each an ASCII letter or digit or one of `.`, `_`, `-`, `@`.
+/// 1–64 characters, each an ASCII letter or digit or one of `.`, `_`, `-`, `@`: the domain's
+/// rule for every token name ([`printdesk_domain::access::TokenName`]), stored tokens' too.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenName(String);
 
 impl TokenName {
     /// Checks a name.
     pub fn parse(name: &str) -> Result<Self, InvalidTokenName> {
-        let valid = !name.is_empty()
-            && name.chars().count() <= MAX_NAME_CHARS
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-        if valid {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(InvalidTokenName)
-        }
+        printdesk_domain::access::TokenName::parse(name)
+            .map(|valid| Self(valid.as_str().to_owned()))
+            .map_err(|_| InvalidTokenName)
     }
 
     /// The name.

@@ -77,9 +77,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The services the server runs on, for seeding many jobs quickly (no HTTP round trips).
     pub state: ApiState,
+    /// The access use cases the server runs on, for seeding users.
+    pub access: printdesk_domain::access::AccessService,
+    /// The database's URL, for a second instance on it.
+    pub database_url: String,
     handle: AppHandle,
-    /// Dropped (and so deleted) after the server is told to stop.
-    _database: TestDatabase,
+    /// Dropped (and so deleted) after the server is told to stop; `None` for a second
+    /// instance on another's database.
+    _database: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -122,6 +127,35 @@ pub async fn spawn_app_secured(
     spawn(backend, test_name, security, |config| config).await
 }
 
+/// Argon2 parameters that cost next to nothing: the tests check what sign-ins do, not what
+/// they cost (production's are the default of [`printdesk_app::AccessSettings`]).
+pub const CHEAP_ARGON2: printdesk_app::Argon2Params = printdesk_app::Argon2Params {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// Like [`spawn_app`], with the configuration changed by `configure` (after the test
+/// defaults: cheap Argon2 parameters).
+pub async fn spawn_app_configured(
+    backend: Backend,
+    test_name: &str,
+    configure: impl FnOnce(Config) -> Config,
+) -> Option<TestApp> {
+    spawn(backend, test_name, Security::default(), configure).await
+}
+
+/// A second instance on `first`'s database, configured as [`spawn_app_configured`] does.
+pub async fn spawn_second(first: &TestApp, configure: impl FnOnce(Config) -> Config) -> TestApp {
+    start(
+        first.database_url.clone(),
+        None,
+        Security::default(),
+        configure,
+    )
+    .await
+}
+
 async fn spawn(
     backend: Backend,
     test_name: &str,
@@ -133,26 +167,41 @@ async fn spawn(
         Backend::Sqlite => TestDatabase::sqlite(),
         Backend::Postgres => TestDatabase::postgres(test_name)?,
     };
-    let config = configure(Config {
+    Some(start(database.url.clone(), Some(database), security, configure).await)
+}
+
+async fn start(
+    url: String,
+    database: Option<TestDatabase>,
+    security: Security,
+    configure: impl FnOnce(Config) -> Config,
+) -> TestApp {
+    LazyLock::force(&TRACING);
+    let mut config = Config {
         security,
-        ..Config::embedded(database.url.clone())
-    });
+        ..Config::embedded(url.clone())
+    };
+    config.access.argon2 = CHEAP_ARGON2;
+    let config = configure(config);
     let listener = printdesk_app::bind(([127, 0, 0, 1], 0).into()).expect("bind a free port");
     let app = Application::build(config, listener)
         .await
-        .unwrap_or_else(|e| panic!("start the application on {}: {e}", database.url));
+        .unwrap_or_else(|e| panic!("start the application on {url}: {e}"));
     let address = format!("http://{}", app.address());
     let state = app.services().clone();
+    let access = app.access().clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
 
-    Some(TestApp {
+    TestApp {
         address,
         client: client(None),
         state,
+        access,
+        database_url: url,
         handle,
         _database: database,
-    })
+    }
 }
 
 /// Declares API tests: each `async fn name(app: TestApp)` runs once per backend, as

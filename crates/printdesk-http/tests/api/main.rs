@@ -22,3 +22,4 @@ mod jobs_status;
 mod printers;
 mod printers_test;
 mod routes;
+mod users;
