@@ -26,7 +26,10 @@ use tracker::history_entry;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever, socket_url},
+    connector::{
+        ConnectionProblem, Connections, ConnectorEvent, reconnect_forever, socket_url,
+        websocket_config,
+    },
 };
 
 /// Moonraker pushes `notify_proc_stat_update` every second: this long without any message
@@ -229,7 +232,8 @@ async fn connect_once(
         Ok(url) => url,
         Err(problem) => return Some(problem),
     };
-    let socket = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let socket = match tokio_tungstenite::connect_async_with_config(url.as_str(), Some(websocket_config()), false)
+        .await {
         Ok((socket, _)) => socket,
         Err(tokio_tungstenite::tungstenite::Error::Http(response))
             if matches!(response.status().as_u16(), 401 | 403) =>
