@@ -252,6 +252,15 @@ export const printersApi = {
   async remove(id) {
     await request('DELETE', `/printers/${encodeURIComponent(id)}`);
   },
+  /**
+   * "Test connection": `{reachable, state, detail}` within about 10 s. `printerId`: the stored
+   * printer whose secrets stand in for the ones not typed (they are never sent back).
+   */
+  async testConnection(connection, printerId = null, { signal } = {}) {
+    const body = { connection };
+    if (printerId) body.printer_id = printerId;
+    return (await request('POST', '/printers/test', { body, signal })).data;
+  },
   /** How many jobs name the printer (they lose it when it is deleted). */
   async jobCount(id) {
     const data = (await request('GET', '/jobs', { query: { printer_id: id, limit: 1 } })).data;

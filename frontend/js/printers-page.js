@@ -311,6 +311,7 @@ export class PrinterDialog {
     this.trigger = null;
     this.saving = false;
     this.idTouched = false;
+    this.testRun = 0; // bumped by each test and each change: only the latest result shows
 
     trapFocus(this.dialog);
     this.form.addEventListener('submit', (e) => {
@@ -395,6 +396,61 @@ export class PrinterDialog {
       const clearIt = () => this.clearFieldError(field);
       input.addEventListener('input', clearIt);
       input.addEventListener('change', clearIt);
+    }
+    this.el('testConnectionBtn').addEventListener('click', () => this.testConnection());
+    // A result is about the values it tested: changing one makes it stale.
+    const fieldset = this.body.querySelector('.conn-fieldset');
+    const stale = (e) => {
+      if (e.target.id === 'printerMonitoring') return;
+      this.testRun += 1;
+      this.el('connectionTestResult').hidden = true;
+    };
+    fieldset.addEventListener('input', stale);
+    fieldset.addEventListener('change', stale);
+  }
+
+  /**
+   * "Test connection": the connection as the form holds it, tried once by the server (about
+   * 10 s at most). Secrets not typed are the stored printer's, which the server fills in: they
+   * never come back to the page.
+   */
+  async testConnection() {
+    const connection = this.connectionValues();
+    const button = this.el('testConnectionBtn');
+    if (!connection || !button || button.disabled) return;
+    this.clearErrors();
+    this.testRun += 1;
+    const run = this.testRun;
+    const result = this.el('connectionTestResult');
+    const show = (outcome, label, detail) => {
+      if (run !== this.testRun || !result.isConnected) return;
+      result.dataset.outcome = outcome;
+      result.replaceChildren(h('strong', { text: label }), detail ? ` ${detail}` : '');
+      result.hidden = false;
+    };
+    button.disabled = true;
+    show('testing', 'Testing…', 'connecting to the printer (up to 10 s).');
+    try {
+      const found = await printersApi.testConnection(connection, this.printer?.id ?? null);
+      if (found.reachable) {
+        show('reachable', 'Connected:', found.detail);
+      } else {
+        show('unreachable', 'Not connected:', found.detail);
+        // The stored certificate no longer matches: offer to trust the new one here too.
+        const trust = this.el('trustCertBtn');
+        if (run === this.testRun && trust && this.printer?.connection?.tls_fingerprint
+          && /^certificate changed/i.test(found.detail ?? '')) trust.hidden = false;
+      }
+    } catch (err) {
+      if (run !== this.testRun || !result.isConnected) return;
+      if (err.fieldErrors?.length) {
+        result.hidden = true;
+        this.showErrors(err, 'tested');
+      } else {
+        show('unreachable', 'Not tested:', err.message);
+      }
+    } finally {
+      if (button.isConnected) button.disabled = false;
     }
   }
 
@@ -587,7 +643,8 @@ export class PrinterDialog {
 
   // ---- errors (as on the job form: at each field, the rest in the summary) -----------------
 
-  showErrors(err) {
+  /** `verb`: what did not happen ("saved", "tested"), for the summary. */
+  showErrors(err, verb = 'saved') {
     const unplaced = [];
     let first = null;
     for (const { field, message } of err.fieldErrors) {
@@ -601,8 +658,8 @@ export class PrinterDialog {
     }
     const placed = err.fieldErrors.length - unplaced.length;
     const summary = unplaced.length === 0 && placed > 0
-      ? `Not saved: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.`
-      : `Not saved: ${err.message || 'some fields need attention.'}`;
+      ? `Not ${verb}: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.`
+      : `Not ${verb}: ${err.message || 'some fields need attention.'}`;
     this.showSummary(summary, unplaced);
     (first ?? this.el('printerName')).focus();
   }

@@ -3,6 +3,7 @@
 // whose jobs are kept, live status and printer changes, keyboard use, screenshots.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   launchBrowser, openApp, row, screenshot, startServer,
@@ -268,6 +269,45 @@ describe('printers page', { timeout: 120000 }, () => {
       'keyboard-voron',
       'Esc returns focus to the card',
     );
+    assertClean(problems);
+  });
+
+  test('Test connection (monitor off): field errors at their fields, a closed loopback port named, nothing saved', async () => {
+    const { page, problems } = await app();
+    const modal = await openAdd(page);
+    await modal.locator('#printerName').fill('Probe only');
+    await modal.locator('#connectionKind').selectOption('octoprint');
+    await modal.locator('#testConnectionBtn').click();
+    await modal.locator('#connBaseUrlError').waitFor();
+    assert.match(await modal.locator('#connBaseUrlError').innerText(), /Address is required/);
+    assert.match(await modal.locator('#connApiKeyError').innerText(), /API key is required/);
+    assert.equal(await modal.locator('#printerErrorSummary').innerText(), 'Not tested: 2 fields need attention.');
+    assert.equal(await modal.locator('#connectionTestResult').isVisible(), false);
+
+    // A loopback port that was free a moment ago: nothing answers there.
+    const port = await new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+    });
+    await modal.locator('#connBaseUrl').fill(`http://127.0.0.1:${port}`);
+    await modal.locator('#connApiKey').fill('probe-key');
+    assert.equal(await modal.locator('#printerErrorSummary').isVisible(), false, 'fixed fields clear the summary');
+    // By keyboard: the button follows the kind's settings.
+    await modal.locator('#connApiKey').focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'testConnectionBtn');
+    await page.keyboard.press('Enter');
+    const result = modal.locator('#connectionTestResult[data-outcome="unreachable"]');
+    await result.waitFor({ timeout: 12000 });
+    assert.match(
+      await result.innerText(),
+      new RegExp(`^Not connected: printer not reachable: nothing answers at 127\\.0\\.0\\.1:${port} \\(.*refused`, 'i'),
+    );
+    assert.doesNotMatch(await page.content(), /probe-key"/, 'the typed secret is not put in the page');
+    await page.keyboard.press('Escape');
+    await page.locator('#printerModal').waitFor({ state: 'hidden' });
+    const listed = (await api.call('GET', '/printers')).body.printers;
+    assert.ok(listed.every((p) => p.name !== 'Probe only'), 'testing saved nothing');
     assertClean(problems);
   });
 

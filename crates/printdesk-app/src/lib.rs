@@ -35,8 +35,8 @@ use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use actix_web::dev::{Server, ServerHandle};
 use printdesk_domain::{
-    Clock, EventPublisher, JobRepository, JobService, PrinterRepository, PrinterService,
-    SystemClock,
+    Clock, ConnectionTests, EventPublisher, JobRepository, JobService, PrinterRepository,
+    PrinterService, SystemClock,
 };
 use printdesk_http::{ApiState, Ops, Security};
 use printdesk_secrets::KeyFileSealer;
@@ -332,14 +332,17 @@ impl Application {
             inner: Arc::new(store.clone()),
             changed: printer_changes.clone(),
         });
+        let printer_service =
+            PrinterService::new(printers, publisher.clone(), clock.clone(), Arc::new(sealer));
+        // "Test connection" runs the monitor's connectors once, monitor on or off.
+        let connection_tests = ConnectionTests::new(
+            printer_service.clone(),
+            Arc::new(printdesk_monitor::ConnectorProbe::default()),
+        );
         let services = ApiState::new(
-            JobService::new(
-                jobs,
-                Arc::new(store.clone()),
-                publisher.clone(),
-                clock.clone(),
-            ),
-            PrinterService::new(printers, publisher, clock.clone(), Arc::new(sealer)),
+            JobService::new(jobs, Arc::new(store.clone()), publisher, clock.clone()),
+            printer_service,
+            connection_tests,
         );
         // Printers' live status and changes for WebSocket clients, on every instance.
         let board = PrinterBoard::new(

@@ -27,6 +27,7 @@
 mod changes;
 mod clock;
 mod connection;
+mod connection_test;
 mod draft;
 mod errors;
 mod event;
@@ -56,6 +57,10 @@ pub use connection::{
     BAMBU_DEFAULT_PORT, BambuLabConnection, BambuSerial, BaseUrl, CaPem, ConnectionFields,
     ConnectionKind, Host, MonitoredPrinter, MoonrakerConnection, OctoprintConnection,
     PrinterConnection, PrusalinkAuth, PrusalinkConnection, TlsFingerprint, Username,
+};
+pub use connection_test::{
+    CONNECTION_TEST_LIMIT, ConnectionTest, ConnectionTestRequest, ConnectionTester,
+    ConnectionTests, ConnectionTrial, TestConnectionError,
 };
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{

@@ -132,15 +132,78 @@ impl ConnectionPatch {
         self,
         stored: Option<&PrinterConnection<SealedSecret>>,
     ) -> (ConnectionFields<SecretSlot>, Option<FieldViolation>) {
-        let same_kind = |c: &&PrinterConnection<SealedSecret>| {
-            self.kind
-                .as_deref()
-                .is_none_or(|kind| kind == c.kind().as_str())
-        };
-        let base = match stored.filter(same_kind) {
+        let base = match stored.filter(|c| self.is_of_kind(c)) {
             Some(c) => c.clone().into_fields().map_secrets(SecretSlot::Stored),
             None => ConnectionFields::default(),
         };
+        self.apply_over(base)
+    }
+
+    /// Whether the patch keeps `stored`'s kind (names none, or the same).
+    fn is_of_kind(&self, stored: &PrinterConnection<SealedSecret>) -> bool {
+        self.kind
+            .as_deref()
+            .is_none_or(|kind| kind == stored.kind().as_str())
+    }
+
+    /// The connection to test (`ConnectionTestRequest`): these settings as for a new printer,
+    /// with `stored`'s secrets and trusted fingerprint standing in for those left out (same
+    /// kind only; PrusaLink's stored password only with a `username`, its stored API key only
+    /// without), every rule checked at once, the secrets opened with `sealer`.
+    pub(crate) fn opened_for_test(
+        self,
+        stored: Option<&PrinterConnection<SealedSecret>>,
+        sealer: &dyn SecretSealer,
+    ) -> Result<PrinterConnection<Secret>, Refusal> {
+        let digest = matches!(self.username, Nullable::Set(_));
+        let base = match stored.filter(|c| self.kind.is_some() && self.is_of_kind(c)) {
+            Some(c) => {
+                let f = c.clone().into_fields().map_secrets(SecretSlot::Stored);
+                ConnectionFields {
+                    access_code: f.access_code,
+                    tls_fingerprint: f.tls_fingerprint,
+                    api_key: f.api_key.filter(|_| !digest),
+                    password: f.password.filter(|_| digest),
+                    ..ConnectionFields::default()
+                }
+            }
+            None => ConnectionFields::default(),
+        };
+        let (fields, refused) = self.apply_over(base);
+        let mut sealing = None;
+        let opened = fields.validate(|field, slot| match slot {
+            SecretSlot::Given(text) => text.check(field),
+            SecretSlot::Stored(sealed) => sealer.open(&sealed).map_err(|e| {
+                if e != SealError::WrongKey {
+                    sealing = Some(e);
+                }
+                FieldViolation::new(
+                    field,
+                    "is stored sealed with another secret key than this instance's \
+                     (printdesk.key), so it cannot be used: type it again",
+                )
+            }),
+        });
+        if let Some(e) = sealing {
+            return Err(Refusal::Sealing(e));
+        }
+        let mut violations = match opened {
+            Ok(connection) if refused.is_none() => return Ok(connection),
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.violations().to_vec(),
+        };
+        violations.extend(refused);
+        let errors = ValidationErrors::from_violations(violations)
+            .expect("a refused fingerprint or a broken rule is a violation");
+        Err(Refusal::Invalid(errors))
+    }
+
+    /// The settings once laid over `base`, and the violation of a client setting the
+    /// server-owned `tls_fingerprint`.
+    fn apply_over(
+        self,
+        base: ConnectionFields<SecretSlot>,
+    ) -> (ConnectionFields<SecretSlot>, Option<FieldViolation>) {
         let given = |n: Nullable<SecretText>| match n {
             Nullable::Keep => Nullable::Keep,
             Nullable::Clear => Nullable::Clear,

@@ -7,6 +7,7 @@ use crate::{
     changes::{JobChanges, PrintTimes},
     clock::Clock,
     connection::{BambuLabConnection, MonitoredPrinter, PrinterConnection, TlsFingerprint},
+    connection_test::{ConnectionTestRequest, TestConnectionError},
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
@@ -25,7 +26,7 @@ use crate::{
     printer::{NewPrinter, Printer, PrinterId},
     printer_patch::{PrinterPatch, Refusal},
     query::{JobPage, JobQuery, Limit},
-    secret::SecretSealer,
+    secret::{Secret, SecretSealer},
     status::JobStatus,
     validation::{FieldViolation, ValidationErrors},
 };
@@ -506,6 +507,49 @@ impl PrinterService {
                 }),
             )
             .await
+    }
+
+    /// The connection a test asks for, checked as a registration's, with the stored
+    /// printer's secrets standing in for those left out ([`ConnectionTestRequest`]); every
+    /// violation at once, `printer_id`'s too.
+    pub(crate) async fn connection_to_test(
+        &self,
+        request: ConnectionTestRequest,
+    ) -> Result<PrinterConnection<Secret>, TestConnectionError> {
+        let mut violations = Vec::new();
+        let stored = match request.printer_id.map(PrinterId::parse) {
+            None => None,
+            Some(Err(violation)) => {
+                violations.push(violation);
+                None
+            }
+            Some(Ok(id)) => match self.printers.get(&id).await? {
+                Some(printer) => printer.connection,
+                None => {
+                    violations.push(FieldViolation::new("printer_id", "names no printer"));
+                    None
+                }
+            },
+        };
+        let Some(patch) = request.connection else {
+            violations.push(FieldViolation::new("connection", "is required"));
+            let errors = ValidationErrors::from_violations(violations).expect("one at least");
+            return Err(TestConnectionError::Invalid(errors));
+        };
+        match patch.opened_for_test(stored.as_ref(), self.sealer.as_ref()) {
+            Ok(connection) if violations.is_empty() => Ok(connection),
+            Ok(_) => Err(TestConnectionError::Invalid(
+                ValidationErrors::from_violations(violations).expect("not empty"),
+            )),
+            Err(Refusal::Invalid(errors)) => {
+                let mut all = errors.violations().to_vec();
+                all.extend(violations);
+                Err(TestConnectionError::Invalid(
+                    ValidationErrors::from_violations(all).expect("not empty"),
+                ))
+            }
+            Err(Refusal::Sealing(e)) => Err(TestConnectionError::Secrets(e)),
+        }
     }
 
     /// Records a monitored printer's live status as of now (the monitor calls this). Returns

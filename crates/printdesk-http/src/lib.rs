@@ -26,6 +26,9 @@
 //!   job in `current` and its `ETag` header.
 //! - **Query strings**: unknown parameters and repeated parameters are refused (400, named),
 //!   so a typo never silently lists everything; an empty or blank `q` means no text filter.
+//! - **Connection test** (`POST /printers/test`): `connection` and `printer_id` only (400
+//!   otherwise), read like a registration's body; a printer that cannot be reached is a 200
+//!   with `reachable: false`, never an error status.
 //! - **Printers** have no `ETag`; their body is read with the same strictness as a job's
 //!   (`id` at registration only, `name`, `printer_type`, `location`, `connection`,
 //!   `monitoring`; anything else 400, down to `connection.<key>`; wrong types 422). A
@@ -74,8 +77,8 @@ mod problem;
 mod request_span;
 mod status_body;
 
-use actix_web::{Scope, web};
-use printdesk_domain::{JobService, PrinterService};
+use actix_web::{Scope, guard, web};
+use printdesk_domain::{ConnectionTests, JobService, PrinterService};
 
 pub use auth::{Authenticator, RequestActor, authenticate};
 pub use cors::{CorsOrigins, EXPOSED_HEADERS, InvalidOrigin, cors, security_headers};
@@ -101,12 +104,22 @@ pub struct ApiState {
     pub jobs: JobService,
     /// The printer use cases.
     pub printers: PrinterService,
+    /// "Test connection" (`POST /printers/test`).
+    pub connection_tests: ConnectionTests,
 }
 
 impl ApiState {
     /// Bundles the services.
-    pub fn new(jobs: JobService, printers: PrinterService) -> Self {
-        Self { jobs, printers }
+    pub fn new(
+        jobs: JobService,
+        printers: PrinterService,
+        connection_tests: ConnectionTests,
+    ) -> Self {
+        Self {
+            jobs,
+            printers,
+            connection_tests,
+        }
     }
 }
 
@@ -137,6 +150,13 @@ pub fn api_scope() -> Scope {
             web::resource("/printers")
                 .route(web::get().to(printers::list))
                 .route(web::post().to(printers::create)),
+        )
+        // A printer may be called `test`: only a POST (which `/printers/{id}` does not take)
+        // is the connection test, a GET still reads that printer.
+        .service(
+            web::resource("/printers/test")
+                .guard(guard::Post())
+                .route(web::post().to(printers::test_connection)),
         )
         .service(
             web::resource("/printers/{id}")

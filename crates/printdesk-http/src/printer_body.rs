@@ -7,8 +7,8 @@
 //! rule, belong to the domain and are judged on the printer as it will be.
 
 use printdesk_domain::{
-    ConnectionPatch, FieldViolation, NewPrinter, Nullable, PrinterPatch, SecretText,
-    ValidationErrors,
+    ConnectionPatch, ConnectionTestRequest, FieldViolation, NewPrinter, Nullable, PrinterPatch,
+    SecretText, ValidationErrors,
 };
 use serde_json::{Map, Value};
 
@@ -50,12 +50,27 @@ const CONNECTION_SETTINGS: [&str; 11] = [
     "password",
 ];
 
+/// Why a key may not appear in a connection test's body, or `None` for one that may.
+fn test_refusal(key: &str) -> Option<&'static str> {
+    match key {
+        "connection" | "printer_id" => None,
+        _ => Some("is not a member of a connection test (connection, printer_id)"),
+    }
+}
+
 /// Every key of the body (and of its `connection` object) that may not be there → 400,
 /// naming each.
 fn refuse_keys(body: &Map<String, Value>, purpose: Purpose) -> Result<(), Problem> {
+    refuse_keys_by(body, |key| refusal(key, purpose))
+}
+
+fn refuse_keys_by(
+    body: &Map<String, Value>,
+    refusal: impl Fn(&str) -> Option<&'static str>,
+) -> Result<(), Problem> {
     let mut refused: Vec<FieldViolation> = body
         .keys()
-        .filter_map(|key| refusal(key, purpose).map(|why| FieldViolation::new(key.as_str(), why)))
+        .filter_map(|key| refusal(key).map(|why| FieldViolation::new(key.as_str(), why)))
         .collect();
     if let Some(Value::Object(connection)) = body.get("connection") {
         refused.extend(
@@ -139,6 +154,25 @@ impl PrinterFields {
             monitoring: self.monitoring,
         }
     }
+}
+
+/// Reads a connection test's body (`POST /printers/test`) as a registration's is read:
+/// refused keys → 400 naming each (down into `connection`), then wrong JSON types → 422
+/// naming each. An absent `connection` is left to the domain, which names it with the rules.
+pub(crate) fn connection_test(body: JsonObject) -> Result<ConnectionTestRequest, Problem> {
+    refuse_keys_by(&body.0, test_refusal)?;
+    let mut reader = ObjectReader::new(body);
+    let connection = reader.parsed("connection", "must be an object", |v| match v {
+        Value::Object(map) => Some(map),
+        _ => None,
+    });
+    let connection = connection.map(|map| connection_patch(map, &mut reader));
+    let printer_id = reader.string("printer_id");
+    reader.finish()?;
+    Ok(ConnectionTestRequest {
+        connection,
+        printer_id,
+    })
 }
 
 /// Reads the `connection` object's settings; wrong types are reported to `reader` under
@@ -351,6 +385,43 @@ mod tests {
                 "must be an object or null"
             )]
         );
+    }
+
+    #[test]
+    fn a_connection_test_takes_a_connection_and_a_printer_id_only() {
+        assert_eq!(
+            property_names_of_test(),
+            ["connection", "printer_id"],
+            "the schema names what the reader takes"
+        );
+        let Value::Object(body) = json!({ "printer_id": "x1c",
+            "connection": { "kind": "bambu_lab", "host": "h", "access_code": "c" } })
+        else {
+            unreachable!()
+        };
+        let request = connection_test(JsonObject(body)).unwrap();
+        assert_eq!(request.printer_id.as_deref(), Some("x1c"));
+        let connection = request.connection.unwrap();
+        assert_eq!(connection.host, Nullable::Set("h".into()));
+        assert_eq!(connection.access_code, Nullable::Set(SecretText::new("c")));
+
+        let Value::Object(body) = json!({ "name": "X", "connection": { "url": "u" } }) else {
+            unreachable!()
+        };
+        let problem = connection_test(JsonObject(body)).unwrap_err();
+        assert_eq!(problem.kind(), ProblemKind::Validation);
+        assert_eq!(named(&problem), ["name", "connection.url"]);
+
+        let Value::Object(body) = json!({ "connection": null, "printer_id": 7 }) else {
+            unreachable!()
+        };
+        let problem = connection_test(JsonObject(body)).unwrap_err();
+        assert_eq!(problem.kind(), ProblemKind::WrongType);
+        assert_eq!(named(&problem), ["connection", "printer_id"]);
+    }
+
+    fn property_names_of_test() -> Vec<String> {
+        crate::openapi::property_names::<ConnectionTestRequest>()
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `/printers` and `/printers/{id}`: list, register, read, edit, delete.
+//! `/printers` and `/printers/{id}`: list, register, read, edit, delete; `/printers/test`:
+//! "Test connection".
 //!
 //! Bodies are read by [`crate::printer_body`] like a job body: only the printer's fields (and,
 //! inside `connection`, connection settings) are accepted (400 naming any other key), each of
@@ -6,7 +7,10 @@
 //! never their values, and the printer's live `status`.
 
 use actix_web::{HttpResponse, http::header, web};
-use printdesk_domain::{NewPrinter, Printer, PrinterId, PrinterPatch};
+use printdesk_domain::{
+    ConnectionTest, ConnectionTestRequest, NewPrinter, Printer, PrinterId, PrinterPatch,
+    TestConnectionError,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,7 +19,7 @@ use crate::{
     auth::RequestActor,
     json_body::JsonObject,
     openapi::responses,
-    printer_body::{PrinterFields, Purpose},
+    printer_body::{self, PrinterFields, Purpose},
     problem::Problem,
 };
 
@@ -146,4 +150,49 @@ pub async fn delete(
 ) -> Result<HttpResponse, Problem> {
     state.printers.delete(&printer_id(&id)?, &actor).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Test a connection
+///
+/// Connects to the printer once, signs in and reads its status, as monitoring would, within
+/// 10 s, and says what it found; nothing is saved (a Bambu Lab certificate seen for the first
+/// time is not trusted by a test). `connection` is checked as a registration's (400 naming
+/// every broken rule). With `printer_id`, the stored printer's secrets (and trusted
+/// certificate fingerprint) stand in for the ones not given, so a form can test its values
+/// without the stored secrets ever being sent back; every other setting is tested as given.
+/// A printer that cannot be reached or refuses is still a 200: `reachable` is false and
+/// `detail` says why, in the words of the printer's status `error`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/printers/test",
+    tag = "printers",
+    operation_id = "testPrinterConnection",
+    request_body = ConnectionTestRequest,
+    responses(
+        (status = 200, description = "What the test found.", body = ConnectionTest),
+        (status = 400, description = "A rule is broken or a member is unknown; each is named \
+            in `errors`. Nothing was tried.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+pub async fn test_connection(
+    state: web::Data<ApiState>,
+    body: JsonObject,
+) -> Result<HttpResponse, Problem> {
+    let request = printer_body::connection_test(body)?;
+    let answer = state.connection_tests.test(request).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+impl From<TestConnectionError> for Problem {
+    fn from(error: TestConnectionError) -> Self {
+        match error {
+            TestConnectionError::Invalid(errors) => Self::validation(&errors),
+            TestConnectionError::Secrets(e) => {
+                tracing::error!(error = %e, "a stored connection secret could not be opened");
+                Self::internal()
+            }
+            TestConnectionError::Store(e) => e.into(),
+        }
+    }
 }

@@ -124,8 +124,27 @@ pub(crate) async fn reconnect_forever(
 
 /// Describes an HTTP error with its causes ("connection refused"), without secrets: they
 /// travel in headers, never in the URL.
+/// A failure to connect at all is said as what it means to a person: "nothing answers at
+/// 10.0.0.5:80 (connection refused)".
 pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
+    let address = e
+        .url()
+        .and_then(|url| Some((url.host_str()?.to_owned(), url.port_or_known_default()?)));
+    if let Some((host, port)) = &address {
+        let mut source = e.source();
+        while let Some(cause) = source {
+            if let Some(io) = cause.downcast_ref::<std::io::Error>()
+                && let Some(said) = unreachable_at(host, *port, io)
+            {
+                return said;
+            }
+            source = cause.source();
+        }
+        if e.is_timeout() {
+            return format!("no answer from {host}:{port} in time");
+        }
+    }
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
@@ -134,6 +153,41 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// What a TCP/TLS failure at `host:port` means to a person: "nothing answers at
+/// 10.0.0.5:8883 (connection refused)" when nothing listens or the address has no route, else
+/// the error's own words.
+pub(crate) fn describe_io(host: &str, port: u16, error: &std::io::Error) -> String {
+    unreachable_at(host, port, error).unwrap_or_else(|| error.to_string())
+}
+
+fn unreachable_at(host: &str, port: u16, error: &std::io::Error) -> Option<String> {
+    use std::io::ErrorKind::{
+        ConnectionRefused, HostUnreachable, NetworkUnreachable, NotFound, TimedOut,
+    };
+    matches!(
+        error.kind(),
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | TimedOut | NotFound
+    )
+    .then(|| format!("nothing answers at {host}:{port} ({})", error.kind()))
+}
+
+/// What a failure to open the WebSocket at `url` (`ws://host:port/path`) means to a person,
+/// as [`describe_io`] says it for a connection that could not be made.
+pub(crate) fn describe_socket(url: &str, e: &tokio_tungstenite::tungstenite::Error) -> String {
+    let authority = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let (host, port) = authority
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse().ok()?)))
+        .unwrap_or((authority, 80));
+    match e {
+        tokio_tungstenite::tungstenite::Error::Io(io) => describe_io(host, port, io),
+        other => other.to_string(),
+    }
 }
 
 /// The WebSocket URL at `path` of a peer reached at `base_url` (`http://host:port`, a path

@@ -10,7 +10,8 @@ use std::{
 
 use async_trait::async_trait;
 use printdesk_domain::{
-    Clock, PrinterConnection, PrinterId, PrinterService, PrusalinkAuth, Secret, TlsFingerprint,
+    Clock, ConnectionKind, PrinterConnection, PrinterId, PrinterService, PrusalinkAuth, Secret,
+    TlsFingerprint,
     monitoring::{
         LEASE_RENEWAL, LEASE_TERM, MonitorLeases, MonitorSession, PrinterMonitor, PrinterState,
         PrinterStatus, PrinterStatusPublisher,
@@ -114,8 +115,13 @@ impl FleetTarget {
     }
 }
 
+/// Why a printer of `kind` is not followed, when printdesk has no connector for it.
+pub(crate) fn cannot_follow_kind(kind: ConnectionKind) -> String {
+    format!("printdesk cannot follow {} printers yet", kind.as_str())
+}
+
 /// The connector settings for a domain connection: the one place they are translated.
-fn connector_settings(connection: PrinterConnection<Secret>) -> Option<Connection> {
+pub(crate) fn connector_settings(connection: PrinterConnection<Secret>) -> Option<Connection> {
     Some(match connection {
         PrinterConnection::BambuLab(c) => Connection::Bambu(BambuSettings {
             host: c.host.as_str().to_owned(),
@@ -207,11 +213,7 @@ impl MonitorTarget for FleetTarget {
                     followed.push(FollowedPrinter { id, connection });
                 }
                 None => {
-                    self.cannot_follow(
-                        &id,
-                        format!("printdesk cannot follow {} printers yet", kind.as_str()),
-                    )
-                    .await;
+                    self.cannot_follow(&id, cannot_follow_kind(kind)).await;
                 }
             }
         }

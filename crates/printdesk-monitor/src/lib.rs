@@ -17,6 +17,9 @@
 //!   the print's identity, and its job history on every (re)connect for the prints that
 //!   ended while printdesk was away.
 //!
+//! [`ConnectorProbe`] is the domain's `ConnectionTester` ("Test connection" in the printer
+//! dialog) on the same connectors: one connection until the first status, nothing kept.
+//!
 //! With the `simulator` feature, [`simulator`] has a simulated Bambu Lab printer that publishes
 //! scripted prints on a real MQTT broker, for tests and benchmarks.
 
@@ -27,6 +30,7 @@ mod fleet;
 mod metrics;
 pub mod moonraker;
 pub mod octoprint;
+mod probe;
 pub mod prusalink;
 #[cfg(feature = "simulator")]
 pub mod simulator;
@@ -35,4 +39,5 @@ mod supervisor;
 pub use connector::{ConnectionProblem, ConnectorEvent, http_client};
 pub use fleet::{FleetMonitor, FleetParts};
 pub use metrics::MonitorMetrics;
+pub use probe::ConnectorProbe;
 pub use supervisor::{Connection, FollowedPrinter, MonitorTarget, PrinterWatch, Supervisor};

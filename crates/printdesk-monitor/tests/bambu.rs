@@ -7,7 +7,10 @@ mod support;
 
 use std::time::Duration;
 
-use printdesk_domain::monitoring::{PrintIdentity, ReportedState};
+use printdesk_domain::{
+    ConnectionTester,
+    monitoring::{PrintIdentity, ReportedState},
+};
 use printdesk_monitor::simulator::broker::{Broker, TestCa};
 use printdesk_monitor::{
     ConnectionProblem, ConnectorEvent,
@@ -384,4 +387,115 @@ async fn a_lost_connection_is_reported_and_made_again() {
         .report_where("a report on the new connection", |_| true)
         .await;
     assert_eq!(printer.pushall_requests(), 1, "one pushall per connection");
+}
+
+// ---- "Test connection" -------------------------------------------------------------------
+
+use printdesk_domain::ConnectionTrial;
+use support::probe;
+
+#[tokio::test]
+async fn a_test_connection_reaches_the_printer_and_reads_its_state_without_trusting_anything() {
+    let ca = TestCa::new();
+    let Some(broker) = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE) else {
+        return;
+    };
+    let printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
+    let trial = probe::test(&probe::bambu(broker.tls_port, SERIAL, ACCESS_CODE, None)).await;
+    match trial {
+        ConnectionTrial::Reached(Some(report)) => assert_eq!(report.state, ReportedState::Idle),
+        other => panic!("{other:?}"),
+    }
+    printer.start_print("Benchy.gcode.3mf", "Benchy").await;
+    let trial = probe::test(&probe::bambu(broker.tls_port, SERIAL, ACCESS_CODE, None)).await;
+    match trial {
+        ConnectionTrial::Reached(Some(report)) => {
+            assert_eq!(report.state, ReportedState::Printing);
+            assert_eq!(report.file.as_deref(), Some("Benchy.gcode.3mf"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_test_connection_with_a_wrong_access_code_says_it_was_refused() {
+    let ca = TestCa::new();
+    let Some(broker) = Broker::start(&ca.server_certificate(SERIAL), ACCESS_CODE) else {
+        return;
+    };
+    let trial = probe::test(&probe::bambu(broker.tls_port, SERIAL, "27182818", None)).await;
+    assert_eq!(
+        trial,
+        ConnectionTrial::Refused("access code refused".into())
+    );
+}
+
+#[tokio::test]
+async fn a_test_connection_to_a_printer_with_a_changed_certificate_does_not_trust_it() {
+    let ca = TestCa::new();
+    let cert = ca.server_certificate(SERIAL);
+    let Some(broker) = Broker::start(&cert, ACCESS_CODE) else {
+        return;
+    };
+    let _printer = SimulatedBambu::connect("127.0.0.1", broker.plain_port, SERIAL, Model::X1).await;
+    let presented = der_fingerprint(&cert.0);
+    let trusted_before = "0f".repeat(32);
+    let trial = probe::test(&probe::bambu(
+        broker.tls_port,
+        SERIAL,
+        ACCESS_CODE,
+        Some(&trusted_before),
+    ))
+    .await;
+    match trial {
+        ConnectionTrial::Refused(sentence) => {
+            assert!(sentence.starts_with("certificate changed"), "{sentence}");
+            assert!(sentence.contains(&presented[..16]), "{sentence}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The certificate it trusts: reached.
+    let trial = probe::test(&probe::bambu(
+        broker.tls_port,
+        SERIAL,
+        ACCESS_CODE,
+        Some(&presented),
+    ))
+    .await;
+    assert!(
+        matches!(trial, ConnectionTrial::Reached(Some(_))),
+        "{trial:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_test_connection_where_nothing_listens_names_the_address() {
+    let port = probe::closed_port();
+    let trial = probe::test(&probe::bambu(port, SERIAL, ACCESS_CODE, None)).await;
+    assert_eq!(
+        probe::unreachable(&trial),
+        format!("printer not reachable: nothing answers at 127.0.0.1:{port} (connection refused)")
+    );
+}
+
+#[tokio::test]
+async fn a_test_connection_to_a_peer_that_never_answers_ends_at_its_limit() {
+    // Accepts the TCP connection and then says nothing, as a wedged printer would.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let _held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let started = std::time::Instant::now();
+    let trial = printdesk_monitor::ConnectorProbe::with_limit(Duration::from_secs(1))
+        .try_connection(&probe::bambu(port, SERIAL, ACCESS_CODE, None))
+        .await;
+    assert_eq!(
+        trial,
+        ConnectionTrial::Unreachable("printer not reachable: no answer within 1 s".into())
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

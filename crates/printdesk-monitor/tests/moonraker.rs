@@ -461,3 +461,31 @@ async fn an_emergency_stop_is_the_printers_error_until_klipper_restarts() {
     };
     assert_eq!(first, PrinterReport::idle());
 }
+
+// ---- "Test connection" -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_connection_reaches_moonraker_refuses_a_wrong_key_and_names_a_closed_port() {
+    use printdesk_domain::ConnectionTrial;
+    use support::probe;
+
+    let Some(moonraker) = start(true) else { return };
+    let key = moonraker.api_key.clone().expect("an API key");
+    assert_eq!(
+        probe::test(&probe::moonraker(&moonraker.base_url, Some(&key))).await,
+        ConnectionTrial::Reached(Some(PrinterReport::idle()))
+    );
+    for wrong in [Some("0123456789abcdef0123456789abcdef"), None] {
+        assert_eq!(
+            probe::test(&probe::moonraker(&moonraker.base_url, wrong)).await,
+            ConnectionTrial::Refused("API key refused".into()),
+            "with {wrong:?}"
+        );
+    }
+    let port = probe::closed_port();
+    let trial = probe::test(&probe::moonraker(&format!("http://127.0.0.1:{port}"), None)).await;
+    assert_eq!(
+        probe::unreachable(&trial),
+        format!("printer not reachable: nothing answers at 127.0.0.1:{port} (connection refused)")
+    );
+}

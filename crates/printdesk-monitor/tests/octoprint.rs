@@ -196,3 +196,39 @@ async fn a_wrong_api_key_is_refused() {
         "API key refused"
     );
 }
+
+// ---- "Test connection" -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_connection_reaches_octoprint_refuses_a_wrong_key_and_names_a_closed_port() {
+    use printdesk_domain::ConnectionTrial;
+    use support::probe;
+
+    let Some(octoprint) = server() else { return };
+    let _printer = PRINTER.lock().await;
+    octoprint.ensure_idle().await;
+    match probe::test(&probe::octoprint(&octoprint.base_url, &octoprint.api_key)).await {
+        ConnectionTrial::Reached(Some(report)) => {
+            // Idle, or how the selected file's last print ended.
+            assert!(
+                !report.state.is_active() && report.state != ReportedState::Error,
+                "{report:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        probe::test(&probe::octoprint(
+            &octoprint.base_url,
+            "NOT-THE-KEY-0123456789"
+        ))
+        .await,
+        ConnectionTrial::Refused("API key refused".into())
+    );
+    let port = probe::closed_port();
+    let trial = probe::test(&probe::octoprint(&format!("http://127.0.0.1:{port}"), "k")).await;
+    assert_eq!(
+        probe::unreachable(&trial),
+        format!("printer not reachable: nothing answers at 127.0.0.1:{port} (connection refused)")
+    );
+}

@@ -416,3 +416,34 @@ async fn the_supervisor_follows_a_prusalink_printer() {
         tokio::time::sleep(POLL).await;
     }
 }
+
+// ---- "Test connection" -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_connection_reaches_prusalink_refuses_a_wrong_password_and_names_a_closed_port() {
+    use printdesk_domain::ConnectionTrial;
+    use support::probe;
+
+    let printer = FakePrusaLink::start(digest(DigestStyle::Buddy)).await;
+    printer.start_job("cube.gcode");
+    match probe::test(&probe::prusalink(&printer.base_url(), PASSWORD)).await {
+        ConnectionTrial::Reached(Some(report)) => {
+            assert_eq!(report.state, ReportedState::Printing, "{report:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        probe::test(&probe::prusalink(&printer.base_url(), "wrong")).await,
+        ConnectionTrial::Refused("credentials refused".into())
+    );
+    let port = probe::closed_port();
+    let trial = probe::test(&probe::prusalink(
+        &format!("http://127.0.0.1:{port}"),
+        PASSWORD,
+    ))
+    .await;
+    assert_eq!(
+        probe::unreachable(&trial),
+        format!("printer not reachable: nothing answers at 127.0.0.1:{port} (connection refused)")
+    );
+}

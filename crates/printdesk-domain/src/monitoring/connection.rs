@@ -75,15 +75,23 @@ pub fn printer_status(
     }
 }
 
+/// The state a connected printer's card shows for what it reports: printing and preparing
+/// both show as printing.
+impl From<ReportedState> for PrinterState {
+    fn from(reported: ReportedState) -> Self {
+        match reported {
+            ReportedState::Idle => PrinterState::Idle,
+            ReportedState::Preparing | ReportedState::Printing => PrinterState::Printing,
+            ReportedState::Paused => PrinterState::Paused,
+            ReportedState::Finished => PrinterState::Finished,
+            ReportedState::Failed { .. } => PrinterState::Failed,
+            ReportedState::Error => PrinterState::Error,
+        }
+    }
+}
+
 fn online_status(report: &PrinterReport, job_id: Option<JobId>, now: Timestamp) -> PrinterStatus {
-    let state = match report.state {
-        ReportedState::Idle => PrinterState::Idle,
-        ReportedState::Preparing | ReportedState::Printing => PrinterState::Printing,
-        ReportedState::Paused => PrinterState::Paused,
-        ReportedState::Finished => PrinterState::Finished,
-        ReportedState::Failed { .. } => PrinterState::Failed,
-        ReportedState::Error => PrinterState::Error,
-    };
+    let state = PrinterState::from(report.state);
     let shows_print = report.state.is_active() || report.state.is_terminal();
     PrinterStatus {
         state,

@@ -19,4 +19,5 @@ mod jobs_print_times;
 mod jobs_read_delete;
 mod jobs_status;
 mod printers;
+mod printers_test;
 mod routes;

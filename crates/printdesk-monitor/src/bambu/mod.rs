@@ -18,7 +18,7 @@ pub use tls::Trust;
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, reconnect_forever},
+    connector::{ConnectionProblem, Connections, ConnectorEvent, describe_io, reconnect_forever},
 };
 
 /// The MQTT user every Bambu Lab printer expects.
@@ -26,6 +26,9 @@ pub const USER: &str = "bblp";
 
 /// The printer's TLS port.
 pub const DEFAULT_PORT: u16 = 8883;
+
+/// How long the TCP and TLS handshake with the printer may take.
+const CONNECTION_TIMEOUT_S: u64 = 10;
 
 /// Full reports with the AMS and the HMS list run to tens of KiB; rumqttc's default limit
 /// (10 KiB) would drop the connection on the first one.
@@ -78,10 +81,15 @@ pub const PUSHALL: &str =
 /// Follows one printer until the task is aborted: connects, reports, and reconnects after a
 /// back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: BambuSettings, events: mpsc::Sender<ConnectorEvent>) {
+    reconnect_forever(connections(settings), events).await;
+}
+
+/// The printer's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: BambuSettings) -> Followed {
     // Kept across reconnects: a P1 that ignores `pushall` resends only what changes, so the
     // last known values are a better start than nothing.
     let state = BambuState::default();
-    reconnect_forever(Followed { settings, state }, events).await;
+    Followed { settings, state }
 }
 
 /// One connection, from connect to its end. `None` when the monitor stopped listening.
@@ -104,7 +112,9 @@ async fn connect_once(
         .set_max_packet_size(MAX_PACKET, MAX_PACKET)
         .set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(tls)));
     let (client, mut eventloop) = AsyncClient::new(options, 16);
-    eventloop.network_options.set_connection_timeout(10);
+    eventloop
+        .network_options
+        .set_connection_timeout(CONNECTION_TIMEOUT_S);
     loop {
         let event = match eventloop.poll().await {
             Ok(event) => event,
@@ -112,7 +122,7 @@ async fn connect_once(
                 let observed = observation
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                return Some(problem(&error, &observed));
+                return Some(problem(&error, &observed, settings));
             }
         };
         match event {
@@ -161,7 +171,11 @@ async fn connect_once(
 }
 
 /// What an MQTT error means for the printer's status.
-fn problem(error: &ConnectionError, observed: &tls::Observed) -> ConnectionProblem {
+fn problem(
+    error: &ConnectionError,
+    observed: &tls::Observed,
+    settings: &BambuSettings,
+) -> ConnectionProblem {
     match (&observed.refusal, error) {
         (Some(tls::Refusal::Changed), _) => ConnectionProblem::CertificateChanged {
             presented: observed.fingerprint.clone().unwrap_or_default(),
@@ -176,13 +190,20 @@ fn problem(error: &ConnectionError, observed: &tls::Observed) -> ConnectionProbl
         (None, ConnectionError::ConnectionRefused(code)) => {
             ConnectionProblem::Protocol(format!("the broker refused the connection ({code:?})"))
         }
+        (None, ConnectionError::Io(e)) => {
+            ConnectionProblem::Unreachable(describe_io(&settings.host, settings.port, e))
+        }
+        (None, ConnectionError::NetworkTimeout) => ConnectionProblem::Unreachable(format!(
+            "no answer from {}:{} within {} s",
+            settings.host, settings.port, CONNECTION_TIMEOUT_S
+        )),
         (None, other) => ConnectionProblem::Unreachable(other.to_string()),
     }
 }
 
 /// One printer's connections, with what they learnt: the pinned certificate and the merged
 /// state.
-struct Followed {
+pub(crate) struct Followed {
     settings: BambuSettings,
     state: BambuState,
 }

@@ -27,8 +27,8 @@ use tracker::history_entry;
 use crate::{
     backoff::Backoff,
     connector::{
-        ConnectionProblem, Connections, ConnectorEvent, reconnect_forever, socket_url,
-        websocket_config,
+        ConnectionProblem, Connections, ConnectorEvent, describe_socket, reconnect_forever,
+        socket_url, websocket_config,
     },
 };
 
@@ -71,8 +71,13 @@ impl MoonrakerSettings {
 /// Follows one Moonraker until the task is aborted: connects, reports, and reconnects after
 /// a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: MoonrakerSettings, events: mpsc::Sender<ConnectorEvent>) {
+    reconnect_forever(connections(settings), events).await;
+}
+
+/// Moonraker's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: MoonrakerSettings) -> Followed {
     let tracker = PrintTracker::default();
-    reconnect_forever(Followed { settings, tracker }, events).await;
+    Followed { settings, tracker }
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -232,15 +237,20 @@ async fn connect_once(
         Ok(url) => url,
         Err(problem) => return Some(problem),
     };
-    let socket = match tokio_tungstenite::connect_async_with_config(url.as_str(), Some(websocket_config()), false)
-        .await {
+    let socket = match tokio_tungstenite::connect_async_with_config(
+        url.as_str(),
+        Some(websocket_config()),
+        false,
+    )
+    .await
+    {
         Ok((socket, _)) => socket,
         Err(tokio_tungstenite::tungstenite::Error::Http(response))
             if matches!(response.status().as_u16(), 401 | 403) =>
         {
             return Some(ConnectionProblem::CredentialsRefused);
         }
-        Err(e) => return Some(ConnectionProblem::Unreachable(e.to_string())),
+        Err(e) => return Some(ConnectionProblem::Unreachable(describe_socket(&url, &e))),
     };
     let mut rpc = Rpc {
         socket,
@@ -351,7 +361,7 @@ async fn session(
 }
 
 /// One Moonraker's connections, with what they learnt about its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: MoonrakerSettings,
     tracker: PrintTracker,
 }

@@ -18,8 +18,8 @@ use tracker::{Flags, JobInfo, LastPrint};
 use crate::{
     backoff::Backoff,
     connector::{
-        ConnectionProblem, Connections, ConnectorEvent, describe, http_client, reconnect_forever,
-        socket_url, websocket_config,
+        ConnectionProblem, Connections, ConnectorEvent, describe, describe_socket, http_client,
+        reconnect_forever, socket_url, websocket_config,
     },
 };
 
@@ -73,16 +73,16 @@ pub async fn follow_with(
     http: reqwest::Client,
     events: mpsc::Sender<ConnectorEvent>,
 ) {
-    let tracker = PrintTracker::default();
-    reconnect_forever(
-        Followed {
-            settings,
-            http,
-            tracker,
-        },
-        events,
-    )
-    .await;
+    reconnect_forever(connections(settings, http), events).await;
+}
+
+/// The server's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: OctoPrintSettings, http: reqwest::Client) -> Followed {
+    Followed {
+        settings,
+        http,
+        tracker: PrintTracker::default(),
+    }
 }
 
 /// The answer to a passive login: who the API key belongs to, and a session for the socket.
@@ -165,9 +165,15 @@ async fn connect_once(
         Some(websocket_config()),
         false,
     )
-    .await {
+    .await
+    {
         Ok((socket, _)) => socket,
-        Err(e) => return Some(ConnectionProblem::Unreachable(e.to_string())),
+        Err(e) => {
+            return Some(ConnectionProblem::Unreachable(describe_socket(
+                &socket_url,
+                &e,
+            )));
+        }
     };
     let auth = json!({ "auth": format!("{}:{}", login.name, login.session) }).to_string();
     if let Err(e) = socket.send(Message::text(auth)).await {
@@ -266,7 +272,7 @@ async fn connect_once(
 }
 
 /// One server's connections, with what they learnt about its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: OctoPrintSettings,
     http: reqwest::Client,
     tracker: PrintTracker,
@@ -278,6 +284,13 @@ impl Connections for Followed {
         events: &mpsc::Sender<ConnectorEvent>,
         backoff: &mut Backoff,
     ) -> Option<ConnectionProblem> {
-        connect_once(&self.settings, &self.http, &mut self.tracker, events, backoff).await
+        connect_once(
+            &self.settings,
+            &self.http,
+            &mut self.tracker,
+            events,
+            backoff,
+        )
+        .await
     }
 }

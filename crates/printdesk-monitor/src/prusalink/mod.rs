@@ -30,7 +30,6 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
 /// The user PrusaLink's digest authentication knows on every printer.
 pub const DEFAULT_USERNAME: &str = "maker";
 
-
 /// How printdesk proves itself to the printer.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PrusaLinkAuth {
@@ -109,18 +108,17 @@ pub async fn follow_with(
     http: reqwest::Client,
     events: mpsc::Sender<ConnectorEvent>,
 ) {
-    let tracker = PrintTracker::default();
-    let session = DigestSession::default();
-    reconnect_forever(
-        Followed {
-            settings,
-            http,
-            session,
-            tracker,
-        },
-        events,
-    )
-    .await;
+    reconnect_forever(connections(settings, http), events).await;
+}
+
+/// The printer's connections, as [`follow`] makes them one after the other.
+pub(crate) fn connections(settings: PrusaLinkSettings, http: reqwest::Client) -> Followed {
+    Followed {
+        settings,
+        http,
+        session: DigestSession::default(),
+        tracker: PrintTracker::default(),
+    }
 }
 
 /// Reads a JSON answer; 204 (no job) is `None`.
@@ -187,7 +185,7 @@ async fn connect_once(
 }
 
 /// One printer's connections, with what they learnt: the digest challenge and its print.
-struct Followed {
+pub(crate) struct Followed {
     settings: PrusaLinkSettings,
     http: reqwest::Client,
     session: DigestSession,
