@@ -205,3 +205,33 @@ pub(crate) fn socket_url(
     })?;
     Ok(format!("ws://{rest}{path}"))
 }
+
+/// How long one HTTP request to a printer may take, connecting included.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP client of the connectors that ask printers over HTTP (OctoPrint's REST API,
+/// PrusaLink's polls). The supervisor makes one and hands it to every printer it follows: a
+/// `reqwest::Client` is a connection pool with its resolver, and one per printer cost memory
+/// for each of 500 printers (docs/performance.md, "Fleet monitoring"), while the shared pool
+/// still keeps one keep-alive connection per printer. Not one client per process: a pooled
+/// connection belongs to the runtime that opened it.
+pub fn http_client() -> Result<reqwest::Client, ConnectionProblem> {
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .connect_timeout(HTTP_TIMEOUT)
+        // A printer is asked every few seconds: its connection is kept longer than that, and
+        // one idle connection per printer is all the polls need.
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(1)
+        .build()
+        .map_err(|e| ConnectionProblem::Protocol(describe(&e)))
+}
+
+/// The WebSocket settings of the connectors that follow a printer over a WebSocket (Moonraker,
+/// OctoPrint's push socket). Their messages are a few KiB at most; tungstenite's default read
+/// buffer of 128 KiB per connection was most of what each such printer cost.
+pub(crate) fn websocket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
+}

@@ -36,7 +36,7 @@ pub mod prusalink;
 pub mod simulator;
 mod supervisor;
 
-pub use connector::{ConnectionProblem, ConnectorEvent};
+pub use connector::{ConnectionProblem, ConnectorEvent, http_client};
 pub use fleet::{FleetMonitor, FleetParts};
 pub use metrics::MonitorMetrics;
 pub use probe::ConnectorProbe;

@@ -61,12 +61,14 @@ impl ConnectionTester for ConnectorProbe {
         let credential = connection.credential();
         let probed = match connection {
             Connection::Bambu(settings) => probe(bambu::connections(settings), self.limit).await,
-            Connection::OctoPrint(settings) => {
-                probe(octoprint::connections(settings), self.limit).await
-            }
-            Connection::Prusalink(settings) => {
-                probe(prusalink::connections(settings), self.limit).await
-            }
+            Connection::OctoPrint(settings) => match crate::http_client() {
+                Ok(http) => probe(octoprint::connections(settings, http), self.limit).await,
+                Err(problem) => Probed::Failed(problem),
+            },
+            Connection::Prusalink(settings) => match crate::http_client() {
+                Ok(http) => probe(prusalink::connections(settings, http), self.limit).await,
+                Err(problem) => Probed::Failed(problem),
+            },
             Connection::Moonraker(settings) => {
                 probe(moonraker::connections(settings), self.limit).await
             }

@@ -126,7 +126,10 @@ impl Supervisor {
     pub fn spawn(target: Arc<dyn MonitorTarget>, interval: Duration) -> Self {
         let (wake, mut woken) = mpsc::channel(1);
         let task = tokio::spawn(async move {
-            let mut running = Running::default();
+            let mut running = Running {
+                printers: HashMap::new(),
+                http: crate::http_client(),
+            };
             loop {
                 if let Some(wanted) = target.printers().await {
                     running.converge(&target, wanted).await;
@@ -165,9 +168,11 @@ struct Following {
     relay: JoinHandle<Box<dyn PrinterWatch>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Running {
     printers: HashMap<PrinterId, Following>,
+    /// The HTTP client every printer asked over HTTP shares; made in the supervisor's runtime.
+    http: Result<reqwest::Client, crate::ConnectionProblem>,
 }
 
 impl Drop for Running {
@@ -205,7 +210,7 @@ impl Running {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.printers.entry(id) {
                 tracing::info!(printer = %printer.id, "following printer");
                 let watch = target.watch(&printer);
-                slot.insert(follow(printer, watch));
+                slot.insert(follow(printer, &self.http, watch));
             }
         }
     }
@@ -222,13 +227,28 @@ async fn stop(following: Following) {
     }
 }
 
-fn follow(printer: FollowedPrinter, mut watch: Box<dyn PrinterWatch>) -> Following {
+fn follow(
+    printer: FollowedPrinter,
+    http: &Result<reqwest::Client, crate::ConnectionProblem>,
+    mut watch: Box<dyn PrinterWatch>,
+) -> Following {
     let (tx, mut rx) = mpsc::channel(64);
-    let connector = match printer.connection.clone() {
-        Connection::Bambu(settings) => tokio::spawn(bambu::follow(settings, tx)),
-        Connection::OctoPrint(settings) => tokio::spawn(octoprint::follow(settings, tx)),
-        Connection::Prusalink(settings) => tokio::spawn(prusalink::follow(settings, tx)),
-        Connection::Moonraker(settings) => tokio::spawn(moonraker::follow(settings, tx)),
+    let connector = match (printer.connection.clone(), http) {
+        (Connection::Bambu(settings), _) => tokio::spawn(bambu::follow(settings, tx)),
+        (Connection::OctoPrint(settings), Ok(http)) => {
+            tokio::spawn(octoprint::follow_with(settings, http.clone(), tx))
+        }
+        (Connection::Prusalink(settings), Ok(http)) => {
+            tokio::spawn(prusalink::follow_with(settings, http.clone(), tx))
+        }
+        // No HTTP client could be made: each printer asked over HTTP says why in its status.
+        (Connection::OctoPrint(_) | Connection::Prusalink(_), Err(problem)) => {
+            let problem = problem.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(ConnectorEvent::Disconnected(problem)).await;
+            })
+        }
+        (Connection::Moonraker(settings), _) => tokio::spawn(moonraker::follow(settings, tx)),
     };
     let relay = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(1));

@@ -28,7 +28,7 @@ use crate::{
     backoff::Backoff,
     connector::{
         ConnectionProblem, Connections, ConnectorEvent, describe_socket, reconnect_forever,
-        socket_url,
+        socket_url, websocket_config,
     },
 };
 
@@ -237,7 +237,13 @@ async fn connect_once(
         Ok(url) => url,
         Err(problem) => return Some(problem),
     };
-    let socket = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let socket = match tokio_tungstenite::connect_async_with_config(
+        url.as_str(),
+        Some(websocket_config()),
+        false,
+    )
+    .await
+    {
         Ok((socket, _)) => socket,
         Err(tokio_tungstenite::tungstenite::Error::Http(response))
             if matches!(response.status().as_u16(), 401 | 403) =>

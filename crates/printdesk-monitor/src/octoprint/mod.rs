@@ -18,8 +18,8 @@ use tracker::{Flags, JobInfo, LastPrint};
 use crate::{
     backoff::Backoff,
     connector::{
-        ConnectionProblem, Connections, ConnectorEvent, describe, describe_socket,
-        reconnect_forever, socket_url,
+        ConnectionProblem, Connections, ConnectorEvent, describe, describe_socket, http_client,
+        reconnect_forever, socket_url, websocket_config,
     },
 };
 
@@ -59,13 +59,30 @@ impl OctoPrintSettings {
 /// Follows one OctoPrint server until the task is aborted: connects, reports, and reconnects
 /// after a back-off whenever the connection ends. Stops when `events` is closed.
 pub async fn follow(settings: OctoPrintSettings, events: mpsc::Sender<ConnectorEvent>) {
-    reconnect_forever(connections(settings), events).await;
+    match http_client() {
+        Ok(http) => follow_with(settings, http, events).await,
+        Err(problem) => {
+            let _ = events.send(ConnectorEvent::Disconnected(problem)).await;
+        }
+    }
+}
+
+/// [`follow`] with an HTTP client shared with other printers ([`crate::http_client`]).
+pub async fn follow_with(
+    settings: OctoPrintSettings,
+    http: reqwest::Client,
+    events: mpsc::Sender<ConnectorEvent>,
+) {
+    reconnect_forever(connections(settings, http), events).await;
 }
 
 /// The server's connections, as [`follow`] makes them one after the other.
-pub(crate) fn connections(settings: OctoPrintSettings) -> Followed {
-    let tracker = PrintTracker::default();
-    Followed { settings, tracker }
+pub(crate) fn connections(settings: OctoPrintSettings, http: reqwest::Client) -> Followed {
+    Followed {
+        settings,
+        http,
+        tracker: PrintTracker::default(),
+    }
 }
 
 /// The answer to a passive login: who the API key belongs to, and a session for the socket.
@@ -100,17 +117,11 @@ struct Prints {
 /// One connection, from connect to its end. `None` when the monitor stopped listening.
 async fn connect_once(
     settings: &OctoPrintSettings,
+    http: &reqwest::Client,
     tracker: &mut PrintTracker,
     events: &mpsc::Sender<ConnectorEvent>,
     backoff: &mut Backoff,
 ) -> Option<ConnectionProblem> {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => return Some(ConnectionProblem::Protocol(describe(&e))),
-    };
     let get = |path: &str| {
         http.get(settings.url(path))
             .header("X-Api-Key", &settings.api_key)
@@ -149,7 +160,13 @@ async fn connect_once(
         Ok(url) => url,
         Err(problem) => return Some(problem),
     };
-    let mut socket = match tokio_tungstenite::connect_async(socket_url.as_str()).await {
+    let mut socket = match tokio_tungstenite::connect_async_with_config(
+        socket_url.as_str(),
+        Some(websocket_config()),
+        false,
+    )
+    .await
+    {
         Ok((socket, _)) => socket,
         Err(e) => {
             return Some(ConnectionProblem::Unreachable(describe_socket(
@@ -257,6 +274,7 @@ async fn connect_once(
 /// One server's connections, with what they learnt about its print.
 pub(crate) struct Followed {
     settings: OctoPrintSettings,
+    http: reqwest::Client,
     tracker: PrintTracker,
 }
 
@@ -266,6 +284,13 @@ impl Connections for Followed {
         events: &mpsc::Sender<ConnectorEvent>,
         backoff: &mut Backoff,
     ) -> Option<ConnectionProblem> {
-        connect_once(&self.settings, &mut self.tracker, events, backoff).await
+        connect_once(
+            &self.settings,
+            &self.http,
+            &mut self.tracker,
+            events,
+            backoff,
+        )
+        .await
     }
 }

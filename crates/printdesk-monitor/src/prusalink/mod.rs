@@ -17,7 +17,9 @@ use tracker::{Job, Status};
 
 use crate::{
     backoff::Backoff,
-    connector::{ConnectionProblem, Connections, ConnectorEvent, describe, reconnect_forever},
+    connector::{
+        ConnectionProblem, Connections, ConnectorEvent, describe, http_client, reconnect_forever,
+    },
 };
 
 /// How often the printer is asked, unless the settings say otherwise: PrusaLink pushes
@@ -27,9 +29,6 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(3);
 
 /// The user PrusaLink's digest authentication knows on every printer.
 pub const DEFAULT_USERNAME: &str = "maker";
-
-/// How long one request may take before the printer counts as unreachable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How printdesk proves itself to the printer.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,13 +94,28 @@ impl PrusaLinkSettings {
 /// Follows one PrusaLink printer until the task is aborted: polls, reports, and reconnects
 /// after a back-off whenever the printer cannot be reached. Stops when `events` is closed.
 pub async fn follow(settings: PrusaLinkSettings, events: mpsc::Sender<ConnectorEvent>) {
-    reconnect_forever(connections(settings), events).await;
+    match http_client() {
+        Ok(http) => follow_with(settings, http, events).await,
+        Err(problem) => {
+            let _ = events.send(ConnectorEvent::Disconnected(problem)).await;
+        }
+    }
+}
+
+/// [`follow`] with an HTTP client shared with other printers ([`crate::http_client`]).
+pub async fn follow_with(
+    settings: PrusaLinkSettings,
+    http: reqwest::Client,
+    events: mpsc::Sender<ConnectorEvent>,
+) {
+    reconnect_forever(connections(settings, http), events).await;
 }
 
 /// The printer's connections, as [`follow`] makes them one after the other.
-pub(crate) fn connections(settings: PrusaLinkSettings) -> Followed {
+pub(crate) fn connections(settings: PrusaLinkSettings, http: reqwest::Client) -> Followed {
     Followed {
         settings,
+        http,
         session: DigestSession::default(),
         tracker: PrintTracker::default(),
     }
@@ -140,20 +154,13 @@ async fn poll(client: &mut Authenticated<'_>) -> Result<(Status, Option<Job>), C
 /// monitor stopped listening.
 async fn connect_once(
     settings: &PrusaLinkSettings,
+    http: &reqwest::Client,
     session: &mut DigestSession,
     tracker: &mut PrintTracker,
     events: &mpsc::Sender<ConnectorEvent>,
     backoff: &mut Backoff,
 ) -> Option<ConnectionProblem> {
-    let http = match reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(REQUEST_TIMEOUT)
-        .build()
-    {
-        Ok(client) => client,
-        Err(e) => return Some(ConnectionProblem::Protocol(describe(&e))),
-    };
-    let mut client = Authenticated::new(http, &settings.base_url, &settings.auth, session);
+    let mut client = Authenticated::new(http.clone(), &settings.base_url, &settings.auth, session);
     // The interval counts from the start of a poll, so a slow printer is not asked less often
     // than configured; a poll that overran is not made up for with a burst.
     let mut ticks = tokio::time::interval(settings.poll_interval);
@@ -180,6 +187,7 @@ async fn connect_once(
 /// One printer's connections, with what they learnt: the digest challenge and its print.
 pub(crate) struct Followed {
     settings: PrusaLinkSettings,
+    http: reqwest::Client,
     session: DigestSession,
     tracker: PrintTracker,
 }
@@ -192,6 +200,7 @@ impl Connections for Followed {
     ) -> Option<ConnectionProblem> {
         connect_once(
             &self.settings,
+            &self.http,
             &mut self.session,
             &mut self.tracker,
             events,
