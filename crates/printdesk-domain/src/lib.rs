@@ -78,7 +78,9 @@ pub use ports::{
 pub use precondition::VersionCondition;
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
 pub use printer_patch::{ConnectionPatch, PrinterPatch};
-pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
+pub use query::{
+    JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey, TimeRange, customer_key,
+};
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};

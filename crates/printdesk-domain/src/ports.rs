@@ -121,6 +121,11 @@ pub trait JobRepository: EventLog {
     ///   or `file_name`, with ASCII letters matched case-insensitively and every other
     ///   character, `%` and `_` included, literally. Case folding beyond ASCII and accent
     ///   folding are not promised yet: stores differ there today (issue 13 makes them agree).
+    ///   `customer` when it equals the whole `customer_name` after both are lower-cased by
+    ///   [`crate::customer_key`] (Unicode lower case, every store alike; no pattern, no
+    ///   prefix). `created` and `completed` when `created_at` / `completed_at` lie in the
+    ///   span, each end included or excluded as it says; a bounded `completed` span MUST
+    ///   leave out jobs without `completed_at`.
     /// - MUST order by the sort key in the sort direction, ties broken by job id in the same
     ///   direction; jobs without a value for the key (null `customer_name`, `printer_id`,
     ///   `file_name`) MUST come last in both directions.

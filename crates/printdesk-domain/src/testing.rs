@@ -42,7 +42,7 @@ use crate::{
         PrinterDetach, PrinterEdit, PrinterRepository, UpdateOutcome,
     },
     printer::{Printer, PrinterId},
-    query::{JobPage, JobQuery, SortDirection, SortKey},
+    query::{JobPage, JobQuery, SortDirection, SortKey, customer_key},
     secret::{SealError, SealedSecret, Secret, SecretSealer},
     validation::ValidationErrors,
 };
@@ -131,6 +131,13 @@ fn matches_filters(job: &Job, query: &JobQuery) -> bool {
             .is_none_or(|p| job.printer_id.as_ref() == Some(p))
         && query.is_business.is_none_or(|b| job.is_business == b)
         && query.text.as_deref().is_none_or(|t| text_matches(job, t))
+        && query.customer.as_ref().is_none_or(|c| {
+            job.customer_name
+                .as_ref()
+                .is_some_and(|n| customer_key(n.as_str()) == customer_key(c.as_str()))
+        })
+        && query.created.contains(job.created_at)
+        && query.completed.contains_optional(job.completed_at)
 }
 
 /// The order of `key`, ascending. A missing value compares as `None`, which

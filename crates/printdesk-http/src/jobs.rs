@@ -17,7 +17,7 @@ use crate::{
     edit_body::{JobFields, NewJob},
     etag,
     json_body::JsonObject,
-    list_query::{ExportParams, JobListParams, PageParams, export_query, job_query, page_query},
+    list_query::{FilterParams, ListParams, PageParams, export_query, job_query, page_query},
     openapi::responses,
     problem::Problem,
     status_body::StatusChange,
@@ -44,7 +44,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, job: &Job) -> HttpRes
     path = "/api/v1/jobs",
     tag = "jobs",
     operation_id = "listJobs",
-    params(JobListParams),
+    params(FilterParams, ListParams),
     responses(
         (status = 200, description = "A page of jobs, and how many match in all.",
             body = JobPage),
@@ -307,7 +307,7 @@ pub async fn bulk_edit(
     path = "/api/v1/jobs/export.csv",
     tag = "jobs",
     operation_id = "exportJobsCsv",
-    params(ExportParams),
+    params(FilterParams),
     responses(
         (status = 200, description = "The CSV file, streamed.", body = String,
             content_type = "text/csv; charset=utf-8",
@@ -325,7 +325,8 @@ pub async fn export_csv(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Problem> {
-    let mut export = state.jobs.export(export_query(query.into_inner())?);
+    let (query, _options) = export_query(query.into_inner())?;
+    let mut export = state.jobs.export(query);
     // Read before the response starts, so that a store that is down is a 503, not a cut-off.
     let first_page = export.next_page().await?.unwrap_or_default();
     let later_pages = stream::unfold(export, |mut export| async move {

@@ -73,6 +73,7 @@ mod printers;
 mod problem;
 mod request_span;
 mod status_body;
+mod time_zone;
 
 use actix_web::{Scope, web};
 use printdesk_domain::{JobService, PrinterService};

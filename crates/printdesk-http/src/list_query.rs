@@ -1,46 +1,59 @@
 //! Query strings → domain values: the job list's (`GET /jobs?status=…&sort=…&limit=…`), the
-//! export's (`GET /jobs/export.csv?status=…`: the list's filters only) and the history's
+//! export's (`GET /jobs/export.csv?status=…`: the list's filters and order) and the history's
 //! (`GET /jobs/{id}/history?limit=…&offset=…`).
 //!
 //! Every parameter is checked and all invalid ones are reported together (400, one `errors`
 //! entry each). Unknown parameters are refused too, so a typo (`stauts=`) is not silently a
-//! list of every job. An empty `q` means no text filter.
+//! list of every job. An empty `q` or `customer` means no such filter.
+//!
+//! The date filters (`created_from`, `created_to`, `completed_from`, `completed_to`) take an
+//! RFC 3339 timestamp (that instant) or a date (`YYYY-MM-DD`: the whole day in `tz`, so a
+//! `…_to` date includes its last second); the domain gets the instants.
+
+use std::ops::Bound;
 
 use actix_web::web;
 use printdesk_domain::{
-    FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE, PrinterId,
-    ValidationErrors,
+    CustomerName, FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE,
+    PrinterId, TimeRange, ValidationErrors,
 };
 use utoipa::IntoParams;
 
-use crate::problem::{Problem, ProblemKind};
+use crate::{
+    problem::{Problem, ProblemKind},
+    time_zone::{self, End, Zone},
+};
 
-/// The list's parameters: the filters, then order and paging.
-const PARAMETERS: [&str; 7] = [
+/// The filters: what the list, the exports and the summary take alike.
+const FILTERS: [&str; 10] = [
     "status",
     "printer_id",
     "is_business",
     "q",
-    "sort",
-    "limit",
-    "offset",
+    "customer",
+    "created_from",
+    "created_to",
+    "completed_from",
+    "completed_to",
+    "tz",
 ];
 
-/// The filters alone: what the export takes.
-const FILTERS: [&str; 4] = ["status", "printer_id", "is_business", "q"];
+/// The list's own parameters, after the filters: order and paging.
+const LIST: [&str; 3] = ["sort", "limit", "offset"];
 
 /// Paging alone: what the history takes.
 const PAGING: [&str; 2] = ["limit", "offset"];
 
-/// The list's parameters as the OpenAPI document describes them; a test keeps the names equal
-/// to [`PARAMETERS`]. Any other parameter, or one given twice, is refused (400), each named.
+/// The filters as the OpenAPI document describes them; a test keeps the names equal to
+/// [`FILTERS`]. Any other parameter than an operation's own, or one given twice, is refused
+/// (400), each named.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(
     dead_code,
-    reason = "describes the query string, which `job_query` reads"
+    reason = "describes the query string, which `read_query` reads"
 )]
-pub struct JobListParams {
+pub struct FilterParams {
     /// Only jobs in this status.
     status: Option<JobStatus>,
     /// Only jobs on this printer.
@@ -52,6 +65,39 @@ pub struct JobListParams {
     /// `file_name`; empty or blank means no text filter.
     #[param(pattern = "^[^\\u0000]*$")]
     q: Option<String>,
+    /// Only jobs of this customer: the whole name, ignoring case (`müller gmbh` selects
+    /// `Müller GmbH`, not `Müller GmbH & Co`); empty means no customer filter.
+    #[param(max_length = 200)]
+    customer: Option<String>,
+    /// Only jobs created at or after this: an RFC 3339 timestamp, or a date (`YYYY-MM-DD`,
+    /// from the start of that day in `tz`).
+    #[param(example = "2026-11-01")]
+    created_from: Option<String>,
+    /// Only jobs created at or before this: an RFC 3339 timestamp, or a date (`YYYY-MM-DD`,
+    /// up to the end of that whole day in `tz`).
+    #[param(example = "2026-11-30")]
+    created_to: Option<String>,
+    /// Only jobs whose print ended (`completed_at`: completed or failed) at or after this;
+    /// as `created_from`. Jobs that have not ended are left out.
+    #[param(example = "2026-11-01")]
+    completed_from: Option<String>,
+    /// Only jobs whose print ended at or before this; as `created_to`. Jobs that have not
+    /// ended are left out.
+    #[param(example = "2026-11-30")]
+    completed_to: Option<String>,
+    /// The IANA time zone the dates are days in, e.g. `Europe/Berlin`.
+    #[param(default = "UTC", example = "Europe/Berlin")]
+    tz: Option<String>,
+}
+
+/// The list's order and paging (a test keeps the names equal to [`LIST`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `job_query` reads"
+)]
+pub struct ListParams {
     /// `key`, `key:asc` or `key:desc` (`key` alone is ascending); ties are broken by id so
     /// pages are stable.
     #[param(
@@ -65,29 +111,6 @@ pub struct JobListParams {
     /// Jobs to skip.
     #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64, default = 0)]
     offset: Option<u64>,
-}
-
-/// The export's parameters: the list's filters (a test keeps the names equal to [`FILTERS`]).
-/// `sort`, `limit` and `offset` are refused (400): the export holds every matching job, in
-/// creation order.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(
-    dead_code,
-    reason = "describes the query string, which `export_query` reads"
-)]
-pub struct ExportParams {
-    /// Only jobs in this status.
-    status: Option<JobStatus>,
-    /// Only jobs on this printer.
-    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
-    printer_id: Option<String>,
-    /// Only business (`true`) or only other (`false`) jobs.
-    is_business: Option<bool>,
-    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
-    /// `file_name`; empty or blank means no text filter.
-    #[param(pattern = "^[^\\u0000]*$")]
-    q: Option<String>,
 }
 
 /// A sub-list's paging (a test keeps the names equal to [`PAGING`]).
@@ -122,43 +145,76 @@ pub fn query_config() -> web::QueryConfig {
 
 /// Builds the job list's query from the decoded `key=value` pairs.
 pub fn job_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
-    read_query(&pairs, &PARAMETERS, |_| None)
+    Ok(read_query(&pairs, &[&FILTERS, &LIST], |_| None)?.query)
+}
+
+/// What an export asks for besides its jobs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportOptions {
+    /// The `tz` the request named, if it named one.
+    pub zone: Option<Zone>,
 }
 
 /// Builds the export's query: the list's filters. `sort`, `limit` and `offset` are refused
 /// (400, named) rather than ignored: the export always holds every matching job in creation
 /// order, and a client asking for one page of it should learn that it gets them all.
-pub fn export_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
-    read_query(&pairs, &FILTERS, |name| {
+pub fn export_query(pairs: Vec<(String, String)>) -> Result<(JobQuery, ExportOptions), Problem> {
+    let read = read_query(&pairs, &[&FILTERS], |name| {
         ["sort", "limit", "offset"].contains(&name).then_some(
             "is not supported by the export, which holds every matching job in creation order",
         )
-    })
+    })?;
+    Ok((read.query, ExportOptions { zone: read.zone }))
 }
 
 /// Reads `limit` (1–500, default 50) and `offset` (default 0) for a paged sub-list such as a
 /// job's history.
 pub fn page_query(pairs: Vec<(String, String)>) -> Result<(Limit, u64), Problem> {
-    let query = read_query(&pairs, &PAGING, |_| None)?;
+    let query = read_query(&pairs, &[&PAGING], |_| None)?.query;
     Ok((query.limit, query.offset))
 }
+
+/// What a query string said.
+#[derive(Debug, Default)]
+struct Read {
+    query: JobQuery,
+    /// The `tz` given, if any.
+    zone: Option<Zone>,
+}
+
+/// The date parameters and where each goes.
+const DATES: [(&str, End); 4] = [
+    ("created_from", End::Start),
+    ("created_to", End::End),
+    ("completed_from", End::Start),
+    ("completed_to", End::End),
+];
 
 /// Reads the `accepted` parameters into a [`JobQuery`]. `unsupported` may give a reason for a
 /// parameter that is known elsewhere but not accepted here; any other unknown parameter is
 /// named with the list of accepted ones.
 fn read_query(
     pairs: &[(String, String)],
-    accepted: &[&'static str],
+    accepted: &[&[&'static str]],
     unsupported: impl Fn(&str) -> Option<&'static str>,
-) -> Result<JobQuery, Problem> {
-    let mut query = JobQuery::default();
+) -> Result<Read, Problem> {
+    let mut read = Read::default();
     let mut violations = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
+    let mut dates: Vec<(&'static str, &str)> = Vec::new();
+    let mut zone_ok = true;
 
     for (key, value) in pairs {
-        let Some(&name) = accepted.iter().find(|p| **p == key.as_str()) else {
+        let Some(&name) = accepted
+            .iter()
+            .flat_map(|group| group.iter())
+            .find(|p| **p == key.as_str())
+        else {
             let message = unsupported(key).map_or_else(
-                || format!("is not a known parameter (use {})", accepted.join(", ")),
+                || {
+                    let names: Vec<&str> = accepted.concat();
+                    format!("is not a known parameter (use {})", names.join(", "))
+                },
                 str::to_owned,
             );
             violations.push(FieldViolation::new(key.as_str(), message));
@@ -169,14 +225,72 @@ fn read_query(
             continue;
         }
         seen.push(name);
-        if let Err(message) = apply(&mut query, name, value) {
+        // Dates wait for `tz`, which may come after them.
+        if DATES.iter().any(|(date, _)| *date == name) {
+            dates.push((name, value));
+            continue;
+        }
+        if name == "tz" {
+            match Zone::parse(value) {
+                Ok(zone) => read.zone = Some(zone),
+                Err(message) => {
+                    zone_ok = false;
+                    violations.push(FieldViolation::new(name, message));
+                }
+            }
+            continue;
+        }
+        if let Err(message) = apply(&mut read.query, name, value) {
             violations.push(FieldViolation::new(name, message));
         }
     }
 
+    // Without a valid zone a date has no meaning; `tz` is reported already.
+    if zone_ok {
+        let zone = read.zone.clone().unwrap_or_default();
+        for (name, value) in dates {
+            let end = DATES.iter().find(|(d, _)| *d == name).map(|(_, e)| *e);
+            match time_zone::bound(value, end.expect("a date parameter"), &zone) {
+                Ok(bound) => {
+                    let range = if name.starts_with("created") {
+                        &mut read.query.created
+                    } else {
+                        &mut read.query.completed
+                    };
+                    match end {
+                        Some(End::Start) => range.start = bound,
+                        _ => range.end = bound,
+                    }
+                }
+                Err(message) => violations.push(FieldViolation::new(name, message)),
+            }
+        }
+        for (range, from, to) in [
+            (read.query.created, "created_from", "created_to"),
+            (read.query.completed, "completed_from", "completed_to"),
+        ] {
+            if is_empty(range) {
+                violations.push(FieldViolation::new(
+                    to,
+                    format!("must not be before {from}"),
+                ));
+            }
+        }
+    }
+
     match ValidationErrors::from_violations(violations) {
-        None => Ok(query),
+        None => Ok(read),
         Some(errors) => Err(Problem::validation(&errors)),
+    }
+}
+
+/// Whether a span with both ends holds no instant at all (its end before its start).
+fn is_empty(range: TimeRange) -> bool {
+    match (range.start, range.end) {
+        (Bound::Included(s), Bound::Included(e)) => s > e,
+        (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e))
+        | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
+        _ => false,
     }
 }
 
@@ -205,6 +319,13 @@ fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
             }
             let text = value.trim();
             query.text = (!text.is_empty()).then(|| text.to_owned());
+        }
+        "customer" => {
+            // The name as the job form stores it: trimmed, at most 200 characters.
+            query.customer = match value.trim() {
+                "" => None,
+                name => Some(CustomerName::parse(name).map_err(|v| v.message)?),
+            };
         }
         "sort" => query.sort = value.parse::<JobSort>().map_err(|v| v.message)?,
         "limit" => {
@@ -294,7 +415,7 @@ mod tests {
 
     #[test]
     fn the_export_takes_the_filters_and_refuses_order_and_paging() {
-        let query = export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
+        let (query, _) = export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
         assert_eq!(query.status, Some(JobStatus::Running));
         assert_eq!(query.text.as_deref(), Some("benchy"));
 
@@ -315,7 +436,7 @@ mod tests {
         assert!(
             problem.errors()[3]
                 .message
-                .contains("use status, printer_id, is_business, q")
+                .contains("use status, printer_id, is_business, q, customer, created_from")
         );
     }
 
@@ -340,9 +461,107 @@ mod tests {
 
     #[test]
     fn the_documented_parameters_are_the_accepted_ones() {
-        assert_eq!(documented::<JobListParams>(), PARAMETERS);
-        assert_eq!(documented::<ExportParams>(), FILTERS);
+        assert_eq!(documented::<FilterParams>(), FILTERS);
+        assert_eq!(documented::<ListParams>(), LIST);
         assert_eq!(documented::<PageParams>(), PAGING);
+    }
+
+    fn fields(problem: &Problem) -> Vec<&str> {
+        problem.errors().iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn the_customer_filter_is_the_trimmed_name() {
+        let query = job_query(pairs(&[("customer", " Müller GmbH ")])).unwrap();
+        assert_eq!(query.customer.unwrap().as_str(), "Müller GmbH");
+        assert_eq!(
+            job_query(pairs(&[("customer", "  ")])).unwrap().customer,
+            None
+        );
+        let problem = job_query(pairs(&[("customer", &"x".repeat(201))])).unwrap_err();
+        assert_eq!(fields(&problem), ["customer"]);
+    }
+
+    #[test]
+    fn dates_are_whole_days_in_tz_given_before_or_after_them() {
+        use time::macros::datetime;
+        for list in [
+            [
+                ("created_from", "2026-11-01"),
+                ("created_to", "2026-11-30"),
+                ("tz", "Europe/Berlin"),
+            ],
+            [
+                ("tz", "Europe/Berlin"),
+                ("created_to", "2026-11-30"),
+                ("created_from", "2026-11-01"),
+            ],
+        ] {
+            let query = job_query(pairs(&list)).unwrap();
+            assert_eq!(
+                query.created,
+                TimeRange::new(
+                    Bound::Included(datetime!(2026-10-31 23:00 UTC)),
+                    Bound::Excluded(datetime!(2026-11-30 23:00 UTC)),
+                )
+            );
+            assert_eq!(query.completed, TimeRange::default());
+        }
+        let query = job_query(pairs(&[
+            ("completed_from", "2026-11-01T00:00:00Z"),
+            ("completed_to", "2026-11-30"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            query.completed,
+            TimeRange::new(
+                Bound::Included(datetime!(2026-11-01 00:00 UTC)),
+                Bound::Excluded(datetime!(2026-12-01 00:00 UTC)),
+            ),
+            "UTC by default"
+        );
+    }
+
+    #[test]
+    fn a_bad_date_or_zone_is_named() {
+        let problem = job_query(pairs(&[
+            ("created_from", "01.11.2026"),
+            ("completed_to", "2026-02-30"),
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(&problem), ["created_from", "completed_to"]);
+        assert!(problem.errors()[0].message.contains("YYYY-MM-DD"));
+
+        // An unknown zone is reported once; the dates it would place are not judged.
+        let problem = job_query(pairs(&[
+            ("created_from", "2026-11-01"),
+            ("tz", "Europe/Atlantis"),
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(&problem), ["tz"]);
+        assert!(problem.errors()[0].message.contains("IANA"));
+    }
+
+    #[test]
+    fn a_span_that_ends_before_it_starts_is_refused() {
+        let problem = job_query(pairs(&[
+            ("created_from", "2026-12-01"),
+            ("created_to", "2026-11-30"),
+            ("completed_from", "2026-11-30T12:00:00Z"),
+            ("completed_to", "2026-11-30T11:59:59Z"),
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(&problem), ["created_to", "completed_to"]);
+        // One day, and one instant, are spans.
+        assert!(
+            job_query(pairs(&[
+                ("created_from", "2026-11-30"),
+                ("created_to", "2026-11-30")
+            ]))
+            .is_ok()
+        );
+        let t = "2026-11-30T12:00:00Z";
+        assert!(job_query(pairs(&[("completed_from", t), ("completed_to", t)])).is_ok());
     }
 
     #[test]

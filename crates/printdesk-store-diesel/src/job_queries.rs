@@ -1,12 +1,16 @@
 //! Reading jobs: one job, the filtered and sorted list with its count, the keyset scan of
 //! the export, and the per-status counts for metrics.
 
+use std::ops::Bound;
+
 use diesel::{dsl::count_star, prelude::*, result::Error as DieselError};
-use printdesk_domain::{Job, JobId, JobQuery, JobStatus, SortDirection, SortKey, StoreError};
+use printdesk_domain::{
+    Job, JobId, JobQuery, JobStatus, SortDirection, SortKey, StoreError, TimeRange, customer_key,
+};
 
 use crate::{
-    connection::{AnyConnection, on_backend},
-    rows::JobRow,
+    connection::{AnyConnection, on_backend, unicode_lower},
+    rows::{JobRow, to_db_time},
     schema::{job_counts, jobs},
     store::{Store, TxError},
 };
@@ -54,10 +58,15 @@ fn search_text(query: &JobQuery) -> Option<&str> {
     query.text.as_deref().filter(|t| !t.is_empty())
 }
 
+/// Whether the query filters by something `job_counts` does not count by.
+fn needs_a_count_of_jobs(query: &JobQuery) -> bool {
+    query.customer.is_some() || query.created.is_bounded() || query.completed.is_bounded()
+}
+
 /// How many jobs match `query`. Without a text search that is a sum over the few
 /// `job_counts` rows the filters select; a search has to count the matching jobs.
 fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, DieselError> {
-    if search_text(query).is_some() {
+    if search_text(query).is_some() || needs_a_count_of_jobs(query) {
         return filtered(query, conn).select(count_star()).get_result(conn);
     }
     // Named field by field: a filter added to `JobQuery` must be added here too.
@@ -66,6 +75,9 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
         printer_id,
         is_business,
         text: _,
+        customer: _,
+        created: _,
+        completed: _,
         sort: _,
         limit: _,
         offset: _,
@@ -83,6 +95,24 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
     Ok(counts.load::<i64>(conn)?.into_iter().sum())
 }
 
+/// `$q` narrowed to the rows whose `$column` lies in `$range` (a macro: one body for a
+/// column and for a nullable column taken as not null).
+macro_rules! within {
+    ($q:expr, $column:expr, $range:expr) => {{
+        let (q, range): (jobs::BoxedQuery<'static, Backend>, TimeRange) = ($q, $range);
+        let q = match range.start {
+            Bound::Included(t) => q.filter($column.ge(to_db_time(t))),
+            Bound::Excluded(t) => q.filter($column.gt(to_db_time(t))),
+            Bound::Unbounded => q,
+        };
+        match range.end {
+            Bound::Included(t) => q.filter($column.le(to_db_time(t))),
+            Bound::Excluded(t) => q.filter($column.lt(to_db_time(t))),
+            Bound::Unbounded => q,
+        }
+    }};
+}
+
 /// The jobs `query` selects. The text search is written for `conn`'s backend.
 fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static, Backend> {
     let mut q = jobs::table.into_boxed();
@@ -95,6 +125,19 @@ fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static,
     if let Some(business) = query.is_business {
         q = q.filter(jobs::is_business.eq(business));
     }
+    if let Some(customer) = &query.customer {
+        let key = customer_key(customer.as_str());
+        q = match conn {
+            // SQLite's `lower()` folds ASCII only; `unicode_lower` is the domain's rule.
+            AnyConnection::Sqlite(_) => q.filter(unicode_lower(jobs::customer_name).eq(key)),
+            AnyConnection::Postgres(_) => {
+                q.filter(lower(jobs::customer_name.assume_not_null()).eq(key))
+            }
+        };
+    }
+    q = within!(q, jobs::created_at, query.created);
+    // A bounded span compares with NULL, which leaves out the jobs that have not ended.
+    q = within!(q, jobs::completed_at.assume_not_null(), query.completed);
     if let Some(text) = search_text(query) {
         let escape = |text: &str| -> String {
             let escaped: String = text

@@ -136,7 +136,9 @@ on_every_store!(
     a_refused_deletion_deletes_and_logs_nothing,
     history_counts_every_event_and_nothing_for_an_unknown_id,
     printers_are_listed_by_name_then_id,
-    insert_refuses_a_printer_that_is_not_there;
+    insert_refuses_a_printer_that_is_not_there,
+    customer_filter_is_the_whole_name_ignoring_case,
+    date_filters_select_instants_with_each_end_as_given;
     diesel:
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
@@ -1527,4 +1529,219 @@ async fn insert_refuses_a_printer_that_is_not_there(ctx: Ctx) {
     }
     assert!(ctx.repo.get(ghost.id).await.unwrap().is_none());
     assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+}
+
+/// A stored job with the given times and customer, inserted as is (the domain's clock would
+/// not let a test choose them).
+async fn stored(
+    ctx: &Ctx,
+    name: &str,
+    customer: Option<&str>,
+    created: time::OffsetDateTime,
+    completed: Option<time::OffsetDateTime>,
+) -> Job {
+    let job = Job {
+        id: JobId::generate(),
+        job_name: printdesk_domain::JobName::parse(name).unwrap(),
+        status: if completed.is_some() {
+            JobStatus::Completed
+        } else {
+            JobStatus::Pending
+        },
+        is_business: customer.is_some(),
+        customer_name: customer.map(|c| printdesk_domain::CustomerName::parse(c).unwrap()),
+        notes: None,
+        file_name: None,
+        printer_id: None,
+        version: Version::FIRST,
+        created_at: created,
+        updated_at: created,
+        started_at: completed.map(|c| c - time::Duration::minutes(90)),
+        completed_at: completed,
+        auto_created: false,
+        discovery_time: None,
+    };
+    let event = NewJobEvent {
+        kind: EventKind::JobCreated,
+        changes: JobChanges::created(&job),
+        job,
+        actor: None,
+        at: created,
+    };
+    ctx.repo.insert(event).await.unwrap().job
+}
+
+/// The names `query` lists (one page of up to 50, by name) with its `total_count`, checked
+/// against a page of one (so that the count is the store's, not the page's length) and
+/// against the export's scan.
+async fn selected(ctx: &Ctx, query: JobQuery) -> Vec<String> {
+    let query = JobQuery {
+        sort: "job_name:asc".parse().unwrap(),
+        ..query
+    };
+    let page = ctx.repo.list(&query).await.unwrap();
+    let names: Vec<String> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
+    assert_eq!(page.total_count, names.len() as u64, "{query:?}");
+    let one = ctx
+        .repo
+        .list(&JobQuery {
+            limit: Limit::new(1).unwrap(),
+            ..query.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.total_count, names.len() as u64, "counted: {query:?}");
+    let mut scanned: Vec<String> = ctx
+        .repo
+        .scan(&query, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    scanned.sort();
+    assert_eq!(scanned, names, "the export's scan filters alike: {query:?}");
+    names
+}
+
+/// `JobRepository::list`: `customer` selects the jobs whose whole customer name equals it,
+/// ignoring case in every script (Unicode lower case), on every store alike.
+async fn customer_filter_is_the_whole_name_ignoring_case(ctx: Ctx) {
+    use time::macros::datetime;
+    let t = datetime!(2026-11-02 10:00 UTC);
+    stored(&ctx, "a", Some("Müller GmbH"), t, None).await;
+    stored(&ctx, "b", Some("MÜLLER GMBH"), t, None).await;
+    stored(&ctx, "c", Some("Mueller GmbH"), t, None).await;
+    stored(&ctx, "d", Some("Müller GmbH & Co"), t, None).await;
+    stored(&ctx, "e", Some("ΔΈΛΤΑ"), t, None).await;
+    stored(&ctx, "f", None, t, None).await;
+    let customer = |name: &str| JobQuery {
+        customer: Some(printdesk_domain::CustomerName::parse(name).unwrap()),
+        ..JobQuery::default()
+    };
+    assert_eq!(selected(&ctx, customer("müller gmbh")).await, ["a", "b"]);
+    assert_eq!(selected(&ctx, customer("Müller GmbH")).await, ["a", "b"]);
+    assert_eq!(selected(&ctx, customer("MUELLER GMBH")).await, ["c"]);
+    assert_eq!(selected(&ctx, customer("δέλτα")).await, ["e"]);
+    assert!(
+        selected(&ctx, customer("Müller")).await.is_empty(),
+        "not a prefix"
+    );
+    assert!(
+        selected(&ctx, customer("%")).await.is_empty(),
+        "not a pattern"
+    );
+    let with_status = JobQuery {
+        status: Some(JobStatus::Completed),
+        ..customer("müller gmbh")
+    };
+    assert!(
+        selected(&ctx, with_status).await.is_empty(),
+        "with the other filters"
+    );
+}
+
+/// `JobRepository::list`: `created` and `completed` select by instant, each end included or
+/// excluded as the span says; a bounded `completed` span leaves out jobs that have not ended.
+/// The instants are the ones the HTTP adapter makes of "November in Europe/Berlin"
+/// (`[2026-10-31T23:00Z, 2026-11-30T23:00Z)`).
+async fn date_filters_select_instants_with_each_end_as_given(ctx: Ctx) {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+
+    use printdesk_domain::TimeRange;
+    use time::macros::datetime;
+    // Completed at 23:30 UTC on 31 October: 00:30 on 1 November in Berlin.
+    stored(
+        &ctx,
+        "halloween",
+        Some("ACME"),
+        datetime!(2026-10-31 20:00 UTC),
+        Some(datetime!(2026-10-31 23:30 UTC)),
+    )
+    .await;
+    // Completed at 23:30 UTC on 30 November: 00:30 on 1 December in Berlin.
+    stored(
+        &ctx,
+        "last night",
+        Some("ACME"),
+        datetime!(2026-11-30 22:00 UTC),
+        Some(datetime!(2026-11-30 23:30 UTC)),
+    )
+    .await;
+    stored(
+        &ctx,
+        "mid",
+        None,
+        datetime!(2026-11-15 10:00 UTC),
+        Some(datetime!(2026-11-15 12:00:00.5 UTC)),
+    )
+    .await;
+    stored(&ctx, "open", None, datetime!(2026-11-15 10:00 UTC), None).await;
+    stored(
+        &ctx,
+        "december",
+        None,
+        datetime!(2026-12-01 08:00 UTC),
+        Some(datetime!(2026-12-01 09:00 UTC)),
+    )
+    .await;
+
+    let berlin_november = TimeRange::new(
+        Included(datetime!(2026-10-31 23:00 UTC)),
+        Excluded(datetime!(2026-11-30 23:00 UTC)),
+    );
+    let utc_november = TimeRange::new(
+        Included(datetime!(2026-11-01 00:00 UTC)),
+        Excluded(datetime!(2026-12-01 00:00 UTC)),
+    );
+    let completed = |range| JobQuery {
+        completed: range,
+        ..JobQuery::default()
+    };
+    let created = |range| JobQuery {
+        created: range,
+        ..JobQuery::default()
+    };
+    assert_eq!(
+        selected(&ctx, completed(berlin_november)).await,
+        ["halloween", "mid"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(utc_november)).await,
+        ["last night", "mid"]
+    );
+    assert_eq!(
+        selected(&ctx, created(berlin_november)).await,
+        ["last night", "mid", "open"]
+    );
+    // An included end holds its own instant, to the millisecond; an excluded one does not.
+    let at = datetime!(2026-11-15 12:00:00.5 UTC);
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Included(at), Included(at)))).await,
+        ["mid"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Excluded(at), Unbounded))).await,
+        ["december", "last night"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Unbounded, Excluded(at)))).await,
+        ["halloween"]
+    );
+    // Open spans select everything, jobs that have not ended too.
+    assert_eq!(selected(&ctx, JobQuery::default()).await.len(), 5);
+    // With the other filters.
+    let business_in_berlin_november = JobQuery {
+        is_business: Some(true),
+        created: berlin_november,
+        completed: berlin_november,
+        ..JobQuery::default()
+    };
+    assert!(selected(&ctx, business_in_berlin_november).await.is_empty());
+    let acme = JobQuery {
+        customer: Some(printdesk_domain::CustomerName::parse("acme").unwrap()),
+        completed: utc_november,
+        ..JobQuery::default()
+    };
+    assert_eq!(selected(&ctx, acme).await, ["last night"]);
 }

@@ -13,6 +13,7 @@ mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;
 mod jobs_export;
+mod jobs_filters;
 mod jobs_history;
 mod jobs_list;
 mod jobs_print_times;
