@@ -43,6 +43,7 @@ mod query;
 mod secret;
 mod service;
 mod status;
+mod summary;
 pub mod timestamp;
 mod validation;
 mod workflow;
@@ -84,5 +85,9 @@ pub use query::{
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};
+pub use summary::{
+    GroupValue, JobSummary, MAX_MONTHS, MonthCalendar, PeriodStart, SummarizeJobsError,
+    SummaryFigures, SummaryGroup, SummaryGrouping, SummaryKey, SummaryRow, group_of, print_seconds,
+};
 pub use validation::{FieldViolation, ValidationErrors};
 pub use workflow::{TRANSITIONS, Transition, TransitionError};

@@ -21,6 +21,7 @@ use crate::{
     monitoring::PrinterStatus,
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery},
+    summary::{SummaryGroup, SummaryKey},
 };
 
 /// The decision an edit makes, given the job as currently stored: the event to write (which
@@ -169,6 +170,20 @@ pub trait JobRepository: EventLog {
         after: Option<JobId>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// The figures of the jobs matching the query's filters (its sort and paging are
+    /// ignored), one [`SummaryGroup`] per value of `key` that has jobs, in no particular
+    /// order.
+    ///
+    /// MUST apply the filters exactly as [`JobRepository::list`] does, MUST put each job in
+    /// the group [`crate::group_of`] names, and MUST count and sum as
+    /// [`crate::SummaryFigures::of`] does for one job, so that the figures of all groups add
+    /// up to those of the matching jobs one by one.
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError>;
 
     /// Atomically: locks the job, reads it, lets `deletion` decide, and if it agrees deletes
     /// the job and logs its event.

@@ -44,6 +44,7 @@ use crate::{
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey, customer_key},
     secret::{SealError, SealedSecret, Secret, SecretSealer},
+    summary::{GroupValue, SummaryFigures, SummaryGroup, SummaryKey, group_of},
     validation::ValidationErrors,
 };
 
@@ -315,6 +316,25 @@ impl JobRepository for InMemoryStore {
             .filter(|j| matches_filters(j, query))
             .take(limit as usize)
             .cloned()
+            .collect())
+    }
+
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let state = self.state();
+        let mut groups: BTreeMap<GroupValue, SummaryFigures> = BTreeMap::new();
+        for job in state.jobs.values().filter(|j| matches_filters(j, query)) {
+            groups
+                .entry(group_of(job, key))
+                .or_default()
+                .add(&SummaryFigures::of(job));
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(value, figures)| SummaryGroup { value, figures })
             .collect())
     }
 

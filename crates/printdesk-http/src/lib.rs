@@ -71,6 +71,7 @@ mod ops;
 mod printer_body;
 mod printers;
 mod problem;
+mod reports;
 mod request_span;
 mod status_body;
 mod time_zone;
@@ -134,6 +135,7 @@ pub fn api_scope() -> Scope {
         )
         .service(web::resource("/jobs/{id}/status").route(web::post().to(jobs::change_status)))
         .service(web::resource("/jobs/{id}/history").route(web::get().to(jobs::history)))
+        .service(web::resource("/reports/summary").route(web::get().to(reports::summary)))
         .service(
             web::resource("/printers")
                 .route(web::get().to(printers::list))

@@ -15,7 +15,7 @@ use std::ops::Bound;
 use actix_web::web;
 use printdesk_domain::{
     CustomerName, FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE,
-    PrinterId, TimeRange, ValidationErrors,
+    PrinterId, SummaryGrouping, TimeRange, ValidationErrors,
 };
 use utoipa::IntoParams;
 
@@ -40,6 +40,9 @@ const FILTERS: [&str; 10] = [
 
 /// The list's own parameters, after the filters: order and paging.
 const LIST: [&str; 3] = ["sort", "limit", "offset"];
+
+/// The summary's own parameters, after the filters.
+const SUMMARY: [&str; 3] = ["from", "to", "group_by"];
 
 /// Paging alone: what the history takes.
 const PAGING: [&str; 2] = ["limit", "offset"];
@@ -113,6 +116,25 @@ pub struct ListParams {
     offset: Option<u64>,
 }
 
+/// The summary's span and grouping (a test keeps the names equal to [`SUMMARY`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `summary_query` reads"
+)]
+pub struct SummaryParams {
+    /// Jobs created at or after this: the same as `created_from` (give one of the two).
+    #[param(example = "2026-11-01")]
+    from: Option<String>,
+    /// Jobs created at or before this: the same as `created_to` (give one of the two).
+    #[param(example = "2026-11-30")]
+    to: Option<String>,
+    /// What the rows are: customers, printers, months of `created_at` in `tz`, or statuses.
+    #[param(inline, default = "month")]
+    group_by: Option<SummaryGrouping>,
+}
+
 /// A sub-list's paging (a test keeps the names equal to [`PAGING`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -167,6 +189,24 @@ pub fn export_query(pairs: Vec<(String, String)>) -> Result<(JobQuery, ExportOpt
     Ok((read.query, ExportOptions { zone: read.zone }))
 }
 
+/// Builds the summary's query: the list's filters, `from`/`to` (another name for
+/// `created_from`/`created_to`), the grouping (default `month`) and the zone (default UTC)
+/// its months are in. `sort`, `limit` and `offset` are refused: a summary has no pages.
+pub fn summary_query(
+    pairs: Vec<(String, String)>,
+) -> Result<(JobQuery, SummaryGrouping, Zone), Problem> {
+    let read = read_query(&pairs, &[&FILTERS, &SUMMARY], |name| {
+        ["sort", "limit", "offset"]
+            .contains(&name)
+            .then_some("is not supported by the summary, which has one row per group")
+    })?;
+    Ok((
+        read.query,
+        read.group_by.unwrap_or(SummaryGrouping::Month),
+        read.zone.unwrap_or_default(),
+    ))
+}
+
 /// Reads `limit` (1–500, default 50) and `offset` (default 0) for a paged sub-list such as a
 /// job's history.
 pub fn page_query(pairs: Vec<(String, String)>) -> Result<(Limit, u64), Problem> {
@@ -180,15 +220,23 @@ struct Read {
     query: JobQuery,
     /// The `tz` given, if any.
     zone: Option<Zone>,
+    /// The summary's `group_by`, if given.
+    group_by: Option<SummaryGrouping>,
 }
 
-/// The date parameters and where each goes.
-const DATES: [(&str, End); 4] = [
+/// The date parameters and where each goes (`from` and `to` are the summary's names for
+/// the creation span).
+const DATES: [(&str, End); 6] = [
     ("created_from", End::Start),
     ("created_to", End::End),
     ("completed_from", End::Start),
     ("completed_to", End::End),
+    ("from", End::Start),
+    ("to", End::End),
 ];
+
+/// Parameters that name the same filter: at most one of each pair may be given.
+const SYNONYMS: [(&str, &str); 2] = [("from", "created_from"), ("to", "created_to")];
 
 /// Reads the `accepted` parameters into a [`JobQuery`]. `unsupported` may give a reason for a
 /// parameter that is known elsewhere but not accepted here; any other unknown parameter is
@@ -230,6 +278,13 @@ fn read_query(
             dates.push((name, value));
             continue;
         }
+        if name == "group_by" {
+            match value.parse() {
+                Ok(grouping) => read.group_by = Some(grouping),
+                Err(violation) => violations.push(violation),
+            }
+            continue;
+        }
         if name == "tz" {
             match Zone::parse(value) {
                 Ok(zone) => read.zone = Some(zone),
@@ -245,6 +300,16 @@ fn read_query(
         }
     }
 
+    for (synonym, name) in SYNONYMS {
+        if seen.contains(&synonym) && seen.contains(&name) {
+            violations.push(FieldViolation::new(
+                synonym,
+                format!("must not be given with {name}, which it is another name for"),
+            ));
+            dates.retain(|(date, _)| *date != synonym);
+        }
+    }
+
     // Without a valid zone a date has no meaning; `tz` is reported already.
     if zone_ok {
         let zone = read.zone.clone().unwrap_or_default();
@@ -252,10 +317,10 @@ fn read_query(
             let end = DATES.iter().find(|(d, _)| *d == name).map(|(_, e)| *e);
             match time_zone::bound(value, end.expect("a date parameter"), &zone) {
                 Ok(bound) => {
-                    let range = if name.starts_with("created") {
-                        &mut read.query.created
-                    } else {
+                    let range = if name.starts_with("completed") {
                         &mut read.query.completed
+                    } else {
+                        &mut read.query.created
                     };
                     match end {
                         Some(End::Start) => range.start = bound,
@@ -463,6 +528,7 @@ mod tests {
     fn the_documented_parameters_are_the_accepted_ones() {
         assert_eq!(documented::<FilterParams>(), FILTERS);
         assert_eq!(documented::<ListParams>(), LIST);
+        assert_eq!(documented::<SummaryParams>(), SUMMARY);
         assert_eq!(documented::<PageParams>(), PAGING);
     }
 
@@ -540,6 +606,45 @@ mod tests {
         .unwrap_err();
         assert_eq!(fields(&problem), ["tz"]);
         assert!(problem.errors()[0].message.contains("IANA"));
+    }
+
+    #[test]
+    fn the_summary_takes_from_and_to_for_the_creation_span() {
+        let (query, grouping, zone) = summary_query(pairs(&[
+            ("from", "2026-11-01"),
+            ("to", "2026-11-30"),
+            ("tz", "Europe/Berlin"),
+            ("group_by", "customer"),
+            ("is_business", "true"),
+        ]))
+        .unwrap();
+        let (list, _) = export_query(pairs(&[
+            ("created_from", "2026-11-01"),
+            ("created_to", "2026-11-30"),
+            ("tz", "Europe/Berlin"),
+            ("is_business", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(query, list);
+        assert_eq!(grouping, SummaryGrouping::Customer);
+        assert_eq!(zone.name(), "Europe/Berlin");
+
+        let (_, grouping, zone) = summary_query(vec![]).unwrap();
+        assert_eq!((grouping, zone), (SummaryGrouping::Month, Zone::default()));
+
+        let problem = summary_query(pairs(&[
+            ("from", "2026-11-01"),
+            ("created_from", "2026-11-02"),
+            ("group_by", "week"),
+            ("limit", "5"),
+        ]))
+        .unwrap_err();
+        assert_eq!(fields(&problem), ["group_by", "limit", "from"]);
+        // The list knows no `from`.
+        assert_eq!(
+            fields(&job_query(pairs(&[("from", "2026-11-01")])).unwrap_err()),
+            ["from"]
+        );
     }
 
     #[test]

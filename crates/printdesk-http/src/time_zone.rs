@@ -12,7 +12,7 @@ use jiff::{
     civil::{Date, DateTime},
     tz::TimeZone,
 };
-use printdesk_domain::{Timestamp, timestamp};
+use printdesk_domain::{MonthCalendar, PeriodStart, Timestamp, timestamp};
 use time::OffsetDateTime;
 
 /// A time zone a request named, or UTC.
@@ -129,6 +129,32 @@ pub fn bound(value: &str, end: End, zone: &Zone) -> Result<Bound<Timestamp>, Str
     Ok(Bound::Included(instant))
 }
 
+impl MonthCalendar for Zone {
+    fn month_containing(&self, t: Timestamp) -> PeriodStart {
+        let local = self.local(t).date();
+        let first = local.first_of_month();
+        PeriodStart {
+            label: format!("{:04}-{:02}", first.year(), first.month()),
+            start: self
+                .start_of(first)
+                .expect("the first of a month with a stored job is in range"),
+        }
+    }
+
+    fn next_month(&self, month: &PeriodStart) -> PeriodStart {
+        let first = self.local(month.start).date().first_of_month();
+        let next = first
+            .checked_add(jiff::Span::new().months(1))
+            .expect("the month after a stored job's is in range");
+        PeriodStart {
+            label: format!("{:04}-{:02}", next.year(), next.month()),
+            start: self
+                .start_of(next)
+                .expect("the month after a stored job's is in range"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -204,5 +230,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn months_begin_at_local_midnight() {
+        let zone = berlin();
+        // 23:30 UTC on 31 October is 00:30 on 1 November in Berlin.
+        let november = zone.month_containing(datetime!(2026-10-31 23:30 UTC));
+        assert_eq!(november.label, "2026-11");
+        assert_eq!(november.start, datetime!(2026-10-31 23:00 UTC));
+        let december = zone.next_month(&november);
+        assert_eq!(december.label, "2026-12");
+        assert_eq!(december.start, datetime!(2026-11-30 23:00 UTC));
+        let january = zone.next_month(&december);
+        assert_eq!(
+            (january.label.as_str(), january.start),
+            ("2027-01", datetime!(2026-12-31 23:00 UTC))
+        );
     }
 }

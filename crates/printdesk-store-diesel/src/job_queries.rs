@@ -99,7 +99,7 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
 /// column and for a nullable column taken as not null).
 macro_rules! within {
     ($q:expr, $column:expr, $range:expr) => {{
-        let (q, range): (jobs::BoxedQuery<'static, Backend>, TimeRange) = ($q, $range);
+        let (q, range): (_, TimeRange) = ($q, $range);
         let q = match range.start {
             Bound::Included(t) => q.filter($column.ge(to_db_time(t))),
             Bound::Excluded(t) => q.filter($column.gt(to_db_time(t))),
@@ -115,7 +115,25 @@ macro_rules! within {
 
 /// The jobs `query` selects. The text search is written for `conn`'s backend.
 fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static, Backend> {
-    let mut q = jobs::table.into_boxed();
+    filter_jobs(jobs::table.into_boxed(), query, conn)
+}
+
+/// A boxed statement over `jobs`, whatever it selects and groups by.
+pub(crate) type JobsStatement<ST, GB> = diesel::internal::table_macro::BoxedSelectStatement<
+    'static,
+    ST,
+    diesel::internal::table_macro::FromClause<jobs::table>,
+    Backend,
+    GB,
+>;
+
+/// `q` narrowed to the jobs `query` selects: the list's filters, for any statement over
+/// `jobs` (the summary's grouped one too).
+pub(crate) fn filter_jobs<ST, GB>(
+    mut q: JobsStatement<ST, GB>,
+    query: &JobQuery,
+    conn: &AnyConnection,
+) -> JobsStatement<ST, GB> {
     if let Some(status) = query.status {
         q = q.filter(jobs::status.eq(status.as_str()));
     }

@@ -8,7 +8,7 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
     BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
     Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    StoreError, UpdateOutcome, ValidationErrors,
+    StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
 };
 
 use crate::{
@@ -143,6 +143,16 @@ impl JobRepository for Store {
             limit: query.limit,
             offset: query.offset,
         })
+    }
+
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let (query, key) = (query.clone(), key.clone());
+        self.read(move |conn| crate::job_summary::summarize(conn, &query, &key))
+            .await
     }
 
     async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {

@@ -138,7 +138,8 @@ on_every_store!(
     printers_are_listed_by_name_then_id,
     insert_refuses_a_printer_that_is_not_there,
     customer_filter_is_the_whole_name_ignoring_case,
-    date_filters_select_instants_with_each_end_as_given;
+    date_filters_select_instants_with_each_end_as_given,
+    summary_figures_are_the_sums_over_the_filtered_jobs;
     diesel:
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
@@ -1744,4 +1745,130 @@ async fn date_filters_select_instants_with_each_end_as_given(ctx: Ctx) {
         ..JobQuery::default()
     };
     assert_eq!(selected(&ctx, acme).await, ["last night"]);
+}
+
+/// `JobRepository::summarize`: for every key, the groups are those `group_of` names, and
+/// each group's figures (and so the totals) are the sums of `SummaryFigures::of` over its
+/// jobs, exactly as `list` selects them: counts by status and kind, print time in whole
+/// seconds per job (milliseconds cut, a missing start or end counting nothing).
+async fn summary_figures_are_the_sums_over_the_filtered_jobs(ctx: Ctx) {
+    use std::collections::BTreeMap;
+
+    use printdesk_domain::{GroupValue, SummaryFigures, SummaryKey, TimeRange, group_of};
+    use time::{Duration, macros::datetime};
+
+    let p1 = printer(&ctx, "p1").await;
+    let p2 = printer(&ctx, "p2").await;
+    let base = datetime!(2026-10-30 12:00 UTC);
+    for i in 0..40_i64 {
+        let status = JobStatus::ALL[(i % 4) as usize];
+        let created = base + Duration::hours(7 * i) + Duration::milliseconds(i);
+        let started =
+            (status != JobStatus::Pending && i % 5 != 0).then(|| created + Duration::minutes(3));
+        let completed = matches!(status, JobStatus::Completed | JobStatus::Failed)
+            .then(|| created + Duration::minutes(3 + 17 * i) + Duration::milliseconds(999 - i));
+        let customer = match i % 3 {
+            0 => Some("ACME"),
+            1 => Some("Müller GmbH"),
+            _ => None,
+        };
+        let job = Job {
+            id: JobId::generate(),
+            job_name: printdesk_domain::JobName::parse(format!("j{i}")).unwrap(),
+            status,
+            is_business: customer.is_some() && i % 2 == 0,
+            customer_name: customer.map(|c| printdesk_domain::CustomerName::parse(c).unwrap()),
+            notes: None,
+            file_name: None,
+            printer_id: [Some(p1.clone()), Some(p2.clone()), None][(i % 3) as usize].clone(),
+            version: Version::FIRST,
+            created_at: created,
+            updated_at: created,
+            started_at: started,
+            completed_at: completed,
+            auto_created: false,
+            discovery_time: None,
+        };
+        ctx.repo
+            .insert(NewJobEvent {
+                kind: EventKind::JobCreated,
+                changes: JobChanges::created(&job),
+                job,
+                actor: None,
+                at: created,
+            })
+            .await
+            .unwrap();
+    }
+    let november = TimeRange::new(
+        std::ops::Bound::Included(datetime!(2026-11-01 00:00 UTC)),
+        std::ops::Bound::Excluded(datetime!(2026-12-01 00:00 UTC)),
+    );
+    let queries = [
+        JobQuery::default(),
+        JobQuery {
+            created: november,
+            ..JobQuery::default()
+        },
+        JobQuery {
+            is_business: Some(false),
+            completed: november,
+            ..JobQuery::default()
+        },
+        JobQuery {
+            customer: Some(printdesk_domain::CustomerName::parse("müller gmbh").unwrap()),
+            printer_id: Some(p1.clone()),
+            ..JobQuery::default()
+        },
+    ];
+    let keys = [
+        SummaryKey::Customer,
+        SummaryKey::Printer,
+        SummaryKey::Status,
+        SummaryKey::CreatedPeriods(vec![]),
+        SummaryKey::CreatedPeriods(vec![
+            datetime!(2026-11-01 00:00 UTC),
+            datetime!(2026-11-15 06:00:00.5 UTC),
+            datetime!(2026-12-01 00:00 UTC),
+        ]),
+    ];
+    for query in &queries {
+        let jobs = ctx
+            .repo
+            .list(&JobQuery {
+                limit: Limit::new(500).unwrap(),
+                ..query.clone()
+            })
+            .await
+            .unwrap()
+            .jobs;
+        let mut all = SummaryFigures::default();
+        for job in &jobs {
+            all.add(&SummaryFigures::of(job));
+        }
+        assert!(
+            all.print_seconds > 0 || jobs.is_empty(),
+            "the data has print times"
+        );
+        for key in &keys {
+            let mut expected: BTreeMap<GroupValue, SummaryFigures> = BTreeMap::new();
+            for job in &jobs {
+                expected
+                    .entry(group_of(job, key))
+                    .or_default()
+                    .add(&SummaryFigures::of(job));
+            }
+            let groups = ctx.repo.summarize(query, key).await.unwrap();
+            let mut totals = SummaryFigures::default();
+            let got: BTreeMap<GroupValue, SummaryFigures> = groups
+                .into_iter()
+                .map(|g| {
+                    totals.add(&g.figures);
+                    (g.value, g.figures)
+                })
+                .collect();
+            assert_eq!(got, expected, "{key:?} over {query:?}");
+            assert_eq!(totals, all, "totals: {key:?} over {query:?}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use printdesk_domain::{
     BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, EventLog, Job, JobDeletion,
     JobDraft, JobEdit, JobEvent, JobHistory, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    Seq, StoreError, UpdateOutcome,
+    Seq, StoreError, SummaryGroup, SummaryKey, UpdateOutcome,
 };
 use reqwest::{Method, Response, StatusCode, header};
 use serde_json::json;
@@ -361,6 +361,13 @@ impl JobRepository for FailingScans {
             return Err(StoreError::Unavailable("injected by the test".into()));
         }
         self.inner.scan(query, after, limit).await
+    }
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        self.inner.summarize(query, key).await
     }
     async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError> {
         self.inner.delete(id, deletion).await

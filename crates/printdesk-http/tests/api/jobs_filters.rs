@@ -184,7 +184,7 @@ macro_rules! with_store {
                 #[tokio::test]
                 async fn sqlite() {
                     let test = concat!(module_path!(), "::sqlite");
-                    if let Some((app, store)) = super::spawn_with_store(crate::helpers::Backend::Sqlite, test).await {
+                    if let Some((app, store)) = crate::jobs_filters::spawn_with_store(crate::helpers::Backend::Sqlite, test).await {
                         super::$name(app, store).await;
                     }
                 }
@@ -192,7 +192,7 @@ macro_rules! with_store {
                 #[tokio::test]
                 async fn postgres() {
                     let test = concat!(module_path!(), "::postgres");
-                    if let Some((app, store)) = super::spawn_with_store(crate::helpers::Backend::Postgres, test).await {
+                    if let Some((app, store)) = crate::jobs_filters::spawn_with_store(crate::helpers::Backend::Postgres, test).await {
                         super::$name(app, store).await;
                     }
                 }

@@ -13,6 +13,7 @@ mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;
 mod jobs_export;
+#[macro_use]
 mod jobs_filters;
 mod jobs_history;
 mod jobs_list;
@@ -20,4 +21,5 @@ mod jobs_print_times;
 mod jobs_read_delete;
 mod jobs_status;
 mod printers;
+mod reports;
 mod routes;
