@@ -157,17 +157,20 @@ pub trait JobRepository: EventLog {
         edits: Vec<(JobId, JobEdit)>,
     ) -> Result<Vec<UpdateOutcome>, BulkUpdateError>;
 
-    /// Up to `limit` jobs matching the query's filters (its sort and paging are ignored) with
-    /// an id greater than `after`, by id — creation order.
+    /// Up to `limit` jobs matching the query's filters that come after `after` in the query's
+    /// order (its sort; its paging is ignored), in that order; from the first when `after`
+    /// is `None`.
     ///
-    /// MUST apply the filters exactly as [`JobRepository::list`] does, and MUST return the
-    /// jobs in increasing id order, so that reading page after page from the last id yields
-    /// every matching job once. Reading a large export page by page this way costs the same
-    /// for every page.
+    /// MUST apply the filters and the order exactly as [`JobRepository::list`] does (ties by
+    /// id, jobs without a value for the key last in both directions), and MUST place `after`
+    /// by its values as given (it need not be stored any more), so that reading page after
+    /// page from the last job read yields every matching job once, in the list's order. A job
+    /// whose sort value changes while the pages are read may be missed or read twice. Reading
+    /// a large export page by page this way costs about the same for every page.
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
 

@@ -140,8 +140,8 @@ impl JobService {
         Ok(self.jobs.list(query).await?)
     }
 
-    /// Every job the query's filters select, page by page in creation order (its sort and
-    /// paging are ignored); see [`JobExport`]. Nothing is read until the first
+    /// Every job the query's filters select, page by page in the query's order (its paging
+    /// is ignored); see [`JobExport`]. Nothing is read until the first
     /// [`JobExport::next_page`].
     pub fn export(&self, query: JobQuery) -> JobExport {
         JobExport::new(Arc::clone(&self.jobs), query)

@@ -191,23 +191,26 @@ fn lacks(job: &Job, key: SortKey) -> bool {
 /// The list's order: by the key in its direction, ties by id in the same direction, jobs
 /// without a value for the key last whatever the direction.
 fn sort_jobs(jobs: &mut [&Job], sort: crate::JobSort) {
-    jobs.sort_by(|a, b| {
-        let by_value = match compare(a, b, sort.key) {
-            Some(ord) => ord.then_with(|| a.id.cmp(&b.id)),
-            // Exactly one of the two lacks a value: it goes last, before the direction.
-            None => {
-                return if lacks(a, sort.key) {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                };
-            }
-        };
-        match sort.direction {
-            SortDirection::Asc => by_value,
-            SortDirection::Desc => by_value.reverse(),
+    jobs.sort_by(|a, b| in_order(a, b, sort));
+}
+
+/// Where `a` comes relative to `b` in the list's order.
+fn in_order(a: &Job, b: &Job, sort: crate::JobSort) -> Ordering {
+    let by_value = match compare(a, b, sort.key) {
+        Some(ord) => ord.then_with(|| a.id.cmp(&b.id)),
+        // Exactly one of the two lacks a value: it goes last, before the direction.
+        None => {
+            return if lacks(a, sort.key) {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
-    });
+    };
+    match sort.direction {
+        SortDirection::Asc => by_value,
+        SortDirection::Desc => by_value.reverse(),
+    }
 }
 
 #[async_trait]
@@ -305,18 +308,18 @@ impl JobRepository for InMemoryStore {
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
         let state = self.state();
-        Ok(state
+        let mut jobs: Vec<&Job> = state
             .jobs
             .values()
-            .filter(|j| after.is_none_or(|a| j.id > a))
             .filter(|j| matches_filters(j, query))
-            .take(limit as usize)
-            .cloned()
-            .collect())
+            .filter(|j| after.is_none_or(|a| in_order(a, j, query.sort) == Ordering::Less))
+            .collect();
+        sort_jobs(&mut jobs, query.sort);
+        Ok(jobs.into_iter().take(limit as usize).cloned().collect())
     }
 
     async fn summarize(

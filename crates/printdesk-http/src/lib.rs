@@ -41,10 +41,14 @@
 //!   `if_versions` entry, 400 otherwise; `failures` lists each failing job in the request's
 //!   order with the status, `detail`, `errors` and `current` it would get alone. Field names
 //!   inside `changes` are the job's own (`job_name`, not `changes.job_name`), as in the edit.
-//! - **CSV export** (`GET /jobs/export.csv`): `sort`, `limit` and `offset` are refused (400),
-//!   not ignored. The first page is read before the response starts (so a database outage is a
+//! - **Exports** (`GET /jobs/export.csv`, `GET /jobs/export.xlsx`): the list's filters and
+//!   `sort` (oldest first without it); `limit` and `offset` are refused (400), not ignored.
+//!   The CSV's first page is read before the response starts (so a database outage is a
 //!   503); a failure after that is logged and cuts the transfer off, so the client sees an
-//!   incomplete download instead of a file that looks complete.
+//!   incomplete download instead of a file that looks complete. The xlsx is finished before
+//!   its first byte is sent. Without `lang` the CSV writes keys and `true`/`false`, without
+//!   `tz` API timestamps, as it always did; the xlsx takes its language from
+//!   `Accept-Language` when `lang` is absent.
 //! - **History** (`GET /jobs/{id}/history`): 404 only when the id is not a UUID or the job has
 //!   no events at all (it never existed); an `offset` past the end is an empty page.
 //! - **Authentication** ([`auth`]): with tokens configured, every `/api/v1` request (the
@@ -62,6 +66,7 @@ mod cors;
 mod csv_export;
 mod edit_body;
 mod etag;
+mod export_format;
 mod fallback;
 mod jobs;
 mod json_body;
@@ -75,6 +80,7 @@ mod reports;
 mod request_span;
 mod status_body;
 mod time_zone;
+mod xlsx_export;
 
 use actix_web::{Scope, web};
 use printdesk_domain::{JobService, PrinterService};
@@ -127,6 +133,7 @@ pub fn api_scope() -> Scope {
         // Fixed paths before `/jobs/{id}`, which would otherwise take them as ids.
         .service(web::resource("/jobs/bulk-edit").route(web::post().to(jobs::bulk_edit)))
         .service(web::resource("/jobs/export.csv").route(web::get().to(jobs::export_csv)))
+        .service(web::resource("/jobs/export.xlsx").route(web::get().to(jobs::export_xlsx)))
         .service(
             web::resource("/jobs/{id}")
                 .route(web::get().to(jobs::get))

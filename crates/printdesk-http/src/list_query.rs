@@ -20,6 +20,7 @@ use printdesk_domain::{
 use utoipa::IntoParams;
 
 use crate::{
+    export_format::Lang,
     problem::{Problem, ProblemKind},
     time_zone::{self, End, Zone},
 };
@@ -40,6 +41,12 @@ const FILTERS: [&str; 10] = [
 
 /// The list's own parameters, after the filters: order and paging.
 const LIST: [&str; 3] = ["sort", "limit", "offset"];
+
+/// The CSV export's own parameters, after the filters.
+const CSV: [&str; 3] = ["sort", "delimiter", "lang"];
+
+/// The xlsx export's own parameters, after the filters.
+const XLSX: [&str; 2] = ["sort", "lang"];
 
 /// The summary's own parameters, after the filters.
 const SUMMARY: [&str; 3] = ["from", "to", "group_by"];
@@ -116,6 +123,53 @@ pub struct ListParams {
     offset: Option<u64>,
 }
 
+/// The CSV export's order and format (a test keeps the names equal to [`CSV`]). `limit`
+/// and `offset` are refused (400): the export holds every matching job.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `export_query` reads"
+)]
+pub struct CsvParams {
+    /// The list's order, as on the page: `key`, `key:asc` or `key:desc`; without it the
+    /// oldest job comes first (creation order, as before `sort` was taken).
+    #[param(
+        pattern = "^(created_at|updated_at|job_name|status|customer_name|printer_id|file_name|started_at|completed_at)(:(asc|desc))?$",
+        default = "created_at:asc"
+    )]
+    sort: Option<String>,
+    /// The field delimiter: `,` or `;` (what spreadsheet apps set up for German and other
+    /// languages with a decimal comma expect); `comma` and `semicolon` also do.
+    #[param(default = ",", pattern = "^(,|;|comma|semicolon)$")]
+    delimiter: Option<String>,
+    /// Headings, statuses and yes/no as the page's words in this language (`Abgeschlossen`,
+    /// `Ja`); without it the keys and `true`/`false`, as before.
+    #[param(inline)]
+    lang: Option<Lang>,
+}
+
+/// The xlsx export's order and language (a test keeps the names equal to [`XLSX`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "describes the query string, which `xlsx_export_query` reads"
+)]
+pub struct XlsxParams {
+    /// The list's order, as on the page: `key`, `key:asc` or `key:desc`; without it the
+    /// oldest job comes first.
+    #[param(
+        pattern = "^(created_at|updated_at|job_name|status|customer_name|printer_id|file_name|started_at|completed_at)(:(asc|desc))?$",
+        default = "created_at:asc"
+    )]
+    sort: Option<String>,
+    /// The language of the headings, statuses and yes/no; without it the first of `de` and
+    /// `en` that `Accept-Language` prefers, else English.
+    #[param(inline)]
+    lang: Option<Lang>,
+}
+
 /// The summary's span and grouping (a test keeps the names equal to [`SUMMARY`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -171,22 +225,55 @@ pub fn job_query(pairs: Vec<(String, String)>) -> Result<JobQuery, Problem> {
 }
 
 /// What an export asks for besides its jobs.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportOptions {
     /// The `tz` the request named, if it named one.
     pub zone: Option<Zone>,
+    /// The CSV's field delimiter.
+    pub delimiter: char,
+    /// The `lang` the request named, if it named one.
+    pub lang: Option<Lang>,
 }
 
-/// Builds the export's query: the list's filters. `sort`, `limit` and `offset` are refused
-/// (400, named) rather than ignored: the export always holds every matching job in creation
-/// order, and a client asking for one page of it should learn that it gets them all.
-pub fn export_query(pairs: Vec<(String, String)>) -> Result<(JobQuery, ExportOptions), Problem> {
-    let read = read_query(&pairs, &[&FILTERS], |name| {
-        ["sort", "limit", "offset"].contains(&name).then_some(
-            "is not supported by the export, which holds every matching job in creation order",
-        )
+/// Builds the CSV export's query: the list's filters and order (the oldest job first when no
+/// `sort` is given), with the file's delimiter, zone and language.
+pub fn csv_export_query(
+    pairs: Vec<(String, String)>,
+) -> Result<(JobQuery, ExportOptions), Problem> {
+    export_query(pairs, &CSV)
+}
+
+/// Builds the xlsx export's query: the list's filters and order (the oldest job first when
+/// no `sort` is given), with the zone and language.
+pub fn xlsx_export_query(
+    pairs: Vec<(String, String)>,
+) -> Result<(JobQuery, ExportOptions), Problem> {
+    export_query(pairs, &XLSX)
+}
+
+/// `limit` and `offset` are refused (400, named) rather than ignored: an export always holds
+/// every matching job, and a client asking for one page of it should learn that it gets them
+/// all.
+fn export_query(
+    pairs: Vec<(String, String)>,
+    own: &[&'static str],
+) -> Result<(JobQuery, ExportOptions), Problem> {
+    let mut read = read_query(&pairs, &[&FILTERS, own], |name| {
+        ["limit", "offset"]
+            .contains(&name)
+            .then_some("is not supported by the export, which holds every matching job")
     })?;
-    Ok((read.query, ExportOptions { zone: read.zone }))
+    if !read.sort_given {
+        read.query.sort = "created_at:asc".parse().expect("a valid order");
+    }
+    Ok((
+        read.query,
+        ExportOptions {
+            zone: read.zone,
+            delimiter: read.delimiter.unwrap_or(','),
+            lang: read.lang,
+        },
+    ))
 }
 
 /// Builds the summary's query: the list's filters, `from`/`to` (another name for
@@ -222,6 +309,12 @@ struct Read {
     zone: Option<Zone>,
     /// The summary's `group_by`, if given.
     group_by: Option<SummaryGrouping>,
+    /// Whether `sort` was given.
+    sort_given: bool,
+    /// An export's `delimiter`, if given.
+    delimiter: Option<char>,
+    /// An export's `lang`, if given.
+    lang: Option<Lang>,
 }
 
 /// The date parameters and where each goes (`from` and `to` are the summary's names for
@@ -278,6 +371,22 @@ fn read_query(
             dates.push((name, value));
             continue;
         }
+        if name == "delimiter" {
+            match value.as_str() {
+                "," | "comma" => read.delimiter = Some(','),
+                ";" | "semicolon" => read.delimiter = Some(';'),
+                _ => violations.push(FieldViolation::new(name, "must be , or ;")),
+            }
+            continue;
+        }
+        if name == "lang" {
+            match Lang::parse(value) {
+                Ok(lang) => read.lang = Some(lang),
+                Err(message) => violations.push(FieldViolation::new(name, message)),
+            }
+            continue;
+        }
+        read.sort_given |= name == "sort";
         if name == "group_by" {
             match value.parse() {
                 Ok(grouping) => read.group_by = Some(grouping),
@@ -479,30 +588,60 @@ mod tests {
     }
 
     #[test]
-    fn the_export_takes_the_filters_and_refuses_order_and_paging() {
-        let (query, _) = export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
+    fn the_exports_take_the_filters_and_the_order_and_refuse_paging() {
+        let (query, options) =
+            csv_export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
         assert_eq!(query.status, Some(JobStatus::Running));
         assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(
+            query.sort.to_string(),
+            "created_at:asc",
+            "oldest first by default"
+        );
+        assert_eq!(
+            (options.delimiter, options.zone, options.lang),
+            (',', None, None)
+        );
 
-        let problem = export_query(pairs(&[
-            ("sort", "job_name"),
+        let (query, options) = csv_export_query(pairs(&[
+            ("sort", "job_name:desc"),
+            ("delimiter", ";"),
+            ("lang", "de"),
+            ("tz", "Europe/Berlin"),
+        ]))
+        .unwrap();
+        assert_eq!(query.sort.to_string(), "job_name:desc");
+        assert_eq!((options.delimiter, options.lang), (';', Some(Lang::De)));
+        assert_eq!(options.zone.unwrap().name(), "Europe/Berlin");
+        let (_, options) = xlsx_export_query(pairs(&[("lang", "en")])).unwrap();
+        assert_eq!(options.lang, Some(Lang::En));
+
+        let problem = csv_export_query(pairs(&[
+            ("sort", "colour"),
             ("limit", "10"),
             ("offset", "5"),
+            ("delimiter", "|"),
+            ("lang", "fr"),
             ("colour", "red"),
         ]))
         .unwrap_err();
         let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["sort", "limit", "offset", "colour"]);
+        assert_eq!(
+            fields,
+            ["sort", "limit", "offset", "delimiter", "lang", "colour"]
+        );
         assert!(
-            problem.errors()[0]
+            problem.errors()[1]
                 .message
                 .contains("not supported by the export")
         );
         assert!(
-            problem.errors()[3]
+            problem.errors()[5]
                 .message
                 .contains("use status, printer_id, is_business, q, customer, created_from")
         );
+        let problem = xlsx_export_query(pairs(&[("delimiter", ";")])).unwrap_err();
+        assert_eq!(fields_of(&problem), ["delimiter"]);
     }
 
     #[test]
@@ -529,7 +668,13 @@ mod tests {
         assert_eq!(documented::<FilterParams>(), FILTERS);
         assert_eq!(documented::<ListParams>(), LIST);
         assert_eq!(documented::<SummaryParams>(), SUMMARY);
+        assert_eq!(documented::<CsvParams>(), CSV);
+        assert_eq!(documented::<XlsxParams>(), XLSX);
         assert_eq!(documented::<PageParams>(), PAGING);
+    }
+
+    fn fields_of(problem: &Problem) -> Vec<&str> {
+        fields(problem)
     }
 
     fn fields(problem: &Problem) -> Vec<&str> {
@@ -618,7 +763,7 @@ mod tests {
             ("is_business", "true"),
         ]))
         .unwrap();
-        let (list, _) = export_query(pairs(&[
+        let list = job_query(pairs(&[
             ("created_from", "2026-11-01"),
             ("created_to", "2026-11-30"),
             ("tz", "Europe/Berlin"),

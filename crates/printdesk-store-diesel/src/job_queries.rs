@@ -5,7 +5,7 @@ use std::ops::Bound;
 
 use diesel::{dsl::count_star, prelude::*, result::Error as DieselError};
 use printdesk_domain::{
-    Job, JobId, JobQuery, JobStatus, SortDirection, SortKey, StoreError, TimeRange, customer_key,
+    Job, JobQuery, JobSort, JobStatus, SortDirection, SortKey, StoreError, TimeRange, customer_key,
 };
 
 use crate::{
@@ -260,18 +260,85 @@ pub(crate) fn list_page(
     Ok((rows, total))
 }
 
-/// Up to `limit` jobs matching the filters with an id after `after`, by id.
+/// `q` narrowed to the jobs that come after `after` in the list's order: the keyset form of
+/// [`sorted`], which it mirrors key by key (the contract suite reads every order both ways
+/// and compares). A job without a value for the key comes after every job with one; among
+/// those without, by id.
+fn after_in_order(
+    q: jobs::BoxedQuery<'static, Backend>,
+    sort: JobSort,
+    after: &Job,
+) -> jobs::BoxedQuery<'static, Backend> {
+    let id = after.id.to_string();
+    let asc = sort.direction == SortDirection::Asc;
+    macro_rules! after {
+        ($col:expr, $value:expr) => {{
+            let v = $value;
+            if asc {
+                q.filter($col.gt(v.clone()).or($col.eq(v).and(jobs::id.gt(id))))
+            } else {
+                q.filter($col.lt(v.clone()).or($col.eq(v).and(jobs::id.lt(id))))
+            }
+        }};
+        ($col:expr, $value:expr, nullable) => {{
+            match ($value, asc) {
+                (Some(v), true) => q.filter(
+                    $col.gt(v.clone())
+                        .or($col.eq(v).and(jobs::id.gt(id)))
+                        .or($col.is_null()),
+                ),
+                (Some(v), false) => q.filter(
+                    $col.lt(v.clone())
+                        .or($col.eq(v).and(jobs::id.lt(id)))
+                        .or($col.is_null()),
+                ),
+                (None, true) => q.filter($col.is_null().and(jobs::id.gt(id))),
+                (None, false) => q.filter($col.is_null().and(jobs::id.lt(id))),
+            }
+        }};
+    }
+    let text = |v: Option<&str>| v.map(str::to_owned);
+    match sort.key {
+        SortKey::CreatedAt => after!(jobs::created_at, to_db_time(after.created_at)),
+        SortKey::UpdatedAt => after!(jobs::updated_at, to_db_time(after.updated_at)),
+        SortKey::JobName => after!(jobs::job_name, after.job_name.as_str().to_owned()),
+        SortKey::Status => after!(jobs::status, after.status.as_str().to_owned()),
+        SortKey::CustomerName => after!(
+            jobs::customer_name,
+            text(after.customer_name.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::PrinterId => after!(
+            jobs::printer_id,
+            text(after.printer_id.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::FileName => after!(
+            jobs::file_name,
+            text(after.file_name.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::StartedAt => after!(jobs::started_at, after.started_at.map(to_db_time), nullable),
+        SortKey::CompletedAt => after!(
+            jobs::completed_at,
+            after.completed_at.map(to_db_time),
+            nullable
+        ),
+    }
+}
+
+/// Up to `limit` jobs matching the filters after `after` in the query's order.
 pub(crate) fn scan_page(
     conn: &mut AnyConnection,
     query: &JobQuery,
-    after: Option<JobId>,
+    after: Option<&Job>,
     limit: u32,
 ) -> Result<Vec<JobRow>, DieselError> {
     let mut q = filtered(query, conn);
     if let Some(after) = after {
-        q = q.filter(jobs::id.gt(after.to_string()));
+        q = after_in_order(q, query.sort, after);
     }
-    q.order_by(jobs::id.asc())
+    sorted(q, query)
         .limit(i64::from(limit))
         .select(JobRow::as_select())
         .load::<JobRow>(conn)

@@ -232,12 +232,12 @@ impl JobRepository for Store {
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        let query = query.clone();
+        let (query, after) = (query.clone(), after.cloned());
         let rows = self
-            .read(move |conn| scan_page(conn, &query, after, limit))
+            .read(move |conn| scan_page(conn, &query, after.as_ref(), limit))
             .await?;
         rows.into_iter().map(Job::try_from).collect()
     }

@@ -128,7 +128,7 @@ on_every_store!(
     status_workflow_sets_timestamps_and_logs,
     bulk_edit_is_all_or_nothing,
     bulk_edit_of_500_jobs_in_one_transaction,
-    scan_reads_filtered_pages_in_creation_order,
+    scan_reads_filtered_pages_in_the_query_order,
     jobs_without_a_value_sort_last_in_both_directions,
     text_search_ignores_ascii_case_and_matches_the_rest_as_stored,
     missing_jobs_are_not_found_and_never_decided,
@@ -139,7 +139,8 @@ on_every_store!(
     insert_refuses_a_printer_that_is_not_there,
     customer_filter_is_the_whole_name_ignoring_case,
     date_filters_select_instants_with_each_end_as_given,
-    summary_figures_are_the_sums_over_the_filtered_jobs;
+    summary_figures_are_the_sums_over_the_filtered_jobs,
+    scan_follows_the_list_order_for_every_sort;
     diesel:
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
@@ -1055,7 +1056,7 @@ async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
     );
 }
 
-async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
+async fn scan_reads_filtered_pages_in_the_query_order(ctx: Ctx) {
     for i in 0..9 {
         let status = if i % 3 == 0 {
             JobStatus::Failed
@@ -1075,10 +1076,11 @@ async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
     }
     let q = JobQuery {
         status: Some(JobStatus::Failed),
+        sort: "created_at:asc".parse().unwrap(),
         ..JobQuery::default()
     };
     let first = ctx.repo.scan(&q, None, 2).await.unwrap();
-    let rest = ctx.repo.scan(&q, Some(first[1].id), 2).await.unwrap();
+    let rest = ctx.repo.scan(&q, Some(&first[1]), 2).await.unwrap();
     let names: Vec<_> = first
         .iter()
         .chain(&rest)
@@ -1871,4 +1873,118 @@ async fn summary_figures_are_the_sums_over_the_filtered_jobs(ctx: Ctx) {
             assert_eq!(totals, all, "totals: {key:?} over {query:?}");
         }
     }
+}
+
+/// `JobRepository::scan`: page after page from the last job read, every order of the list
+/// (each key, both directions, ties and jobs without a value included) comes out exactly as
+/// `list` gives it, and a cursor job that is gone still places the next page.
+async fn scan_follows_the_list_order_for_every_sort(ctx: Ctx) {
+    use printdesk_domain::{JobSort, SortDirection, SortKey};
+    use time::{Duration, macros::datetime};
+
+    let p1 = printer(&ctx, "a-printer").await;
+    let p2 = printer(&ctx, "b-printer").await;
+    let names = [
+        "Zylinder",
+        "aufkleber",
+        "Ölwanne",
+        "Benchy",
+        "benchy",
+        "Benchy",
+        "ärger",
+        "Z",
+    ];
+    let base = datetime!(2026-11-02 10:00 UTC);
+    for i in 0..24_usize {
+        let created = base + Duration::seconds((i / 3) as i64); // three jobs per instant
+        let started = (i % 4 != 0).then(|| created + Duration::minutes((i % 5) as i64));
+        let completed = (i % 3 == 0).then(|| created + Duration::hours(1));
+        let job = Job {
+            id: JobId::generate(),
+            job_name: printdesk_domain::JobName::parse(names[i % names.len()]).unwrap(),
+            status: JobStatus::ALL[i % 4],
+            is_business: false,
+            customer_name: (i % 3 != 1)
+                .then(|| printdesk_domain::CustomerName::parse(names[(i + 3) % 8]).unwrap()),
+            notes: None,
+            file_name: (i % 2 == 0)
+                .then(|| printdesk_domain::FileName::parse(format!("f{}.3mf", i % 5)).unwrap()),
+            printer_id: [Some(p1.clone()), None, Some(p2.clone())][i % 3].clone(),
+            version: Version::FIRST,
+            created_at: created,
+            updated_at: created + Duration::milliseconds((i % 7) as i64),
+            started_at: started,
+            completed_at: completed,
+            auto_created: false,
+            discovery_time: None,
+        };
+        ctx.repo
+            .insert(NewJobEvent {
+                kind: EventKind::JobCreated,
+                changes: JobChanges::created(&job),
+                job,
+                actor: None,
+                at: created,
+            })
+            .await
+            .unwrap();
+    }
+    let keys = [
+        SortKey::CreatedAt,
+        SortKey::UpdatedAt,
+        SortKey::JobName,
+        SortKey::Status,
+        SortKey::CustomerName,
+        SortKey::PrinterId,
+        SortKey::FileName,
+        SortKey::StartedAt,
+        SortKey::CompletedAt,
+    ];
+    for key in keys {
+        for direction in [SortDirection::Asc, SortDirection::Desc] {
+            for status in [None, Some(JobStatus::Completed)] {
+                let query = JobQuery {
+                    sort: JobSort { key, direction },
+                    status,
+                    limit: Limit::new(500).unwrap(),
+                    ..JobQuery::default()
+                };
+                let listed: Vec<JobId> = ctx
+                    .repo
+                    .list(&query)
+                    .await
+                    .unwrap()
+                    .jobs
+                    .iter()
+                    .map(|j| j.id)
+                    .collect();
+                let mut scanned: Vec<Job> = Vec::new();
+                loop {
+                    let page = ctx.repo.scan(&query, scanned.last(), 4).await.unwrap();
+                    if page.is_empty() {
+                        break;
+                    }
+                    scanned.extend(page);
+                }
+                let scanned: Vec<JobId> = scanned.iter().map(|j| j.id).collect();
+                assert_eq!(scanned, listed, "{key:?} {direction:?} {status:?}");
+            }
+        }
+    }
+    // The cursor is placed by its values: deleting it changes nothing.
+    let query = JobQuery {
+        sort: "job_name:asc".parse().unwrap(),
+        ..JobQuery::default()
+    };
+    let first = ctx.repo.scan(&query, None, 5).await.unwrap();
+    let expected = ctx.repo.scan(&query, first.last(), 100).await.unwrap();
+    let cursor = first.last().unwrap().clone();
+    ctx.jobs
+        .delete(cursor.id, VersionCondition::Any, &Actor::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.repo.scan(&query, Some(&cursor), 100).await.unwrap(),
+        expected
+    );
 }

@@ -15,6 +15,7 @@ mod jobs_edit;
 mod jobs_export;
 #[macro_use]
 mod jobs_filters;
+mod exports;
 mod jobs_history;
 mod jobs_list;
 mod jobs_print_times;
