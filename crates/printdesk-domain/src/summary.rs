@@ -72,8 +72,8 @@ pub struct PeriodStart {
 pub trait MonthCalendar: Send + Sync + fmt::Debug {
     /// The month `t` falls in.
     fn month_containing(&self, t: Timestamp) -> PeriodStart;
-    /// The month after `month`.
-    fn next_month(&self, month: &PeriodStart) -> PeriodStart;
+    /// The month after `month`; `None` past the last month the calendar knows.
+    fn next_month(&self, month: &PeriodStart) -> Option<PeriodStart>;
 }
 
 /// The figures of a group of jobs.
@@ -231,9 +231,9 @@ pub(crate) fn months(
     let mut months = vec![calendar.month_containing(first)];
     loop {
         let next = calendar.next_month(months.last().expect("one month at least"));
-        if next.start > last {
+        let Some(next) = next.filter(|next| next.start <= last) else {
             return Ok(months);
-        }
+        };
         if months.len() == MAX_MONTHS {
             return Err(SummarizeJobsError::TooManyMonths);
         }

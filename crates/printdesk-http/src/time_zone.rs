@@ -131,28 +131,27 @@ pub fn bound(value: &str, end: End, zone: &Zone) -> Result<Bound<Timestamp>, Str
 
 impl MonthCalendar for Zone {
     fn month_containing(&self, t: Timestamp) -> PeriodStart {
-        let local = self.local(t).date();
-        let first = local.first_of_month();
+        let first = self.local(t).date().first_of_month();
         PeriodStart {
-            label: format!("{:04}-{:02}", first.year(), first.month()),
-            start: self
-                .start_of(first)
-                .expect("the first of a month with a stored job is in range"),
+            label: month_label(first),
+            // Only at the very edge of the calendar can the month's start not be placed.
+            start: self.start_of(first).unwrap_or(t),
         }
     }
 
-    fn next_month(&self, month: &PeriodStart) -> PeriodStart {
+    fn next_month(&self, month: &PeriodStart) -> Option<PeriodStart> {
         let first = self.local(month.start).date().first_of_month();
-        let next = first
-            .checked_add(jiff::Span::new().months(1))
-            .expect("the month after a stored job's is in range");
-        PeriodStart {
-            label: format!("{:04}-{:02}", next.year(), next.month()),
-            start: self
-                .start_of(next)
-                .expect("the month after a stored job's is in range"),
-        }
+        let next = first.checked_add(jiff::Span::new().months(1)).ok()?;
+        Some(PeriodStart {
+            label: month_label(next),
+            start: self.start_of(next).ok()?,
+        })
     }
+}
+
+/// `2026-11`.
+fn month_label(first: Date) -> String {
+    format!("{:04}-{:02}", first.year(), first.month())
 }
 
 #[cfg(test)]
@@ -239,13 +238,17 @@ mod tests {
         let november = zone.month_containing(datetime!(2026-10-31 23:30 UTC));
         assert_eq!(november.label, "2026-11");
         assert_eq!(november.start, datetime!(2026-10-31 23:00 UTC));
-        let december = zone.next_month(&november);
+        let december = zone.next_month(&november).unwrap();
         assert_eq!(december.label, "2026-12");
         assert_eq!(december.start, datetime!(2026-11-30 23:00 UTC));
-        let january = zone.next_month(&december);
+        let january = zone.next_month(&december).unwrap();
         assert_eq!(
             (january.label.as_str(), january.start),
             ("2027-01", datetime!(2026-12-31 23:00 UTC))
         );
+        // The calendar ends with year 9999.
+        let last = zone.month_containing(datetime!(9999-12-15 00:00 UTC));
+        assert_eq!(last.label, "9999-12");
+        assert_eq!(zone.next_month(&last), None);
     }
 }

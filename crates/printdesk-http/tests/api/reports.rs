@@ -128,6 +128,12 @@ async fn months_are_in_the_zone_asked_for(app: TestApp, store: Arc<Store>) {
         }
         assert_eq!(sums, expected, "rows add up: {summary_query}");
     }
+    // The calendar's last months.
+    let last = summary(&app, "from=9999-11-01&to=9999-12-31T23:59:59Z").await;
+    assert_eq!(
+        keys_and_jobs(&last),
+        [(json!("9999-11"), 0), (json!("9999-12"), 0)]
+    );
     let november = summary(&app, "from=2026-11-01&to=2026-11-30&tz=Europe/Berlin").await;
     // Two completed jobs of 90 minutes each.
     assert_eq!(november["totals"]["print_seconds"], 2 * 90 * 60);
