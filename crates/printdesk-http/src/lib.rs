@@ -49,6 +49,12 @@
 //!   its first byte is sent. Without `lang` the CSV writes keys and `true`/`false`, without
 //!   `tz` API timestamps, as it always did; the xlsx takes its language from
 //!   `Accept-Language` when `lang` is absent.
+//! - **Dates** (`created_from`, …, `completed_to`): a date is a whole day in `tz` (UTC
+//!   unless given), a `…_to` date inclusive; a span that ends before it starts is a 400 on its
+//!   `…_to`; with an unknown `tz` only `tz` is reported.
+//! - **Summary** (`GET /reports/summary`): `group_by` defaults to `month`; `from`/`to` are
+//!   `created_from`/`created_to` by another name, and giving both names of one end is a 400;
+//!   a month summary has a row for every month of its span, empty ones too, at most 600.
 //! - **History** (`GET /jobs/{id}/history`): 404 only when the id is not a UUID or the job has
 //!   no events at all (it never existed); an `offset` past the end is an empty page.
 //! - **Authentication** ([`auth`]): with tokens configured, every `/api/v1` request (the
