@@ -184,6 +184,45 @@ bench-fleet-smoke: _mosquitto
     cargo build -p printdesk -p printdesk-bench
     cargo run -q -p printdesk-bench -- fleet --smoke
 
+# Seeds a fresh SQLite database with `jobs` jobs, serves it from the release build (one worker,
+# core 0), downloads each export with curl (core 1) and reads the server's peak resident memory
+# (VmHWM, reset before each download) from /proc. Prints the table for docs/performance.md.
+
+# Peak memory and time of the CSV and xlsx exports over 100,000 jobs (docs/performance.md, "Exports").
+bench-export jobs="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -p printdesk -p printdesk-bench
+    bin="${CARGO_TARGET_DIR:-target}/release"
+    dir=$(mktemp -d)
+    server=
+    trap '[ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+    db="sqlite://$dir/printdesk.db"
+    "$bin/printdesk-bench" seed --database-url "$db" --jobs {{jobs}} >/dev/null
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    taskset -c 0 "$bin/printdesk" --bind "127.0.0.1:$port" --database-url "$db" --workers 1 >"$dir/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    kib() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$server/status"; }
+    echo "| export | query | file | seconds | server RSS before | peak RSS during |"
+    echo "|---|---|---:|---:|---:|---:|"
+    for export in \
+      "export.csv|" \
+      "export.csv|sort=job_name:desc&delimiter=%3B&tz=Europe/Berlin&lang=de" \
+      "export.xlsx|" \
+      "export.xlsx|sort=job_name:desc&tz=Europe/Berlin&lang=de"; do
+      path="${export%%|*}"; query="${export#*|}"
+      before=$(kib VmRSS)
+      echo 5 > "/proc/$server/clear_refs"  # resets VmHWM to the current RSS
+      start=$(date +%s.%N)
+      taskset -c 1 curl -sf -o "$dir/out" "http://127.0.0.1:$port/api/v1/jobs/$path?$query"
+      end=$(date +%s.%N)
+      peak=$(kib VmHWM)
+      size=$(stat -c %s "$dir/out")
+      awk -v p="$path" -v q="${query:-(none)}" -v s="$size" -v t0="$start" -v t1="$end" -v b="$before" -v h="$peak" \
+        'BEGIN { printf "| %s | `%s` | %.1f MiB | %.1f | %.1f MiB | %.1f MiB |\n", p, q, s / 1048576, t1 - t0, b / 1024, h / 1024 }'
+    done
+
 # Debian's mosquitto, the broker the simulated Bambu Lab printers publish on (installed when missing).
 _mosquitto:
     @command -v mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }

@@ -1,21 +1,16 @@
-//! The export use case: every job a query's filters select, read in keyset pages so that
-//! reading the last page costs what reading the first did.
+//! The export use case: every job a query's filters select, in its order, read in keyset
+//! pages so that reading the last page costs what reading the first did.
 
 use std::{fmt, sync::Arc};
 
-use crate::{
-    errors::ExportJobsError,
-    job::{Job, JobId},
-    ports::JobRepository,
-    query::JobQuery,
-};
+use crate::{errors::ExportJobsError, job::Job, ports::JobRepository, query::JobQuery};
 
 /// A running export, started by [`crate::JobService::export`]: call
 /// [`JobExport::next_page`] until it returns `None`.
 ///
-/// Jobs come in creation order (by id), [`JobExport::PAGE_SIZE`] per page; the query's sort
-/// and paging are ignored. A job created while the export runs is included if its id sorts
-/// after the last page read.
+/// Jobs come in the query's order, [`JobExport::PAGE_SIZE`] per page; its paging is ignored.
+/// A job created or edited while the export runs is included if it sorts after the last page
+/// read.
 pub struct JobExport {
     jobs: Arc<dyn JobRepository>,
     query: JobQuery,
@@ -23,12 +18,12 @@ pub struct JobExport {
 }
 
 /// Where the export is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Cursor {
     /// Nothing read yet.
     Start,
-    /// The next page starts after this job.
-    After(JobId),
+    /// The next page starts after this job (as it was read).
+    After(Box<Job>),
     /// The last page was short: nothing more.
     Done,
 }
@@ -60,9 +55,9 @@ impl JobExport {
     ///
     /// A store failure leaves the cursor where it was: calling again retries the same page.
     pub async fn next_page(&mut self) -> Result<Option<Vec<Job>>, ExportJobsError> {
-        let after = match self.next {
+        let after = match &self.next {
             Cursor::Start => None,
-            Cursor::After(id) => Some(id),
+            Cursor::After(job) => Some(job.as_ref()),
             Cursor::Done => return Ok(None),
         };
         let page = self.jobs.scan(&self.query, after, Self::PAGE_SIZE).await?;
@@ -71,7 +66,9 @@ impl JobExport {
             return Ok(None);
         }
         self.next = match page.last() {
-            Some(last) if page.len() >= Self::PAGE_SIZE as usize => Cursor::After(last.id),
+            Some(last) if page.len() >= Self::PAGE_SIZE as usize => {
+                Cursor::After(Box::new(last.clone()))
+            }
             _ => Cursor::Done,
         };
         Ok(Some(page))

@@ -45,6 +45,7 @@ mod query;
 mod secret;
 mod service;
 mod status;
+mod summary;
 pub mod timestamp;
 mod validation;
 mod workflow;
@@ -85,9 +86,15 @@ pub use ports::{
 pub use precondition::VersionCondition;
 pub use printer::{NewPrinter, Printer, PrinterId, PrinterName, PrinterType};
 pub use printer_patch::{ConnectionPatch, PrinterPatch};
-pub use query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey};
+pub use query::{
+    JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey, TimeRange, customer_key,
+};
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};
+pub use summary::{
+    GroupValue, JobSummary, MAX_MONTHS, MonthCalendar, PeriodStart, SummarizeJobsError,
+    SummaryFigures, SummaryGroup, SummaryGrouping, SummaryKey, SummaryRow, group_of, print_seconds,
+};
 pub use validation::{FieldViolation, ValidationErrors};
 pub use workflow::{TRANSITIONS, Transition, TransitionError};

@@ -21,6 +21,7 @@ use crate::{
     monitoring::PrinterStatus,
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery},
+    summary::{SummaryGroup, SummaryKey},
 };
 
 /// The decision an edit makes, given the job as currently stored: the event to write (which
@@ -123,6 +124,11 @@ pub trait JobRepository: EventLog {
     ///   or `file_name`, with ASCII letters matched case-insensitively and every other
     ///   character, `%` and `_` included, literally. Case folding beyond ASCII and accent
     ///   folding are not promised yet: stores differ there today (issue 13 makes them agree).
+    ///   `customer` when it equals the whole `customer_name` after both are lower-cased by
+    ///   [`crate::customer_key`] (Unicode lower case, every store alike; no pattern, no
+    ///   prefix). `created` and `completed` when `created_at` / `completed_at` lie in the
+    ///   span, each end included or excluded as it says; a bounded `completed` span MUST
+    ///   leave out jobs without `completed_at`.
     /// - MUST order by the sort key in the sort direction, ties broken by job id in the same
     ///   direction; jobs without a value for the key (null `customer_name`, `printer_id`,
     ///   `file_name`) MUST come last in both directions.
@@ -153,19 +159,36 @@ pub trait JobRepository: EventLog {
         edits: Vec<(JobId, JobEdit)>,
     ) -> Result<Vec<UpdateOutcome>, BulkUpdateError>;
 
-    /// Up to `limit` jobs matching the query's filters (its sort and paging are ignored) with
-    /// an id greater than `after`, by id — creation order.
+    /// Up to `limit` jobs matching the query's filters that come after `after` in the query's
+    /// order (its sort; its paging is ignored), in that order; from the first when `after`
+    /// is `None`.
     ///
-    /// MUST apply the filters exactly as [`JobRepository::list`] does, and MUST return the
-    /// jobs in increasing id order, so that reading page after page from the last id yields
-    /// every matching job once. Reading a large export page by page this way costs the same
-    /// for every page.
+    /// MUST apply the filters and the order exactly as [`JobRepository::list`] does (ties by
+    /// id, jobs without a value for the key last in both directions), and MUST place `after`
+    /// by its values as given (it need not be stored any more), so that reading page after
+    /// page from the last job read yields every matching job once, in the list's order. A job
+    /// whose sort value changes while the pages are read may be missed or read twice. Reading
+    /// a large export page by page this way costs about the same for every page.
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// The figures of the jobs matching the query's filters (its sort and paging are
+    /// ignored), one [`SummaryGroup`] per value of `key` that has jobs, in no particular
+    /// order.
+    ///
+    /// MUST apply the filters exactly as [`JobRepository::list`] does, MUST put each job in
+    /// the group [`crate::group_of`] names, and MUST count and sum as
+    /// [`crate::SummaryFigures::of`] does for one job, so that the figures of all groups add
+    /// up to those of the matching jobs one by one.
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError>;
 
     /// Atomically: locks the job, reads it, lets `deletion` decide, and if it agrees deletes
     /// the job and logs its event.

@@ -1,8 +1,11 @@
-use std::{fmt, str::FromStr};
+use std::{fmt, ops::Bound, str::FromStr};
 
 use serde::Serialize;
 
-use crate::{job::Job, printer::PrinterId, status::JobStatus, validation::FieldViolation};
+use crate::{
+    clock::Timestamp, fields::CustomerName, job::Job, printer::PrinterId, status::JobStatus,
+    validation::FieldViolation,
+};
 
 /// How many jobs one page holds: 1–500, 50 unless asked otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -159,6 +162,79 @@ impl fmt::Display for JobSort {
     }
 }
 
+/// A span of time between two instants, each end included, excluded or open: what the
+/// date filters select. The domain knows no calendars: an adapter turns "30 November in
+/// Europe/Berlin, the whole day" into the instants (`[start of the day, start of the next)`).
+///
+/// ```
+/// use std::ops::Bound;
+/// use printdesk_domain::TimeRange;
+/// use time::macros::datetime;
+/// let november = TimeRange::new(
+///     Bound::Included(datetime!(2026-11-01 00:00 +1)),
+///     Bound::Excluded(datetime!(2026-12-01 00:00 +1)),
+/// );
+/// assert!(november.contains(datetime!(2026-10-31 23:30 UTC)));
+/// assert!(!november.contains(datetime!(2026-11-30 23:00 UTC)));
+/// assert!(TimeRange::default().contains(datetime!(1970-01-01 00:00 UTC)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// The earliest instant, if any.
+    pub start: Bound<Timestamp>,
+    /// The latest instant, if any.
+    pub end: Bound<Timestamp>,
+}
+
+impl Default for TimeRange {
+    fn default() -> Self {
+        Self::new(Bound::Unbounded, Bound::Unbounded)
+    }
+}
+
+impl TimeRange {
+    /// The span between `start` and `end`.
+    pub const fn new(start: Bound<Timestamp>, end: Bound<Timestamp>) -> Self {
+        Self { start, end }
+    }
+
+    /// Whether either end is set (a filter is asked for).
+    pub const fn is_bounded(&self) -> bool {
+        !matches!((self.start, self.end), (Bound::Unbounded, Bound::Unbounded))
+    }
+
+    /// Whether `t` lies in the span.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        let after_start = match self.start {
+            Bound::Included(s) => t >= s,
+            Bound::Excluded(s) => t > s,
+            Bound::Unbounded => true,
+        };
+        let before_end = match self.end {
+            Bound::Included(e) => t <= e,
+            Bound::Excluded(e) => t < e,
+            Bound::Unbounded => true,
+        };
+        after_start && before_end
+    }
+
+    /// Whether a job's optional time matches: a job without the time (never completed)
+    /// matches only an open span.
+    pub fn contains_optional(&self, t: Option<Timestamp>) -> bool {
+        match t {
+            Some(t) => self.contains(t),
+            None => !self.is_bounded(),
+        }
+    }
+}
+
+/// The rule of the `customer` filter: names are equal when their Unicode lower-case forms
+/// are (`MÜLLER GmbH` is `Müller GmbH`; `Mueller GmbH` is another customer). Every store
+/// compares the lower-case form this returns with the stored name's.
+pub fn customer_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Which jobs to list, in which order, which page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobQuery {
@@ -170,6 +246,13 @@ pub struct JobQuery {
     pub is_business: Option<bool>,
     /// Only jobs whose name, customer, notes or file name contain this text (case-insensitive).
     pub text: Option<String>,
+    /// Only jobs of this customer, ignoring case ([`customer_key`]).
+    pub customer: Option<CustomerName>,
+    /// Only jobs created in this span.
+    pub created: TimeRange,
+    /// Only jobs completed (or failed: the time the print ended) in this span; a bounded span
+    /// leaves out jobs that have not ended.
+    pub completed: TimeRange,
     /// Order.
     pub sort: JobSort,
     /// Page size.

@@ -25,9 +25,13 @@ use crate::{
     precondition::VersionCondition,
     printer::{NewPrinter, Printer, PrinterId},
     printer_patch::{PrinterPatch, Refusal},
-    query::{JobPage, JobQuery, Limit},
+    query::{JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey},
     secret::{Secret, SecretSealer},
     status::JobStatus,
+    summary::{
+        JobSummary, MonthCalendar, PeriodStart, SummarizeJobsError, SummaryGrouping, SummaryKey,
+        first_instant, last_instant, months,
+    },
     validation::{FieldViolation, ValidationErrors},
 };
 
@@ -137,11 +141,86 @@ impl JobService {
         Ok(self.jobs.list(query).await?)
     }
 
-    /// Every job the query's filters select, page by page in creation order (its sort and
-    /// paging are ignored); see [`JobExport`]. Nothing is read until the first
+    /// Every job the query's filters select, page by page in the query's order (its paging
+    /// is ignored); see [`JobExport`]. Nothing is read until the first
     /// [`JobExport::next_page`].
     pub fn export(&self, query: JobQuery) -> JobExport {
         JobExport::new(Arc::clone(&self.jobs), query)
+    }
+
+    /// The summary of the jobs the query's filters select (its sort and paging are
+    /// ignored), grouped as asked; months are the `calendar`'s. A month summary has a row for
+    /// every month from the span's start (or the first selected job's month) to its end (or
+    /// the last selected job's month), empty months too.
+    pub async fn summarize(
+        &self,
+        query: &JobQuery,
+        group_by: SummaryGrouping,
+        calendar: &dyn MonthCalendar,
+    ) -> Result<JobSummary, SummarizeJobsError> {
+        let (key, months) = match group_by {
+            SummaryGrouping::Customer => (SummaryKey::Customer, Vec::new()),
+            SummaryGrouping::Printer => (SummaryKey::Printer, Vec::new()),
+            SummaryGrouping::Status => (SummaryKey::Status, Vec::new()),
+            SummaryGrouping::Month => {
+                let months = self.months_of(query, calendar).await?;
+                let starts = months.iter().skip(1).map(|m| m.start).collect();
+                (SummaryKey::CreatedPeriods(starts), months)
+            }
+        };
+        let groups = self.jobs.summarize(query, &key).await?;
+        let printer_names = match group_by {
+            SummaryGrouping::Printer => self
+                .printers
+                .list()
+                .await?
+                .into_iter()
+                .map(|p| (p.id.as_str().to_owned(), p.name.as_str().to_owned()))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        Ok(crate::summary::assemble(
+            group_by,
+            groups,
+            &months,
+            &printer_names,
+        ))
+    }
+
+    /// The months a month summary of `query` covers: from the span's start, or else the
+    /// first selected job's creation, to the span's end, or else the last one's.
+    async fn months_of(
+        &self,
+        query: &JobQuery,
+        calendar: &dyn MonthCalendar,
+    ) -> Result<Vec<PeriodStart>, SummarizeJobsError> {
+        let edge = |direction| async move {
+            let page = self
+                .jobs
+                .list(&JobQuery {
+                    sort: JobSort {
+                        key: SortKey::CreatedAt,
+                        direction,
+                    },
+                    limit: Limit::new(1).expect("1 is a valid page size"),
+                    offset: 0,
+                    ..query.clone()
+                })
+                .await?;
+            Ok::<_, StoreError>(page.jobs.first().map(|j| j.created_at))
+        };
+        let first = match first_instant(query.created.start) {
+            Some(t) => Some(t),
+            None => edge(SortDirection::Asc).await?,
+        };
+        let last = match last_instant(query.created.end) {
+            Some(t) => Some(t),
+            None => edge(SortDirection::Desc).await?,
+        };
+        match (first, last) {
+            (Some(first), Some(last)) if first <= last => months(calendar, first, last),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// One page of a job's audit trail, newest first: who changed what, from what, to what.

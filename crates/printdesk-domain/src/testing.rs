@@ -42,8 +42,9 @@ use crate::{
         PrinterDetach, PrinterEdit, PrinterRepository, UpdateOutcome,
     },
     printer::{Printer, PrinterId},
-    query::{JobPage, JobQuery, SortDirection, SortKey},
+    query::{JobPage, JobQuery, SortDirection, SortKey, customer_key},
     secret::{SealError, SealedSecret, Secret, SecretSealer},
+    summary::{GroupValue, SummaryFigures, SummaryGroup, SummaryKey, group_of},
     validation::ValidationErrors,
 };
 
@@ -131,6 +132,13 @@ fn matches_filters(job: &Job, query: &JobQuery) -> bool {
             .is_none_or(|p| job.printer_id.as_ref() == Some(p))
         && query.is_business.is_none_or(|b| job.is_business == b)
         && query.text.as_deref().is_none_or(|t| text_matches(job, t))
+        && query.customer.as_ref().is_none_or(|c| {
+            job.customer_name
+                .as_ref()
+                .is_some_and(|n| customer_key(n.as_str()) == customer_key(c.as_str()))
+        })
+        && query.created.contains(job.created_at)
+        && query.completed.contains_optional(job.completed_at)
 }
 
 /// The order of `key`, ascending. A missing value compares as `None`, which
@@ -183,23 +191,26 @@ fn lacks(job: &Job, key: SortKey) -> bool {
 /// The list's order: by the key in its direction, ties by id in the same direction, jobs
 /// without a value for the key last whatever the direction.
 fn sort_jobs(jobs: &mut [&Job], sort: crate::JobSort) {
-    jobs.sort_by(|a, b| {
-        let by_value = match compare(a, b, sort.key) {
-            Some(ord) => ord.then_with(|| a.id.cmp(&b.id)),
-            // Exactly one of the two lacks a value: it goes last, before the direction.
-            None => {
-                return if lacks(a, sort.key) {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                };
-            }
-        };
-        match sort.direction {
-            SortDirection::Asc => by_value,
-            SortDirection::Desc => by_value.reverse(),
+    jobs.sort_by(|a, b| in_order(a, b, sort));
+}
+
+/// Where `a` comes relative to `b` in the list's order.
+fn in_order(a: &Job, b: &Job, sort: crate::JobSort) -> Ordering {
+    let by_value = match compare(a, b, sort.key) {
+        Some(ord) => ord.then_with(|| a.id.cmp(&b.id)),
+        // Exactly one of the two lacks a value: it goes last, before the direction.
+        None => {
+            return if lacks(a, sort.key) {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
-    });
+    };
+    match sort.direction {
+        SortDirection::Asc => by_value,
+        SortDirection::Desc => by_value.reverse(),
+    }
 }
 
 #[async_trait]
@@ -297,17 +308,36 @@ impl JobRepository for InMemoryStore {
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
         let state = self.state();
-        Ok(state
+        let mut jobs: Vec<&Job> = state
             .jobs
             .values()
-            .filter(|j| after.is_none_or(|a| j.id > a))
             .filter(|j| matches_filters(j, query))
-            .take(limit as usize)
-            .cloned()
+            .filter(|j| after.is_none_or(|a| in_order(a, j, query.sort) == Ordering::Less))
+            .collect();
+        sort_jobs(&mut jobs, query.sort);
+        Ok(jobs.into_iter().take(limit as usize).cloned().collect())
+    }
+
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let state = self.state();
+        let mut groups: BTreeMap<GroupValue, SummaryFigures> = BTreeMap::new();
+        for job in state.jobs.values().filter(|j| matches_filters(j, query)) {
+            groups
+                .entry(group_of(job, key))
+                .or_default()
+                .add(&SummaryFigures::of(job));
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(value, figures)| SummaryGroup { value, figures })
             .collect())
     }
 

@@ -1,5 +1,5 @@
-//! The export use case (`GET /jobs/export.csv`): every job the filters select, in creation
-//! order, in keyset pages of `JobExport::PAGE_SIZE`.
+//! The export use case (`GET /jobs/export.csv`): every job the filters select, in the
+//! query's order, in keyset pages of `JobExport::PAGE_SIZE`.
 #![cfg(feature = "testing")]
 
 mod support;
@@ -26,9 +26,16 @@ async fn pages_are_read_until_a_short_one() {
     for i in 0..2 * page + 3 {
         created.push(world.job(named(&format!("job {i}"))).await);
     }
-    let (jobs, sizes) = drain(&world, JobQuery::default()).await;
+    let oldest_first = JobQuery {
+        sort: "created_at:asc".parse().unwrap(),
+        ..JobQuery::default()
+    };
+    let (jobs, sizes) = drain(&world, oldest_first).await;
     assert_eq!(sizes, [page, page, 3]);
     assert_eq!(jobs, created, "every job once, in creation order");
+    let (jobs, _) = drain(&world, JobQuery::default()).await;
+    created.reverse();
+    assert_eq!(jobs, created, "newest first, the list's default");
 }
 
 #[tokio::test]
@@ -57,7 +64,7 @@ async fn an_export_of_nothing_is_one_empty_page() {
 }
 
 #[tokio::test]
-async fn the_filters_apply_and_the_sort_and_paging_do_not() {
+async fn the_filters_and_the_sort_apply_and_the_paging_does_not() {
     let world = World::new();
     let mut failed = Vec::new();
     for i in 0..6 {
@@ -83,5 +90,6 @@ async fn the_filters_apply_and_the_sort_and_paging_do_not() {
         ..JobQuery::default()
     };
     let (jobs, _) = drain(&world, query).await;
-    assert_eq!(jobs, failed);
+    failed.reverse();
+    assert_eq!(jobs, failed, "by name, descending");
 }

@@ -343,7 +343,7 @@ async fn bulk_edit_refuses_empty_duplicate_and_oversized_requests() {
 }
 
 #[tokio::test]
-async fn scan_pages_by_id_with_filters() {
+async fn scan_pages_in_the_query_order_with_filters() {
     let world = World::new();
     for i in 0..7 {
         world
@@ -355,20 +355,17 @@ async fn scan_pages_by_id_with_filters() {
     }
     let query = JobQuery {
         status: Some(Running),
+        sort: "job_name:desc".parse().unwrap(),
         ..JobQuery::default()
     };
     let first = world.store.scan(&query, None, 3).await.unwrap();
-    let rest = world
-        .store
-        .scan(&query, Some(first.last().unwrap().id), 3)
-        .await
-        .unwrap();
+    let rest = world.store.scan(&query, first.last(), 3).await.unwrap();
     let names: Vec<_> = first
         .iter()
         .chain(&rest)
         .map(|j| j.job_name.to_string())
         .collect();
-    assert_eq!(names, ["s0", "s2", "s4", "s6"]);
+    assert_eq!(names, ["s6", "s4", "s2", "s0"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,20 +1,24 @@
 //! The CSV export (`GET /jobs/export.csv`): how a job becomes a row, and the streamed body.
 //!
 //! - UTF-8 with a byte order mark first, so spreadsheet apps detect the encoding.
-//! - RFC 4180: records end with CRLF; a field holding `"`, `,`, CR or LF is quoted, with
-//!   inner quotes doubled. Other fields are written bare.
+//! - RFC 4180 with a chosen delimiter (`,` by default, `;` for spreadsheet apps set up for
+//!   German and other languages that write decimal commas): records end with CRLF; a field
+//!   holding `"`, the delimiter, CR or LF is quoted, with inner quotes doubled. Other fields
+//!   are written bare.
 //! - One header row, then one row per job, columns in [`COLUMNS`]' order (a stable contract:
-//!   new columns may only ever be appended).
-//! - Values: text as stored; `true`/`false`; timestamps as the API writes them
-//!   (`2026-11-28T16:34:28.123Z`); `null` → an empty field.
+//!   new columns may only ever be appended; `printer_name` was).
+//! - Values: text as stored; timestamps as the API writes them (`2026-11-28T16:34:28.123Z`),
+//!   or with a `tz` as that zone's wall-clock time (`2026-11-28 17:34:28`, which spreadsheet
+//!   apps read as a date and time); `true`/`false` and status keys, or with a `lang` the
+//!   page's words (`Ja`, `Abgeschlossen`) and headings; `null` → an empty field.
 //! - Formula injection (OWASP "CSV Injection"): a field beginning with `=`, `+`, `-`, `@`,
 //!   tab or CR gets a leading `'`, so a spreadsheet shows it as text instead of evaluating it.
 //!   The `'` is part of the exported value (`-5 mm spacer` exports as `'-5 mm spacer`).
 //! - The body is produced page by page as the domain's export reads them
-//!   ([`printdesk_domain::JobExport`]: keyset pages by id), one chunk per page, so memory
-//!   stays constant however many jobs there are. This module only formats.
+//!   ([`printdesk_domain::JobExport`]: keyset pages in the list's order), one chunk per
+//!   page, so memory stays constant however many jobs there are. This module only formats.
 
-use std::{borrow::Cow, fmt, pin::Pin};
+use std::{borrow::Cow, fmt, pin::Pin, sync::Arc};
 
 use actix_web::web::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
@@ -22,23 +26,29 @@ use printdesk_domain::{
     CustomerName, ExportJobsError, FileName, Job, Notes, PrinterId, Timestamp, timestamp,
 };
 
+use crate::{
+    export_format::{Column, Lang, PrinterNames, printer_name},
+    time_zone::Zone,
+};
+
 /// The columns, in order.
-pub const COLUMNS: [&str; 15] = [
-    "id",
-    "job_name",
-    "status",
-    "is_business",
-    "customer_name",
-    "printer_id",
-    "file_name",
-    "notes",
-    "version",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "completed_at",
-    "auto_created",
-    "discovery_time",
+pub const COLUMNS: [Column; 16] = [
+    Column::Id,
+    Column::JobName,
+    Column::Status,
+    Column::IsBusiness,
+    Column::CustomerName,
+    Column::PrinterId,
+    Column::FileName,
+    Column::Notes,
+    Column::Version,
+    Column::CreatedAt,
+    Column::UpdatedAt,
+    Column::StartedAt,
+    Column::CompletedAt,
+    Column::AutoCreated,
+    Column::DiscoveryTime,
+    Column::PrinterName,
 ];
 
 /// The UTF-8 byte order mark the file starts with.
@@ -47,13 +57,35 @@ pub const BOM: &str = "\u{feff}";
 /// Characters that make a spreadsheet treat a cell as a formula when they come first.
 const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// Characters that make a field need quotes (RFC 4180).
-const NEEDS_QUOTES: [char; 4] = ['"', ',', '\r', '\n'];
+/// How the file is written: what a request's `delimiter`, `tz` and `lang` asked for, and the
+/// printers' names.
+#[derive(Debug, Clone)]
+pub struct CsvFormat {
+    /// `,` or `;`.
+    pub delimiter: char,
+    /// Timestamps as this zone's wall-clock time; `None`: as the API writes them.
+    pub zone: Option<Zone>,
+    /// Headings, statuses and yes/no as words; `None`: keys and `true`/`false`.
+    pub lang: Option<Lang>,
+    /// The printers' names by id.
+    pub printers: PrinterNames,
+}
+
+impl Default for CsvFormat {
+    fn default() -> Self {
+        Self {
+            delimiter: ',',
+            zone: None,
+            lang: None,
+            printers: PrinterNames::new(),
+        }
+    }
+}
 
 /// Appends one field: neutralised against formula injection, then quoted if needed.
-fn write_field(out: &mut String, value: &str) {
+fn write_field(out: &mut String, value: &str, delimiter: char) {
     let neutralise = value.starts_with(FORMULA_TRIGGERS);
-    let quote = value.contains(NEEDS_QUOTES);
+    let quote = value.contains(['"', delimiter, '\r', '\n']);
     if quote {
         out.push('"');
     }
@@ -73,39 +105,68 @@ fn write_field(out: &mut String, value: &str) {
     }
 }
 
-/// Appends one record: the fields separated by commas, ended by CRLF.
-fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
+/// Appends one record: the fields separated by the delimiter, ended by CRLF.
+fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S], delimiter: char) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(delimiter);
         }
-        write_field(out, field.as_ref());
+        write_field(out, field.as_ref(), delimiter);
     }
     out.push_str("\r\n");
 }
 
 /// The start of the file: the byte order mark and the header row.
-pub fn header() -> String {
+pub fn header(format: &CsvFormat) -> String {
     let mut out = String::from(BOM);
-    write_record(&mut out, &COLUMNS);
+    let names: Vec<&str> = COLUMNS
+        .iter()
+        .map(|c| format.lang.map_or(c.key(), |lang| c.label(lang)))
+        .collect();
+    write_record(&mut out, &names, format.delimiter);
     out
 }
 
+/// A zone's wall-clock time, to the second: what spreadsheet apps read as a date and time.
+pub fn local_time(zone: &Zone, t: Timestamp) -> String {
+    let t = zone.local(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Appends a job's row.
-pub fn write_row(out: &mut String, job: &Job) {
+pub fn write_row(out: &mut String, job: &Job, format: &CsvFormat) {
     fn text(value: Option<&str>) -> Cow<'_, str> {
         Cow::Borrowed(value.unwrap_or_default())
     }
-    fn time(value: Option<Timestamp>) -> Cow<'static, str> {
-        value.map_or(Cow::Borrowed(""), |t| timestamp::format(t).into())
-    }
-    fn boolean(value: bool) -> Cow<'static, str> {
-        Cow::Borrowed(if value { "true" } else { "false" })
-    }
+    let time = |value: Option<Timestamp>| -> Cow<'static, str> {
+        match (value, &format.zone) {
+            (None, _) => Cow::Borrowed(""),
+            (Some(t), None) => timestamp::format(t).into(),
+            (Some(t), Some(zone)) => local_time(zone, t).into(),
+        }
+    };
+    let boolean = |value: bool| -> Cow<'static, str> {
+        Cow::Borrowed(match format.lang {
+            Some(lang) => lang.yes_no(value),
+            None if value => "true",
+            None => "false",
+        })
+    };
+    let status = format
+        .lang
+        .map_or(job.status.as_str(), |lang| lang.status(job.status));
     let fields: [Cow<'_, str>; COLUMNS.len()] = [
         job.id.to_string().into(),
         job.job_name.as_str().into(),
-        job.status.as_str().into(),
+        status.into(),
         boolean(job.is_business),
         text(job.customer_name.as_ref().map(CustomerName::as_str)),
         text(job.printer_id.as_ref().map(PrinterId::as_str)),
@@ -118,15 +179,16 @@ pub fn write_row(out: &mut String, job: &Job) {
         time(job.completed_at),
         boolean(job.auto_created),
         time(job.discovery_time),
+        printer_name(job, &format.printers).into(),
     ];
-    write_record(out, &fields);
+    write_record(out, &fields, format.delimiter);
 }
 
 /// The rows of `jobs`, as one chunk.
-fn rows(mut out: String, jobs: &[Job]) -> Bytes {
+fn rows(mut out: String, jobs: &[Job], format: &CsvFormat) -> Bytes {
     out.reserve(jobs.len() * 256);
     for job in jobs {
-        write_row(&mut out, job);
+        write_row(&mut out, job, format);
     }
     Bytes::from(out)
 }
@@ -138,7 +200,7 @@ pub struct ExportAborted;
 
 impl fmt::Display for ExportAborted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the CSV export was aborted because the store failed")
+        f.write_str("the export was aborted part-way")
     }
 }
 
@@ -153,6 +215,7 @@ impl std::error::Error for ExportAborted {}
 pub fn body<S>(
     first_page: Vec<Job>,
     later_pages: S,
+    format: CsvFormat,
 ) -> impl Stream<Item = Result<Bytes, ExportAborted>> + 'static
 where
     S: Stream<Item = Result<Vec<Job>, ExportJobsError>> + 'static,
@@ -160,13 +223,17 @@ where
     /// Pages still to come, or `None` once the export failed.
     type Pages<S> = Option<Pin<Box<S>>>;
 
-    let first = stream::once(async move { Ok(rows(header(), &first_page)) });
-    let rest = stream::unfold(
-        Some(Box::pin(later_pages)) as Pages<S>,
-        |pages| async move {
+    let format = Arc::new(format);
+    let first = {
+        let format = format.clone();
+        stream::once(async move { Ok(rows(header(&format), &first_page, &format)) })
+    };
+    let rest = stream::unfold(Some(Box::pin(later_pages)) as Pages<S>, move |pages| {
+        let format = format.clone();
+        async move {
             let mut pages = pages?;
             match pages.next().await? {
-                Ok(page) => Some((Ok(rows(String::new(), &page)), Some(pages))),
+                Ok(page) => Some((Ok(rows(String::new(), &page, &format)), Some(pages))),
                 Err(error) => {
                     tracing::error!(
                         error = %error,
@@ -175,8 +242,8 @@ where
                     Some((Err(ExportAborted), None))
                 }
             }
-        },
-    );
+        }
+    });
     first.chain(rest)
 }
 
@@ -189,7 +256,7 @@ mod tests {
 
     fn field(value: &str) -> String {
         let mut out = String::new();
-        write_field(&mut out, value);
+        write_field(&mut out, value, ',');
         out
     }
 
@@ -255,13 +322,14 @@ mod tests {
 
     #[test]
     fn header_starts_with_the_bom_and_names_every_column() {
-        let header = header();
+        let header = header(&CsvFormat::default());
         assert!(header.starts_with('\u{feff}'));
         assert!(header.as_bytes().starts_with(&[0xEF, 0xBB, 0xBF]));
         assert_eq!(
             header,
             "\u{feff}id,job_name,status,is_business,customer_name,printer_id,file_name,notes,\
-             version,created_at,updated_at,started_at,completed_at,auto_created,discovery_time\r\n"
+             version,created_at,updated_at,started_at,completed_at,auto_created,discovery_time,\
+             printer_name\r\n"
         );
     }
 
@@ -280,20 +348,48 @@ mod tests {
             ..job(1)
         };
         let mut out = String::new();
-        write_row(&mut out, &job);
+        write_row(&mut out, &job, &CsvFormat::default());
         assert_eq!(
             out,
             "00000000-0000-0000-0000-000000000001,Job 1,completed,true,\"ACME, Inc.\",x1c,\
              '=cmd.3mf,\"first line\nsecond \"\"line\"\"\",4,2026-11-28T16:34:28.123Z,\
              2026-11-28T16:34:28.123Z,2026-11-28T17:00:00.000Z,2026-11-28T18:30:00.500Z,\
-             false,\r\n"
+             false,,x1c\r\n"
+        );
+    }
+
+    #[test]
+    fn a_semicolon_file_in_german_local_time() {
+        let job = Job {
+            is_business: true,
+            customer_name: Some(CustomerName::parse("Müller; Söhne").unwrap()),
+            notes: Some(Notes::parse("a, b").unwrap()),
+            printer_id: Some(PrinterId::parse("x1c").unwrap()),
+            status: JobStatus::Completed,
+            completed_at: Some(datetime!(2026-10-31 23:30:00.999 UTC)),
+            ..job(3)
+        };
+        let format = CsvFormat {
+            delimiter: ';',
+            zone: Some(Zone::parse("Europe/Berlin").unwrap()),
+            lang: Some(Lang::De),
+            printers: [("x1c".to_owned(), "Bambu X1C".to_owned())].into(),
+        };
+        assert!(header(&format).starts_with("\u{feff}ID;Name;Status;Geschäftlich;Kunde;"));
+        let mut out = String::new();
+        write_row(&mut out, &job, &format);
+        assert_eq!(
+            out,
+            "00000000-0000-0000-0000-000000000003;Job 3;Abgeschlossen;Ja;\"Müller; Söhne\";x1c;;\
+             a, b;1;2026-11-28 17:34:28;2026-11-28 17:34:28;;2026-11-01 00:30:00;Nein;;\
+             Bambu X1C\r\n"
         );
     }
 
     #[test]
     fn nulls_are_empty_fields() {
         let mut out = String::new();
-        write_row(&mut out, &job(2));
+        write_row(&mut out, &job(2), &CsvFormat::default());
         let fields: Vec<_> = out.trim_end_matches("\r\n").split(',').collect();
         assert_eq!(fields.len(), COLUMNS.len());
         for column in [
@@ -304,8 +400,9 @@ mod tests {
             "started_at",
             "completed_at",
             "discovery_time",
+            "printer_name",
         ] {
-            let i = COLUMNS.iter().position(|c| *c == column).unwrap();
+            let i = COLUMNS.iter().position(|c| c.key() == column).unwrap();
             assert_eq!(fields[i], "", "{column}");
         }
     }
@@ -331,7 +428,7 @@ mod tests {
     #[actix_web::test]
     async fn every_page_becomes_rows_after_one_header() {
         let later = stream::iter([Ok(page(10, 1000)), Ok(page(2000, 3))]);
-        let (text, aborted) = collect(body(page(0, 1000), later)).await;
+        let (text, aborted) = collect(body(page(0, 1000), later, CsvFormat::default())).await;
         assert!(!aborted);
         assert_eq!(text.matches("\r\n").count(), 1 + 1000 + 1000 + 3);
         assert!(text.starts_with(BOM));
@@ -340,13 +437,14 @@ mod tests {
 
     #[actix_web::test]
     async fn a_lone_first_page_is_the_whole_export() {
-        let (text, aborted) = collect(body(page(0, 2), stream::empty())).await;
+        let (text, aborted) =
+            collect(body(page(0, 2), stream::empty(), CsvFormat::default())).await;
         assert!(!aborted);
         assert_eq!(text.lines().count(), 3);
 
         assert_eq!(
-            collect(body(Vec::new(), stream::empty())).await,
-            (header(), false)
+            collect(body(Vec::new(), stream::empty(), CsvFormat::default())).await,
+            (header(&CsvFormat::default()), false)
         );
     }
 
@@ -359,7 +457,7 @@ mod tests {
             ))),
             Ok(page(2000, 5)),
         ]);
-        let (text, aborted) = collect(body(page(0, 1000), later)).await;
+        let (text, aborted) = collect(body(page(0, 1000), later, CsvFormat::default())).await;
         assert!(aborted);
         assert_eq!(
             text.matches("\r\n").count(),

@@ -1,8 +1,8 @@
 //! The job handlers: `/jobs` (list, create), `/jobs/{id}` (read, edit, delete), the status
-//! workflow (`/jobs/{id}/status`), the bulk edit (`/jobs/bulk-edit`), the CSV export
-//! (`/jobs/export.csv`) and the audit trail (`/jobs/{id}/history`).
+//! workflow (`/jobs/{id}/status`), the bulk edit (`/jobs/bulk-edit`), the exports
+//! (`/jobs/export.csv`, `/jobs/export.xlsx`) and the audit trail (`/jobs/{id}/history`).
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, body::SizedStream, http::header, web};
 use futures_util::stream;
 use printdesk_domain::{Job, JobEvent, JobHistory, JobId, JobPage, Limit};
 use serde::Serialize;
@@ -13,18 +13,26 @@ use crate::{
     API_PREFIX, ApiState,
     auth::RequestActor,
     bulk_body::BulkEdit,
-    csv_export,
+    csv_export::{self, CsvFormat, ExportAborted},
     edit_body::{JobFields, NewJob},
     etag,
+    export_format::{Lang, PrinterNames},
     json_body::JsonObject,
-    list_query::{ExportParams, JobListParams, PageParams, export_query, job_query, page_query},
+    list_query::{
+        CsvParams, FilterParams, ListParams, PageParams, XlsxParams, csv_export_query, job_query,
+        page_query, xlsx_export_query,
+    },
     openapi::responses,
-    problem::Problem,
+    problem::{Problem, ProblemKind},
     status_body::StatusChange,
+    xlsx_export::{MAX_JOBS, XlsxExportError, XlsxFormat, XlsxWriter, read_chunk},
 };
 
-/// The media type of the export.
+/// The media type of the CSV export.
 const CSV: &str = "text/csv; charset=utf-8";
+
+/// The media type of the xlsx export.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A job id from the path; one that is not a UUID names no job (404).
 fn job_id(raw: &str) -> Result<JobId, Problem> {
@@ -44,7 +52,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, job: &Job) -> HttpRes
     path = "/api/v1/jobs",
     tag = "jobs",
     operation_id = "listJobs",
-    params(JobListParams),
+    params(FilterParams, ListParams),
     responses(
         (status = 200, description = "A page of jobs, and how many match in all.",
             body = JobPage),
@@ -296,18 +304,22 @@ pub async fn bulk_edit(
 
 /// Export jobs as CSV
 ///
-/// Every job matching the filters, in creation order, as a streamed RFC 4180 file: UTF-8 with
-/// a byte order mark, CRLF line ends, a header row, then columns `id`, `job_name`, `status`,
-/// `is_business`, `customer_name`, `printer_id`, `file_name`, `notes`, `version`,
-/// `created_at`, `updated_at`, `started_at`, `completed_at`, `auto_created`,
-/// `discovery_time` (new columns are only ever appended). A field that begins with `=`, `+`,
-/// `-`, `@`, a tab or a CR gets a leading `'`.
+/// Every job matching the filters, in the list's order (`sort`; the oldest first without
+/// it), as a streamed RFC 4180 file: UTF-8 with a byte order mark, CRLF line ends, a header
+/// row, then columns `id`, `job_name`, `status`, `is_business`, `customer_name`,
+/// `printer_id`, `file_name`, `notes`, `version`, `created_at`, `updated_at`, `started_at`,
+/// `completed_at`, `auto_created`, `discovery_time`, `printer_name` (new columns are only
+/// ever appended). `delimiter=;` separates fields by semicolons; `tz` writes timestamps as
+/// that zone's local `YYYY-MM-DD HH:MM:SS` (without it, as the API writes them); `lang`
+/// writes headings, statuses and yes/no as the page's words (without it, keys and
+/// `true`/`false`). A field that begins with `=`, `+`, `-`, `@`, a tab or a CR gets a
+/// leading `'`.
 #[utoipa::path(
     get,
     path = "/api/v1/jobs/export.csv",
     tag = "jobs",
     operation_id = "exportJobsCsv",
-    params(ExportParams),
+    params(FilterParams, CsvParams),
     responses(
         (status = 200, description = "The CSV file, streamed.", body = String,
             content_type = "text/csv; charset=utf-8",
@@ -317,34 +329,172 @@ pub async fn bulk_edit(
                 ("Cache-Control" = String, description = "`no-store`"),
             )),
         (status = 400, description = "A parameter is invalid, unknown or repeated, or is \
-            `sort`, `limit` or `offset` (the export holds every matching job); each is named \
-            in `errors`.", body = Problem, content_type = "application/problem+json"),
+            `limit` or `offset` (the export holds every matching job); each is named in \
+            `errors`.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn export_csv(
     state: web::Data<ApiState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, Problem> {
-    let mut export = state.jobs.export(export_query(query.into_inner())?);
+    let (query, options) = csv_export_query(query.into_inner())?;
+    let format = CsvFormat {
+        delimiter: options.delimiter,
+        zone: options.zone,
+        lang: options.lang,
+        printers: printer_names(&state).await?,
+    };
+    let mut export = state.jobs.export(query);
     // Read before the response starts, so that a store that is down is a 503, not a cut-off.
     let first_page = export.next_page().await?.unwrap_or_default();
     let later_pages = stream::unfold(export, |mut export| async move {
         let page = export.next_page().await.transpose()?;
         Some((page, export))
     });
-    let body = csv_export::body(first_page, later_pages);
+    let body = csv_export::body(first_page, later_pages, format);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, CSV))
+        .insert_header(attachment("csv"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body))
+}
+
+/// The printers' names by id, for the exports' printer column.
+async fn printer_names(state: &ApiState) -> Result<PrinterNames, Problem> {
+    Ok(state
+        .printers
+        .list()
+        .await?
+        .into_iter()
+        .map(|p| (p.id.as_str().to_owned(), p.name.as_str().to_owned()))
+        .collect())
+}
+
+/// `Content-Disposition` for today's export file with that extension.
+fn attachment(extension: &str) -> (header::HeaderName, String) {
     let today = OffsetDateTime::now_utc()
         .date()
         .format(format_description!("[year]-[month]-[day]"))
         .expect("a date formats");
+    (
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"printdesk-jobs-{today}.{extension}\""),
+    )
+}
+
+/// Runs the xlsx writer's blocking work off the async threads; any failure is logged and a
+/// 500 (or the 400 for more jobs than a worksheet holds).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, XlsxExportError> + Send + 'static,
+) -> Result<T, Problem> {
+    match web::block(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(XlsxExportError::TooManyJobs)) => Err(Problem::new(
+            ProblemKind::BadRequest,
+            format!(
+                "More than {MAX_JOBS} jobs match, more than a worksheet holds; narrow the \
+                 filters, or use the CSV export."
+            ),
+        )),
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, "the xlsx export failed");
+            Err(Problem::internal())
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "the xlsx export's blocking task failed");
+            Err(Problem::internal())
+        }
+    }
+}
+
+/// An xlsx file: a zip of the workbook's parts.
+#[derive(ToSchema)]
+#[allow(
+    dead_code,
+    reason = "describes the response body, which is streamed from a file"
+)]
+#[schema(value_type = String, format = Binary)]
+pub(crate) struct XlsxFile(Vec<u8>);
+
+/// Export jobs as an Excel workbook
+///
+/// Every job matching the filters, in the list's order (`sort`; the oldest first without
+/// it), as one worksheet: a frozen header row, the printer's name beside its id, timestamps
+/// as date cells in `tz` (UTC without it), statuses and yes/no as the page's words in `lang`
+/// (from `Accept-Language` without it: German or English), every text as a text cell (never
+/// a formula). The file is complete before it is sent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/export.xlsx",
+    tag = "jobs",
+    operation_id = "exportJobsXlsx",
+    params(
+        FilterParams,
+        XlsxParams,
+        ("Accept-Language" = Option<String>, Header,
+            description = "The language when `lang` is absent: `de` or `en`, else English."),
+    ),
+    responses(
+        (status = 200, description = "The workbook.", body = XlsxFile,
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers(
+                ("Content-Disposition" = String,
+                    description = "`attachment; filename=\"printdesk-jobs-<YYYY-MM-DD>.xlsx\"`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 400, description = "A parameter is invalid, unknown or repeated, or is \
+            `limit` or `offset`; each is named in `errors`. Or more than 1,048,575 jobs match \
+            (more than a worksheet holds).", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+pub async fn export_xlsx(
+    state: web::Data<ApiState>,
+    request: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, Problem> {
+    let (query, options) = xlsx_export_query(query.into_inner())?;
+    let accept_language = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let format = XlsxFormat {
+        zone: options.zone.unwrap_or_default(),
+        lang: options
+            .lang
+            .unwrap_or_else(|| Lang::from_accept_language(accept_language)),
+        printers: printer_names(&state).await?,
+    };
+    let mut export = state.jobs.export(query);
+    let mut writer = blocking(move || XlsxWriter::new(format)).await?;
+    while let Some(page) = export.next_page().await? {
+        writer = blocking(move || {
+            writer.write(&page)?;
+            Ok(writer)
+        })
+        .await?;
+    }
+    let (file, len) = blocking(move || writer.finish()).await?;
+    let body = stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        match web::block(move || read_chunk(&mut file).map(|chunk| (chunk, file))).await {
+            Ok(Ok((chunk, _))) if chunk.is_empty() => None,
+            Ok(Ok((chunk, file))) => Some((Ok(web::Bytes::from(chunk)), Some(file))),
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "reading the finished xlsx export failed");
+                Some((Err(ExportAborted), None))
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "the xlsx export's blocking task failed");
+                Some((Err(ExportAborted), None))
+            }
+        }
+    });
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, CSV))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"printdesk-jobs-{today}.csv\""),
-        ))
+        .insert_header((header::CONTENT_TYPE, XLSX))
+        .insert_header(attachment("xlsx"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+        .body(SizedStream::new(len, body)))
 }
 
 /// One page of a job's audit trail.

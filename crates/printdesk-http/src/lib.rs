@@ -46,10 +46,20 @@
 //!   `if_versions` entry, 400 otherwise; `failures` lists each failing job in the request's
 //!   order with the status, `detail`, `errors` and `current` it would get alone. Field names
 //!   inside `changes` are the job's own (`job_name`, not `changes.job_name`), as in the edit.
-//! - **CSV export** (`GET /jobs/export.csv`): `sort`, `limit` and `offset` are refused (400),
-//!   not ignored. The first page is read before the response starts (so a database outage is a
+//! - **Exports** (`GET /jobs/export.csv`, `GET /jobs/export.xlsx`): the list's filters and
+//!   `sort` (oldest first without it); `limit` and `offset` are refused (400), not ignored.
+//!   The CSV's first page is read before the response starts (so a database outage is a
 //!   503); a failure after that is logged and cuts the transfer off, so the client sees an
-//!   incomplete download instead of a file that looks complete.
+//!   incomplete download instead of a file that looks complete. The xlsx is finished before
+//!   its first byte is sent. Without `lang` the CSV writes keys and `true`/`false`, without
+//!   `tz` API timestamps, as it always did; the xlsx takes its language from
+//!   `Accept-Language` when `lang` is absent.
+//! - **Dates** (`created_from`, …, `completed_to`): a date is a whole day in `tz` (UTC
+//!   unless given), a `…_to` date inclusive; a span that ends before it starts is a 400 on its
+//!   `…_to`; with an unknown `tz` only `tz` is reported.
+//! - **Summary** (`GET /reports/summary`): `group_by` defaults to `month`; `from`/`to` are
+//!   `created_from`/`created_to` by another name, and giving both names of one end is a 400;
+//!   a month summary has a row for every month of its span, empty ones too, at most 600.
 //! - **History** (`GET /jobs/{id}/history`): 404 only when the id is not a UUID or the job has
 //!   no events at all (it never existed); an `offset` past the end is an empty page.
 //! - **Authentication** ([`auth`]): with tokens configured, every `/api/v1` request (the
@@ -69,6 +79,7 @@ mod csv_export;
 mod edges;
 mod edit_body;
 mod etag;
+mod export_format;
 mod fallback;
 mod jobs;
 mod json_body;
@@ -78,8 +89,11 @@ mod ops;
 mod printer_body;
 mod printers;
 mod problem;
+mod reports;
 mod request_span;
 mod status_body;
+mod time_zone;
+mod xlsx_export;
 
 use actix_web::{Scope, guard, web};
 use printdesk_domain::{ConnectionTests, JobService, PrinterService};
@@ -152,6 +166,10 @@ pub fn api_scope() -> Scope {
                 .route(allow(ReadJobs, web::get().to(jobs::export_csv))),
         )
         .service(
+            web::resource("/jobs/export.xlsx")
+                .route(allow(ReadJobs, web::get().to(jobs::export_xlsx))),
+        )
+        .service(
             web::resource("/jobs/{id}")
                 .route(allow(ReadJobs, web::get().to(jobs::get)))
                 .route(allow(EditJobs, web::put().to(jobs::edit)))
@@ -164,6 +182,10 @@ pub fn api_scope() -> Scope {
         .service(
             web::resource("/jobs/{id}/history")
                 .route(allow(ReadJobs, web::get().to(jobs::history))),
+        )
+        .service(
+            web::resource("/reports/summary")
+                .route(allow(ReadJobs, web::get().to(reports::summary))),
         )
         .service(
             web::resource("/printers")

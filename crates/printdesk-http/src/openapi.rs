@@ -46,7 +46,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::{API_PREFIX, Problem, jobs, ops, printers};
+use crate::{API_PREFIX, Problem, jobs, ops, printers, reports};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -88,7 +88,9 @@ More in `docs/api.md` and `docs/websocket.md`.",
         jobs::change_status,
         jobs::bulk_edit,
         jobs::export_csv,
+        jobs::export_xlsx,
         jobs::history,
+        reports::summary,
         printers::list,
         printers::create,
         printers::get,
@@ -130,6 +132,8 @@ More in `docs/api.md` and `docs/websocket.md`.",
     tags(
         (name = "jobs", description = "Print jobs: list, create, read, edit, delete, the status \
 workflow, bulk edit, CSV export and the audit trail."),
+        (name = "reports", description = "Figures over the jobs: counts, business and \
+private, print time, per customer, printer, month or status."),
         (name = "printers", description = "The printers jobs run on."),
         (name = "access", description = "Users, sign-in sessions, API tokens and the first-run \
 set-up. Roles: `viewer` reads; `operator` also creates, edits, moves and deletes jobs; `admin` \

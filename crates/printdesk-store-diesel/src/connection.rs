@@ -68,12 +68,29 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 /// pool's connections, and the requests on them, indefinitely.
 pub(crate) const POSTGRES_SESSION: &str = "SET lock_timeout = '1s'";
 
+diesel::define_sql_function! {
+    /// Unicode lower-casing on SQLite, whose own `lower()` folds ASCII only: the domain's
+    /// `customer_key`, so that the `customer` filter agrees with PostgreSQL's `lower()` and
+    /// the in-memory store. Registered on every pooled connection.
+    fn unicode_lower(
+        x: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 impl CustomizeConnection<AnyConnection, PoolError> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), PoolError> {
         match conn {
-            AnyConnection::Sqlite(conn) => conn.batch_execute(SQLITE_PRAGMAS),
-            AnyConnection::Postgres(conn) => conn.batch_execute(POSTGRES_SESSION),
+            AnyConnection::Sqlite(conn) => {
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(PoolError::QueryError)?;
+                unicode_lower_utils::register_impl(conn, |text: Option<String>| {
+                    text.map(|text| printdesk_domain::customer_key(&text))
+                })
+                .map_err(PoolError::QueryError)
+            }
+            AnyConnection::Postgres(conn) => conn
+                .batch_execute(POSTGRES_SESSION)
+                .map_err(PoolError::QueryError),
         }
-        .map_err(PoolError::QueryError)
     }
 }

@@ -1,12 +1,16 @@
 //! Reading jobs: one job, the filtered and sorted list with its count, the keyset scan of
 //! the export, and the per-status counts for metrics.
 
+use std::ops::Bound;
+
 use diesel::{dsl::count_star, prelude::*, result::Error as DieselError};
-use printdesk_domain::{Job, JobId, JobQuery, JobStatus, SortDirection, SortKey, StoreError};
+use printdesk_domain::{
+    Job, JobQuery, JobSort, JobStatus, SortDirection, SortKey, StoreError, TimeRange, customer_key,
+};
 
 use crate::{
-    connection::{AnyConnection, on_backend},
-    rows::JobRow,
+    connection::{AnyConnection, on_backend, unicode_lower},
+    rows::{JobRow, to_db_time},
     schema::{job_counts, jobs},
     store::{Store, TxError},
 };
@@ -54,10 +58,15 @@ fn search_text(query: &JobQuery) -> Option<&str> {
     query.text.as_deref().filter(|t| !t.is_empty())
 }
 
+/// Whether the query filters by something `job_counts` does not count by.
+fn needs_a_count_of_jobs(query: &JobQuery) -> bool {
+    query.customer.is_some() || query.created.is_bounded() || query.completed.is_bounded()
+}
+
 /// How many jobs match `query`. Without a text search that is a sum over the few
 /// `job_counts` rows the filters select; a search has to count the matching jobs.
 fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, DieselError> {
-    if search_text(query).is_some() {
+    if search_text(query).is_some() || needs_a_count_of_jobs(query) {
         return filtered(query, conn).select(count_star()).get_result(conn);
     }
     // Named field by field: a filter added to `JobQuery` must be added here too.
@@ -66,6 +75,9 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
         printer_id,
         is_business,
         text: _,
+        customer: _,
+        created: _,
+        completed: _,
         sort: _,
         limit: _,
         offset: _,
@@ -83,9 +95,45 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
     Ok(counts.load::<i64>(conn)?.into_iter().sum())
 }
 
+/// `$q` narrowed to the rows whose `$column` lies in `$range` (a macro: one body for a
+/// column and for a nullable column taken as not null).
+macro_rules! within {
+    ($q:expr, $column:expr, $range:expr) => {{
+        let (q, range): (_, TimeRange) = ($q, $range);
+        let q = match range.start {
+            Bound::Included(t) => q.filter($column.ge(to_db_time(t))),
+            Bound::Excluded(t) => q.filter($column.gt(to_db_time(t))),
+            Bound::Unbounded => q,
+        };
+        match range.end {
+            Bound::Included(t) => q.filter($column.le(to_db_time(t))),
+            Bound::Excluded(t) => q.filter($column.lt(to_db_time(t))),
+            Bound::Unbounded => q,
+        }
+    }};
+}
+
 /// The jobs `query` selects. The text search is written for `conn`'s backend.
 fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static, Backend> {
-    let mut q = jobs::table.into_boxed();
+    filter_jobs(jobs::table.into_boxed(), query, conn)
+}
+
+/// A boxed statement over `jobs`, whatever it selects and groups by.
+pub(crate) type JobsStatement<ST, GB> = diesel::internal::table_macro::BoxedSelectStatement<
+    'static,
+    ST,
+    diesel::internal::table_macro::FromClause<jobs::table>,
+    Backend,
+    GB,
+>;
+
+/// `q` narrowed to the jobs `query` selects: the list's filters, for any statement over
+/// `jobs` (the summary's grouped one too).
+pub(crate) fn filter_jobs<ST, GB>(
+    mut q: JobsStatement<ST, GB>,
+    query: &JobQuery,
+    conn: &AnyConnection,
+) -> JobsStatement<ST, GB> {
     if let Some(status) = query.status {
         q = q.filter(jobs::status.eq(status.as_str()));
     }
@@ -95,6 +143,19 @@ fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static,
     if let Some(business) = query.is_business {
         q = q.filter(jobs::is_business.eq(business));
     }
+    if let Some(customer) = &query.customer {
+        let key = customer_key(customer.as_str());
+        q = match conn {
+            // SQLite's `lower()` folds ASCII only; `unicode_lower` is the domain's rule.
+            AnyConnection::Sqlite(_) => q.filter(unicode_lower(jobs::customer_name).eq(key)),
+            AnyConnection::Postgres(_) => {
+                q.filter(lower(jobs::customer_name.assume_not_null()).eq(key))
+            }
+        };
+    }
+    q = within!(q, jobs::created_at, query.created);
+    // A bounded span compares with NULL, which leaves out the jobs that have not ended.
+    q = within!(q, jobs::completed_at.assume_not_null(), query.completed);
     if let Some(text) = search_text(query) {
         let escape = |text: &str| -> String {
             let escaped: String = text
@@ -199,18 +260,85 @@ pub(crate) fn list_page(
     Ok((rows, total))
 }
 
-/// Up to `limit` jobs matching the filters with an id after `after`, by id.
+/// `q` narrowed to the jobs that come after `after` in the list's order: the keyset form of
+/// [`sorted`], which it mirrors key by key (the contract suite reads every order both ways
+/// and compares). A job without a value for the key comes after every job with one; among
+/// those without, by id.
+fn after_in_order(
+    q: jobs::BoxedQuery<'static, Backend>,
+    sort: JobSort,
+    after: &Job,
+) -> jobs::BoxedQuery<'static, Backend> {
+    let id = after.id.to_string();
+    let asc = sort.direction == SortDirection::Asc;
+    macro_rules! after {
+        ($col:expr, $value:expr) => {{
+            let v = $value;
+            if asc {
+                q.filter($col.gt(v.clone()).or($col.eq(v).and(jobs::id.gt(id))))
+            } else {
+                q.filter($col.lt(v.clone()).or($col.eq(v).and(jobs::id.lt(id))))
+            }
+        }};
+        ($col:expr, $value:expr, nullable) => {{
+            match ($value, asc) {
+                (Some(v), true) => q.filter(
+                    $col.gt(v.clone())
+                        .or($col.eq(v).and(jobs::id.gt(id)))
+                        .or($col.is_null()),
+                ),
+                (Some(v), false) => q.filter(
+                    $col.lt(v.clone())
+                        .or($col.eq(v).and(jobs::id.lt(id)))
+                        .or($col.is_null()),
+                ),
+                (None, true) => q.filter($col.is_null().and(jobs::id.gt(id))),
+                (None, false) => q.filter($col.is_null().and(jobs::id.lt(id))),
+            }
+        }};
+    }
+    let text = |v: Option<&str>| v.map(str::to_owned);
+    match sort.key {
+        SortKey::CreatedAt => after!(jobs::created_at, to_db_time(after.created_at)),
+        SortKey::UpdatedAt => after!(jobs::updated_at, to_db_time(after.updated_at)),
+        SortKey::JobName => after!(jobs::job_name, after.job_name.as_str().to_owned()),
+        SortKey::Status => after!(jobs::status, after.status.as_str().to_owned()),
+        SortKey::CustomerName => after!(
+            jobs::customer_name,
+            text(after.customer_name.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::PrinterId => after!(
+            jobs::printer_id,
+            text(after.printer_id.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::FileName => after!(
+            jobs::file_name,
+            text(after.file_name.as_ref().map(|v| v.as_str())),
+            nullable
+        ),
+        SortKey::StartedAt => after!(jobs::started_at, after.started_at.map(to_db_time), nullable),
+        SortKey::CompletedAt => after!(
+            jobs::completed_at,
+            after.completed_at.map(to_db_time),
+            nullable
+        ),
+    }
+}
+
+/// Up to `limit` jobs matching the filters after `after` in the query's order.
 pub(crate) fn scan_page(
     conn: &mut AnyConnection,
     query: &JobQuery,
-    after: Option<JobId>,
+    after: Option<&Job>,
     limit: u32,
 ) -> Result<Vec<JobRow>, DieselError> {
     let mut q = filtered(query, conn);
     if let Some(after) = after {
-        q = q.filter(jobs::id.gt(after.to_string()));
+        q = after_in_order(q, query.sort, after);
     }
-    q.order_by(jobs::id.asc())
+    sorted(q, query)
         .limit(i64::from(limit))
         .select(JobRow::as_select())
         .load::<JobRow>(conn)

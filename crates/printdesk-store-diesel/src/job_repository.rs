@@ -8,7 +8,7 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
     BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
     Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    StoreError, UpdateOutcome, ValidationErrors,
+    StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
 };
 
 use crate::{
@@ -175,6 +175,16 @@ impl JobRepository for Store {
         })
     }
 
+    async fn summarize(
+        &self,
+        query: &JobQuery,
+        key: &SummaryKey,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let (query, key) = (query.clone(), key.clone());
+        self.read(move |conn| crate::job_summary::summarize(conn, &query, &key))
+            .await
+    }
+
     async fn update(&self, id: JobId, edit: JobEdit) -> Result<UpdateOutcome, EditJobError> {
         self.write(move |conn| {
             let key = id.to_string();
@@ -267,12 +277,12 @@ impl JobRepository for Store {
     async fn scan(
         &self,
         query: &JobQuery,
-        after: Option<JobId>,
+        after: Option<&Job>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        let query = query.clone();
+        let (query, after) = (query.clone(), after.cloned());
         let rows = self
-            .read(move |conn| scan_page(conn, &query, after, limit))
+            .read(move |conn| scan_page(conn, &query, after.as_ref(), limit))
             .await?;
         rows.into_iter().map(Job::try_from).collect()
     }

@@ -27,6 +27,7 @@ mod group_commit;
 mod import;
 mod job_queries;
 mod job_repository;
+mod job_summary;
 mod listen;
 mod migrations;
 mod monitor_store;

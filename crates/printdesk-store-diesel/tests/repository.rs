@@ -136,7 +136,7 @@ on_every_store!(
     status_workflow_sets_timestamps_and_logs,
     bulk_edit_is_all_or_nothing,
     bulk_edit_of_500_jobs_in_one_transaction,
-    scan_reads_filtered_pages_in_creation_order,
+    scan_reads_filtered_pages_in_the_query_order,
     jobs_without_a_value_sort_last_in_both_directions,
     text_search_ignores_ascii_case_and_matches_the_rest_as_stored,
     missing_jobs_are_not_found_and_never_decided,
@@ -144,7 +144,11 @@ on_every_store!(
     a_refused_deletion_deletes_and_logs_nothing,
     history_counts_every_event_and_nothing_for_an_unknown_id,
     printers_are_listed_by_name_then_id,
-    insert_refuses_a_printer_that_is_not_there;
+    insert_refuses_a_printer_that_is_not_there,
+    customer_filter_is_the_whole_name_ignoring_case,
+    date_filters_select_instants_with_each_end_as_given,
+    summary_figures_are_the_sums_over_the_filtered_jobs,
+    scan_follows_the_list_order_for_every_sort;
     diesel:
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
@@ -1064,7 +1068,7 @@ async fn bulk_edit_of_500_jobs_in_one_transaction(ctx: Ctx) {
     );
 }
 
-async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
+async fn scan_reads_filtered_pages_in_the_query_order(ctx: Ctx) {
     for i in 0..9 {
         let status = if i % 3 == 0 {
             JobStatus::Failed
@@ -1084,10 +1088,11 @@ async fn scan_reads_filtered_pages_in_creation_order(ctx: Ctx) {
     }
     let q = JobQuery {
         status: Some(JobStatus::Failed),
+        sort: "created_at:asc".parse().unwrap(),
         ..JobQuery::default()
     };
     let first = ctx.repo.scan(&q, None, 2).await.unwrap();
-    let rest = ctx.repo.scan(&q, Some(first[1].id), 2).await.unwrap();
+    let rest = ctx.repo.scan(&q, Some(&first[1]), 2).await.unwrap();
     let names: Vec<_> = first
         .iter()
         .chain(&rest)
@@ -1539,4 +1544,459 @@ async fn insert_refuses_a_printer_that_is_not_there(ctx: Ctx) {
     }
     assert!(ctx.repo.get(ghost.id).await.unwrap().is_none());
     assert_eq!(ctx.repo.latest_seq().await.unwrap(), Seq::new(1));
+}
+
+/// A stored job with the given times and customer, inserted as is (the domain's clock would
+/// not let a test choose them).
+async fn stored(
+    ctx: &Ctx,
+    name: &str,
+    customer: Option<&str>,
+    created: time::OffsetDateTime,
+    completed: Option<time::OffsetDateTime>,
+) -> Job {
+    let job = Job {
+        id: JobId::generate(),
+        job_name: printdesk_domain::JobName::parse(name).unwrap(),
+        status: if completed.is_some() {
+            JobStatus::Completed
+        } else {
+            JobStatus::Pending
+        },
+        is_business: customer.is_some(),
+        customer_name: customer.map(|c| printdesk_domain::CustomerName::parse(c).unwrap()),
+        notes: None,
+        file_name: None,
+        printer_id: None,
+        version: Version::FIRST,
+        created_at: created,
+        updated_at: created,
+        started_at: completed.map(|c| c - time::Duration::minutes(90)),
+        completed_at: completed,
+        auto_created: false,
+        discovery_time: None,
+    };
+    let event = NewJobEvent {
+        kind: EventKind::JobCreated,
+        changes: JobChanges::created(&job),
+        job,
+        actor: None,
+        at: created,
+    };
+    ctx.repo.insert(event).await.unwrap().job
+}
+
+/// The names `query` lists (one page of up to 50, by name) with its `total_count`, checked
+/// against a page of one (so that the count is the store's, not the page's length) and
+/// against the export's scan.
+async fn selected(ctx: &Ctx, query: JobQuery) -> Vec<String> {
+    let query = JobQuery {
+        sort: "job_name:asc".parse().unwrap(),
+        ..query
+    };
+    let page = ctx.repo.list(&query).await.unwrap();
+    let names: Vec<String> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
+    assert_eq!(page.total_count, names.len() as u64, "{query:?}");
+    let one = ctx
+        .repo
+        .list(&JobQuery {
+            limit: Limit::new(1).unwrap(),
+            ..query.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.total_count, names.len() as u64, "counted: {query:?}");
+    let mut scanned: Vec<String> = ctx
+        .repo
+        .scan(&query, None, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    scanned.sort();
+    assert_eq!(scanned, names, "the export's scan filters alike: {query:?}");
+    names
+}
+
+/// `JobRepository::list`: `customer` selects the jobs whose whole customer name equals it,
+/// ignoring case in every script (Unicode lower case), on every store alike.
+async fn customer_filter_is_the_whole_name_ignoring_case(ctx: Ctx) {
+    use time::macros::datetime;
+    let t = datetime!(2026-11-02 10:00 UTC);
+    stored(&ctx, "a", Some("Müller GmbH"), t, None).await;
+    stored(&ctx, "b", Some("MÜLLER GMBH"), t, None).await;
+    stored(&ctx, "c", Some("Mueller GmbH"), t, None).await;
+    stored(&ctx, "d", Some("Müller GmbH & Co"), t, None).await;
+    stored(&ctx, "e", Some("ΔΈΛΤΑ"), t, None).await;
+    stored(&ctx, "f", None, t, None).await;
+    let customer = |name: &str| JobQuery {
+        customer: Some(printdesk_domain::CustomerName::parse(name).unwrap()),
+        ..JobQuery::default()
+    };
+    assert_eq!(selected(&ctx, customer("müller gmbh")).await, ["a", "b"]);
+    assert_eq!(selected(&ctx, customer("Müller GmbH")).await, ["a", "b"]);
+    assert_eq!(selected(&ctx, customer("MUELLER GMBH")).await, ["c"]);
+    assert_eq!(selected(&ctx, customer("δέλτα")).await, ["e"]);
+    assert!(
+        selected(&ctx, customer("Müller")).await.is_empty(),
+        "not a prefix"
+    );
+    assert!(
+        selected(&ctx, customer("%")).await.is_empty(),
+        "not a pattern"
+    );
+    let with_status = JobQuery {
+        status: Some(JobStatus::Completed),
+        ..customer("müller gmbh")
+    };
+    assert!(
+        selected(&ctx, with_status).await.is_empty(),
+        "with the other filters"
+    );
+}
+
+/// `JobRepository::list`: `created` and `completed` select by instant, each end included or
+/// excluded as the span says; a bounded `completed` span leaves out jobs that have not ended.
+/// The instants are the ones the HTTP adapter makes of "November in Europe/Berlin"
+/// (`[2026-10-31T23:00Z, 2026-11-30T23:00Z)`).
+async fn date_filters_select_instants_with_each_end_as_given(ctx: Ctx) {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+
+    use printdesk_domain::TimeRange;
+    use time::macros::datetime;
+    // Completed at 23:30 UTC on 31 October: 00:30 on 1 November in Berlin.
+    stored(
+        &ctx,
+        "halloween",
+        Some("ACME"),
+        datetime!(2026-10-31 20:00 UTC),
+        Some(datetime!(2026-10-31 23:30 UTC)),
+    )
+    .await;
+    // Completed at 23:30 UTC on 30 November: 00:30 on 1 December in Berlin.
+    stored(
+        &ctx,
+        "last night",
+        Some("ACME"),
+        datetime!(2026-11-30 22:00 UTC),
+        Some(datetime!(2026-11-30 23:30 UTC)),
+    )
+    .await;
+    stored(
+        &ctx,
+        "mid",
+        None,
+        datetime!(2026-11-15 10:00 UTC),
+        Some(datetime!(2026-11-15 12:00:00.5 UTC)),
+    )
+    .await;
+    stored(&ctx, "open", None, datetime!(2026-11-15 10:00 UTC), None).await;
+    stored(
+        &ctx,
+        "december",
+        None,
+        datetime!(2026-12-01 08:00 UTC),
+        Some(datetime!(2026-12-01 09:00 UTC)),
+    )
+    .await;
+
+    let berlin_november = TimeRange::new(
+        Included(datetime!(2026-10-31 23:00 UTC)),
+        Excluded(datetime!(2026-11-30 23:00 UTC)),
+    );
+    let utc_november = TimeRange::new(
+        Included(datetime!(2026-11-01 00:00 UTC)),
+        Excluded(datetime!(2026-12-01 00:00 UTC)),
+    );
+    let completed = |range| JobQuery {
+        completed: range,
+        ..JobQuery::default()
+    };
+    let created = |range| JobQuery {
+        created: range,
+        ..JobQuery::default()
+    };
+    assert_eq!(
+        selected(&ctx, completed(berlin_november)).await,
+        ["halloween", "mid"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(utc_november)).await,
+        ["last night", "mid"]
+    );
+    assert_eq!(
+        selected(&ctx, created(berlin_november)).await,
+        ["last night", "mid", "open"]
+    );
+    // An included end holds its own instant, to the millisecond; an excluded one does not.
+    let at = datetime!(2026-11-15 12:00:00.5 UTC);
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Included(at), Included(at)))).await,
+        ["mid"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Excluded(at), Unbounded))).await,
+        ["december", "last night"]
+    );
+    assert_eq!(
+        selected(&ctx, completed(TimeRange::new(Unbounded, Excluded(at)))).await,
+        ["halloween"]
+    );
+    // Open spans select everything, jobs that have not ended too.
+    assert_eq!(selected(&ctx, JobQuery::default()).await.len(), 5);
+    // With the other filters.
+    let business_in_berlin_november = JobQuery {
+        is_business: Some(true),
+        created: berlin_november,
+        completed: berlin_november,
+        ..JobQuery::default()
+    };
+    assert!(selected(&ctx, business_in_berlin_november).await.is_empty());
+    let acme = JobQuery {
+        customer: Some(printdesk_domain::CustomerName::parse("acme").unwrap()),
+        completed: utc_november,
+        ..JobQuery::default()
+    };
+    assert_eq!(selected(&ctx, acme).await, ["last night"]);
+}
+
+/// `JobRepository::summarize`: for every key, the groups are those `group_of` names, and
+/// each group's figures (and so the totals) are the sums of `SummaryFigures::of` over its
+/// jobs, exactly as `list` selects them: counts by status and kind, print time in whole
+/// seconds per job (milliseconds cut, a missing start or end counting nothing).
+async fn summary_figures_are_the_sums_over_the_filtered_jobs(ctx: Ctx) {
+    use std::collections::BTreeMap;
+
+    use printdesk_domain::{GroupValue, SummaryFigures, SummaryKey, TimeRange, group_of};
+    use time::{Duration, macros::datetime};
+
+    let p1 = printer(&ctx, "p1").await;
+    let p2 = printer(&ctx, "p2").await;
+    let base = datetime!(2026-10-30 12:00 UTC);
+    for i in 0..40_i64 {
+        let status = JobStatus::ALL[(i % 4) as usize];
+        let created = base + Duration::hours(7 * i) + Duration::milliseconds(i);
+        let started =
+            (status != JobStatus::Pending && i % 5 != 0).then(|| created + Duration::minutes(3));
+        let completed = matches!(status, JobStatus::Completed | JobStatus::Failed)
+            .then(|| created + Duration::minutes(3 + 17 * i) + Duration::milliseconds(999 - i));
+        let customer = match i % 3 {
+            0 => Some("ACME"),
+            1 => Some("Müller GmbH"),
+            _ => None,
+        };
+        let job = Job {
+            id: JobId::generate(),
+            job_name: printdesk_domain::JobName::parse(format!("j{i}")).unwrap(),
+            status,
+            is_business: customer.is_some() && i % 2 == 0,
+            customer_name: customer.map(|c| printdesk_domain::CustomerName::parse(c).unwrap()),
+            notes: None,
+            file_name: None,
+            printer_id: [Some(p1.clone()), Some(p2.clone()), None][(i % 3) as usize].clone(),
+            version: Version::FIRST,
+            created_at: created,
+            updated_at: created,
+            started_at: started,
+            completed_at: completed,
+            auto_created: false,
+            discovery_time: None,
+        };
+        ctx.repo
+            .insert(NewJobEvent {
+                kind: EventKind::JobCreated,
+                changes: JobChanges::created(&job),
+                job,
+                actor: None,
+                at: created,
+            })
+            .await
+            .unwrap();
+    }
+    let november = TimeRange::new(
+        std::ops::Bound::Included(datetime!(2026-11-01 00:00 UTC)),
+        std::ops::Bound::Excluded(datetime!(2026-12-01 00:00 UTC)),
+    );
+    let queries = [
+        JobQuery::default(),
+        JobQuery {
+            created: november,
+            ..JobQuery::default()
+        },
+        JobQuery {
+            is_business: Some(false),
+            completed: november,
+            ..JobQuery::default()
+        },
+        JobQuery {
+            customer: Some(printdesk_domain::CustomerName::parse("müller gmbh").unwrap()),
+            printer_id: Some(p1.clone()),
+            ..JobQuery::default()
+        },
+    ];
+    let keys = [
+        SummaryKey::Customer,
+        SummaryKey::Printer,
+        SummaryKey::Status,
+        SummaryKey::CreatedPeriods(vec![]),
+        SummaryKey::CreatedPeriods(vec![
+            datetime!(2026-11-01 00:00 UTC),
+            datetime!(2026-11-15 06:00:00.5 UTC),
+            datetime!(2026-12-01 00:00 UTC),
+        ]),
+    ];
+    for query in &queries {
+        let jobs = ctx
+            .repo
+            .list(&JobQuery {
+                limit: Limit::new(500).unwrap(),
+                ..query.clone()
+            })
+            .await
+            .unwrap()
+            .jobs;
+        let mut all = SummaryFigures::default();
+        for job in &jobs {
+            all.add(&SummaryFigures::of(job));
+        }
+        assert!(
+            all.print_seconds > 0 || jobs.is_empty(),
+            "the data has print times"
+        );
+        for key in &keys {
+            let mut expected: BTreeMap<GroupValue, SummaryFigures> = BTreeMap::new();
+            for job in &jobs {
+                expected
+                    .entry(group_of(job, key))
+                    .or_default()
+                    .add(&SummaryFigures::of(job));
+            }
+            let groups = ctx.repo.summarize(query, key).await.unwrap();
+            let mut totals = SummaryFigures::default();
+            let got: BTreeMap<GroupValue, SummaryFigures> = groups
+                .into_iter()
+                .map(|g| {
+                    totals.add(&g.figures);
+                    (g.value, g.figures)
+                })
+                .collect();
+            assert_eq!(got, expected, "{key:?} over {query:?}");
+            assert_eq!(totals, all, "totals: {key:?} over {query:?}");
+        }
+    }
+}
+
+/// `JobRepository::scan`: page after page from the last job read, every order of the list
+/// (each key, both directions, ties and jobs without a value included) comes out exactly as
+/// `list` gives it, and a cursor job that is gone still places the next page.
+async fn scan_follows_the_list_order_for_every_sort(ctx: Ctx) {
+    use printdesk_domain::{JobSort, SortDirection, SortKey};
+    use time::{Duration, macros::datetime};
+
+    let p1 = printer(&ctx, "a-printer").await;
+    let p2 = printer(&ctx, "b-printer").await;
+    let names = [
+        "Zylinder",
+        "aufkleber",
+        "Ölwanne",
+        "Benchy",
+        "benchy",
+        "Benchy",
+        "ärger",
+        "Z",
+    ];
+    let base = datetime!(2026-11-02 10:00 UTC);
+    for i in 0..24_usize {
+        let created = base + Duration::seconds((i / 3) as i64); // three jobs per instant
+        let started = (i % 4 != 0).then(|| created + Duration::minutes((i % 5) as i64));
+        let completed = (i % 3 == 0).then(|| created + Duration::hours(1));
+        let job = Job {
+            id: JobId::generate(),
+            job_name: printdesk_domain::JobName::parse(names[i % names.len()]).unwrap(),
+            status: JobStatus::ALL[i % 4],
+            is_business: false,
+            customer_name: (i % 3 != 1)
+                .then(|| printdesk_domain::CustomerName::parse(names[(i + 3) % 8]).unwrap()),
+            notes: None,
+            file_name: (i % 2 == 0)
+                .then(|| printdesk_domain::FileName::parse(format!("f{}.3mf", i % 5)).unwrap()),
+            printer_id: [Some(p1.clone()), None, Some(p2.clone())][i % 3].clone(),
+            version: Version::FIRST,
+            created_at: created,
+            updated_at: created + Duration::milliseconds((i % 7) as i64),
+            started_at: started,
+            completed_at: completed,
+            auto_created: false,
+            discovery_time: None,
+        };
+        ctx.repo
+            .insert(NewJobEvent {
+                kind: EventKind::JobCreated,
+                changes: JobChanges::created(&job),
+                job,
+                actor: None,
+                at: created,
+            })
+            .await
+            .unwrap();
+    }
+    let keys = [
+        SortKey::CreatedAt,
+        SortKey::UpdatedAt,
+        SortKey::JobName,
+        SortKey::Status,
+        SortKey::CustomerName,
+        SortKey::PrinterId,
+        SortKey::FileName,
+        SortKey::StartedAt,
+        SortKey::CompletedAt,
+    ];
+    for key in keys {
+        for direction in [SortDirection::Asc, SortDirection::Desc] {
+            for status in [None, Some(JobStatus::Completed)] {
+                let query = JobQuery {
+                    sort: JobSort { key, direction },
+                    status,
+                    limit: Limit::new(500).unwrap(),
+                    ..JobQuery::default()
+                };
+                let listed: Vec<JobId> = ctx
+                    .repo
+                    .list(&query)
+                    .await
+                    .unwrap()
+                    .jobs
+                    .iter()
+                    .map(|j| j.id)
+                    .collect();
+                let mut scanned: Vec<Job> = Vec::new();
+                loop {
+                    let page = ctx.repo.scan(&query, scanned.last(), 4).await.unwrap();
+                    if page.is_empty() {
+                        break;
+                    }
+                    scanned.extend(page);
+                }
+                let scanned: Vec<JobId> = scanned.iter().map(|j| j.id).collect();
+                assert_eq!(scanned, listed, "{key:?} {direction:?} {status:?}");
+            }
+        }
+    }
+    // The cursor is placed by its values: deleting it changes nothing.
+    let query = JobQuery {
+        sort: "job_name:asc".parse().unwrap(),
+        ..JobQuery::default()
+    };
+    let first = ctx.repo.scan(&query, None, 5).await.unwrap();
+    let expected = ctx.repo.scan(&query, first.last(), 100).await.unwrap();
+    let cursor = first.last().unwrap().clone();
+    ctx.jobs
+        .delete(cursor.id, VersionCondition::Any, &Actor::anonymous())
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.repo.scan(&query, Some(&cursor), 100).await.unwrap(),
+        expected
+    );
 }

@@ -14,6 +14,9 @@ mod jobs_bulk;
 mod jobs_create;
 mod jobs_edit;
 mod jobs_export;
+#[macro_use]
+mod jobs_filters;
+mod exports;
 mod jobs_history;
 mod jobs_list;
 mod jobs_print_times;
@@ -21,5 +24,6 @@ mod jobs_read_delete;
 mod jobs_status;
 mod printers;
 mod printers_test;
+mod reports;
 mod routes;
 mod users;

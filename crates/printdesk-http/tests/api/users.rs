@@ -233,6 +233,18 @@ async fn every_endpoint_answers_each_role_as_the_table_says(app: TestApp) {
         ),
         row(
             M::GET,
+            "/jobs/export.xlsx",
+            None,
+            [SignIn, Is(200), Is(200), Is(200)],
+        ),
+        row(
+            M::GET,
+            "/reports/summary",
+            None,
+            [SignIn, Is(200), Is(200), Is(200)],
+        ),
+        row(
+            M::GET,
             "/jobs/{job}/history",
             None,
             [SignIn, Is(200), Is(200), Is(200)],
