@@ -2,7 +2,10 @@ use std::{fmt, str::FromStr};
 
 use serde::Serialize;
 
-use crate::{job::Job, printer::PrinterId, status::JobStatus, validation::FieldViolation};
+use crate::{
+    job::Job, printer::PrinterId, search::SearchQuery, status::JobStatus,
+    validation::FieldViolation,
+};
 
 /// How many jobs one page holds: 1–500, 50 unless asked otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,7 +36,9 @@ impl Default for Limit {
     }
 }
 
-/// A column the job list can be sorted by.
+/// A column the job list can be sorted by. The text columns (`job_name`, `customer_name`,
+/// `file_name`) sort in Unicode collation order ([`crate::search::sort_key`]); `status` and
+/// `printer_id` by their (ASCII) wire values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     /// `created_at`
@@ -168,8 +173,9 @@ pub struct JobQuery {
     pub printer_id: Option<PrinterId>,
     /// Only business (or only non-business) jobs.
     pub is_business: Option<bool>,
-    /// Only jobs whose name, customer, notes or file name contain this text (case-insensitive).
-    pub text: Option<String>,
+    /// Only jobs whose name, customer, notes or file name match this text search (case- and
+    /// accent-insensitive; see [`crate::search`]).
+    pub text: Option<SearchQuery>,
     /// Order.
     pub sort: JobSort,
     /// Page size.
