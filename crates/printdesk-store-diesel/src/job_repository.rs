@@ -8,7 +8,7 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
     BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
     Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    StoreError, UpdateOutcome, ValidationErrors,
+    SearchDocument, StoreError, UpdateOutcome, ValidationErrors,
 };
 
 use crate::{
@@ -17,8 +17,9 @@ use crate::{
     constraint::{Constraint, OnConstraint},
     event_log::{record_event, take_seq},
     job_queries::{find_job_row, list_page, read_job, scan_page},
-    rows::{JobRow, JobRowChanges},
+    rows::{JobRow, JobRowChanges, NewJobRow},
     schema::jobs,
+    search_index,
     store::{Store, TxError},
 };
 
@@ -46,7 +47,7 @@ pub(crate) fn write_job(
     current: &Job,
     next: &Job,
 ) -> Result<(), TxError<StoreError>> {
-    let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
+    let (changes, document) = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
     let key = current.id.to_string();
     let written = on_backend!(conn, |conn| CachedUpdate::new(
         jobs::table,
@@ -57,6 +58,9 @@ pub(crate) fn write_job(
     )
     .execute(conn))?;
     if written == 1 {
+        if let Some(document) = document {
+            search_index::reindex(conn, &key, &document)?;
+        }
         Ok(())
     } else {
         // Cannot happen while the row lock is held; refuse rather than lose a change.
@@ -65,6 +69,13 @@ pub(crate) fn write_job(
             current.id, current.version
         ))))
     }
+}
+
+/// Inserts `job` with its derived columns and index terms.
+pub(crate) fn insert_job(conn: &mut AnyConnection, job: &Job) -> Result<(), DieselError> {
+    let (row, document) = NewJobRow::new(job);
+    diesel::insert_into(jobs::table).values(&row).execute(conn)?;
+    search_index::index_new(conn, &row.row.id, &document)
 }
 
 /// What a violation of [`Constraint::JobPrinter`] by `job` means to the domain: the same
@@ -108,12 +119,9 @@ impl JobRepository for Store {
     async fn insert(&self, event: NewJobEvent) -> Result<JobEvent, CreateJobError> {
         self.write(move |conn| {
             let seq = take_seq(conn)?;
-            diesel::insert_into(jobs::table)
-                .values(&JobRow::from(&event.job))
-                .execute(conn)
-                .on_constraint(Constraint::JobPrinter, || {
-                    CreateJobError::Invalid(unknown_printer(&event.job))
-                })?;
+            insert_job(conn, &event.job).on_constraint(Constraint::JobPrinter, || {
+                CreateJobError::Invalid(unknown_printer(&event.job))
+            })?;
             record_event(conn, seq, event).map_err(lift)
         })
         .await
@@ -244,6 +252,7 @@ impl JobRepository for Store {
             let event = deletion(&current).map_err(TxError::Domain)?;
             let seq = take_seq(conn)?;
             diesel::delete(jobs::table.find(&key)).execute(conn)?;
+            search_index::unindex(conn, &key, &SearchDocument::of(&current))?;
             record_event(conn, seq, event).map_err(lift)
         })
         .await
