@@ -9,7 +9,7 @@
 use actix_web::web;
 use printdesk_domain::{
     FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE, PrinterId,
-    ValidationErrors,
+    SearchQuery, ValidationErrors,
 };
 use utoipa::IntoParams;
 
@@ -48,9 +48,11 @@ pub struct JobListParams {
     printer_id: Option<String>,
     /// Only business (`true`) or only other (`false`) jobs.
     is_business: Option<bool>,
-    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
-    /// `file_name`; empty or blank means no text filter.
-    #[param(pattern = "^[^\\u0000]*$")]
+    /// Text search over `job_name`, `customer_name`, `notes` and `file_name`, ignoring case
+    /// and accents in every script: every word must occur, a word of three or more
+    /// characters anywhere, a shorter one at the start of a word; no character has a special
+    /// meaning. At most 200 characters; empty or blank means no text filter.
+    #[param(pattern = "^[^\\u0000]*$", max_length = 200)]
     q: Option<String>,
     /// `key`, `key:asc` or `key:desc` (`key` alone is ascending); ties are broken by id so
     /// pages are stable.
@@ -84,9 +86,11 @@ pub struct ExportParams {
     printer_id: Option<String>,
     /// Only business (`true`) or only other (`false`) jobs.
     is_business: Option<bool>,
-    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
-    /// `file_name`; empty or blank means no text filter.
-    #[param(pattern = "^[^\\u0000]*$")]
+    /// Text search over `job_name`, `customer_name`, `notes` and `file_name`, ignoring case
+    /// and accents in every script: every word must occur, a word of three or more
+    /// characters anywhere, a shorter one at the start of a word; no character has a special
+    /// meaning. At most 200 characters; empty or blank means no text filter.
+    #[param(pattern = "^[^\\u0000]*$", max_length = 200)]
     q: Option<String>,
 }
 
@@ -203,8 +207,7 @@ fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
             if value.contains('\0') {
                 return Err(NUL_CHARACTER_MESSAGE.to_owned());
             }
-            let text = value.trim();
-            query.text = (!text.is_empty()).then(|| text.to_owned());
+            query.text = SearchQuery::parse(value).map_err(|v| v.message)?;
         }
         "sort" => query.sort = value.parse::<JobSort>().map_err(|v| v.message)?,
         "limit" => {
@@ -257,7 +260,7 @@ mod tests {
         assert_eq!(query.status, Some(JobStatus::Failed));
         assert_eq!(query.printer_id.unwrap().as_str(), "x1c");
         assert_eq!(query.is_business, Some(true));
-        assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(query.text.as_ref().map(|t| t.as_str()), Some("benchy"));
         assert_eq!(query.sort.key, SortKey::JobName);
         assert_eq!(query.sort.direction, SortDirection::Asc);
         assert_eq!(query.limit.get(), 500);
@@ -296,7 +299,7 @@ mod tests {
     fn the_export_takes_the_filters_and_refuses_order_and_paging() {
         let query = export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
         assert_eq!(query.status, Some(JobStatus::Running));
-        assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(query.text.as_ref().map(|t| t.as_str()), Some("benchy"));
 
         let problem = export_query(pairs(&[
             ("sort", "job_name"),
