@@ -167,3 +167,54 @@ fn text_sorts_by_the_unicode_collation_algorithm() {
     }
     assert_eq!(collate("a", "A"), Ordering::Less, "lower case first, as Intl.Collator");
 }
+
+/// The rules the page applies to live updates (frontend/js/text-order.js) are the server's:
+/// one fixture, checked here and by the page's own test (frontend/tests/text-order.test.mjs).
+#[test]
+fn the_shared_fixture_holds_for_the_server() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../frontend/tests/fixtures/text-rules.json"
+    ))
+    .unwrap();
+    let field = |job: &serde_json::Value, name: &str| job[name].as_str().map(str::to_owned);
+    let jobs: Vec<(String, SearchDocument)> = fixture["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| {
+            let fields = ["job_name", "customer_name", "notes", "file_name"].map(|f| field(job, f));
+            let document = SearchDocument::of_fields([
+                fields[0].as_deref(),
+                fields[1].as_deref(),
+                fields[2].as_deref(),
+                fields[3].as_deref(),
+            ]);
+            (fields[0].clone().unwrap(), document)
+        })
+        .collect();
+    for case in fixture["search"].as_array().unwrap() {
+        let query = case["query"].as_str().unwrap();
+        let found: Vec<&str> = jobs
+            .iter()
+            .filter(|(_, document)| q(query).matches(document))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let expected: Vec<&str> = case["finds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(found, expected, "{query:?}");
+    }
+    let order: Vec<&str> = fixture["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.reverse();
+    sorted.sort_by_key(|n| sort_key(n));
+    assert_eq!(sorted, order);
+}
