@@ -346,8 +346,9 @@ impl SearchQuery {
     }
 
     /// Index ranges that every matching job has a term in; candidates for [`Self::patterns`].
-    /// Empty when the index cannot narrow the search (only one-character words, or words of
-    /// punctuation), and a store then checks every job.
+    /// Empty when the index cannot narrow the search (only words of punctuation), and a store
+    /// then checks every job. The longest prefixes, which usually select the fewest jobs, come
+    /// first: a store may look up only the first few.
     pub fn index_ranges(&self) -> Vec<&TermRange> {
         let mut ranges: Vec<&TermRange> = Vec::new();
         for range in self.words.iter().flat_map(|w| &w.ranges) {
@@ -355,6 +356,10 @@ impl SearchQuery {
                 ranges.push(range);
             }
         }
+        // A word start counts as no letter: `\u{1}ab` narrows less than `abc`.
+        ranges.sort_by_key(|r| {
+            std::cmp::Reverse(r.prefix.chars().filter(|&c| c != WORD_START).count())
+        });
         ranges
     }
 

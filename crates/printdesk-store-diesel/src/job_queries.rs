@@ -93,51 +93,31 @@ fn has_other_filters(query: &JobQuery) -> bool {
     query.status.is_some() || query.printer_id.is_some() || query.is_business.is_some()
 }
 
-/// How many jobs match `search` alone, from the index alone: one range scan per index range
-/// (an intersection of the jobs each one finds), no job read. Only for a query whose index
-/// ranges decide by themselves ([`SearchQuery::index_is_exact`]).
-fn count_from_index(
-    conn: &mut AnyConnection,
-    ranges: &[&TermRange],
-) -> Result<i64, DieselError> {
+/// How many jobs have a term in `range`, from the index alone (no job read): the count of a
+/// search that the range decides ([`SearchQuery::index_is_exact`]).
+fn count_from_index(conn: &mut AnyConnection, range: &TermRange) -> Result<i64, DieselError> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let postgres = matches!(conn, AnyConnection::Postgres(_));
-    let mut binds: Vec<String> = Vec::new();
-    let mut placeholder = |value: &str| {
-        binds.push(value.to_owned());
-        if postgres {
-            format!("${}", binds.len())
-        } else {
-            "?".to_owned()
-        }
+    // Written as SQL: `COUNT(DISTINCT …)` over a range, the same on both backends but for
+    // the placeholders.
+    let (first, second) = match conn {
+        AnyConnection::Sqlite(_) => ("?", "?"),
+        AnyConnection::Postgres(_) => ("$1", "$2"),
     };
-    let mut selects = Vec::new();
-    for range in ranges {
-        let mut select = format!(
-            "SELECT job_id FROM job_search_terms WHERE term >= {}",
-            placeholder(&range.prefix)
-        );
-        if let Some(end) = &range.end {
-            select.push_str(&format!(" AND term < {}", placeholder(end)));
-        }
-        selects.push(select);
+    let mut sql =
+        format!("SELECT COUNT(DISTINCT job_id) AS n FROM job_search_terms WHERE term >= {first}");
+    if range.end.is_some() {
+        sql.push_str(&format!(" AND term < {second}"));
     }
-    let sql = if let [select] = selects.as_slice() {
-        select.replacen("SELECT job_id", "SELECT COUNT(DISTINCT job_id) AS n", 1)
-    } else {
-        format!(
-            "SELECT COUNT(*) AS n FROM ({}) AS matches",
-            selects.join(" INTERSECT ")
-        )
-    };
     let count = on_backend!(conn, |c| {
-        let mut q = diesel::sql_query(sql.as_str()).into_boxed();
-        for bind in &binds {
-            q = q.bind::<Text, _>(bind.clone());
+        let mut q = diesel::sql_query(sql.as_str())
+            .into_boxed()
+            .bind::<Text, _>(range.prefix.clone());
+        if let Some(end) = &range.end {
+            q = q.bind::<Text, _>(end.clone());
         }
         q.get_result::<Count>(c)
     })?;
@@ -152,13 +132,19 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
         return count_by_filters(conn, query);
     };
     let ranges = search.index_ranges();
-    if !ranges.is_empty() && search.index_is_exact() && !has_other_filters(query) {
-        return count_from_index(conn, &ranges);
+    // One range that decides: a count over the index alone. Several would be an intersection
+    // of sets as large as each range, dearer than checking the candidates of the narrowest.
+    if ranges.len() == 1 && search.index_is_exact() && !has_other_filters(query) {
+        return count_from_index(conn, ranges[0]);
     }
     filtered(query, conn, Candidates::from_index(search))
         .select(count_star())
         .get_result(conn)
 }
+
+/// How many of a search's index ranges (the narrowest first) select its candidates: each one
+/// more costs a range scan and a set as large as its jobs, and narrows less than the last.
+const CANDIDATE_RANGES: usize = 2;
 
 /// Where a text search takes its candidates from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +187,7 @@ fn filtered(
         if candidates == Candidates::Index {
             // Written as SQL: a boxed sub-select does not serve both of `AnyConnection`'s
             // backends.
-            for range in search.index_ranges() {
+            for range in search.index_ranges().into_iter().take(CANDIDATE_RANGES) {
                 let select = diesel::dsl::sql::<Bool>(
                     "jobs.id IN (SELECT job_id FROM job_search_terms WHERE term >= ",
                 )

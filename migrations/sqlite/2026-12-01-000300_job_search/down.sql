@@ -1,3 +1,4 @@
+DROP INDEX jobs_search_pending;
 DROP TABLE job_search_terms;
 DROP INDEX jobs_file_key;
 DROP INDEX jobs_customer_key;

@@ -31,3 +31,7 @@ CREATE TABLE job_search_terms (
     job_id TEXT NOT NULL,
     PRIMARY KEY (term, job_id)
 ) WITHOUT ROWID;
+
+-- The jobs whose derived columns are still to be filled in, so that every start finds them
+-- (usually none) without reading every job.
+CREATE INDEX jobs_search_pending ON jobs (id) WHERE search_text IS NULL;
