@@ -10,7 +10,7 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::SearchDocument;
 
 use crate::{
-    connection::{AnyConnection, on_backend},
+    connection::AnyConnection,
     rows::{DerivedColumns, DocumentChange, JobRow},
     schema::{job_search_terms, jobs},
 };
@@ -28,40 +28,67 @@ pub(crate) struct TermRow<'a> {
 
 /// Adds the (term, job) rows of `terms`. A row that is there already is left alone, so that a
 /// rebuild after an interrupted one cannot fail on its own leftovers.
+///
+/// SQLite gets one single-row statement per term: it runs in-process, and a statement of a
+/// fixed shape stays prepared, where a multi-row one is prepared again for every edit (an
+/// edit changes a term or two). PostgreSQL gets one multi-row statement: there each statement
+/// is a round trip.
 fn insert(
     conn: &mut AnyConnection,
     job_id: &str,
     terms: &BTreeSet<&str>,
 ) -> Result<(), DieselError> {
-    let rows: Vec<TermRow<'_>> = terms.iter().map(|term| TermRow { term, job_id }).collect();
-    for chunk in rows.chunks(CHUNK) {
-        match conn {
-            AnyConnection::Sqlite(c) => diesel::insert_or_ignore_into(job_search_terms::table)
-                .values(chunk)
-                .execute(c)?,
-            AnyConnection::Postgres(c) => diesel::insert_into(job_search_terms::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for term in terms {
+                diesel::insert_or_ignore_into(job_search_terms::table)
+                    .values(TermRow { term, job_id })
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Postgres(c) => {
+            let rows: Vec<TermRow<'_>> =
+                terms.iter().map(|term| TermRow { term, job_id }).collect();
+            for chunk in rows.chunks(CHUNK) {
+                diesel::insert_into(job_search_terms::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Removes the (term, job) rows of `terms`: point deletes on the primary key.
+/// Removes the (term, job) rows of `terms`: point deletes on the primary key (one prepared
+/// single-row statement per term on SQLite, one statement on PostgreSQL, as for [`insert`]).
 fn delete(
     conn: &mut AnyConnection,
     job_id: &str,
     terms: &BTreeSet<&str>,
 ) -> Result<(), DieselError> {
-    let terms: Vec<&str> = terms.iter().copied().collect();
-    for chunk in terms.chunks(CHUNK) {
-        on_backend!(conn, |c| diesel::delete(
-            job_search_terms::table
-                .filter(job_search_terms::term.eq_any(chunk))
-                .filter(job_search_terms::job_id.eq(job_id))
-        )
-        .execute(c))?;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for term in terms {
+                diesel::delete(
+                    job_search_terms::table
+                        .filter(job_search_terms::term.eq(term))
+                        .filter(job_search_terms::job_id.eq(job_id)),
+                )
+                .execute(c)?;
+            }
+        }
+        AnyConnection::Postgres(c) => {
+            let terms: Vec<&str> = terms.iter().copied().collect();
+            for chunk in terms.chunks(CHUNK) {
+                diesel::delete(
+                    job_search_terms::table
+                        .filter(job_search_terms::term.eq_any(chunk))
+                        .filter(job_search_terms::job_id.eq(job_id)),
+                )
+                .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
