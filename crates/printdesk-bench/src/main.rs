@@ -603,11 +603,17 @@ fn run_steps(
         ),
         (
             "`GET /jobs?limit=50&q=…` (one word, 6 terms in turn)",
-            ONE_WORD_TERMS.iter().map(|q| list(&format!("&q={q}"))).collect(),
+            ONE_WORD_TERMS
+                .iter()
+                .map(|q| list(&format!("&q={q}")))
+                .collect(),
         ),
         (
             "`GET /jobs?limit=50&q=…` (three words, 4 queries in turn)",
-            THREE_WORD_TERMS.iter().map(|q| list(&format!("&q={q}"))).collect(),
+            THREE_WORD_TERMS
+                .iter()
+                .map(|q| list(&format!("&q={q}")))
+                .collect(),
         ),
     ];
     for (label, paths) in lists {

@@ -380,9 +380,7 @@ pub fn search_targets(report: &BackendReport) -> Vec<Target> {
         if let (Some(updated), Some(name)) = (by_updated, by_name) {
             let ratio = name as f64 / updated.max(1) as f64;
             out.push(Target {
-                goal: format!(
-                    "sort by name p99 ≤ 1.2 × sort by updated_at, concurrency {conns}"
-                ),
+                goal: format!("sort by name p99 ≤ 1.2 × sort by updated_at, concurrency {conns}"),
                 measured: format!("{ratio:.2} ({} / {} ms)", ms(name), ms(updated)),
                 met: ratio <= 1.2,
             });

@@ -166,7 +166,11 @@ impl SearchDocument {
             .filter(|w| !w.is_empty())
         {
             let chars: Vec<char> = word.chars().collect();
-            terms.insert(std::iter::once(WORD_START).chain(chars.iter().take(2).copied()).collect());
+            terms.insert(
+                std::iter::once(WORD_START)
+                    .chain(chars.iter().take(2).copied())
+                    .collect(),
+            );
             for start in 0..chars.len().saturating_sub(2) {
                 let end = (start + MAX_TERM_CHARS).min(chars.len());
                 terms.insert(chars[start..end].iter().collect());
@@ -252,7 +256,9 @@ impl SearchWord {
                 ));
             } else if begins {
                 ranges.push(TermRange::starting_with(
-                    std::iter::once(WORD_START).chain(piece.iter().copied()).collect(),
+                    std::iter::once(WORD_START)
+                        .chain(piece.iter().copied())
+                        .collect(),
                 ));
             }
             piece.clear();

@@ -12,7 +12,9 @@ fn doc(name: &str) -> SearchDocument {
 }
 
 fn q(text: &str) -> SearchQuery {
-    SearchQuery::parse(text).unwrap().expect("a non-blank query")
+    SearchQuery::parse(text)
+        .unwrap()
+        .expect("a non-blank query")
 }
 
 /// Whether `query` finds a job named `name`, checked the way every store decides (patterns)
@@ -55,7 +57,16 @@ fn folding_ignores_case_accents_and_compatibility_forms() {
 
 #[test]
 fn folding_is_idempotent() {
-    for text in ["GEHÄUSE", "İstanbul", "Straße", "ΔΈΛΤΑΣ", "ﬃ", "Ǆemal", "ŉ", "東京"] {
+    for text in [
+        "GEHÄUSE",
+        "İstanbul",
+        "Straße",
+        "ΔΈΛΤΑΣ",
+        "ﬃ",
+        "Ǆemal",
+        "ŉ",
+        "東京",
+    ] {
         let once = fold(text);
         assert_eq!(fold(&once), once, "{text}");
     }
@@ -64,7 +75,10 @@ fn folding_is_idempotent() {
 #[test]
 fn every_script_matches_in_upper_lower_accented_and_plain_case() {
     let cases = [
-        ("GEHÄUSE FÜR ÖLPUMPE", ["GEHÄUSE", "gehäuse", "ölpumpe", "für"]),
+        (
+            "GEHÄUSE FÜR ÖLPUMPE",
+            ["GEHÄUSE", "gehäuse", "ölpumpe", "für"],
+        ),
         ("Müller Druck", ["muller", "MÜLLER", "Muller", "müll"]),
         ("Résumé Émile", ["resume", "RÉSUMÉ", "émile", "EMILE"]),
         ("ΔΈΛΤΑ", ["δέλτα", "δελτα", "ΔΕΛΤΑ", "Δέλ"]),
@@ -112,12 +126,34 @@ fn every_word_is_required_in_any_field() {
 #[test]
 fn syntax_characters_are_plain_text() {
     let document = doc(r#"50% off_now a\b "quoted" star* x-y AND NEAR(this)"#);
-    for query in ["50%", "%", "off_now", "_", r"a\b", r"\", "\"quoted\"", "\"", "star*", "*", "x-y", "-", "AND", "and", "NEAR(", "near(this)"] {
+    for query in [
+        "50%",
+        "%",
+        "off_now",
+        "_",
+        r"a\b",
+        r"\",
+        "\"quoted\"",
+        "\"",
+        "star*",
+        "*",
+        "x-y",
+        "-",
+        "AND",
+        "and",
+        "NEAR(",
+        "near(this)",
+    ] {
         assert!(q(query).matches(&document), "{query:?}");
     }
     let other = doc("plain name");
-    for query in ["%", "_", r"\", "\"", "*", "-", "AND", "NEAR(", "%plain", "pl_in", "p%"] {
-        assert!(!q(query).matches(&other), "{query:?} is no wildcard or operator");
+    for query in [
+        "%", "_", r"\", "\"", "*", "-", "AND", "NEAR(", "%plain", "pl_in", "p%",
+    ] {
+        assert!(
+            !q(query).matches(&other),
+            "{query:?} is no wildcard or operator"
+        );
     }
 }
 
@@ -142,8 +178,14 @@ fn the_index_narrows_to_candidates_that_the_patterns_decide() {
     assert!(!q("re-sliced").index_is_exact());
     assert!(!q("東京").index_is_exact());
     assert!(!q("abcdefghijklmnopqrstuvwxyz").index_is_exact());
-    assert!(finds("abcdefghijklmnopqrstuvwxyz", "xabcdefghijklmnopqrstuvwxyzx"));
-    assert!(!finds("abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyQ"));
+    assert!(finds(
+        "abcdefghijklmnopqrstuvwxyz",
+        "xabcdefghijklmnopqrstuvwxyzx"
+    ));
+    assert!(!finds(
+        "abcdefghijklmnopqrstuvwxyz",
+        "abcdefghijklmnopqrstuvwxyQ"
+    ));
     // Nothing the index could look up: every job is a candidate.
     assert!(q("%").index_ranges().is_empty());
     assert!(!finds("re-sliced", "resliced"));
@@ -153,11 +195,31 @@ fn the_index_narrows_to_candidates_that_the_patterns_decide() {
 
 #[test]
 fn text_sorts_by_the_unicode_collation_algorithm() {
-    let mut names = vec!["Zylinder", "Ölwanne", "aufkleber", "Äpfel", "apfel", "Éclair", "eclair", "zebra", "Ärger"];
+    let mut names = vec![
+        "Zylinder",
+        "Ölwanne",
+        "aufkleber",
+        "Äpfel",
+        "apfel",
+        "Éclair",
+        "eclair",
+        "zebra",
+        "Ärger",
+    ];
     names.sort_by_key(|n| sort_key(n));
     assert_eq!(
         names,
-        ["apfel", "Äpfel", "Ärger", "aufkleber", "eclair", "Éclair", "Ölwanne", "zebra", "Zylinder"]
+        [
+            "apfel",
+            "Äpfel",
+            "Ärger",
+            "aufkleber",
+            "eclair",
+            "Éclair",
+            "Ölwanne",
+            "zebra",
+            "Zylinder"
+        ]
     );
     // The keys order as the collator compares.
     for a in &names {
@@ -165,7 +227,11 @@ fn text_sorts_by_the_unicode_collation_algorithm() {
             assert_eq!(sort_key(a).cmp(&sort_key(b)), collate(a, b), "{a} {b}");
         }
     }
-    assert_eq!(collate("a", "A"), Ordering::Less, "lower case first, as Intl.Collator");
+    assert_eq!(
+        collate("a", "A"),
+        Ordering::Less,
+        "lower case first, as Intl.Collator"
+    );
 }
 
 /// The rules the page applies to live updates (frontend/js/text-order.js) are the server's:

@@ -207,9 +207,7 @@ fn filtered(
             let pattern = pattern.to_owned();
             q = match conn {
                 AnyConnection::Sqlite(_) => q.filter(instr(jobs::search_text, pattern).gt(0)),
-                AnyConnection::Postgres(_) => {
-                    q.filter(strpos(jobs::search_text, pattern).gt(0))
-                }
+                AnyConnection::Postgres(_) => q.filter(strpos(jobs::search_text, pattern).gt(0)),
             };
         }
     }

@@ -74,7 +74,9 @@ pub(crate) fn write_job(
 /// Inserts `job` with its derived columns and index terms.
 pub(crate) fn insert_job(conn: &mut AnyConnection, job: &Job) -> Result<(), DieselError> {
     let (row, document) = NewJobRow::new(job);
-    diesel::insert_into(jobs::table).values(&row).execute(conn)?;
+    diesel::insert_into(jobs::table)
+        .values(&row)
+        .execute(conn)?;
     search_index::index_new(conn, &row.row.id, &document)
 }
 

@@ -11,7 +11,8 @@ use printdesk_domain::{
     Actor, BulkUpdateError, DeleteJobError, EditJobError, EventKind, EventLog, Job, JobChanges,
     JobDeletion, JobDraft, JobEdit, JobEvent, JobField, JobHistory, JobId, JobPatch, JobQuery,
     JobRepository, JobService, JobSort, JobStatus, Limit, NewJobEvent, NewPrinter, Nullable,
-    PrinterId, PrinterRepository, PrinterService, SearchQuery, Seq, SystemClock, Version, VersionCondition,
+    PrinterId, PrinterRepository, PrinterService, SearchQuery, Seq, SystemClock, Version,
+    VersionCondition,
     testing::{InMemoryStore, RecordingPublisher, TestSealer},
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
@@ -1253,7 +1254,12 @@ const SEARCH_JOBS: [SearchRow; 9] = [
         None,
         None,
     ),
-    ("Plain bracket", None, Some("spare part"), Some("bracket-7.3mf")),
+    (
+        "Plain bracket",
+        None,
+        Some("spare part"),
+        Some("bracket-7.3mf"),
+    ),
     ("Long", None, None, None),
 ];
 
@@ -1287,7 +1293,11 @@ async fn found(ctx: &Ctx, text: &str) -> Vec<String> {
     };
     let page = ctx.repo.list(&query).await.unwrap();
     let names: Vec<String> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
-    assert_eq!(page.total_count, names.len() as u64, "{text:?}: total_count");
+    assert_eq!(
+        page.total_count,
+        names.len() as u64,
+        "{text:?}: total_count"
+    );
     // The export's scan finds the same jobs.
     let scanned = ctx.repo.scan(&query, None, 500).await.unwrap();
     assert_eq!(scanned.len(), names.len(), "{text:?}: scan");
@@ -1422,9 +1432,18 @@ async fn text_search_follows_edits_and_deletions(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(found(&ctx, "41").await, Vec::<String>::new());
-    assert_eq!(found(&ctx, "42 bench zahnrader olwerk").await, ["Zahnräder"]);
+    assert_eq!(
+        found(&ctx, "42 bench zahnrader olwerk").await,
+        ["Zahnräder"]
+    );
     ctx.jobs
-        .change_status(job.id, JobStatus::Running, false, VersionCondition::Any, &actor)
+        .change_status(
+            job.id,
+            JobStatus::Running,
+            false,
+            VersionCondition::Any,
+            &actor,
+        )
         .await
         .unwrap();
     assert_eq!(found(&ctx, "zahnräder").await, ["Zahnräder"]);
@@ -1505,18 +1524,60 @@ async fn text_sorts_follow_unicode_collation_with_empty_values_last(ctx: Ctx) {
     let cases: [(&str, &[&str], &[&str]); 3] = [
         (
             "job_name",
-            &["apfel", "Äpfel", "aufkleber", "Éclair", "Ölwanne", "Zylinder"],
-            &["Zylinder", "Ölwanne", "Éclair", "aufkleber", "Äpfel", "apfel"],
+            &[
+                "apfel",
+                "Äpfel",
+                "aufkleber",
+                "Éclair",
+                "Ölwanne",
+                "Zylinder",
+            ],
+            &[
+                "Zylinder",
+                "Ölwanne",
+                "Éclair",
+                "aufkleber",
+                "Äpfel",
+                "apfel",
+            ],
         ),
         (
             "customer_name",
-            &["apfel", "aufkleber", "Éclair", "Zylinder", "Ölwanne", "Äpfel"],
-            &["Zylinder", "Éclair", "aufkleber", "apfel", "Äpfel", "Ölwanne"],
+            &[
+                "apfel",
+                "aufkleber",
+                "Éclair",
+                "Zylinder",
+                "Ölwanne",
+                "Äpfel",
+            ],
+            &[
+                "Zylinder",
+                "Éclair",
+                "aufkleber",
+                "apfel",
+                "Äpfel",
+                "Ölwanne",
+            ],
         ),
         (
             "file_name",
-            &["apfel", "Éclair", "Ölwanne", "Zylinder", "aufkleber", "Äpfel"],
-            &["Zylinder", "Ölwanne", "Éclair", "apfel", "Äpfel", "aufkleber"],
+            &[
+                "apfel",
+                "Éclair",
+                "Ölwanne",
+                "Zylinder",
+                "aufkleber",
+                "Äpfel",
+            ],
+            &[
+                "Zylinder",
+                "Ölwanne",
+                "Éclair",
+                "apfel",
+                "Äpfel",
+                "aufkleber",
+            ],
         ),
     ];
     for (key, asc, desc) in cases {
@@ -1528,7 +1589,11 @@ async fn text_sorts_follow_unicode_collation_with_empty_values_last(ctx: Ctx) {
             let page = ctx.repo.list(&query).await.unwrap();
             let names: Vec<_> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
             assert_eq!(names, expected, "{key}:{direction}");
-            assert_eq!(paged_names(&ctx, &query).await, expected, "{key}:{direction}, paged");
+            assert_eq!(
+                paged_names(&ctx, &query).await,
+                expected,
+                "{key}:{direction}, paged"
+            );
         }
     }
     // A search keeps the requested order.
@@ -1537,7 +1602,15 @@ async fn text_sorts_follow_unicode_collation_with_empty_values_last(ctx: Ctx) {
         sort: "job_name:asc".parse().unwrap(),
         ..JobQuery::default()
     };
-    let names: Vec<_> = ctx.repo.list(&query).await.unwrap().jobs.iter().map(|j| j.job_name.to_string()).collect();
+    let names: Vec<_> = ctx
+        .repo
+        .list(&query)
+        .await
+        .unwrap()
+        .jobs
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
     assert_eq!(names, ["apfel", "Éclair", "Ölwanne", "Zylinder"]);
 }
 
@@ -1570,8 +1643,19 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
         limit: Limit::new(3).unwrap(),
         ..JobQuery::default()
     };
-    let names: Vec<_> = reopened.repo.list(&query).await.unwrap().jobs.iter().map(|j| j.job_name.to_string()).collect();
-    assert_eq!(names, [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]);
+    let names: Vec<_> = reopened
+        .repo
+        .list(&query)
+        .await
+        .unwrap()
+        .jobs
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]
+    );
     // New jobs and edits are indexed as usual.
     create(&reopened, draft("Müllereimer")).await;
     assert_eq!(found(&reopened, "mülle").await.len(), 2);

@@ -192,9 +192,11 @@ async fn invalid_parameters_are_400_naming_each(app: TestApp) {
 /// `q` (issue 13): case and accents ignored in every script, every word required, and at most
 /// 200 characters: 201 is a 400 problem naming `q`, on the list and the export alike.
 async fn search_ignores_case_and_accents_and_is_at_most_200_characters(app: TestApp) {
-    app.create_job(json!({ "job_name": "GEHÄUSE FÜR ÖLPUMPE", "is_business": true,
-                           "customer_name": "Müller" }))
-        .await;
+    app.create_job(
+        json!({ "job_name": "GEHÄUSE FÜR ÖLPUMPE", "is_business": true,
+                           "customer_name": "Müller" }),
+    )
+    .await;
     app.create_job(json!({ "job_name": "ΔΈΛΤΑ", "notes": "ä".repeat(200) }))
         .await;
     let sorted = "&sort=job_name:asc";
@@ -218,7 +220,10 @@ async fn search_ignores_case_and_accents_and_is_at_most_200_characters(app: Test
         ["ΔΈΛΤΑ"]
     );
     let over = "%C3%A4".repeat(201); // 201 × ä: characters, not bytes, count
-    for path in [format!("/jobs?q={over}"), format!("/jobs/export.csv?q={over}")] {
+    for path in [
+        format!("/jobs?q={over}"),
+        format!("/jobs/export.csv?q={over}"),
+    ] {
         let response = app.client.get(app.url(&path)).send().await.unwrap();
         let body = problem(response, StatusCode::BAD_REQUEST).await;
         assert_eq!(error_fields(&body), ["q"], "{path}");
