@@ -146,6 +146,10 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
 /// more costs a range scan and a set as large as its jobs, and narrows less than the last.
 const CANDIDATE_RANGES: usize = 2;
 
+/// Greater than every index term (terms hold at most 17 characters): the end of a range
+/// that has none.
+const ABOVE_EVERY_TERM: &str = "\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}";
+
 /// Where a text search takes its candidates from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Candidates {
@@ -186,21 +190,50 @@ fn filtered(
     if let Some(search) = &query.text {
         if candidates == Candidates::Index {
             // Written as SQL: a boxed sub-select does not serve both of `AnyConnection`'s
-            // backends.
-            for range in search.index_ranges().into_iter().take(CANDIDATE_RANGES) {
-                let select = diesel::dsl::sql::<Bool>(
-                    "jobs.id IN (SELECT job_id FROM job_search_terms WHERE term >= ",
+            // backends. Two ranges are intersected inside the index, so that only the jobs
+            // in both are read (`benchy acme`: a few hundred, not the 12,500 `benchy` finds).
+            let ranges: Vec<&TermRange> = search
+                .index_ranges()
+                .into_iter()
+                .take(CANDIDATE_RANGES)
+                .collect();
+            let bounds = |r: &TermRange| {
+                (
+                    r.prefix.clone(),
+                    r.end.clone().unwrap_or_else(|| ABOVE_EVERY_TERM.to_owned()),
                 )
-                .bind::<Text, _>(range.prefix.clone());
-                q = match &range.end {
-                    Some(end) => q.filter(
-                        select
+            };
+            const SELECT: &str =
+                "SELECT job_id FROM job_search_terms WHERE term >= ";
+            match ranges.as_slice() {
+                [] => {}
+                [one] => {
+                    let (from, to) = bounds(one);
+                    q = q.filter(
+                        diesel::dsl::sql::<Bool>("jobs.id IN (")
+                            .sql(SELECT)
+                            .bind::<Text, _>(from)
                             .sql(" AND term < ")
-                            .bind::<Text, _>(end.clone())
+                            .bind::<Text, _>(to)
                             .sql(")"),
-                    ),
-                    None => q.filter(select.sql(")")),
-                };
+                    );
+                }
+                [first, second, ..] => {
+                    let ((from1, to1), (from2, to2)) = (bounds(first), bounds(second));
+                    q = q.filter(
+                        diesel::dsl::sql::<Bool>("jobs.id IN (")
+                            .sql(SELECT)
+                            .bind::<Text, _>(from1)
+                            .sql(" AND term < ")
+                            .bind::<Text, _>(to1)
+                            .sql(" INTERSECT ")
+                            .sql(SELECT)
+                            .bind::<Text, _>(from2)
+                            .sql(" AND term < ")
+                            .bind::<Text, _>(to2)
+                            .sql(")"),
+                    );
+                }
             }
         }
         for pattern in search.patterns() {
