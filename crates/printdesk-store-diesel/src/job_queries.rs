@@ -203,8 +203,7 @@ fn filtered(
                     r.end.clone().unwrap_or_else(|| ABOVE_EVERY_TERM.to_owned()),
                 )
             };
-            const SELECT: &str =
-                "SELECT job_id FROM job_search_terms WHERE term >= ";
+            const SELECT: &str = "SELECT job_id FROM job_search_terms WHERE term >= ";
             match ranges.as_slice() {
                 [] => {}
                 [one] => {

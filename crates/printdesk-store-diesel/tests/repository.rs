@@ -1636,7 +1636,10 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
         None,
     );
     let german = "GEHÄUSE FÜR ÖLPUMPE".to_owned();
-    assert_eq!(found(&reopened, "muller olpumpe").await, [german.clone()]);
+    assert_eq!(
+        found(&reopened, "muller olpumpe").await,
+        std::slice::from_ref(&german)
+    );
     assert_eq!(found(&reopened, "δέλτα").await, ["ΔΈΛΤΑ βάση"]);
     let query = JobQuery {
         sort: "job_name:asc".parse().unwrap(),
