@@ -409,7 +409,10 @@ fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result
         without_search_index(&copy)?;
         let copy_url = format!("sqlite://{}", copy.display());
         say(format!("{name}: reference without the search index"));
-        let (without, _) = run_reference(plan, &copy_url, &ids_file)?;
+        let (without, command) = run_reference(plan, &copy_url, &ids_file)?;
+        report
+            .commands
+            .push(format!("{command}   # on a copy without the search index"));
         say(format!(
             "{name}: reference without the search index {:.0} edits/s",
             without.rate()
