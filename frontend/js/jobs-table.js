@@ -4,6 +4,7 @@ import { exportCsvUrl, jobsApi } from './api.js';
 import { byId, debounce, flash, h } from './dom.js';
 import { formatDuration, shortTimeElement, statusBadge, timeElement } from './format.js';
 import { printerName } from './printers.js';
+import { compareByKey, searchMatches } from './text-order.js';
 import { STATUS_ACTIONS, STATUS_ACTION_NAMES } from './workflow.js';
 
 export const DEFAULT_QUERY = Object.freeze({
@@ -335,19 +336,16 @@ export class JobsTable {
     if (q.status && job.status !== q.status) return false;
     if (q.printer_id && job.printer_id !== q.printer_id) return false;
     if (q.is_business !== '' && String(job.is_business) !== q.is_business) return false;
-    const text = q.q.trim().toLowerCase();
-    if (text) {
-      const haystack = [job.job_name, job.customer_name, job.notes, job.file_name];
-      if (!haystack.some((v) => typeof v === 'string' && v.toLowerCase().includes(text))) return false;
-    }
-    return true;
+    // The server's text search, rule for rule (text-order.js).
+    return searchMatches(q.q, job);
   }
 
   compare(a, b) {
     const [key, dir] = this.query.sort.split(':');
     // Jobs without a value come last in both directions, as the server sorts them.
     if (isNull(a[key]) !== isNull(b[key])) return isNull(a[key]) ? 1 : -1;
-    const c = compareValues(a[key], b[key]) || compareValues(a.id, b.id);
+    // Text columns in the server's Unicode collation order (text-order.js), ties by id.
+    const c = compareByKey(key, a[key], b[key]) || compareValues(a.id, b.id);
     return dir === 'desc' ? -c : c;
   }
 

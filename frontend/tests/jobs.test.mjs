@@ -268,6 +268,30 @@ describe('jobs page', { timeout: 120000 }, () => {
     assertClean(b.problems);
   });
 
+  test('live: a new job takes its place in the server\'s text order (Unicode collation)', async (t) => {
+    if (!(await api.hasWebSocket())) {
+      t.skip('waiting on the WebSocket endpoint GET /api/v1/ws (answers 404 on this server)');
+      return;
+    }
+    const token = `coll${Date.now()}`;
+    await api.createJob({ job_name: `${token} aufkleber` });
+    await api.createJob({ job_name: `${token} Zylinder` });
+    const { page, problems } = await app({ hash: `#jobs?q=${token}&sort=job_name:asc` });
+    await page.locator('#pagerInfo', { hasText: '1–2 of 2' }).waitFor();
+    await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 5000 });
+    await page.evaluate(() => { window.__noReload = true; });
+    const names = () => page.locator('#jobsBody .job-name').allTextContents();
+
+    // Byte order would put "Ölwanne" after "Zylinder"; the server and the page put it between.
+    const oil = await api.createJob({ job_name: `${token} Ölwanne` });
+    await row(page, oil.id).waitFor({ timeout: 2000 });
+    assert.deepEqual(await names(), [`${token} aufkleber`, `${token} Ölwanne`, `${token} Zylinder`]);
+    const { jobs } = await api.listJobs(`?q=${token}&sort=job_name:asc`);
+    assert.deepEqual(jobs.map((j) => j.job_name), await names(), 'the same order as the server');
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'no page reload');
+    assertClean(problems);
+  });
+
   test('a job named like HTML is shown literally and runs nothing', async () => {
     const job = await api.createJob({
       job_name: XSS,

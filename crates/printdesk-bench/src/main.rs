@@ -120,6 +120,28 @@ struct ReferenceArgs {
     secs: u64,
 }
 
+/// One-word searches, URL-encoded: common (`benchy`, one job in eight), with umlauts
+/// (`müller`, `köhler`: one job in 20 and in 40), in the notes (`spaghetti`), rare (`54321`: the
+/// job numbers that contain it, a handful) and absent.
+const ONE_WORD_TERMS: [&str; 6] = [
+    "benchy",
+    "m%C3%BCller",
+    "K%C3%B6hler",
+    "spaghetti",
+    "54321",
+    "no-such-text",
+];
+
+/// Three-word searches, URL-encoded: common words together (`benchy acme v3`), umlauts in
+/// one field (`müller ölwanne größe`), punctuation (`re-sliced 0.2 mm`) and words of
+/// different fields that no job has together.
+const THREE_WORD_TERMS: [&str; 4] = [
+    "benchy%20acme%20v3",
+    "M%C3%9CLLER%20%C3%B6lwanne%20gr%C3%B6%C3%9Fe",
+    "re-sliced%200.2%20mm",
+    "vase%20hooli%20spaghetti",
+];
+
 /// The settings of one run, defaults resolved.
 #[derive(Debug, Clone)]
 struct Plan {
@@ -379,39 +401,30 @@ fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result
     let ids_file = plan.work.join("ids.txt");
     let ids_text: String = rotation.iter().map(|id| format!("{id}\n")).collect();
     fs::write(&ids_file, ids_text).map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let reference_args = vec![
-        "-c".to_owned(),
-        plan.server_core.to_string(),
-        exe.display().to_string(),
-        "reference".to_owned(),
-        "--database-url".to_owned(),
-        url.to_owned(),
-        "--ids-file".to_owned(),
-        ids_file.display().to_string(),
-        "--warmup-secs".to_owned(),
-        plan.warmup_secs.to_string(),
-        "--secs".to_owned(),
-        plan.step_secs.to_string(),
-    ];
-    report
-        .commands
-        .push(format!("taskset {}", reference_args.join(" ")));
+    if backend == Backend::Sqlite {
+        // The same edits on a copy of the database without the search index, first: what the
+        // index costs an edit (issue 13: at least 0.9 × the throughput without it).
+        let copy = plan.work.join("bench-without-search-index.db");
+        fs::copy(&target, &copy).map_err(|e| format!("copying the database: {e}"))?;
+        without_search_index(&copy)?;
+        let copy_url = format!("sqlite://{}", copy.display());
+        say(format!("{name}: reference without the search index"));
+        let (without, command) = run_reference(plan, &copy_url, &ids_file)?;
+        report
+            .commands
+            .push(format!("{command}   # on a copy without the search index"));
+        say(format!(
+            "{name}: reference without the search index {:.0} edits/s",
+            without.rate()
+        ));
+        report.reference_without_index = Some(without);
+        let _ = fs::remove_file(&copy);
+        let _ = fs::remove_file(format!("{}-wal", copy.display()));
+        let _ = fs::remove_file(format!("{}-shm", copy.display()));
+    }
     say(format!("{name}: reference (direct store edits)"));
-    let output = Command::new("taskset")
-        .args(&reference_args)
-        .output()
-        .map_err(|e| format!("cannot run the reference: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let reference = stdout
-        .lines()
-        .find_map(reference::Reference::from_line)
-        .ok_or_else(|| {
-            format!(
-                "the reference failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            )
-        })?;
+    let (reference, command) = run_reference(plan, url, &ids_file)?;
+    report.commands.push(command);
     say(format!("{name}: reference {:.0} edits/s", reference.rate()));
     report.reference = Some(reference);
 
@@ -460,6 +473,64 @@ fn measure_backend(plan: &Plan, url: &str, report: &mut BackendReport) -> Result
         report.db_bytes = Some(size(&target) + size(&format!("{target}-wal")));
     }
     Ok(())
+}
+
+/// The direct-store reference on `url`, as a child pinned to the server's core; its figures
+/// and its command line.
+fn run_reference(
+    plan: &Plan,
+    url: &str,
+    ids_file: &Path,
+) -> Result<(reference::Reference, String), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let reference_args = vec![
+        "-c".to_owned(),
+        plan.server_core.to_string(),
+        exe.display().to_string(),
+        "reference".to_owned(),
+        "--database-url".to_owned(),
+        url.to_owned(),
+        "--ids-file".to_owned(),
+        ids_file.display().to_string(),
+        "--warmup-secs".to_owned(),
+        plan.warmup_secs.to_string(),
+        "--secs".to_owned(),
+        plan.step_secs.to_string(),
+    ];
+    let output = Command::new("taskset")
+        .args(&reference_args)
+        .output()
+        .map_err(|e| format!("cannot run the reference: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let reference = stdout
+        .lines()
+        .find_map(reference::Reference::from_line)
+        .ok_or_else(|| {
+            format!(
+                "the reference failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        })?;
+    Ok((reference, format!("taskset {}", reference_args.join(" "))))
+}
+
+/// Turns the SQLite database at `path` into one without the text search's index: the terms
+/// table becomes a view that takes every insert and delete and keeps nothing, so the same
+/// binary runs the same statements, and only the index's own work is gone. (The folded
+/// `search_text` column is still written: it is part of the job's row.)
+fn without_search_index(path: &Path) -> Result<(), String> {
+    use diesel::{Connection, connection::SimpleConnection};
+    let mut conn = diesel::sqlite::SqliteConnection::establish(&path.display().to_string())
+        .map_err(|e| e.to_string())?;
+    conn.batch_execute(
+        "DROP TABLE job_search_terms;
+         CREATE VIEW job_search_terms (term, job_id) AS SELECT NULL, NULL WHERE 0;
+         CREATE TRIGGER job_search_terms_discard_insert INSTEAD OF INSERT ON job_search_terms
+         BEGIN SELECT 1; END;
+         CREATE TRIGGER job_search_terms_discard_delete INSTEAD OF DELETE ON job_search_terms
+         BEGIN SELECT 1; END;",
+    )
+    .map_err(|e| format!("removing the search index from the copy: {e}"))
 }
 
 /// The load steps, in order: edits, then single reads, then lists.
@@ -526,8 +597,23 @@ fn run_steps(
             vec![list("&sort=updated_at:desc")],
         ),
         (
-            "`GET /jobs?limit=50&q=…` (4 terms in turn)",
-            ["benchy", "acme", "re-sliced", "no-such-text"]
+            "`GET /jobs?limit=50&sort=job_name:asc`",
+            vec![list("&sort=job_name:asc")],
+        ),
+        (
+            "`GET /jobs?limit=50&sort=job_name:desc`",
+            vec![list("&sort=job_name:desc")],
+        ),
+        (
+            "`GET /jobs?limit=50&q=…` (one word, 6 terms in turn)",
+            ONE_WORD_TERMS
+                .iter()
+                .map(|q| list(&format!("&q={q}")))
+                .collect(),
+        ),
+        (
+            "`GET /jobs?limit=50&q=…` (three words, 4 queries in turn)",
+            THREE_WORD_TERMS
                 .iter()
                 .map(|q| list(&format!("&q={q}")))
                 .collect(),

@@ -69,6 +69,9 @@ pub struct BackendReport {
     pub seed: Duration,
     /// The direct-store reference.
     pub reference: Option<Reference>,
+    /// The same reference on a copy of the database without the text search's index
+    /// (SQLite only).
+    pub reference_without_index: Option<Reference>,
     /// Process start → first 200, for each start on the seeded database.
     pub startups: Vec<Duration>,
     /// RSS after start-up, idle, KiB.
@@ -164,6 +167,15 @@ pub fn summary(report: &BackendReport) -> String {
             ms(r.latencies.p999_us),
             r.edits
         );
+        if let Some(w) = &report.reference_without_index {
+            let _ = writeln!(
+                t,
+                "- The same reference on a copy of the database without the text search's index (its terms table a view that keeps nothing; measured first): {:.0} edits/s, p99 {} ms: with the index, edits keep **{:.2} ×** that throughput.",
+                w.rate(),
+                ms(w.latencies.p99_us),
+                r.rate() / w.rate()
+            );
+        }
         if let Some(s) = report.edit_many(16) {
             let _ = writeln!(
                 t,
@@ -283,6 +295,7 @@ pub fn targets(report: &BackendReport) -> Vec<Target> {
             }
         }
     }
+    out.extend(search_targets(report));
     for conns in [1, 16] {
         if let Some(s) = report
             .steps
@@ -307,6 +320,71 @@ pub fn targets(report: &BackendReport) -> Vec<Target> {
             measured: format!("{:.0} ms", m.as_secs_f64() * 1000.0),
             met: m < Duration::from_millis(300),
         });
+    }
+    out
+}
+
+/// Issue 13's targets: text search p99 (SQLite < 5 ms at concurrency 1 and < 15 ms at 16;
+/// PostgreSQL < 20 ms at 16), edits with the search index ≥ 0.9 × without it, and sorting by
+/// name within 1.2 × of sorting by `updated_at`.
+pub fn search_targets(report: &BackendReport) -> Vec<Target> {
+    let mut out = Vec::new();
+    let sqlite = report.name == "SQLite";
+    let limits: &[(u32, u64)] = if sqlite {
+        &[(1, 5_000), (16, 15_000)]
+    } else {
+        &[(16, 20_000)]
+    };
+    for &(conns, limit_us) in limits {
+        let worst = report
+            .steps
+            .iter()
+            .filter(|s| s.kind == Kind::Search && s.conns == conns)
+            .max_by_key(|s| s.measured.latencies.p99_us);
+        if let Some(s) = worst {
+            out.push(Target {
+                goal: format!(
+                    "text search p99 < {} ms, concurrency {conns} (issue 13)",
+                    limit_us / 1000
+                ),
+                measured: format!(
+                    "worst {} ms ({})",
+                    ms(s.measured.latencies.p99_us),
+                    s.label.replace('|', "\\|")
+                ),
+                met: s.measured.latencies.p99_us < limit_us,
+            });
+        }
+    }
+    if let (Some(with), Some(without)) = (&report.reference, &report.reference_without_index) {
+        let ratio = with.rate() / without.rate();
+        out.push(Target {
+            goal: "edits with the search index ≥ 0.9 × without it (direct store)".into(),
+            measured: format!("{ratio:.2} ({:.0} / {:.0})", with.rate(), without.rate()),
+            met: ratio >= 0.9,
+        });
+    }
+    for conns in [1, 16] {
+        let p99 = |label: &str| {
+            report
+                .steps
+                .iter()
+                .find(|s| s.conns == conns && s.label.contains(label))
+                .map(|s| s.measured.latencies.p99_us)
+        };
+        let by_updated = p99("sort=updated_at:desc");
+        let by_name = [p99("sort=job_name:asc"), p99("sort=job_name:desc")]
+            .into_iter()
+            .flatten()
+            .max();
+        if let (Some(updated), Some(name)) = (by_updated, by_name) {
+            let ratio = name as f64 / updated.max(1) as f64;
+            out.push(Target {
+                goal: format!("sort by name p99 ≤ 1.2 × sort by updated_at, concurrency {conns}"),
+                measured: format!("{ratio:.2} ({} / {} ms)", ms(name), ms(updated)),
+                met: ratio <= 1.2,
+            });
+        }
     }
     out
 }
@@ -418,8 +496,16 @@ pub fn document(
         .iter()
         .find(|r| r.name == "SQLite" && r.skipped.is_none())
     {
-        w("### Targets (issue 7, judged on SQLite)\n\n".into());
+        w("### Targets (issues 7 and 13, judged on SQLite)\n\n".into());
         w(targets_table(&targets(sqlite)));
+        w("\n".into());
+    }
+    if let Some(postgres) = reports
+        .iter()
+        .find(|r| r.name == "PostgreSQL" && r.skipped.is_none())
+    {
+        w("### Targets of issue 13 on PostgreSQL\n\n".into());
+        w(targets_table(&search_targets(postgres)));
         w("\n".into());
     }
     for r in reports {

@@ -22,7 +22,8 @@ const PARTS: [&str; 8] = [
     "benchy", "bracket", "gear", "housing", "clip", "vase", "hinge", "spool",
 ];
 
-const CUSTOMERS: [&str; 12] = [
+/// Customers; two of them German, for searches with umlauts (`köhler`: about one job in 40).
+const CUSTOMERS: [&str; 14] = [
     "Acme Robotics",
     "Globex",
     "Initech",
@@ -35,10 +36,14 @@ const CUSTOMERS: [&str; 12] = [
     "Tyrell",
     "Cyberdyne",
     "Wonka Works",
+    "Bäckerei Köhler",
+    "Müller Modellbau",
 ];
 
-const NOTES: [&str; 5] = [
+/// Notes on three jobs in ten; one of them German (`ölwanne`: about one job in 20).
+const NOTES: [&str; 6] = [
     "re-sliced at 0.2 mm",
+    "Ölwanne für Kunde Müller, Größe M",
     "PETG, 40% infill",
     "customer wants it by Friday",
     "second attempt after a spaghetti failure",

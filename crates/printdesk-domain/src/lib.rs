@@ -42,6 +42,7 @@ mod precondition;
 mod printer;
 mod printer_patch;
 mod query;
+pub mod search;
 mod secret;
 mod service;
 mod status;
@@ -89,6 +90,7 @@ pub use printer_patch::{ConnectionPatch, PrinterPatch};
 pub use query::{
     JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey, TimeRange, customer_key,
 };
+pub use search::{SEARCH_MAX_CHARS, SearchDocument, SearchQuery};
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};

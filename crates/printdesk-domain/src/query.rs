@@ -3,8 +3,8 @@ use std::{fmt, ops::Bound, str::FromStr};
 use serde::Serialize;
 
 use crate::{
-    clock::Timestamp, fields::CustomerName, job::Job, printer::PrinterId, status::JobStatus,
-    validation::FieldViolation,
+    clock::Timestamp, fields::CustomerName, job::Job, printer::PrinterId, search::SearchQuery,
+    status::JobStatus, validation::FieldViolation,
 };
 
 /// How many jobs one page holds: 1–500, 50 unless asked otherwise.
@@ -36,7 +36,9 @@ impl Default for Limit {
     }
 }
 
-/// A column the job list can be sorted by.
+/// A column the job list can be sorted by. The text columns (`job_name`, `customer_name`,
+/// `file_name`) sort in Unicode collation order ([`crate::search::sort_key`]); `status` and
+/// `printer_id` by their (ASCII) wire values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     /// `created_at`
@@ -244,8 +246,9 @@ pub struct JobQuery {
     pub printer_id: Option<PrinterId>,
     /// Only business (or only non-business) jobs.
     pub is_business: Option<bool>,
-    /// Only jobs whose name, customer, notes or file name contain this text (case-insensitive).
-    pub text: Option<String>,
+    /// Only jobs whose name, customer, notes or file name match this text search (case- and
+    /// accent-insensitive; see [`crate::search`]).
+    pub text: Option<SearchQuery>,
     /// Only jobs of this customer, ignoring case ([`customer_key`]).
     pub customer: Option<CustomerName>,
     /// Only jobs created in this span.

@@ -43,6 +43,7 @@ use crate::{
     },
     printer::{Printer, PrinterId},
     query::{JobPage, JobQuery, SortDirection, SortKey, customer_key},
+    search::{SearchDocument, sort_key},
     secret::{SealError, SealedSecret, Secret, SecretSealer},
     summary::{GroupValue, SummaryFigures, SummaryGroup, SummaryKey, group_of},
     validation::ValidationErrors,
@@ -108,22 +109,6 @@ impl InMemoryStore {
     }
 }
 
-/// The port's text search: ASCII letters ignore case, everything else matches literally —
-/// what SQLite's `LIKE` does, and the part of PostgreSQL's `lower() LIKE` the contract
-/// promises. (Full Unicode case and accent folding is a later issue's.)
-fn text_matches(job: &Job, needle: &str) -> bool {
-    let needle = needle.to_ascii_lowercase();
-    [
-        Some(job.job_name.as_str()),
-        job.customer_name.as_ref().map(|v| v.as_str()),
-        job.notes.as_ref().map(|v| v.as_str()),
-        job.file_name.as_ref().map(|v| v.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|field| field.to_ascii_lowercase().contains(&needle))
-}
-
 fn matches_filters(job: &Job, query: &JobQuery) -> bool {
     query.status.is_none_or(|s| job.status == s)
         && query
@@ -131,7 +116,10 @@ fn matches_filters(job: &Job, query: &JobQuery) -> bool {
             .as_ref()
             .is_none_or(|p| job.printer_id.as_ref() == Some(p))
         && query.is_business.is_none_or(|b| job.is_business == b)
-        && query.text.as_deref().is_none_or(|t| text_matches(job, t))
+        && query
+            .text
+            .as_ref()
+            .is_none_or(|q| q.matches(&SearchDocument::of(job)))
         && query.customer.as_ref().is_none_or(|c| {
             job.customer_name
                 .as_ref()
@@ -144,8 +132,9 @@ fn matches_filters(job: &Job, query: &JobQuery) -> bool {
 /// The order of `key`, ascending. A missing value compares as `None`, which
 /// [`sort_jobs`] puts last in either direction.
 fn compare(a: &Job, b: &Job, key: SortKey) -> Option<Ordering> {
+    // Text in collation order: by the sort keys the real stores keep and index.
     let opt = |x: Option<&str>, y: Option<&str>| match (x, y) {
-        (Some(x), Some(y)) => Some(x.cmp(y)),
+        (Some(x), Some(y)) => Some(sort_key(x).cmp(&sort_key(y))),
         (None, None) => Some(Ordering::Equal),
         _ => None,
     };
@@ -157,16 +146,17 @@ fn compare(a: &Job, b: &Job, key: SortKey) -> Option<Ordering> {
     match key {
         SortKey::CreatedAt => Some(a.created_at.cmp(&b.created_at)),
         SortKey::UpdatedAt => Some(a.updated_at.cmp(&b.updated_at)),
-        SortKey::JobName => Some(a.job_name.as_str().cmp(b.job_name.as_str())),
+        SortKey::JobName => Some(sort_key(a.job_name.as_str()).cmp(&sort_key(b.job_name.as_str()))),
         SortKey::Status => Some(a.status.as_str().cmp(b.status.as_str())),
         SortKey::CustomerName => opt(
             a.customer_name.as_ref().map(|v| v.as_str()),
             b.customer_name.as_ref().map(|v| v.as_str()),
         ),
-        SortKey::PrinterId => opt(
-            a.printer_id.as_ref().map(|v| v.as_str()),
-            b.printer_id.as_ref().map(|v| v.as_str()),
-        ),
+        SortKey::PrinterId => match (&a.printer_id, &b.printer_id) {
+            (Some(x), Some(y)) => Some(x.as_str().cmp(y.as_str())),
+            (None, None) => Some(Ordering::Equal),
+            _ => None,
+        },
         SortKey::FileName => opt(
             a.file_name.as_ref().map(|v| v.as_str()),
             b.file_name.as_ref().map(|v| v.as_str()),

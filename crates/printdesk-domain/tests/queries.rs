@@ -4,7 +4,7 @@
 mod support;
 
 use printdesk_domain::{
-    JobDraft, JobQuery, JobSort, JobStatus, Limit, PrinterId, SortDirection, SortKey,
+    JobDraft, JobQuery, JobSort, JobStatus, Limit, PrinterId, SearchQuery, SortDirection, SortKey,
 };
 use support::{World, named};
 use time::Duration;
@@ -207,7 +207,7 @@ async fn the_list_filters_by_status_printer_business_and_text() {
         ("nothing like it", vec![]),
     ] {
         let page = list(JobQuery {
-            text: Some(text.into()),
+            text: SearchQuery::parse(text).unwrap(),
             sort: sorted,
             ..JobQuery::default()
         })

@@ -15,7 +15,7 @@ use std::ops::Bound;
 use actix_web::web;
 use printdesk_domain::{
     CustomerName, FieldViolation, JobQuery, JobSort, JobStatus, Limit, NUL_CHARACTER_MESSAGE,
-    PrinterId, SummaryGrouping, TimeRange, ValidationErrors,
+    PrinterId, SearchQuery, SummaryGrouping, TimeRange, ValidationErrors,
 };
 use utoipa::IntoParams;
 
@@ -71,9 +71,11 @@ pub struct FilterParams {
     printer_id: Option<String>,
     /// Only business (`true`) or only other (`false`) jobs.
     is_business: Option<bool>,
-    /// Text contained (case-insensitive) in `job_name`, `customer_name`, `notes` or
-    /// `file_name`; empty or blank means no text filter.
-    #[param(pattern = "^[^\\u0000]*$")]
+    /// Text search over `job_name`, `customer_name`, `notes` and `file_name`, ignoring case
+    /// and accents in every script: every word must occur, a word of three or more
+    /// characters anywhere, a shorter one at the start of a word; no character has a special
+    /// meaning. At most 200 characters; empty or blank means no text filter.
+    #[param(pattern = "^[^\\u0000]*$", max_length = 200)]
     q: Option<String>,
     /// Only jobs of this customer: the whole name, ignoring case (`müller gmbh` selects
     /// `Müller GmbH`, not `Müller GmbH & Co`); empty means no customer filter.
@@ -491,8 +493,7 @@ fn apply(query: &mut JobQuery, name: &str, value: &str) -> Result<(), String> {
             if value.contains('\0') {
                 return Err(NUL_CHARACTER_MESSAGE.to_owned());
             }
-            let text = value.trim();
-            query.text = (!text.is_empty()).then(|| text.to_owned());
+            query.text = SearchQuery::parse(value).map_err(|v| v.message)?;
         }
         "customer" => {
             // The name as the job form stores it: trimmed, at most 200 characters.
@@ -552,7 +553,7 @@ mod tests {
         assert_eq!(query.status, Some(JobStatus::Failed));
         assert_eq!(query.printer_id.unwrap().as_str(), "x1c");
         assert_eq!(query.is_business, Some(true));
-        assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(query.text.as_ref().map(|t| t.as_str()), Some("benchy"));
         assert_eq!(query.sort.key, SortKey::JobName);
         assert_eq!(query.sort.direction, SortDirection::Asc);
         assert_eq!(query.limit.get(), 500);
@@ -592,7 +593,7 @@ mod tests {
         let (query, options) =
             csv_export_query(pairs(&[("status", "running"), ("q", "benchy")])).unwrap();
         assert_eq!(query.status, Some(JobStatus::Running));
-        assert_eq!(query.text.as_deref(), Some("benchy"));
+        assert_eq!(query.text.as_ref().map(|t| t.as_str()), Some("benchy"));
         assert_eq!(
             query.sort.to_string(),
             "created_at:asc",

@@ -8,12 +8,14 @@ use printdesk_domain::{EventKind, Job, JobChanges, NewJobEvent, Printer, Seq, St
 use crate::{
     connection::AnyConnection,
     printers::PrinterRow,
-    rows::{EventRow, JobRow},
-    schema::{event_seq, job_events, jobs, printers},
+    rows::{EventRow, NewJobRow},
+    schema::{event_seq, job_events, job_search_terms, jobs, printers},
+    search_index::{self, TermRow},
     store::map_diesel,
 };
 
-/// Rows per INSERT: 15 binds a job row, well under both backends' bind limits.
+/// Rows per INSERT: 19 binds a job row (with its derived columns), well under both backends'
+/// bind limits.
 const CHUNK: usize = 1000;
 
 /// Inserts `printers`, then `jobs` with one `job_created` event each (at the job's
@@ -60,10 +62,27 @@ macro_rules! insert_all {
             .select(event_seq::last)
             .get_result(conn)?;
         for (n, chunk) in $jobs.chunks(CHUNK).enumerate() {
-            let rows: Vec<JobRow> = chunk.iter().map(JobRow::from).collect();
+            let (rows, documents): (Vec<NewJobRow>, Vec<_>) =
+                chunk.iter().map(NewJobRow::new).unzip();
             diesel::insert_into(jobs::table)
                 .values(&rows)
                 .execute(conn)?;
+            let terms: Vec<_> = documents.iter().map(|d| d.terms()).collect();
+            let term_rows: Vec<TermRow<'_>> = rows
+                .iter()
+                .zip(&terms)
+                .flat_map(|(row, terms)| {
+                    terms.iter().map(|term| TermRow {
+                        term,
+                        job_id: &row.row.id,
+                    })
+                })
+                .collect();
+            for terms in term_rows.chunks(search_index::CHUNK) {
+                diesel::insert_into(job_search_terms::table)
+                    .values(terms)
+                    .execute(conn)?;
+            }
             let first = last + 1 + (n * CHUNK) as i64;
             let events = chunk
                 .iter()

@@ -8,7 +8,7 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
     BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
     Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
+    SearchDocument, StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
 };
 
 use crate::{
@@ -17,8 +17,9 @@ use crate::{
     constraint::{Constraint, OnConstraint},
     event_log::{record_event, take_seq},
     job_queries::{find_job_row, list_page, read_job, scan_page},
-    rows::{JobRow, JobRowChanges},
+    rows::{JobRow, JobRowChanges, NewJobRow},
     schema::jobs,
+    search_index,
     store::{Store, TxError},
 };
 
@@ -74,7 +75,7 @@ pub(crate) fn write_job(
     current: &Job,
     next: &Job,
 ) -> Result<(), TxError<StoreError>> {
-    let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
+    let (changes, document) = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
     let key = current.id.to_string();
     let written = on_backend!(conn, |conn| CachedUpdate::new(
         jobs::table,
@@ -85,6 +86,9 @@ pub(crate) fn write_job(
     )
     .execute(conn))?;
     if written == 1 {
+        if let Some(document) = document {
+            search_index::reindex(conn, &key, &document)?;
+        }
         Ok(())
     } else {
         // Cannot happen while the row lock is held; refuse rather than lose a change.
@@ -93,6 +97,15 @@ pub(crate) fn write_job(
             current.id, current.version
         ))))
     }
+}
+
+/// Inserts `job` with its derived columns and index terms.
+pub(crate) fn insert_job(conn: &mut AnyConnection, job: &Job) -> Result<(), DieselError> {
+    let (row, document) = NewJobRow::new(job);
+    diesel::insert_into(jobs::table)
+        .values(&row)
+        .execute(conn)?;
+    search_index::index_new(conn, &row.row.id, &document)
 }
 
 /// What a violation of [`Constraint::JobPrinter`] by `job` means to the domain: the same
@@ -138,12 +151,9 @@ impl JobRepository for Store {
         self.write(move |conn| {
             lock_assigned_printer(conn, None, &event.job)?;
             let seq = take_seq(conn)?;
-            diesel::insert_into(jobs::table)
-                .values(&JobRow::from(&event.job))
-                .execute(conn)
-                .on_constraint(Constraint::JobPrinter, || {
-                    CreateJobError::Invalid(unknown_printer(&event.job))
-                })?;
+            insert_job(conn, &event.job).on_constraint(Constraint::JobPrinter, || {
+                CreateJobError::Invalid(unknown_printer(&event.job))
+            })?;
             record_event(conn, seq, event.clone()).map_err(lift)
         })
         .await
@@ -299,6 +309,7 @@ impl JobRepository for Store {
             let event = deletion(&current).map_err(TxError::Domain)?;
             let seq = take_seq(conn)?;
             diesel::delete(jobs::table.find(&key)).execute(conn)?;
+            search_index::unindex(conn, &key, &SearchDocument::of(&current))?;
             record_event(conn, seq, event).map_err(lift)
         })
         .await

@@ -34,6 +34,7 @@ mod monitor_store;
 mod printers;
 mod rows;
 mod schema;
+mod search_index;
 mod store;
 mod stored_event;
 pub mod test_support;

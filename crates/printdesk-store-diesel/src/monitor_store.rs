@@ -22,7 +22,7 @@ use crate::{
     constraint::{Constraint, OnConstraint},
     event_log::{record_event, take_seq},
     job_queries::read_job,
-    job_repository::{lock_job, write_job},
+    job_repository::{insert_job, lock_job, write_job},
     rows::{JobRow, from_db_time, to_db_time},
     schema::{job_prints, jobs, monitor_leases, printer_memory, printers},
     store::{Store, TxError},
@@ -159,9 +159,7 @@ fn apply(
     match write {
         JobWrite::Create { event, print } => {
             let seq = take_seq(conn)?;
-            diesel::insert_into(jobs::table)
-                .values(&JobRow::from(&event.job))
-                .execute(conn)?;
+            insert_job(conn, &event.job)?;
             diesel::insert_into(job_prints::table)
                 .values((
                     job_prints::job_id.eq(event.job.id.to_string()),

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use printdesk_domain::{
     CustomerName, EventKind, FileName, Job, JobEvent, JobId, JobName, NewJobEvent, Notes,
-    PrinterId, Seq, StoreError, Version,
+    PrinterId, SearchDocument, Seq, StoreError, Version, search::sort_key,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
@@ -117,6 +117,60 @@ impl TryFrom<JobRow> for Job {
     }
 }
 
+/// What the store derives from a job's text with the domain's rules and keeps beside it: the
+/// search document and the collation sort keys (see the `job_search` migration).
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = jobs)]
+pub(crate) struct DerivedColumns {
+    pub search_text: String,
+    pub name_key: Vec<u8>,
+    pub customer_key: Option<Vec<u8>>,
+    pub file_key: Option<Vec<u8>>,
+}
+
+impl DerivedColumns {
+    /// The columns of `row`, with its search document.
+    pub(crate) fn of(row: &JobRow) -> (Self, SearchDocument) {
+        let document = document_of(row);
+        let columns = Self {
+            search_text: document.as_str().to_owned(),
+            name_key: sort_key(&row.job_name),
+            customer_key: row.customer_name.as_deref().map(sort_key),
+            file_key: row.file_name.as_deref().map(sort_key),
+        };
+        (columns, document)
+    }
+}
+
+/// The search document of a stored job.
+pub(crate) fn document_of(row: &JobRow) -> SearchDocument {
+    SearchDocument::of_fields([
+        Some(&row.job_name),
+        row.customer_name.as_deref(),
+        row.notes.as_deref(),
+        row.file_name.as_deref(),
+    ])
+}
+
+/// A job as it is inserted: its row and what is derived from it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub(crate) struct NewJobRow {
+    #[diesel(embed)]
+    pub row: JobRow,
+    #[diesel(embed)]
+    pub derived: DerivedColumns,
+}
+
+impl NewJobRow {
+    /// The row of `job`, and its search document (whose terms go in with it).
+    pub(crate) fn new(job: &Job) -> (Self, SearchDocument) {
+        let row = JobRow::from(job);
+        let (derived, document) = DerivedColumns::of(&row);
+        (Self { row, derived }, document)
+    }
+}
+
 /// The columns an edit changed, and only those: what `UPDATE … SET` names. SQLite rewrites
 /// the entries of every index over a column named in `SET`, changed or not, so writing the
 /// whole row touched all six job indexes on every edit (measured: about 7 WAL pages per edit
@@ -138,17 +192,49 @@ pub(crate) struct JobRowChanges {
     completed_at: Option<Option<PrimitiveDateTime>>,
     auto_created: Option<bool>,
     discovery_time: Option<Option<PrimitiveDateTime>>,
+    search_text: Option<String>,
+    name_key: Option<Vec<u8>>,
+    customer_key: Option<Option<Vec<u8>>>,
+    file_key: Option<Option<Vec<u8>>>,
+}
+
+/// A job's search document before and after an edit that changed a searched field.
+pub(crate) struct DocumentChange {
+    pub before: SearchDocument,
+    pub after: SearchDocument,
 }
 
 impl JobRowChanges {
-    /// What turns `old` into `new` (the same job).
-    pub(crate) fn between(old: &JobRow, new: JobRow) -> Self {
+    /// What turns `old` into `new` (the same job), and, when a searched field changed, the
+    /// job's search document before and after. The derived columns are computed only for
+    /// fields that changed: most edits (a status, the notes) need no sort key.
+    pub(crate) fn between(old: &JobRow, new: JobRow) -> (Self, Option<DocumentChange>) {
+        let searched = old.job_name != new.job_name
+            || old.customer_name != new.customer_name
+            || old.notes != new.notes
+            || old.file_name != new.file_name;
+        let document = searched.then(|| DocumentChange {
+            before: document_of(old),
+            after: document_of(&new),
+        });
+        let name_key = (old.job_name != new.job_name).then(|| sort_key(&new.job_name));
+        let customer_key = (old.customer_name != new.customer_name)
+            .then(|| new.customer_name.as_deref().map(sort_key));
+        let file_key =
+            (old.file_name != new.file_name).then(|| new.file_name.as_deref().map(sort_key));
+        let search_text = document.as_ref().map(|d| d.after.as_str().to_owned());
         macro_rules! changed {
             ($($field:ident),* $(,)?) => {
-                Self { $($field: (old.$field != new.$field).then_some(new.$field),)* }
+                Self {
+                    $($field: (old.$field != new.$field).then_some(new.$field),)*
+                    search_text,
+                    name_key,
+                    customer_key,
+                    file_key,
+                }
             };
         }
-        changed!(
+        let changes = changed!(
             job_name,
             status,
             is_business,
@@ -163,7 +249,8 @@ impl JobRowChanges {
             completed_at,
             auto_created,
             discovery_time,
-        )
+        );
+        (changes, document)
     }
 }
 

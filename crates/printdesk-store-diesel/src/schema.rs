@@ -41,6 +41,20 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         auto_created -> Bool,
         discovery_time -> Nullable<Timestamp>,
+        /// The domain's `SearchDocument` of the job (NULL only until the start-up fills it in).
+        search_text -> Nullable<Text>,
+        /// Collation sort keys of `job_name`, `customer_name`, `file_name`.
+        name_key -> Nullable<Binary>,
+        customer_key -> Nullable<Binary>,
+        file_key -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    /// The text search's index: each job's `SearchDocument::terms`, one row per (term, job).
+    job_search_terms (term, job_id) {
+        term -> Text,
+        job_id -> Text,
     }
 }
 
@@ -160,6 +174,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_events,
     event_seq,
     job_counts,
+    job_search_terms,
     printer_memory,
     job_prints,
     monitor_leases,

@@ -11,7 +11,8 @@ use printdesk_domain::{
     Actor, BulkUpdateError, DeleteJobError, EditJobError, EventKind, EventLog, Job, JobChanges,
     JobDeletion, JobDraft, JobEdit, JobEvent, JobField, JobHistory, JobId, JobPatch, JobQuery,
     JobRepository, JobService, JobSort, JobStatus, Limit, NewJobEvent, NewPrinter, Nullable,
-    PrinterId, PrinterRepository, PrinterService, Seq, SystemClock, Version, VersionCondition,
+    PrinterId, PrinterRepository, PrinterService, SearchQuery, Seq, SystemClock, Version,
+    VersionCondition,
     testing::{InMemoryStore, RecordingPublisher, TestSealer},
 };
 use printdesk_store_diesel::{Store, test_support::TestDatabase};
@@ -138,7 +139,10 @@ on_every_store!(
     bulk_edit_of_500_jobs_in_one_transaction,
     scan_reads_filtered_pages_in_the_query_order,
     jobs_without_a_value_sort_last_in_both_directions,
-    text_search_ignores_ascii_case_and_matches_the_rest_as_stored,
+    text_search_folds_case_and_accents_in_every_script,
+    text_search_follows_edits_and_deletions,
+    text_search_keeps_the_requested_order_on_every_page,
+    text_sorts_follow_unicode_collation_with_empty_values_last,
     missing_jobs_are_not_found_and_never_decided,
     bulk_failures_come_in_the_order_of_the_edits,
     a_refused_deletion_deletes_and_logs_nothing,
@@ -154,6 +158,7 @@ on_every_store!(
     data_survives_reopening_the_store,
     import_loads_jobs_with_their_events_after_the_log,
     events_written_in_the_current_format_read_back,
+    a_migrated_database_finds_its_existing_jobs,
 );
 
 /// The access contract: users, sessions, tokens, failed sign-ins.
@@ -789,7 +794,7 @@ async fn text_search_is_case_insensitive_and_literal(ctx: Ctx) {
         ctx.jobs.create(d, &Actor::anonymous()).await.unwrap();
     }
     let search = |t: &str| JobQuery {
-        text: Some(t.into()),
+        text: SearchQuery::parse(t).unwrap(),
         ..JobQuery::default()
     };
     assert_eq!(ctx.jobs.list(&search("gear")).await.unwrap().total_count, 3);
@@ -1245,13 +1250,281 @@ async fn jobs_without_a_value_sort_last_in_both_directions(ctx: Ctx) {
     }
 }
 
-/// `JobRepository::list` with `text`: ASCII letters ignore case, everything else is matched
-/// as stored (case and accent folding beyond ASCII are not promised yet, issue 13).
-async fn text_search_ignores_ascii_case_and_matches_the_rest_as_stored(ctx: Ctx) {
-    for (name, customer, file) in [
-        ("Benchy", Some("MÜLLER GmbH"), None),
-        ("Zürich sign", None, Some("ZÜRICH.3mf")),
-    ] {
+/// One job of the search table: name, customer, notes, file.
+type SearchRow = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const SEARCH_JOBS: [SearchRow; 9] = [
+    ("GEHÄUSE FÜR ÖLPUMPE", Some("Müller GmbH"), None, None),
+    ("Résumé Émile", None, Some("für Café Noël"), None),
+    ("ΔΈΛΤΑ βάση", None, None, Some("delta.3mf")),
+    ("МОСКВА заказ", None, None, Some("Ёлка.3mf")),
+    ("IŞIK İstanbul", Some("Straße 5"), None, None),
+    ("東京タワー模型", None, Some("大阪"), None),
+    (
+        r#"Syntax 50% a_b c\d "q" x* y-z AND NEAR(n)"#,
+        None,
+        None,
+        None,
+    ),
+    (
+        "Plain bracket",
+        None,
+        Some("spare part"),
+        Some("bracket-7.3mf"),
+    ),
+    ("Long", None, None, None),
+];
+
+/// Creates [`SEARCH_JOBS`]; the last one's notes are 200 `ä`.
+async fn create_search_jobs(ctx: &Ctx) {
+    let long_notes = "ä".repeat(200);
+    for (name, customer, notes, file) in SEARCH_JOBS {
+        create(
+            ctx,
+            JobDraft {
+                is_business: customer.is_some(),
+                customer_name: customer.map(Into::into),
+                notes: notes
+                    .map(Into::into)
+                    .or((name == "Long").then(|| long_notes.clone())),
+                file_name: file.map(Into::into),
+                ..draft(name)
+            },
+        )
+        .await;
+    }
+}
+
+/// The names of the jobs `text` finds, by name (and their count as the store reports it).
+async fn found(ctx: &Ctx, text: &str) -> Vec<String> {
+    let query = JobQuery {
+        text: Some(SearchQuery::parse(text).unwrap().expect("a query")),
+        sort: "job_name:asc".parse().unwrap(),
+        limit: Limit::new(500).unwrap(),
+        ..JobQuery::default()
+    };
+    let page = ctx.repo.list(&query).await.unwrap();
+    let names: Vec<String> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
+    assert_eq!(
+        page.total_count,
+        names.len() as u64,
+        "{text:?}: total_count"
+    );
+    // The export's scan finds the same jobs.
+    let scanned = ctx.repo.scan(&query, None, 500).await.unwrap();
+    assert_eq!(scanned.len(), names.len(), "{text:?}: scan");
+    // Paged one at a time (the store may take another way to its candidates), the same.
+    let paged = paged_names(ctx, &query).await;
+    assert_eq!(paged, names, "{text:?}: paged");
+    names
+}
+
+/// `JobRepository::list` with `text` (issue 13): case- and accent-insensitive in every script,
+/// words of three or more characters anywhere, shorter ones at word starts, all words
+/// required in any of the four fields, and no character with a meaning of its own.
+async fn text_search_folds_case_and_accents_in_every_script(ctx: Ctx) {
+    create_search_jobs(&ctx).await;
+    let german = "GEHÄUSE FÜR ÖLPUMPE";
+    let french = "Résumé Émile";
+    let greek = "ΔΈΛΤΑ βάση";
+    let russian = "МОСКВА заказ";
+    let turkish = "IŞIK İstanbul";
+    let cjk = "東京タワー模型";
+    let syntax = r#"Syntax 50% a_b c\d "q" x* y-z AND NEAR(n)"#;
+    let plain = "Plain bracket";
+    let long = "Long";
+    let table: &[(&str, &[&str])] = &[
+        // German: upper, lower, accented, unaccented, in the name and the customer.
+        ("GEHÄUSE", &[german]),
+        ("gehäuse", &[german]),
+        ("gehause", &[german]),
+        ("ölpumpe", &[german]),
+        ("OLPUMPE", &[german]),
+        ("pumpe", &[german]),
+        ("muller", &[german]),
+        ("MÜLLER", &[german]),
+        ("Müller", &[german]),
+        ("für", &[german, french]),
+        ("fü", &[german, french]),
+        ("ür", &[]),
+        ("strasse", &[turkish]),
+        ("STRAßE", &[turkish]),
+        // Words in different fields, all required.
+        ("ölpumpe müller", &[german]),
+        ("müller résumé", &[]),
+        ("emile noel cafe", &[french]),
+        ("bracket spare 3mf", &[plain]),
+        // French.
+        ("resume", &[french]),
+        ("RÉSUMÉ", &[french]),
+        ("émile", &[french]),
+        // Greek, with and without the accent, final and medial sigma.
+        ("δέλτα", &[greek]),
+        ("δελτα", &[greek]),
+        ("ΔΕΛΤΑ", &[greek]),
+        ("ΒΑΣΗ", &[greek]),
+        // Cyrillic, ё as е.
+        ("москва", &[russian]),
+        ("Москва", &[russian]),
+        ("ЗАКАЗ", &[russian]),
+        ("елка", &[russian]),
+        ("ЁЛКА", &[russian]),
+        // Turkish dotted and dotless i.
+        ("ışık", &[turkish]),
+        ("isik", &[turkish]),
+        ("IŞIK", &[turkish]),
+        ("istanbul", &[turkish]),
+        ("İSTANBUL", &[turkish]),
+        // CJK: every character starts a word.
+        ("東京", &[cjk]),
+        ("タワー", &[cjk]),
+        ("模型", &[cjk]),
+        ("京", &[cjk]),
+        ("大阪", &[cjk]),
+        // LIKE and FTS syntax is plain text.
+        ("50%", &[syntax]),
+        ("%", &[syntax]),
+        ("a_b", &[syntax]),
+        ("_", &[syntax]),
+        (r"c\d", &[syntax]),
+        (r"\", &[syntax]),
+        ("\"q\"", &[syntax]),
+        ("\"", &[syntax]),
+        ("x*", &[syntax]),
+        ("*", &[syntax]),
+        ("y-z", &[syntax]),
+        ("-", &[plain, syntax]),
+        ("AND", &[syntax]),
+        ("near(", &[syntax]),
+        ("NEAR(n)", &[syntax]),
+        ("%ölpumpe", &[]),
+        ("ö_pumpe", &[]),
+        ("b*", &[]),
+        ("-bracket", &[]),
+        ("OR", &[]),
+        // A 200-character query (the longest there is) finds the 200-character word.
+        (&*"A".repeat(200), &[long]),
+        (&*"a".repeat(199), &[long]),
+        ("nothing like it", &[]),
+    ];
+    for (query, expected) in table {
+        assert_eq!(found(&ctx, query).await, *expected, "{query:?}");
+    }
+    assert!(
+        SearchQuery::parse(&"a".repeat(201)).is_err(),
+        "201 characters are refused"
+    );
+}
+
+/// `JobRepository::list` with `text` and an edit: the search follows every change of a
+/// searched field (including the deletion), and only the changed words stop matching.
+async fn text_search_follows_edits_and_deletions(ctx: Ctx) {
+    let actor = Actor::anonymous();
+    let job = ctx
+        .jobs
+        .create(
+            JobDraft {
+                notes: Some("bench edit 41".into()),
+                ..draft("Zahnrad")
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(&ctx, "41").await, ["Zahnrad"]);
+    let patch = JobPatch {
+        notes: Nullable::Set("bench edit 42".into()),
+        job_name: Some("Zahnräder".into()),
+        customer_name: Nullable::Set("Ölwerk".into()),
+        is_business: Some(true),
+        ..JobPatch::default()
+    };
+    ctx.jobs
+        .edit(job.id, patch, VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    assert_eq!(found(&ctx, "41").await, Vec::<String>::new());
+    assert_eq!(
+        found(&ctx, "42 bench zahnrader olwerk").await,
+        ["Zahnräder"]
+    );
+    ctx.jobs
+        .change_status(
+            job.id,
+            JobStatus::Running,
+            false,
+            VersionCondition::Any,
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found(&ctx, "zahnräder").await, ["Zahnräder"]);
+    ctx.jobs
+        .delete(job.id, VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    assert_eq!(found(&ctx, "zahn").await, Vec::<String>::new());
+    ctx.jobs.create(draft("Zahnrad neu"), &actor).await.unwrap();
+    assert_eq!(found(&ctx, "zahn").await, ["Zahnrad neu"]);
+}
+
+/// `JobRepository::list` with `text` over many matches: every page in the requested order,
+/// whichever way the store finds the candidates (few matches or many, small pages or large).
+async fn text_search_keeps_the_requested_order_on_every_page(ctx: Ctx) {
+    let actor = Actor::anonymous();
+    for i in 0..12 {
+        let name = if i % 3 == 0 {
+            format!("Vase {i}")
+        } else {
+            format!("Gear {i}")
+        };
+        ctx.jobs.create(draft(&name), &actor).await.unwrap();
+    }
+    for sort in ["created_at:desc", "job_name:asc", "job_name:desc"] {
+        for text in ["gear", "vase", "ge", "e"] {
+            let query = JobQuery {
+                text: SearchQuery::parse(text).unwrap(),
+                sort: sort.parse().unwrap(),
+                limit: Limit::new(500).unwrap(),
+                ..JobQuery::default()
+            };
+            let all: Vec<String> = ctx
+                .repo
+                .list(&query)
+                .await
+                .unwrap()
+                .jobs
+                .iter()
+                .map(|j| j.job_name.to_string())
+                .collect();
+            let expected = match text {
+                "vase" => 4,
+                "e" => 0,
+                _ => 8,
+            };
+            assert_eq!(all.len(), expected, "{text} {sort}");
+            assert_eq!(paged_names(&ctx, &query).await, all, "{text} {sort}");
+        }
+    }
+}
+
+/// `JobRepository::list` sorted by a text column: Unicode collation (root order: letters
+/// first, then accents, then case), not bytes; jobs without a value last in both directions.
+async fn text_sorts_follow_unicode_collation_with_empty_values_last(ctx: Ctx) {
+    let rows: [(&str, Option<&str>, Option<&str>); 6] = [
+        ("Zylinder", Some("Zeiss"), Some("zylinder.3mf")),
+        ("Ölwanne", None, Some("Ölwanne.3mf")),
+        ("aufkleber", Some("Ärzte AG"), None),
+        ("Äpfel", None, None),
+        ("apfel", Some("adler"), Some("Apfel.3mf")),
+        ("Éclair", Some("Ötker"), Some("eclair.3mf")),
+    ];
+    for (name, customer, file) in rows {
         create(
             &ctx,
             JobDraft {
@@ -1263,21 +1536,147 @@ async fn text_search_ignores_ascii_case_and_matches_the_rest_as_stored(ctx: Ctx)
         )
         .await;
     }
-    let count = async |text: &str| {
-        let query = JobQuery {
-            text: Some(text.into()),
-            ..JobQuery::default()
-        };
-        ctx.repo.list(&query).await.unwrap().total_count
+    // Ties among the jobs without a value go by id in the sort's direction (creation order
+    // ascending).
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "job_name",
+            &[
+                "apfel",
+                "Äpfel",
+                "aufkleber",
+                "Éclair",
+                "Ölwanne",
+                "Zylinder",
+            ],
+            &[
+                "Zylinder",
+                "Ölwanne",
+                "Éclair",
+                "aufkleber",
+                "Äpfel",
+                "apfel",
+            ],
+        ),
+        (
+            "customer_name",
+            &[
+                "apfel",
+                "aufkleber",
+                "Éclair",
+                "Zylinder",
+                "Ölwanne",
+                "Äpfel",
+            ],
+            &[
+                "Zylinder",
+                "Éclair",
+                "aufkleber",
+                "apfel",
+                "Äpfel",
+                "Ölwanne",
+            ],
+        ),
+        (
+            "file_name",
+            &[
+                "apfel",
+                "Éclair",
+                "Ölwanne",
+                "Zylinder",
+                "aufkleber",
+                "Äpfel",
+            ],
+            &[
+                "Zylinder",
+                "Ölwanne",
+                "Éclair",
+                "apfel",
+                "Äpfel",
+                "aufkleber",
+            ],
+        ),
+    ];
+    for (key, asc, desc) in cases {
+        for (direction, expected) in [("asc", asc), ("desc", desc)] {
+            let query = JobQuery {
+                sort: format!("{key}:{direction}").parse::<JobSort>().unwrap(),
+                ..JobQuery::default()
+            };
+            let page = ctx.repo.list(&query).await.unwrap();
+            let names: Vec<_> = page.jobs.iter().map(|j| j.job_name.to_string()).collect();
+            assert_eq!(names, expected, "{key}:{direction}");
+            assert_eq!(
+                paged_names(&ctx, &query).await,
+                expected,
+                "{key}:{direction}, paged"
+            );
+        }
+    }
+    // A search keeps the requested order.
+    let query = JobQuery {
+        text: SearchQuery::parse("3mf").unwrap(),
+        sort: "job_name:asc".parse().unwrap(),
+        ..JobQuery::default()
     };
-    assert_eq!(count("bENCHY").await, 1, "ASCII letters ignore case");
-    assert_eq!(count("MÜLLER").await, 1, "non-ASCII text as stored");
-    assert_eq!(count("gmbh").await, 1);
-    assert_eq!(count("Zürich").await, 1);
-    assert_eq!(count("ZÜRICH").await, 1);
-    assert_eq!(count("3MF").await, 1);
-    // Whether `müller` finds `MÜLLER` is not promised: PostgreSQL folds it, SQLite and the
-    // in-memory store do not (issue 13 makes every store fold case and accents).
+    let names: Vec<_> = ctx
+        .repo
+        .list(&query)
+        .await
+        .unwrap()
+        .jobs
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(names, ["apfel", "Éclair", "Ölwanne", "Zylinder"]);
+}
+
+/// A database from before the search columns, with jobs in it: the next start migrates it,
+/// builds the search index and sort keys of the existing jobs, and finds and sorts them.
+async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
+    use diesel::{Connection, connection::SimpleConnection};
+
+    create_search_jobs(&ctx).await;
+    // Back to the schema before the `job_search` migration (its down.sql), jobs kept.
+    let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
+    let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    conn.batch_execute(include_str!(
+        "../../../migrations/sqlite/2026-12-01-000300_job_search/down.sql"
+    ))
+    .unwrap();
+    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261201000300'")
+        .unwrap();
+    drop(conn);
+
+    let store = Arc::new(Store::connect(ctx.url()).await.expect("migrate again"));
+    let reopened = Ctx::new(store.clone(), store, None);
+    let german = "GEHÄUSE FÜR ÖLPUMPE".to_owned();
+    assert_eq!(
+        found(&reopened, "muller olpumpe").await,
+        std::slice::from_ref(&german)
+    );
+    assert_eq!(found(&reopened, "δέλτα").await, ["ΔΈΛΤΑ βάση"]);
+    let query = JobQuery {
+        sort: "job_name:asc".parse().unwrap(),
+        limit: Limit::new(3).unwrap(),
+        ..JobQuery::default()
+    };
+    let names: Vec<_> = reopened
+        .repo
+        .list(&query)
+        .await
+        .unwrap()
+        .jobs
+        .iter()
+        .map(|j| j.job_name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]
+    );
+    // New jobs and edits are indexed as usual.
+    create(&reopened, draft("Müllereimer")).await;
+    assert_eq!(found(&reopened, "mülle").await.len(), 2);
 }
 
 /// `JobRepository::update` and `delete` on a job that is not there: not found, and the

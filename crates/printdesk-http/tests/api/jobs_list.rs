@@ -12,6 +12,8 @@ api_tests!(
     paging,
     limit_bounds,
     invalid_parameters_are_400_naming_each,
+    search_ignores_case_and_accents_and_is_at_most_200_characters,
+    text_sorts_in_collation_order_empty_last,
 );
 
 fn names(page: &Value) -> Vec<String> {
@@ -184,5 +186,83 @@ async fn invalid_parameters_are_400_naming_each(app: TestApp) {
     assert!(
         detail.contains("status") && detail.contains("stauts"),
         "{detail}"
+    );
+}
+
+/// `q` (issue 13): case and accents ignored in every script, every word required, and at most
+/// 200 characters: 201 is a 400 problem naming `q`, on the list and the export alike.
+async fn search_ignores_case_and_accents_and_is_at_most_200_characters(app: TestApp) {
+    app.create_job(
+        json!({ "job_name": "GEHÄUSE FÜR ÖLPUMPE", "is_business": true,
+                           "customer_name": "Müller" }),
+    )
+    .await;
+    app.create_job(json!({ "job_name": "ΔΈΛΤΑ", "notes": "ä".repeat(200) }))
+        .await;
+    let sorted = "&sort=job_name:asc";
+    for (q, expected) in [
+        ("muller", vec!["GEHÄUSE FÜR ÖLPUMPE"]),
+        ("M%C3%BCLLER%20%C3%B6lpumpe", vec!["GEHÄUSE FÜR ÖLPUMPE"]),
+        ("gehause%20f%C3%BC", vec!["GEHÄUSE FÜR ÖLPUMPE"]),
+        ("%CE%B4%CE%AD%CE%BB%CF%84%CE%B1", vec!["ΔΈΛΤΑ"]), // δέλτα
+        ("muller%20delta", vec![]),
+        ("%25", vec![]),
+    ] {
+        assert_eq!(
+            names(&app.list_jobs(&format!("q={q}{sorted}")).await),
+            expected,
+            "{q}"
+        );
+    }
+    let exactly_200 = "a".repeat(200);
+    assert_eq!(
+        names(&app.list_jobs(&format!("q={exactly_200}")).await),
+        ["ΔΈΛΤΑ"]
+    );
+    let over = "%C3%A4".repeat(201); // 201 × ä: characters, not bytes, count
+    for path in [
+        format!("/jobs?q={over}"),
+        format!("/jobs/export.csv?q={over}"),
+    ] {
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        let body = problem(response, StatusCode::BAD_REQUEST).await;
+        assert_eq!(error_fields(&body), ["q"], "{path}");
+        assert!(body.to_string().contains("200 characters"), "{body}");
+    }
+    let under = "%C3%A4".repeat(200);
+    let response = app
+        .client
+        .get(app.url(&format!("/jobs?q={under}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Sorting by a text column follows Unicode collation, jobs without a value last both ways.
+async fn text_sorts_in_collation_order_empty_last(app: TestApp) {
+    for (name, customer) in [
+        ("Zylinder", Some("Zeiss")),
+        ("Ölwanne", None),
+        ("aufkleber", Some("Ärzte")),
+    ] {
+        let mut job = json!({ "job_name": name });
+        if let Some(customer) = customer {
+            job["is_business"] = json!(true);
+            job["customer_name"] = json!(customer);
+        }
+        app.create_job(job).await;
+    }
+    assert_eq!(
+        names(&app.list_jobs("sort=job_name:asc").await),
+        ["aufkleber", "Ölwanne", "Zylinder"]
+    );
+    assert_eq!(
+        names(&app.list_jobs("sort=customer_name:asc").await),
+        ["aufkleber", "Zylinder", "Ölwanne"]
+    );
+    assert_eq!(
+        names(&app.list_jobs("sort=customer_name:desc").await),
+        ["Zylinder", "aufkleber", "Ölwanne"]
     );
 }

@@ -1,0 +1,286 @@
+//! Text search and text order, without a store: the folding, the matching rule every store
+//! applies, the index terms and ranges it narrows candidates with, and the collation keys.
+
+use std::cmp::Ordering;
+
+use printdesk_domain::search::{
+    SEARCH_MAX_CHARS, SearchDocument, SearchQuery, collate, fold, sort_key,
+};
+
+fn doc(name: &str) -> SearchDocument {
+    SearchDocument::of_fields([Some(name), None, None, None])
+}
+
+fn q(text: &str) -> SearchQuery {
+    SearchQuery::parse(text)
+        .unwrap()
+        .expect("a non-blank query")
+}
+
+/// Whether `query` finds a job named `name`, checked the way every store decides (patterns)
+/// and, where the query is exact by the index, by the index terms too.
+fn finds(query: &str, name: &str) -> bool {
+    let (query, document) = (q(query), doc(name));
+    let by_patterns = query.matches(&document);
+    let terms = document.terms();
+    let by_index = query
+        .index_ranges()
+        .iter()
+        .all(|r| terms.iter().any(|t| r.contains(t)));
+    // The index never loses a match ...
+    assert!(!by_patterns || by_index, "the index misses a match");
+    // ... and where it claims to be exact, it is.
+    if query.index_is_exact() && !query.index_ranges().is_empty() {
+        assert_eq!(by_index, by_patterns, "the index is not exact");
+    }
+    by_patterns
+}
+
+#[test]
+fn folding_ignores_case_accents_and_compatibility_forms() {
+    assert_eq!(fold("GEHÄUSE FÜR ÖLPUMPE"), "gehause fur olpumpe");
+    assert_eq!(fold("Résumé"), "resume");
+    assert_eq!(fold("Straße"), "strasse");
+    assert_eq!(fold("ΔΈΛΤΑ"), "δελτα");
+    assert_eq!(fold("δέλτα"), "δελτα");
+    assert_eq!(fold("ΟΔΟΣ"), fold("οδος"), "final sigma");
+    assert_eq!(fold("МОСКВА"), "москва");
+    assert_eq!(fold("Ёлка"), "елка");
+    assert_eq!(fold("ﬁle²"), "file2");
+    assert_eq!(fold("ＡＢＣ"), "abc", "full-width letters");
+    assert_eq!(fold("İSTANBUL"), "istanbul");
+    assert_eq!(fold("ışık"), "isik");
+    assert_eq!(fold("IŞIK"), "isik");
+    assert_eq!(fold("東京タワー"), "東京タワー");
+    assert_eq!(fold("a\u{7}b"), "ab", "control characters are dropped");
+}
+
+#[test]
+fn folding_is_idempotent() {
+    for text in [
+        "GEHÄUSE",
+        "İstanbul",
+        "Straße",
+        "ΔΈΛΤΑΣ",
+        "ﬃ",
+        "Ǆemal",
+        "ŉ",
+        "東京",
+    ] {
+        let once = fold(text);
+        assert_eq!(fold(&once), once, "{text}");
+    }
+}
+
+#[test]
+fn every_script_matches_in_upper_lower_accented_and_plain_case() {
+    let cases = [
+        (
+            "GEHÄUSE FÜR ÖLPUMPE",
+            ["GEHÄUSE", "gehäuse", "ölpumpe", "für"],
+        ),
+        ("Müller Druck", ["muller", "MÜLLER", "Muller", "müll"]),
+        ("Résumé Émile", ["resume", "RÉSUMÉ", "émile", "EMILE"]),
+        ("ΔΈΛΤΑ", ["δέλτα", "δελτα", "ΔΕΛΤΑ", "Δέλ"]),
+        ("МОСКВА", ["москва", "Москва", "моск", "МОСКВА"]),
+        ("IŞIK İstanbul", ["ışık", "isik", "istanbul", "İSTANBUL"]),
+        ("東京タワー模型", ["東京", "タワー", "模型", "京"]),
+    ];
+    for (name, queries) in cases {
+        for query in queries {
+            assert!(finds(query, name), "{query:?} finds {name:?}");
+        }
+    }
+}
+
+#[test]
+fn long_words_match_anywhere_short_ones_at_word_starts() {
+    assert!(finds("pumpe", "Ölpumpe"));
+    assert!(finds("lpu", "Ölpumpe"));
+    assert!(finds("öl", "Ölpumpe"));
+    assert!(!finds("pu", "Ölpumpe"), "two characters inside a word");
+    assert!(finds("fü", "Gehäuse für"));
+    assert!(!finds("ür", "Gehäuse für"));
+    assert!(finds("v", "Benchy_v2"), "a word starts after punctuation");
+    assert!(finds("v2", "Benchy_v2"));
+    assert!(finds("y_v", "Benchy_v2"));
+    assert!(!finds("y v", "Benchy_v2x"));
+}
+
+#[test]
+fn every_word_is_required_in_any_field() {
+    let document = SearchDocument::of_fields([
+        Some("Bracket"),
+        Some("Müller GmbH"),
+        Some("PETG, 40% infill"),
+        Some("bracket-7.3mf"),
+    ]);
+    assert!(q("müller bracket petg").matches(&document));
+    assert!(q("3MF muller").matches(&document));
+    assert!(!q("müller vase").matches(&document));
+    // A word does not span two fields.
+    assert!(!q("gmbhpetg").matches(&document));
+    assert!(!q("bracketmüller").matches(&document));
+}
+
+#[test]
+fn syntax_characters_are_plain_text() {
+    let document = doc(r#"50% off_now a\b "quoted" star* x-y AND NEAR(this)"#);
+    for query in [
+        "50%",
+        "%",
+        "off_now",
+        "_",
+        r"a\b",
+        r"\",
+        "\"quoted\"",
+        "\"",
+        "star*",
+        "*",
+        "x-y",
+        "-",
+        "AND",
+        "and",
+        "NEAR(",
+        "near(this)",
+    ] {
+        assert!(q(query).matches(&document), "{query:?}");
+    }
+    let other = doc("plain name");
+    for query in [
+        "%", "_", r"\", "\"", "*", "-", "AND", "NEAR(", "%plain", "pl_in", "p%",
+    ] {
+        assert!(
+            !q(query).matches(&other),
+            "{query:?} is no wildcard or operator"
+        );
+    }
+}
+
+#[test]
+fn query_length_is_at_most_200_characters() {
+    let limit = "ä".repeat(SEARCH_MAX_CHARS);
+    assert!(SearchQuery::parse(&limit).unwrap().is_some());
+    let over = "ä".repeat(SEARCH_MAX_CHARS + 1);
+    let violation = SearchQuery::parse(&over).unwrap_err();
+    assert_eq!(violation.field.as_str(), "q");
+    assert!(violation.message.contains("200"), "{}", violation.message);
+    assert!(SearchQuery::parse("  \t ").unwrap().is_none());
+    assert_eq!(q("  benchy  ").as_str(), "benchy");
+}
+
+#[test]
+fn the_index_narrows_to_candidates_that_the_patterns_decide() {
+    // One word of letters: the index alone decides.
+    assert!(q("benchy").index_is_exact());
+    assert!(q("fü").index_is_exact());
+    // Punctuation, CJK or a word longer than an index term: the document check decides.
+    assert!(!q("re-sliced").index_is_exact());
+    assert!(!q("東京").index_is_exact());
+    assert!(!q("abcdefghijklmnopqrstuvwxyz").index_is_exact());
+    assert!(finds(
+        "abcdefghijklmnopqrstuvwxyz",
+        "xabcdefghijklmnopqrstuvwxyzx"
+    ));
+    assert!(!finds(
+        "abcdefghijklmnopqrstuvwxyz",
+        "abcdefghijklmnopqrstuvwxyQ"
+    ));
+    // Nothing the index could look up: every job is a candidate.
+    assert!(q("%").index_ranges().is_empty());
+    assert!(!finds("re-sliced", "resliced"));
+    assert!(finds("re-sliced", "Re-sliced at 0.2 mm"));
+    assert!(finds("0.2", "Re-sliced at 0.2 mm"));
+}
+
+#[test]
+fn text_sorts_by_the_unicode_collation_algorithm() {
+    let mut names = vec![
+        "Zylinder",
+        "Ölwanne",
+        "aufkleber",
+        "Äpfel",
+        "apfel",
+        "Éclair",
+        "eclair",
+        "zebra",
+        "Ärger",
+    ];
+    names.sort_by_key(|n| sort_key(n));
+    assert_eq!(
+        names,
+        [
+            "apfel",
+            "Äpfel",
+            "Ärger",
+            "aufkleber",
+            "eclair",
+            "Éclair",
+            "Ölwanne",
+            "zebra",
+            "Zylinder"
+        ]
+    );
+    // The keys order as the collator compares.
+    for a in &names {
+        for b in &names {
+            assert_eq!(sort_key(a).cmp(&sort_key(b)), collate(a, b), "{a} {b}");
+        }
+    }
+    assert_eq!(
+        collate("a", "A"),
+        Ordering::Less,
+        "lower case first, as Intl.Collator"
+    );
+}
+
+/// The rules the page applies to live updates (frontend/js/text-order.js) are the server's:
+/// one fixture, checked here and by the page's own test (frontend/tests/text-order.test.mjs).
+#[test]
+fn the_shared_fixture_holds_for_the_server() {
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../frontend/tests/fixtures/text-rules.json"
+    ))
+    .unwrap();
+    let field = |job: &serde_json::Value, name: &str| job[name].as_str().map(str::to_owned);
+    let jobs: Vec<(String, SearchDocument)> = fixture["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| {
+            let fields = ["job_name", "customer_name", "notes", "file_name"].map(|f| field(job, f));
+            let document = SearchDocument::of_fields([
+                fields[0].as_deref(),
+                fields[1].as_deref(),
+                fields[2].as_deref(),
+                fields[3].as_deref(),
+            ]);
+            (fields[0].clone().unwrap(), document)
+        })
+        .collect();
+    for case in fixture["search"].as_array().unwrap() {
+        let query = case["query"].as_str().unwrap();
+        let found: Vec<&str> = jobs
+            .iter()
+            .filter(|(_, document)| q(query).matches(document))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let expected: Vec<&str> = case["finds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(found, expected, "{query:?}");
+    }
+    let order: Vec<&str> = fixture["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.reverse();
+    sorted.sort_by_key(|n| sort_key(n));
+    assert_eq!(sorted, order);
+}
