@@ -124,6 +124,10 @@ fn seconds(s: Option<i64>) -> Option<u32> {
 ///   would close it.
 /// - `IDLE`/`READY` with a job that ended says how it ended: the screen was confirmed between
 ///   two polls, and the job is the evidence.
+/// - `FINISHED`/`STOPPED` without a job is a poll torn in two: `/api/v1/job`, asked after the
+///   status, already found the screen confirmed. The printer is idle; an end without its
+///   print's identity would tell the domain nothing (seen in CI: a confirmation that fell
+///   between the two requests).
 fn reported_state(printer: PrinterState, job: Option<&Job>) -> ReportedState {
     let job_state = job.map(|j| j.state);
     let ended = match job_state {
@@ -135,14 +139,17 @@ fn reported_state(printer: PrinterState, job: Option<&Job>) -> ReportedState {
     match printer {
         PrinterState::Printing => ReportedState::Printing,
         PrinterState::Paused => ReportedState::Paused,
-        PrinterState::Finished => ReportedState::Finished,
-        PrinterState::Stopped => ReportedState::Failed { cancelled: true },
+        PrinterState::Finished if job.is_some() => ReportedState::Finished,
+        PrinterState::Stopped if job.is_some() => ReportedState::Failed { cancelled: true },
         PrinterState::Busy if job.is_some() => ended.unwrap_or(ReportedState::Preparing),
         PrinterState::Error if job.is_some() => ReportedState::Failed { cancelled: false },
         PrinterState::Error | PrinterState::Attention => ReportedState::Error,
-        PrinterState::Idle | PrinterState::Ready | PrinterState::Busy | PrinterState::Unknown => {
-            ended.unwrap_or(ReportedState::Idle)
-        }
+        PrinterState::Idle
+        | PrinterState::Ready
+        | PrinterState::Busy
+        | PrinterState::Finished
+        | PrinterState::Stopped
+        | PrinterState::Unknown => ended.unwrap_or(ReportedState::Idle),
     }
 }
 
@@ -237,6 +244,9 @@ mod tests {
             ("PRINTING", Some(&printing), ReportedState::Printing),
             ("PAUSED", Some(&printing), ReportedState::Paused),
             ("FINISHED", Some(&printing), ReportedState::Finished),
+            // The screen confirmed between the status and the job request.
+            ("FINISHED", None, ReportedState::Idle),
+            ("STOPPED", None, ReportedState::Idle),
             (
                 "STOPPED",
                 Some(&printing),
