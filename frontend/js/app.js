@@ -1,5 +1,7 @@
 // The page's wiring: the table, the forms, the printer list, the address bar and live updates.
 
+// The message catalog (every module that shows text imports it, and runs once it is loaded).
+import './i18n.js';
 import { fetchExportCsv, jobsApi } from './api.js';
 import {
   getToken, onSignedIn, onTokenChanged, setupAuth,
