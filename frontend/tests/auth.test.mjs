@@ -41,7 +41,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a server with tokens: prompt, wrong token refused, right token loads the jobs, live updates, actor in the history', { timeout: 120000 }, async (t) => {
+test('a server with tokens: prompt, wrong token refused, right token loads the jobs, live updates, actor in the history', { timeout: 300000 }, async (t) => {
   if (!supported) {
     t.skip('waiting on server auth: with PRINTDESK_API_TOKENS set, GET /api/v1/jobs still answers 200 without a token');
     return;
@@ -142,7 +142,7 @@ test('a server with tokens: prompt, wrong token refused, right token loads the j
   assert.deepEqual(problems.dialogs, []);
 });
 
-test('a stored token the server no longer accepts: the prompt shows why, and Cancel leaves a retry', { timeout: 60000 }, async (t) => {
+test('a stored token the server no longer accepts: the prompt shows why, and Cancel leaves a retry', { timeout: 300000 }, async (t) => {
   if (!supported) {
     t.skip('waiting on server auth: with PRINTDESK_API_TOKENS set, GET /api/v1/jobs still answers 200 without a token');
     return;

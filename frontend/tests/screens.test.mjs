@@ -45,7 +45,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, async () => {
+test('screenshots: jobs page and edit modal (1280×800)', { timeout: 300000 }, async () => {
   const { page, problems } = await app();
   await row(page, seeded['Gear housing v3'].id).waitFor();
   await page.mouse.move(0, 0);
@@ -98,7 +98,7 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, as
   assert.deepEqual(problems.csp, []);
 });
 
-test('phone screen (390×844): cards, and the modal is usable', { timeout: 60000 }, async () => {
+test('phone screen (390×844): cards, and the modal is usable', { timeout: 300000 }, async () => {
   const { page, problems } = await app({ viewport: { width: 390, height: 844 } });
   const id = seeded['Replacement knob'].id;
   await row(page, id).waitFor();

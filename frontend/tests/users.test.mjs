@@ -42,7 +42,7 @@ async function asSession(context, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-test('first run, sign out and in, a viewer sees no edit buttons, the history names people', { timeout: 120000 }, async () => {
+test('first run, sign out and in, a viewer sees no edit buttons, the history names people', { timeout: 300000 }, async () => {
   // A new server on this machine: open, and offering the first-run set-up.
   const first = await openApp(browser, server.baseUrl);
   contexts.push(first.context);
@@ -157,7 +157,7 @@ async function signInApi(username, password) {
   return res.headers.get('set-cookie').split(';')[0];
 }
 
-test('the conflict dialog names who changed the job', { timeout: 120000 }, async () => {
+test('the conflict dialog names who changed the job', { timeout: 300000 }, async () => {
   const anna = await signInApi('anna', 'anna-password-1');
   const asAnna = async (method, path, body) => {
     const res = await fetch(`${server.baseUrl}/api/v1${path}`, {

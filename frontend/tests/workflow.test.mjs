@@ -56,7 +56,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('status workflow', { timeout: 120000 }, () => {
+describe('status workflow', { timeout: 600000 }, () => {
   test('each row offers only the allowed moves, and a move sets the status and its timestamps', async () => {
     const tag = unique('wf');
     const pending = await api.createJob({ job_name: `${tag} pending` });
@@ -194,7 +194,7 @@ describe('status workflow', { timeout: 120000 }, () => {
   });
 });
 
-describe('select and edit several jobs', { timeout: 120000 }, () => {
+describe('select and edit several jobs', { timeout: 600000 }, () => {
   test('row checkboxes + Edit selected: only touched fields are sent, all jobs saved at once', async () => {
     const tag = unique('bulk');
     const a = await api.createJob({ job_name: `${tag} A`, status: 'running' });
@@ -336,7 +336,7 @@ describe('select and edit several jobs', { timeout: 120000 }, () => {
   });
 });
 
-describe('CSV export', { timeout: 120000 }, () => {
+describe('CSV export', { timeout: 600000 }, () => {
   test('the link carries the current filters only, and downloads the matching jobs as CSV', async () => {
     const tag = unique('csv');
     const wanted = await api.createJob({
