@@ -167,11 +167,12 @@ async fn the_first_user_closes_the_open_servers_sockets() {
     let stack = Stack::start(&db).await;
     let mut client = Client::connect(&stack.ws_url("")).await;
     client.hello().await;
-    let at = Instant::now();
+    // Hashing the password takes a while in a debug build: count from the answer (the socket
+    // may well be closed before it).
     first_admin(&stack).await;
-    // The open server's "no user yet" is believed for up to a second more.
+    let at = Instant::now();
     let took = closed_with(&mut client, CLOSE_ACCESS_ENDED, at).await;
-    assert!(took <= 2 * WITHIN, "closed after {took:?}");
+    assert!(took <= WITHIN, "closed {took:?} after the first user was made");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,7 +198,7 @@ async fn an_admins_changes_close_the_users_sockets() {
     let db = TestDatabase::sqlite();
     let stack = Stack::start(&db).await;
     let anna = first_admin(&stack).await;
-    add_user(&stack, &anna, "olaf", "operator").await;
+    add_user(&stack, &anna, "olaf", "admin").await;
     add_user(&stack, &anna, "vera", "operator").await;
     let olaf = sign_in(&stack, "olaf").await;
     let (_, olaf_token) = new_token(&stack, &olaf, "olaf-bot").await;
