@@ -7,11 +7,10 @@ mod support;
 use std::{sync::Arc, time::Duration as StdDuration};
 
 use printdesk_domain::access::{
-    AccessService, AccountEdit, CreateTokenError, CreateUserError,
-    DeleteUserError, DisplayName, FailureCount, InMemoryAccessStore, Operation, PERMISSIONS,
-    Password, PasswordHash, Principal, Role, Session, SessionPolicy, SessionState, SignInError,
-    TestCrypto, ThrottleKey, ThrottlePolicy, UpdateUserError, User, UserChanges, UserDraft,
-    UserEdit, UserId, Username, Via,
+    AccessService, AccountEdit, CreateTokenError, CreateUserError, DeleteUserError, DisplayName,
+    FailureCount, InMemoryAccessStore, Operation, PERMISSIONS, Password, PasswordHash, Principal,
+    Role, Session, SessionPolicy, SessionState, SignInError, TestCrypto, ThrottleKey,
+    ThrottlePolicy, UpdateUserError, User, UserChanges, UserDraft, UserEdit, UserId, Username, Via,
 };
 use support::{FixedClock, T0};
 use time::Duration;
@@ -710,7 +709,10 @@ fn the_last_admin_keeps_the_admin_role() {
         changes(Some(Role::Operator), false).check(&anna, 1),
         Err(UpdateUserError::LastAdmin)
     );
-    assert_eq!(changes(Some(Role::Operator), false).check(&anna, 2), Ok(true));
+    assert_eq!(
+        changes(Some(Role::Operator), false).check(&anna, 2),
+        Ok(true)
+    );
     // Staying an admin, or changing anything else, is no demotion.
     assert_eq!(changes(Some(Role::Admin), false).check(&anna, 1), Ok(false));
     assert_eq!(changes(None, true).check(&anna, 1), Ok(true));
@@ -727,7 +729,10 @@ fn a_new_password_or_role_ends_sessions_a_display_name_does_not() {
         password: None,
     };
     assert_eq!(renamed.check(&olaf, 1), Ok(false));
-    assert_eq!(changes(Some(Role::Operator), false).check(&olaf, 1), Ok(false));
+    assert_eq!(
+        changes(Some(Role::Operator), false).check(&olaf, 1),
+        Ok(false)
+    );
     assert_eq!(changes(Some(Role::Viewer), false).check(&olaf, 1), Ok(true));
     assert_eq!(changes(None, true).check(&olaf, 1), Ok(true));
     let applied = renamed.apply(&olaf);
@@ -744,10 +749,17 @@ fn an_edit_reports_every_broken_rule_and_an_account_edit_needs_the_current_passw
     }
     .validate()
     .unwrap_err();
-    let fields: Vec<&str> = errors.violations().iter().map(|v| v.field.as_str()).collect();
+    let fields: Vec<&str> = errors
+        .violations()
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
     assert_eq!(fields, ["display_name", "password"]);
     let nothing = UserEdit::default().validate().unwrap();
-    assert_eq!((nothing.display_name, nothing.role, nothing.password), (None, None, None));
+    assert_eq!(
+        (nothing.display_name, nothing.role, nothing.password),
+        (None, None, None)
+    );
 
     let errors = AccountEdit {
         password: Some("a long new one".into()),
@@ -824,7 +836,10 @@ async fn an_admin_changes_a_user_and_a_new_role_or_password_ends_its_sessions() 
         .await
         .unwrap();
     assert_eq!(demoted.role, Role::Viewer);
-    assert_eq!(a.service.resolve_session(olaf.expose()).await.unwrap(), None);
+    assert_eq!(
+        a.service.resolve_session(olaf.expose()).await.unwrap(),
+        None
+    );
 
     // The last admin stays one; an unknown user is not found; a bad field is named.
     assert_eq!(
@@ -880,8 +895,17 @@ async fn an_admin_changes_a_user_and_a_new_role_or_password_ends_its_sessions() 
         )
         .await
         .unwrap();
-    assert!(a.service.resolve_session(anna.expose()).await.unwrap().is_some());
-    assert_eq!(a.service.resolve_session(other.expose()).await.unwrap(), None);
+    assert!(
+        a.service
+            .resolve_session(anna.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        a.service.resolve_session(other.expose()).await.unwrap(),
+        None
+    );
     assert!(matches!(
         a.service.sign_in("anna", "anna-password", None).await,
         Err(SignInError::WrongCredentials)
@@ -930,16 +954,35 @@ async fn users_change_their_own_password_only_with_the_current_one() {
             .unwrap_err(),
         UpdateUserError::WrongPassword
     );
-    assert!(a.service.resolve_session(phone.expose()).await.unwrap().is_some());
+    assert!(
+        a.service
+            .resolve_session(phone.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let changed = a
         .service
         .update_account(&me, Some(here.expose()), edit("olaf-password"))
         .await
         .unwrap();
-    assert_eq!(changed.role, Role::Operator, "no role of one's own choosing");
-    assert!(a.service.resolve_session(here.expose()).await.unwrap().is_some());
-    assert_eq!(a.service.resolve_session(phone.expose()).await.unwrap(), None);
+    assert_eq!(
+        changed.role,
+        Role::Operator,
+        "no role of one's own choosing"
+    );
+    assert!(
+        a.service
+            .resolve_session(here.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        a.service.resolve_session(phone.expose()).await.unwrap(),
+        None
+    );
     a.service
         .sign_in("olaf", "olaf-new-password", None)
         .await
@@ -955,7 +998,10 @@ async fn users_change_their_own_password_only_with_the_current_one() {
                 .unwrap_err(),
         );
     }
-    assert!(matches!(last, Some(UpdateUserError::Throttled(_))), "{last:?}");
+    assert!(
+        matches!(last, Some(UpdateUserError::Throttled(_))),
+        "{last:?}"
+    );
 
     // A token or an open server has no account of its own.
     assert_eq!(
@@ -981,10 +1027,19 @@ async fn checking_a_session_writes_nothing_and_sees_its_end() {
         .unwrap()
         .secret;
     a.clock.advance(Duration::minutes(9));
-    assert!(a.service.check_session(secret.expose()).await.unwrap().is_some());
+    assert!(
+        a.service
+            .check_session(secret.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Checking is no use: the session still ends ten minutes after its last use.
     a.clock.advance(Duration::minutes(2));
-    assert_eq!(a.service.check_session(secret.expose()).await.unwrap(), None);
+    assert_eq!(
+        a.service.check_session(secret.expose()).await.unwrap(),
+        None
+    );
     let fresh = a
         .service
         .sign_in("olaf", "olaf-password", None)

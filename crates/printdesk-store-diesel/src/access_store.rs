@@ -461,10 +461,8 @@ impl AccessStore for Store {
 
     async fn delete_token(&self, id: &TokenId) -> Result<bool, StoreError> {
         let key = id.to_string();
-        self.write(move |conn| {
-            Ok(diesel::delete(api_tokens::table.find(&key)).execute(conn)? > 0)
-        })
-        .await
+        self.write(move |conn| Ok(diesel::delete(api_tokens::table.find(&key)).execute(conn)? > 0))
+            .await
     }
 
     async fn sign_in_failures(

@@ -316,7 +316,12 @@ async fn every_endpoint_answers_each_role_as_the_table_says(app: TestApp) {
             [SignIn, Needs(admin), Needs(admin), Is(204)],
         ),
         // Everyone signed in has an account of their own ({} changes nothing).
-        row(M::PATCH, "/account", Some(json!({})), [SignIn, Is(200), Is(200), Is(200)]),
+        row(
+            M::PATCH,
+            "/account",
+            Some(json!({})),
+            [SignIn, Is(200), Is(200), Is(200)],
+        ),
         row(
             M::DELETE,
             "/users/{user}/sessions",
@@ -1246,30 +1251,48 @@ async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
     assert_eq!(renamed.status(), StatusCode::OK);
     let body: Value = renamed.json().await.unwrap();
     assert_eq!(
-        (body["username"].as_str(), body["display_name"].as_str(), body["role"].as_str()),
+        (
+            body["username"].as_str(),
+            body["display_name"].as_str(),
+            body["role"].as_str()
+        ),
         (Some("olaf"), Some("Olaf Krause"), Some("operator"))
     );
     assert!(body.get("password").is_none() && body.get("password_hash").is_none());
-    let me: Value = olaf.get(app.url("/session")).send().await.unwrap().json().await.unwrap();
+    let me: Value = olaf
+        .get(app.url("/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["display_name"], "Olaf Krause");
 
     // Refusals, each a problem naming why; nothing changes.
     let unknown = problem(
-        patch("/users/olaf", json!({ "username": "olga" })).await.unwrap(),
+        patch("/users/olaf", json!({ "username": "olga" }))
+            .await
+            .unwrap(),
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert_eq!(unknown["errors"][0]["field"], "username");
     let bad_role = problem(
-        patch("/users/olaf", json!({ "role": "root" })).await.unwrap(),
+        patch("/users/olaf", json!({ "role": "root" }))
+            .await
+            .unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(bad_role["errors"][0]["field"], "role");
     let short = problem(
-        patch("/users/olaf", json!({ "password": "short", "display_name": "" }))
-            .await
-            .unwrap(),
+        patch(
+            "/users/olaf",
+            json!({ "password": "short", "display_name": "" }),
+        )
+        .await
+        .unwrap(),
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -1281,13 +1304,17 @@ async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
         .collect();
     assert_eq!(fields, ["display_name", "password"]);
     let missing = problem(
-        patch("/users/nobody", json!({ "role": "viewer" })).await.unwrap(),
+        patch("/users/nobody", json!({ "role": "viewer" }))
+            .await
+            .unwrap(),
         StatusCode::NOT_FOUND,
     )
     .await;
     assert!(missing["detail"].as_str().unwrap().contains("No user"));
     let last = problem(
-        patch("/users/anna", json!({ "role": "operator" })).await.unwrap(),
+        patch("/users/anna", json!({ "role": "operator" }))
+            .await
+            .unwrap(),
         StatusCode::CONFLICT,
     )
     .await;
@@ -1302,11 +1329,24 @@ async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
     );
 
     // A new role signs the user out everywhere; they sign in again with the new role.
-    let demoted = patch("/users/olaf", json!({ "role": "viewer" })).await.unwrap();
+    let demoted = patch("/users/olaf", json!({ "role": "viewer" }))
+        .await
+        .unwrap();
     assert_eq!(demoted.status(), StatusCode::OK);
-    problem(olaf.get(app.url("/jobs")).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    problem(
+        olaf.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     let olaf = app.browser(&app.sign_in("olaf").await);
-    let me: Value = olaf.get(app.url("/session")).send().await.unwrap().json().await.unwrap();
+    let me: Value = olaf
+        .get(app.url("/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "viewer");
 
     // A new password: the old one no longer signs in, the user's sessions end.
@@ -1314,7 +1354,11 @@ async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(reset.status(), StatusCode::OK);
-    problem(olaf.get(app.url("/jobs")).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    problem(
+        olaf.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     problem(
         app.sign_in_with("olaf", &password("olaf")).await,
         StatusCode::UNAUTHORIZED,
@@ -1341,11 +1385,19 @@ async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
     .await;
 
     // Once there is a second admin, the first may step down.
-    let promoted = patch("/users/olaf", json!({ "role": "admin" })).await.unwrap();
+    let promoted = patch("/users/olaf", json!({ "role": "admin" }))
+        .await
+        .unwrap();
     assert_eq!(promoted.status(), StatusCode::OK);
-    let stepped_down = patch("/users/anna", json!({ "role": "operator" })).await.unwrap();
+    let stepped_down = patch("/users/anna", json!({ "role": "operator" }))
+        .await
+        .unwrap();
     assert_eq!(stepped_down.status(), StatusCode::OK);
-    problem(anna.get(app.url("/users")).send().await.unwrap(), StatusCode::FORBIDDEN).await;
+    problem(
+        anna.get(app.url("/users")).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 async fn users_change_their_own_name_and_password_with_the_current_one(app: TestApp) {
@@ -1358,13 +1410,25 @@ async fn users_change_their_own_name_and_password_with_the_current_one(app: Test
     let renamed = patch(json!({ "display_name": "Vera Lang" })).await.unwrap();
     assert_eq!(renamed.status(), StatusCode::OK);
     let body: Value = renamed.json().await.unwrap();
-    assert_eq!((body["display_name"].as_str(), body["role"].as_str()), (Some("Vera Lang"), Some("viewer")));
-    assert_eq!(phone.get(app.url("/jobs")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        (body["display_name"].as_str(), body["role"].as_str()),
+        (Some("Vera Lang"), Some("viewer"))
+    );
+    assert_eq!(
+        phone.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
-    let no_role = problem(patch(json!({ "role": "admin" })).await.unwrap(), StatusCode::BAD_REQUEST).await;
+    let no_role = problem(
+        patch(json!({ "role": "admin" })).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(no_role["errors"][0]["field"], "role");
     let no_current = problem(
-        patch(json!({ "password": "vera-new-password" })).await.unwrap(),
+        patch(json!({ "password": "vera-new-password" }))
+            .await
+            .unwrap(),
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -1377,7 +1441,10 @@ async fn users_change_their_own_name_and_password_with_the_current_one(app: Test
     )
     .await;
     assert_eq!(wrong["errors"][0]["field"], "current_password");
-    assert_eq!(phone.get(app.url("/jobs")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        phone.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     let changed = patch(json!({
         "password": "vera-new-password",
@@ -1386,8 +1453,15 @@ async fn users_change_their_own_name_and_password_with_the_current_one(app: Test
     .await
     .unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
-    assert_eq!(here.get(app.url("/jobs")).send().await.unwrap().status(), StatusCode::OK);
-    problem(phone.get(app.url("/jobs")).send().await.unwrap(), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        here.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    problem(
+        phone.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert_eq!(
         app.sign_in_with("vera", "vera-new-password").await.status(),
         StatusCode::NO_CONTENT
@@ -1396,7 +1470,11 @@ async fn users_change_their_own_name_and_password_with_the_current_one(app: Test
     // A token speaks for its user but cannot change the account.
     app.add_user("anna", "Anna", Role::Admin).await;
     let anna = app.principal(&app.sign_in("anna").await).await;
-    let (_, secret) = app.access.create_token(&anna, "anna-bot", None).await.unwrap();
+    let (_, secret) = app
+        .access
+        .create_token(&anna, "anna-bot", None)
+        .await
+        .unwrap();
     let by_token = problem(
         bearer(secret.expose())
             .patch(app.url("/account"))
@@ -1407,5 +1485,8 @@ async fn users_change_their_own_name_and_password_with_the_current_one(app: Test
         StatusCode::FORBIDDEN,
     )
     .await;
-    assert!(by_token["detail"].as_str().unwrap().contains("token"), "{by_token}");
+    assert!(
+        by_token["detail"].as_str().unwrap().contains("token"),
+        "{by_token}"
+    );
 }

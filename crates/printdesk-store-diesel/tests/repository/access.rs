@@ -435,7 +435,10 @@ async fn changing_a_user_asks_first_and_ends_its_other_sessions_when_told(ctx: C
             &demote,
             None,
             Box::new(|user, admins| {
-                assert_eq!((user.username.as_str(), user.role, admins), ("olaf", Role::Operator, 1));
+                assert_eq!(
+                    (user.username.as_str(), user.role, admins),
+                    ("olaf", Role::Operator, 1)
+                );
                 Err(UpdateUserError::LastAdmin)
             }),
         )
@@ -447,16 +450,28 @@ async fn changing_a_user_asks_first_and_ends_its_other_sessions_when_told(ctx: C
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((unchanged, unchanged_hash), (olaf.clone(), hash("olaf")), "nothing changed");
+    assert_eq!(
+        (unchanged, unchanged_hash),
+        (olaf.clone(), hash("olaf")),
+        "nothing changed"
+    );
 
     // Told to end sessions, keeping session 2 (the editor's own).
     let changed = ctx
         .access
-        .update_user(&olaf.username, &demote, Some(digest(2)), Box::new(|_, _| Ok(true)))
+        .update_user(
+            &olaf.username,
+            &demote,
+            Some(digest(2)),
+            Box::new(|_, _| Ok(true)),
+        )
         .await
         .unwrap();
     assert_eq!(changed.display_name.as_str(), "Olaf Krause");
-    assert_eq!((changed.role, changed.id, changed.created_at), (Role::Viewer, olaf.id, olaf.created_at));
+    assert_eq!(
+        (changed.role, changed.id, changed.created_at),
+        (Role::Viewer, olaf.id, olaf.created_at)
+    );
     let (read, read_hash) = ctx
         .access
         .user_by_username(&olaf.username)
@@ -485,8 +500,16 @@ async fn changing_a_user_asks_first_and_ends_its_other_sessions_when_told(ctx: C
         .update_user(&anna.username, &renamed, None, Box::new(|_, _| Ok(false)))
         .await
         .unwrap();
-    assert_eq!((anna_changed.role, anna_changed.display_name.as_str()), (Role::Admin, "Anna B."));
-    let (_, anna_hash) = ctx.access.user_by_username(&anna.username).await.unwrap().unwrap();
+    assert_eq!(
+        (anna_changed.role, anna_changed.display_name.as_str()),
+        (Role::Admin, "Anna B.")
+    );
+    let (_, anna_hash) = ctx
+        .access
+        .user_by_username(&anna.username)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(anna_hash, hash("anna"));
     assert!(ctx.access.session(&digest(3)).await.unwrap().is_some());
 }

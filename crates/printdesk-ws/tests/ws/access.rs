@@ -172,7 +172,10 @@ async fn the_first_user_closes_the_open_servers_sockets() {
     first_admin(&stack).await;
     let at = Instant::now();
     let took = closed_with(&mut client, CLOSE_ACCESS_ENDED, at).await;
-    assert!(took <= WITHIN, "closed {took:?} after the first user was made");
+    assert!(
+        took <= WITHIN,
+        "closed {took:?} after the first user was made"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,7 +189,14 @@ async fn a_revoked_token_closes_its_socket_and_no_other() {
     let mut staying = socket_with_token(&stack, &kept).await;
 
     let at = Instant::now();
-    let response = call(&stack, Method::DELETE, &format!("/tokens/{id}"), Some(&anna), None).await;
+    let response = call(
+        &stack,
+        Method::DELETE,
+        &format!("/tokens/{id}"),
+        Some(&anna),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let took = closed_with(&mut closing, CLOSE_ACCESS_ENDED, at).await;
     assert!(took <= WITHIN, "closed after {took:?}");
@@ -240,7 +250,14 @@ async fn an_admins_changes_close_the_users_sockets() {
     let vera = sign_in(&stack, "vera").await;
     let mut veras = socket_with_cookie(&stack, &vera).await;
     let at = Instant::now();
-    let ended = call(&stack, Method::DELETE, "/users/vera/sessions", Some(&anna), None).await;
+    let ended = call(
+        &stack,
+        Method::DELETE,
+        "/users/vera/sessions",
+        Some(&anna),
+        None,
+    )
+    .await;
     assert_eq!(ended.status(), StatusCode::OK);
     closed_with(&mut veras, CLOSE_ACCESS_ENDED, at).await;
     let at = Instant::now();
@@ -267,7 +284,14 @@ async fn a_revocation_or_sign_out_on_one_instance_closes_sockets_on_another() {
     let mut by_session = socket_with_cookie(&b, &anna).await;
 
     let at = Instant::now();
-    let response = call(&a, Method::DELETE, &format!("/tokens/{id}"), Some(&anna), None).await;
+    let response = call(
+        &a,
+        Method::DELETE,
+        &format!("/tokens/{id}"),
+        Some(&anna),
+        None,
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let took = closed_with(&mut by_token, CLOSE_ACCESS_ENDED, at).await;
     assert!(took <= WITHIN, "B closed the token's socket after {took:?}");
@@ -276,5 +300,8 @@ async fn a_revocation_or_sign_out_on_one_instance_closes_sockets_on_another() {
     let response = call(&a, Method::DELETE, "/session", Some(&anna), None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let took = closed_with(&mut by_session, CLOSE_ACCESS_ENDED, at).await;
-    assert!(took <= WITHIN, "B closed the session's socket after {took:?}");
+    assert!(
+        took <= WITHIN,
+        "B closed the session's socket after {took:?}"
+    );
 }
