@@ -192,7 +192,7 @@ impl From<UpdateUserError> for Problem {
             )
             .with_errors([printdesk_domain::FieldViolation::new(
                 "current_password",
-                "is wrong",
+                "is not your current password",
             )]),
             UpdateUserError::Throttled(wait) => {
                 let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
