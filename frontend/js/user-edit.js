@@ -5,6 +5,7 @@
 // server says so, and closes their live connections.
 
 import { request } from './api.js';
+import { currentSession, refreshSession } from './auth.js';
 import { byId, h, trapFocus } from './dom.js';
 import { t } from './i18n.js';
 import { toastSuccess } from './toast.js';
@@ -111,6 +112,8 @@ export class UserEditDialog extends FormDialog {
     toastSuccess(body.role || body.password
       ? t('useredit.saved_signed_out', { name: changed.display_name })
       : t('useredit.saved', { name: changed.display_name }));
+    // Admins who change themselves see their new name (and role) in the header at once.
+    if (changed.username === currentSession()?.username) await refreshSession();
     await this.onSaved();
   }
 }
