@@ -7,6 +7,7 @@ import { confirmDialog } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { formatRelative } from './format.js';
 import { toastError, toastSuccess } from './toast.js';
+import { editUserButton, UserEditDialog } from './user-edit.js';
 
 const ROLE_LABELS = { viewer: 'Viewer', operator: 'Operator', admin: 'Admin' };
 
@@ -58,6 +59,7 @@ export class AccessPage {
       e.preventDefault();
       this.addToken();
     });
+    this.editDialog = new UserEditDialog(() => this.load());
   }
 
   /** Reads both lists. */
@@ -79,6 +81,7 @@ export class AccessPage {
       h('td', { text: user.display_name }),
       h('td', { text: ROLE_LABELS[user.role] ?? user.role }),
       h('td', { class: 'actions' },
+        editUserButton(() => this.editDialog.open(user)),
         h('button', {
           type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'end-sessions' }, text: 'Sign out everywhere',
           on: { click: () => this.endSessions(user) },

@@ -2,9 +2,9 @@
 
 // The message catalog (every module that shows text imports it, and runs once it is loaded).
 import './i18n.js';
-import { fetchExportCsv, jobsApi } from './api.js';
+import { fetchExportCsv, jobsApi, request as apiRequest } from './api.js';
 import {
-  getToken, onSignedIn, onTokenChanged, setupAuth,
+  currentSession, getToken, onSignedIn, onTokenChanged, refreshSession, setupAuth,
 } from './auth.js';
 import { BulkEditDialog } from './bulk-edit.js';
 import { confirmDialog } from './dialogs.js';
@@ -14,6 +14,7 @@ import { refreshRelativeTimes } from './format.js';
 import { HistoryDialog } from './history.js';
 import { JobsTable, paramsFromQuery, queryFromParams } from './jobs-table.js';
 import { createLive } from './live.js';
+import { setupAccount } from './user-edit.js';
 import {
   applyPrinterStatus, fillPrinterSelect, isKnownPrinter, loadPrinters, onPrintersChanged,
   removePrinter, upsertPrinter,
@@ -25,6 +26,7 @@ import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
 
 // Before anything talks to the API: a 401 asks for a token.
 setupAuth();
+setupAccount(currentSession, refreshSession);
 
 // ---- the address bar: #jobs?status=failed&sort=job_name:asc, #printers --------------------
 
@@ -205,6 +207,20 @@ function refreshPrinters() {
 
 // ---- live updates ------------------------------------------------------------------------
 
+/**
+ * The server closed the live connection because the page's access changed: a new role is
+ * shown at once (what it may not do hides); an ended session or revoked token brings the
+ * sign-in (or token) dialog up, as the next request would, and the connection restarts after.
+ */
+function accessChanged(why) {
+  if (why === 'role') {
+    refreshSession();
+    return;
+  }
+  // A 401 here opens the dialog; signing in restarts the live connection (onSignedIn).
+  apiRequest('GET', '/session').then(() => refreshSession(), () => refreshSession());
+}
+
 const indicator = byId('connectionStatus');
 const STATE_LABELS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline' };
 
@@ -230,6 +246,7 @@ const live = createLive({
     refreshPrinters();
   },
   token: getToken,
+  onAccessChanged: accessChanged,
 });
 
 // A new token (typed after a 401): reconnect the live updates with it at once.

@@ -337,6 +337,9 @@ export function onSignedIn(fn) {
 /** Who the page is signed in as (GET /session's answer), or null. */
 let session = null;
 
+/** GET /session's answer (who the page is signed in as), or null before the page knows. */
+export function currentSession() { return session; }
+
 /** The signed-in user's (or token's) role, or null before the page knows. */
 export function currentRole() { return session?.role ?? null; }
 
