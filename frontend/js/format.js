@@ -18,6 +18,9 @@ export const EDITABLE_FIELDS = [
  */
 export const fieldLabel = (field) => (hasMessage(`field.${field}`) ? t(`field.${field}`) : field.replace(/_/g, ' '));
 
+/** The notes' limit (Unicode scalar values), as the server checks it. */
+export const NOTES_MAX = 1000;
+
 /** Notes and the like count Unicode scalar values, as the server does. */
 export const charCount = (s) => [...(s || '')].length;
 
