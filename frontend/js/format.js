@@ -43,9 +43,9 @@ export function formatDateTime(iso) {
 
 /** "just now", "5 minutes ago", "yesterday" … ("gerade eben", "vor 5 Minuten", "gestern") */
 export function formatRelative(iso, now = Date.now()) {
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return '';
-  const s = Math.round((t - now) / 1000);
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return '';
+  const s = Math.round((at - now) / 1000);
   const abs = Math.abs(s);
   if (abs < 45) return t('time.just_now');
   if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
