@@ -174,7 +174,7 @@ export class BulkEditDialog {
 
   syncCounter() {
     const count = charCount(this.controls.notes.value);
-    this.notesCounter.textContent = t('fail.counter', { used: count, max: NOTES_MAX });
+    this.notesCounter.textContent = t('fail.counter', { used: String(count), max: String(NOTES_MAX) });
     this.notesCounter.classList.toggle('over', count > NOTES_MAX);
   }
 

@@ -272,7 +272,7 @@ export class EditJobModal {
 
   syncCounter() {
     const n = charCount(this.inputs.notes.value);
-    this.notesCounter.textContent = t('fail.counter', { used: n, max: NOTES_MAX });
+    this.notesCounter.textContent = t('fail.counter', { used: String(n), max: String(NOTES_MAX) });
     this.notesCounter.classList.toggle('over', n > NOTES_MAX);
     this.notesCounter.classList.toggle('near', n > NOTES_MAX * 0.9 && n <= NOTES_MAX);
   }

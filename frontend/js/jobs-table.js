@@ -27,7 +27,7 @@ const SORT_KEYS = [
 /** Columns whose first click sorts newest / largest first. */
 const DESC_FIRST = new Set(['updated_at', 'created_at', 'started_at', 'completed_at']);
 const COLUMNS = 11;
-/** How long a row's status buttons stay disabled after a move (ms). */
+/** How long a row's status buttons ignore presses after a move (ms). */
 const MOVE_SETTLE_MS = 400;
 
 /**
@@ -99,6 +99,8 @@ export class JobsTable {
     this.selected = new Set();
     /** ids whose status move is in flight (their status buttons are disabled). */
     this.moving = new Set();
+    /** ids whose move just ended: their new status buttons ignore presses for a moment. */
+    this.settling = new Set();
     this.query = { ...DEFAULT_QUERY };
     this.jobs = [];
     this.total = 0;
@@ -198,8 +200,12 @@ export class JobsTable {
       const id = button.closest('tr')?.dataset.jobId;
       const job = this.jobs.find((j) => j.id === id);
       if (!job) return;
-      if (STATUS_ACTION_NAMES.has(button.dataset.action)) this.move(job, button);
-      else this.onAction(button.dataset.action, job, button);
+      if (STATUS_ACTION_NAMES.has(button.dataset.action)) {
+        // Right after a move, a key press (detail 0) or the second click of a double click
+        // (detail 2) is the first gesture repeated, not a new decision.
+        if (this.settling.has(job.id) && e.detail !== 1) return;
+        this.move(job, button);
+      } else this.onAction(button.dataset.action, job, button);
     });
     this.body.addEventListener('change', (e) => {
       const box = e.target.closest('input.row-select');
@@ -259,10 +265,11 @@ export class JobsTable {
     try {
       await this.onAction(button.dataset.action, job, button);
     } finally {
-      // The row's new buttons stay disabled a moment longer: a second Enter pressed with the
-      // first (or a double click) must not make the next move (Start, then Complete).
-      await new Promise((resolve) => { setTimeout(resolve, MOVE_SETTLE_MS); });
       this.moving.delete(job.id);
+      // The row's new buttons ignore presses a moment longer: a second Enter pressed with the
+      // first (or a double click) must not make the next move (Start, then Complete).
+      this.settling.add(job.id);
+      setTimeout(() => this.settling.delete(job.id), MOVE_SETTLE_MS);
       const row = this.rowOf(job.id);
       if (row) {
         this.syncMoving(row, job.id);

@@ -5,7 +5,7 @@ import { fieldErrorText, printersApi } from './api.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, clear, h, trapFocus } from './dom.js';
 import { fieldLabel as jobFieldLabel, formatDuration, timeElement } from './format.js';
-import { formatNumber, t } from './i18n.js';
+import { t } from './i18n.js';
 import {
   getPrinter, getPrinters, onPrinterStatus, onPrintersChanged, removePrinter, upsertPrinter,
 } from './printers.js';
@@ -181,7 +181,7 @@ export class PrintersPage {
     if (status.file || typeof status.progress === 'number') {
       const progress = typeof status.progress === 'number' ? Math.max(0, Math.min(100, status.progress)) : null;
       const line = [];
-      if (progress !== null) line.push(formatNumber(Math.round(progress) / 100, { style: 'percent' }));
+      if (progress !== null) line.push(t('printers.card.percent', { percent: Math.round(progress) }));
       if (typeof status.remaining_s === 'number') line.push(t('printers.card.left', { duration: formatDuration(status.remaining_s) }));
       parts.push(h('div', { class: 'printer-print' },
         status.file ? h('p', { class: 'printer-file file', title: status.file, text: status.file }) : null,

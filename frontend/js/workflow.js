@@ -70,10 +70,10 @@ export async function askFail(job) {
     const text = reason.value.trim();
     const total = text ? charCount(notesWithReason(job.notes, text)) : charCount(job.notes ?? '');
     const over = text ? total - NOTES_MAX : 0;
-    counter.textContent = t('fail.counter', { used: total, max: NOTES_MAX });
+    counter.textContent = t('fail.counter', { used: String(total), max: String(NOTES_MAX) });
     counter.classList.toggle('over', over > 0);
     error.hidden = over <= 0;
-    error.textContent = over > 0 ? t('fail.too_long', { count: over, max: NOTES_MAX }) : '';
+    error.textContent = over > 0 ? t('fail.too_long', { count: over, max: String(NOTES_MAX) }) : '';
     ok.disabled = over > 0;
     reason.toggleAttribute('aria-invalid', over > 0);
   };

@@ -419,12 +419,13 @@ describe('safety', () => {
     await page.locator('#failReason').fill('Filament gerissen');
     const error = page.locator('#failReasonError');
     await error.waitFor();
-    assert.match(await error.textContent(), /would be \d+ characters over their limit of 1,000/);
+    assert.match(await error.textContent(), /would be \d+ characters over their limit of 1000/);
     assert.equal(await page.locator('#failOkBtn').isDisabled(), true);
     await page.locator('#failReason').fill('Riss');
     assert.equal(await error.isVisible(), false);
     await page.locator('#failOkBtn').click();
     await row(page, full.id).locator('.cell-status', { hasText: 'Failed' }).waitFor();
+    await page.locator('.toast.success', { hasText: 'the reason is in its notes' }).last().waitFor();
     const fullStored = await api.getJob(full.id);
     assert.equal([...fullStored.notes].length <= 1000, true);
     assert.ok(fullStored.notes.endsWith('\nFailed: Riss'));
