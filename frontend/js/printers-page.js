@@ -5,7 +5,7 @@ import { fieldErrorText, printersApi } from './api.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, clear, h, trapFocus } from './dom.js';
 import { fieldLabel as jobFieldLabel, formatDuration, timeElement } from './format.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
 import {
   getPrinter, getPrinters, onPrinterStatus, onPrintersChanged, removePrinter, upsertPrinter,
 } from './printers.js';
@@ -421,7 +421,11 @@ export class PrinterDialog {
     try {
       const found = await printersApi.testConnection(connection, this.printer?.id ?? null);
       if (found.reachable) {
-        show('reachable', t('printerform.test.connected'), found.detail);
+        // The state in the page's words; why a printer was not reached is the server's detail.
+        const state = STATE_LABELS[found.state];
+        show('reachable', t('printerform.test.connected'), state
+          ? t('printerform.test.reached', { state: state.toLocaleLowerCase(locale) })
+          : found.detail);
       } else {
         show('unreachable', t('printerform.test.not_connected'), found.detail);
         // The stored certificate no longer matches: offer to trust the new one here too.
