@@ -12,6 +12,11 @@ export const EDITABLE_FIELDS = [
   'job_name', 'status', 'is_business', 'customer_name', 'printer_id', 'file_name', 'notes',
 ];
 
+/** The job fields' names in the page's language (see fieldLabel for any field). */
+export const FIELD_LABELS = Object.fromEntries([
+  'job_name', 'status', 'is_business', 'customer_name', 'notes', 'file_name', 'printer_id', 'started_at', 'completed_at',
+].map((field) => [field, t(`field.${field}`)]));
+
 /**
  * A field's name as the page shows it (`field.<name>` in the catalog: the job's, a printer's,
  * a user's fields); an unknown field reads as its wire name.
