@@ -57,7 +57,7 @@ export function createLive({
     clearTimeout(timer);
     timer = null;
     if (stopped || ws || accessEnded) return;
-    setState('connecting', 'Connecting to live updates…');
+    setState('connecting', t('live.detail.connecting'));
     let socket;
     try {
       const bearer = token();
@@ -98,7 +98,7 @@ export function createLive({
         connect();
         return;
       }
-      setState('live', 'Live: changes by others appear as they happen');
+      setState('live', t('live.detail.live'));
       return;
     }
     // Printer messages carry no seq and are not part of the job history.
@@ -125,7 +125,7 @@ export function createLive({
     attempt += 1;
     const base = code === LAGGED ? 200 : Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(attempt - 1, 5));
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    setState('offline', `Offline: retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
+    setState('offline', t('live.detail.offline', { seconds: Math.max(1, Math.round(delay / 1000)) }));
     timer = setTimeout(connect, delay);
   }
 

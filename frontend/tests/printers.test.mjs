@@ -305,6 +305,9 @@ describe('printers page', { timeout: 600000 }, () => {
     );
     assert.doesNotMatch(await page.content(), /probe-key"/, 'the typed secret is not put in the page');
     await page.keyboard.press('Escape');
+    // The typed values are unsaved: Esc asks before they go.
+    await page.locator('#confirmDialog[open]').waitFor();
+    await page.locator('#confirmOkBtn').click();
     await page.locator('#printerModal').waitFor({ state: 'hidden' });
     const listed = (await api.call('GET', '/printers')).body.printers;
     assert.ok(listed.every((p) => p.name !== 'Probe only'), 'testing saved nothing');

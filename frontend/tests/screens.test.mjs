@@ -66,6 +66,9 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 300000 }, a
   await page.locator('#customerNameError').waitFor();
   await screenshot(page, 'edit-modal-errors.png');
   await page.keyboard.press('Escape');
+  // The form has unsaved changes: Esc asks before they go.
+  await page.locator('#confirmDialog[open]').waitFor();
+  await page.locator('#confirmOkBtn').click();
 
   // Several rows selected, and the bulk edit.
   await page.locator('#editJobModal').waitFor({ state: 'hidden' });
@@ -88,6 +91,8 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 300000 }, a
   await page.waitForTimeout(200);
   await screenshot(page, 'bulk-edit-failures.png');
   await page.keyboard.press('Escape');
+  await page.locator('#confirmDialog[open]').waitFor(); // ticked fields are unsaved changes
+  await page.locator('#confirmOkBtn').click();
   await page.locator('#bulkEditDialog').waitFor({ state: 'hidden' });
   await page.locator('#clearSelectionBtn').click();
   assert.equal((await server.api.getJob(seeded['Replacement knob'].id)).version, 1, 'nothing saved');

@@ -62,7 +62,7 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   await setup.locator('#setupSubmitBtn').click();
   // The page starts afresh, signed in as the first admin.
   await page.locator('#userName', { hasText: 'Anna Berg' }).waitFor();
-  assert.equal(await page.locator('#userRole').textContent(), 'admin');
+  assert.equal(await page.locator('#userRole').textContent(), 'Admin');
   assert.equal(await page.locator('#setupBtn').isVisible(), false);
   assert.equal(await page.locator('#newJobBtn').isVisible(), true);
 
@@ -111,7 +111,7 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   await signIn.locator('#signInPassword').press('Enter');
   await page.locator('#signInDialog').waitFor({ state: 'hidden' });
   await page.locator('#userName', { hasText: 'Vera Viewer' }).waitFor();
-  assert.equal(await page.locator('#userRole').textContent(), 'viewer');
+  assert.equal(await page.locator('#userRole').textContent(), 'Viewer');
   // Live updates follow the new session at once.
   await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
 
