@@ -10,7 +10,7 @@ use diesel::{
     QueryResult,
     expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping},
     prelude::*,
-    query_builder::{AstPass, BoxedSqlQuery, QueryFragment, QueryId, SqlQuery},
+    query_builder::{AstPass, QueryFragment, QueryId},
     result::Error as DieselError,
     sql_types::{Bool, Text},
 };
@@ -18,13 +18,15 @@ use printdesk_domain::SearchDocument;
 
 use crate::{
     connection::AnyConnection,
-    job_queries::Backend,
     rows::{DerivedColumns, DocumentChange, JobRow},
     schema::{job_search_terms, jobs},
 };
 
 /// Terms per INSERT: two binds each, well under both backends' bind limits.
 pub(crate) const CHUNK: usize = 4000;
+
+/// Terms per statement on SQLite (two binds each; SQLite allows 32,766).
+const SQLITE_CHUNK: usize = 500;
 
 /// One row of the index.
 #[derive(Insertable)]
@@ -37,21 +39,28 @@ pub(crate) struct TermRow<'a> {
 /// Adds the (term, job) rows of `terms`. A row that is there already is left alone, so that a
 /// rebuild after an interrupted one cannot fail on its own leftovers.
 ///
-/// SQLite gets one single-row statement per term: it runs in-process, and a statement of a
-/// fixed shape stays prepared, where a multi-row one is prepared again for every edit (an
-/// edit changes a term or two). PostgreSQL gets one multi-row statement: there each statement
-/// is a round trip.
+/// One multi-row statement on both backends. On SQLite it is written as SQL, so that it stays
+/// prepared under its text (one statement per number of terms, and an edit changes a few):
+/// Diesel's multi-row insert is prepared again on every execution, which is why this used one
+/// single-row statement per term, three to six for an edit of the notes.
 fn insert(
     conn: &mut AnyConnection,
     job_id: &str,
     terms: &BTreeSet<&str>,
 ) -> Result<(), DieselError> {
     match conn {
-        AnyConnection::Sqlite(c) => {
-            for term in terms {
-                diesel::insert_or_ignore_into(job_search_terms::table)
-                    .values(TermRow { term, job_id })
-                    .execute(c)?;
+        AnyConnection::Sqlite(_) => {
+            let terms: Vec<&str> = terms.iter().copied().collect();
+            for chunk in terms.chunks(SQLITE_CHUNK) {
+                let mut sql = RawSql::default();
+                sql.push("INSERT OR IGNORE INTO job_search_terms (term, job_id) VALUES ");
+                for (i, term) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(").bind(*term).push(", ").bind(job_id).push(")");
+                }
+                sql.query().execute(conn)?;
             }
         }
         AnyConnection::Postgres(c) => {
@@ -68,22 +77,24 @@ fn insert(
     Ok(())
 }
 
-/// Removes the (term, job) rows of `terms`: point deletes on the primary key (one prepared
-/// single-row statement per term on SQLite, one statement on PostgreSQL, as for [`insert`]).
+/// Removes the (term, job) rows of `terms`: point deletes on the primary key, in one statement
+/// (`term IN (…)`, kept prepared under its text on SQLite, as for [`insert`]).
 fn delete(
     conn: &mut AnyConnection,
     job_id: &str,
     terms: &BTreeSet<&str>,
 ) -> Result<(), DieselError> {
     match conn {
-        AnyConnection::Sqlite(c) => {
-            for term in terms {
-                diesel::delete(
-                    job_search_terms::table
-                        .filter(job_search_terms::term.eq(term))
-                        .filter(job_search_terms::job_id.eq(job_id)),
-                )
-                .execute(c)?;
+        AnyConnection::Sqlite(_) => {
+            let terms: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
+            for chunk in terms.chunks(SQLITE_CHUNK) {
+                let mut sql = RawSql::default();
+                sql.push("DELETE FROM job_search_terms WHERE job_id = ")
+                    .bind(job_id)
+                    .push(" AND term IN (")
+                    .bind_list(chunk)
+                    .push(")");
+                sql.query().execute(conn)?;
             }
         }
         AnyConnection::Postgres(c) => {
@@ -269,8 +280,7 @@ struct CountRow {
     n: i64,
 }
 
-/// A statement's SQL and its text parameters, in order, with placeholders for the backend
-/// (`?` on SQLite, `$n` on PostgreSQL): the index's statements vary in shape with the
+/// A statement's SQL and its text parameters, in order: the index's statements vary in shape with the
 /// number of ranges and terms, which Diesel's typed builder cannot express for both
 /// backends at once.
 #[derive(Debug, Clone, Default)]
@@ -285,8 +295,8 @@ impl RawSql {
         self
     }
 
-    /// A placeholder bound to `value`. Placeholders are written as `\u{0}` and numbered by
-    /// [`RawSql::for_backend`].
+    /// A placeholder bound to `value` (marked `\u{0}` in the text, rendered by Diesel as the
+    /// backend's own).
     fn bind(&mut self, value: impl Into<String>) -> &mut Self {
         self.sql.push('\u{0}');
         self.binds.push(value.into());
@@ -304,33 +314,10 @@ impl RawSql {
         self
     }
 
-    /// The SQL text with the backend's placeholders.
-    fn for_backend(&self, conn: &AnyConnection) -> String {
-        match conn {
-            AnyConnection::Sqlite(_) => self.sql.replace('\u{0}', "?"),
-            AnyConnection::Postgres(_) => {
-                let mut out = String::with_capacity(self.sql.len() + 8);
-                let mut n = 0;
-                for c in self.sql.chars() {
-                    if c == '\u{0}' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        }
-    }
-
-    fn query(&self, conn: &AnyConnection) -> BoxedSqlQuery<'static, Backend, SqlQuery> {
-        let mut q = diesel::sql_query(self.for_backend(conn)).into_boxed();
-        for b in &self.binds {
-            q = q.bind::<Text, _>(b.clone());
-        }
-        q
+    /// The statement, to run on `conn`. Unlike Diesel's `sql_query`, which is prepared again
+    /// on every execution, it is kept prepared under its SQL text.
+    fn query(&self) -> RawStatement<'_> {
+        RawStatement(self)
     }
 }
 
@@ -349,7 +336,7 @@ fn next_term(
         .bind(to)
         // A literal LIMIT: a bound one is prepared again on every execution on SQLite.
         .push(" ORDER BY term LIMIT 1");
-    let q = sql.query(conn);
+    let q = sql.query();
     Ok(q.get_result::<TermAt>(conn).optional()?.map(|t| t.term))
 }
 
@@ -412,7 +399,7 @@ impl SearchPlan {
                     let mut sql = RawSql::default();
                     sql.push("SELECT COUNT(*) AS n FROM job_search_terms WHERE ");
                     term_test(&mut sql, "term", terms);
-                    sql.query(conn).get_result::<CountRow>(conn)?.n
+                    sql.query().get_result::<CountRow>(conn)?.n
                 }
             };
             planned.push(PlannedRange { terms, rows });
@@ -479,7 +466,7 @@ impl SearchPlan {
         }
         self.candidates(&mut sql);
         sql.push(") c");
-        Ok(Some(sql.query(conn).get_result::<CountRow>(conn)?.n))
+        Ok(Some(sql.query().get_result::<CountRow>(conn)?.n))
     }
 
     /// The condition `jobs.id IN (…candidates…)`, as a filter on `jobs`.
@@ -530,3 +517,29 @@ impl<QS> SelectableExpression<QS> for RawSql {}
 impl<GB> ValidGrouping<GB> for RawSql {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
+
+/// A [`RawSql`] as a whole statement: run with `execute`, or loaded into a
+/// `QueryableByName` row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawStatement<'a>(&'a RawSql);
+
+impl<DB> QueryFragment<DB> for RawStatement<'_>
+where
+    DB: diesel::backend::Backend,
+    String: diesel::serialize::ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
+
+impl QueryId for RawStatement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for RawStatement<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for RawStatement<'_> {}
