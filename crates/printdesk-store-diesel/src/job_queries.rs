@@ -480,10 +480,15 @@ pub(crate) fn scan_page(
     after: Option<&Job>,
     limit: u32,
 ) -> Result<Vec<JobRow>, DieselError> {
-    let candidates = query
-        .text
-        .as_ref()
-        .map_or(Candidates::Scan, Candidates::from_index);
+    // Planned as the list is: the export of a search reads the smallest range's jobs.
+    let plan = match query.text.as_ref().filter(|s| !s.index_ranges().is_empty()) {
+        Some(search) => Some(SearchPlan::of(conn, &search.index_ranges())?),
+        None => None,
+    };
+    if plan.as_ref().is_some_and(SearchPlan::finds_nothing) {
+        return Ok(Vec::new());
+    }
+    let candidates = plan.as_ref().map_or(Candidates::Scan, Candidates::Planned);
     let mut q = filtered(query, conn, candidates);
     if let Some(after) = after {
         q = after_in_order(q, query.sort, after);
