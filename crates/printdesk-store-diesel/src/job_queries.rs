@@ -7,7 +7,7 @@ use diesel::{
     dsl::count_star,
     prelude::*,
     result::Error as DieselError,
-    sql_types::{BigInt, Bool, Text},
+    sql_types::{Bool, Text},
 };
 use printdesk_domain::{
     Job, JobQuery, JobSort, JobStatus, SearchQuery, SortDirection, SortKey, StoreError, TimeRange,
@@ -19,6 +19,7 @@ use crate::{
     connection::{AnyConnection, on_backend, unicode_lower},
     rows::{JobRow, to_db_time},
     schema::{job_counts, jobs},
+    search_index::{ABOVE_EVERY_TERM, SearchPlan},
     store::{Store, TxError},
 };
 
@@ -43,7 +44,7 @@ diesel::postfix_operator!(
     diesel::expression::expression_types::NotSelectable
 );
 
-type Backend = <AnyConnection as diesel::Connection>::Backend;
+pub(crate) type Backend = <AnyConnection as diesel::Connection>::Backend;
 
 // Single-row reads use `get_result`, not `first`: `first` binds `LIMIT ?`, and SQLite
 // re-prepares a statement whose LIMIT parameter is re-bound (measured: 12% of an edit's CPU,
@@ -121,51 +122,25 @@ fn has_other_filters(query: &JobQuery) -> bool {
         || needs_a_count_of_jobs(query)
 }
 
-/// How many jobs have a term in `range`, from the index alone (no job read): the count of a
-/// search that the range decides ([`SearchQuery::index_is_exact`]).
-fn count_from_index(conn: &mut AnyConnection, range: &TermRange) -> Result<i64, DieselError> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+/// How many jobs match `query`, a text search planned as `plan`. A search whose ranges
+/// decide, with no other filter, is counted in the index alone (its smallest range, the
+/// others probed per job); any other counts the jobs its candidates leave.
+fn count_matching(
+    conn: &mut AnyConnection,
+    query: &JobQuery,
+    search: &SearchQuery,
+    plan: &SearchPlan,
+) -> Result<i64, DieselError> {
+    if plan.finds_nothing() {
+        return Ok(0);
     }
-    // Written as SQL: `COUNT(DISTINCT …)` over a range, the same on both backends but for
-    // the placeholders.
-    let (first, second) = match conn {
-        AnyConnection::Sqlite(_) => ("?", "?"),
-        AnyConnection::Postgres(_) => ("$1", "$2"),
-    };
-    let mut sql =
-        format!("SELECT COUNT(DISTINCT job_id) AS n FROM job_search_terms WHERE term >= {first}");
-    if range.end.is_some() {
-        sql.push_str(&format!(" AND term < {second}"));
+    if search.index_is_exact()
+        && !has_other_filters(query)
+        && let Some(n) = plan.count_in_index(conn)?
+    {
+        return Ok(n);
     }
-    let count = on_backend!(conn, |c| {
-        let mut q = diesel::sql_query(sql.as_str())
-            .into_boxed()
-            .bind::<Text, _>(range.prefix.clone());
-        if let Some(end) = &range.end {
-            q = q.bind::<Text, _>(end.clone());
-        }
-        q.get_result::<Count>(c)
-    })?;
-    Ok(count.n)
-}
-
-/// How many jobs match `query`. Without a text search that is a sum over `job_counts`; a
-/// search whose index decides is counted in the index; any other search counts the jobs its
-/// candidates (or, with nothing to look up, all jobs) leave.
-fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, DieselError> {
-    let Some(search) = &query.text else {
-        return count_by_filters(conn, query);
-    };
-    let ranges = search.index_ranges();
-    // One range that decides: a count over the index alone. Several would be an intersection
-    // of sets as large as each range, dearer than checking the candidates of the narrowest.
-    if ranges.len() == 1 && search.index_is_exact() && !has_other_filters(query) {
-        return count_from_index(conn, ranges[0]);
-    }
-    filtered(query, conn, Candidates::from_index(search))
+    filtered(query, conn, Candidates::Planned(plan))
         .select(count_star())
         .get_result(conn)
 }
@@ -174,21 +149,20 @@ fn count_matching(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, Die
 /// more costs a range scan and a set as large as its jobs, and narrows less than the last.
 const CANDIDATE_RANGES: usize = 2;
 
-/// Greater than every index term (terms hold at most 17 characters): the end of a range
-/// that has none.
-const ABOVE_EVERY_TERM: &str = "\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}";
-
 /// Where a text search takes its candidates from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Candidates {
+#[derive(Debug, Clone, Copy)]
+enum Candidates<'p> {
     /// The jobs the index finds for each range (the fewer they are, the better).
     Index,
+    /// The jobs of the plan's smallest range that have a term in each other range
+    /// ([`SearchPlan`]).
+    Planned(&'p SearchPlan),
     /// Every job, in the list's order, until the page is full (the more jobs match, the
     /// sooner).
     Scan,
 }
 
-impl Candidates {
+impl Candidates<'_> {
     fn from_index(search: &SearchQuery) -> Self {
         if search.index_ranges().is_empty() {
             Self::Scan
@@ -221,7 +195,7 @@ macro_rules! within {
 fn filtered(
     query: &JobQuery,
     conn: &AnyConnection,
-    candidates: Candidates,
+    candidates: Candidates<'_>,
 ) -> jobs::BoxedQuery<'static, Backend> {
     narrowed(jobs::table.into_boxed(), query, conn, candidates)
 }
@@ -255,7 +229,7 @@ fn narrowed<ST, GB>(
     mut q: JobsStatement<ST, GB>,
     query: &JobQuery,
     conn: &AnyConnection,
-    candidates: Candidates,
+    candidates: Candidates<'_>,
 ) -> JobsStatement<ST, GB> {
     if let Some(status) = query.status {
         q = q.filter(jobs::status.eq(status.as_str()));
@@ -280,7 +254,10 @@ fn narrowed<ST, GB>(
     // A bounded span compares with NULL, which leaves out the jobs that have not ended.
     q = within!(q, jobs::completed_at.assume_not_null(), query.completed);
     if let Some(search) = &query.text {
-        if candidates == Candidates::Index {
+        if let Candidates::Planned(plan) = candidates {
+            q = q.filter(plan.filter());
+        }
+        if let Candidates::Index = candidates {
             // Written as SQL: a boxed sub-select does not serve both of `AnyConnection`'s
             // backends. Two ranges are intersected inside the index, so that only the jobs
             // in both are read (`benchy acme`: a few hundred, not the 12,500 `benchy` finds).
@@ -397,7 +374,8 @@ pub(crate) fn list_page(
             .load::<JobRow>(conn)
     };
     if let Some(search) = query.text.as_ref().filter(|s| !s.index_ranges().is_empty()) {
-        let total = count_matching(conn, query)?;
+        let plan = SearchPlan::of(conn, &search.index_ranges())?;
+        let total = count_matching(conn, query, search, &plan)?;
         if total == 0 || offset >= total {
             return Ok((Vec::new(), total));
         }
@@ -406,11 +384,10 @@ pub(crate) fn list_page(
         // the list's order.
         let window = offset.saturating_add(limit) as f64;
         let candidates = if (total as f64) * (total as f64) <= window * jobs as f64 {
-            Candidates::Index
+            Candidates::Planned(&plan)
         } else {
             Candidates::Scan
         };
-        debug_assert_eq!(Candidates::from_index(search), Candidates::Index);
         return Ok((page(conn, candidates)?, total));
     }
     let rows = page(conn, Candidates::Scan)?;
@@ -418,7 +395,13 @@ pub(crate) fn list_page(
     let total = if query.offset == 0 && (rows.len() as u64) < u64::from(query.limit.get()) {
         rows.len() as i64
     } else {
-        count_matching(conn, query)?
+        match &query.text {
+            None => count_by_filters(conn, query)?,
+            // A search with nothing to look up in the index: a check of every job.
+            Some(_) => filtered(query, conn, Candidates::Scan)
+                .select(count_star())
+                .get_result(conn)?,
+        }
     };
     Ok((rows, total))
 }
@@ -497,10 +480,15 @@ pub(crate) fn scan_page(
     after: Option<&Job>,
     limit: u32,
 ) -> Result<Vec<JobRow>, DieselError> {
-    let candidates = query
-        .text
-        .as_ref()
-        .map_or(Candidates::Scan, Candidates::from_index);
+    // Planned as the list is: the export of a search reads the smallest range's jobs.
+    let plan = match query.text.as_ref().filter(|s| !s.index_ranges().is_empty()) {
+        Some(search) => Some(SearchPlan::of(conn, &search.index_ranges())?),
+        None => None,
+    };
+    if plan.as_ref().is_some_and(SearchPlan::finds_nothing) {
+        return Ok(Vec::new());
+    }
+    let candidates = plan.as_ref().map_or(Candidates::Scan, Candidates::Planned);
     let mut q = filtered(query, conn, candidates);
     if let Some(after) = after {
         q = after_in_order(q, query.sort, after);

@@ -142,6 +142,7 @@ on_every_store!(
     text_search_folds_case_and_accents_in_every_script,
     text_search_follows_edits_and_deletions,
     text_search_keeps_the_requested_order_on_every_page,
+    text_search_counts_each_job_once_over_many_index_terms,
     text_sorts_follow_unicode_collation_with_empty_values_last,
     missing_jobs_are_not_found_and_never_decided,
     bulk_failures_come_in_the_order_of_the_edits,
@@ -1510,6 +1511,43 @@ async fn text_search_keeps_the_requested_order_on_every_page(ctx: Ctx) {
             assert_eq!(all.len(), expected, "{text} {sort}");
             assert_eq!(paged_names(&ctx, &query).await, all, "{text} {sort}");
         }
+    }
+}
+
+/// `JobRepository::list` with a word whose index range holds many distinct terms (`123`
+/// begins `12300` … `12369`) or a job twice (`Vase 12301` in `12301.3mf`… `12351.3mf`), alone
+/// and beside a rarer or a commoner word: every job counted once, on every page, whichever
+/// range the store starts from.
+async fn text_search_counts_each_job_once_over_many_index_terms(ctx: Ctx) {
+    for i in 0..20 {
+        create(
+            &ctx,
+            JobDraft {
+                file_name: Some(format!("{}.3mf", 12350 + i)),
+                notes: Some(format!("123{i:02} again")),
+                ..draft(&format!("Vase 123{i:02}"))
+            },
+        )
+        .await;
+    }
+    for i in 40..44 {
+        create(&ctx, draft(&format!("Gear 123{i}"))).await;
+    }
+    for i in 500..525 {
+        create(&ctx, draft(&format!("Gear {i}"))).await;
+    }
+    let cases: [(&str, usize); 8] = [
+        ("123", 24),
+        ("123 gear", 4),
+        ("gear 123", 4),
+        ("123 vase", 20),
+        ("1234", 4),
+        ("gear 1234", 4),
+        ("again 123", 20),
+        ("vase gear", 0),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(found(&ctx, text).await.len(), expected, "{text:?}");
     }
 }
 
