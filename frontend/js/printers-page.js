@@ -6,6 +6,7 @@ import { confirmDialog } from './dialogs.js';
 import { byId, clear, h, trapFocus } from './dom.js';
 import { fieldLabel as jobFieldLabel, formatDuration, timeElement } from './format.js';
 import { locale, t } from './i18n.js';
+import { printerProblemText } from './printer-problems.js';
 import {
   getPrinter, getPrinters, onPrinterStatus, onPrintersChanged, removePrinter, upsertPrinter,
 } from './printers.js';
@@ -201,7 +202,7 @@ export class PrintersPage {
     if (status.last_seen) {
       parts.push(h('p', { class: 'printer-last-seen subtle' }, t('printers.card.last_seen'), ' ', timeElement(status.last_seen)));
     }
-    if (status.error) parts.push(h('p', { class: 'printer-error', role: 'status', text: status.error }));
+    if (status.error) parts.push(h('p', { class: 'printer-error', role: 'status', text: printerProblemText(status.error) }));
 
     const actions = h('div', { class: 'printer-actions' });
     if (certificateChanged(printer)) {
@@ -421,13 +422,13 @@ export class PrinterDialog {
     try {
       const found = await printersApi.testConnection(connection, this.printer?.id ?? null);
       if (found.reachable) {
-        // The state in the page's words; why a printer was not reached is the server's detail.
+        // The state and why a printer was not reached, in the page's words.
         const state = STATE_LABELS[found.state];
         show('reachable', t('printerform.test.connected'), state
           ? t('printerform.test.reached', { state: state.toLocaleLowerCase(locale) })
-          : found.detail);
+          : printerProblemText(found.detail));
       } else {
-        show('unreachable', t('printerform.test.not_connected'), found.detail);
+        show('unreachable', t('printerform.test.not_connected'), printerProblemText(found.detail));
         // The stored certificate no longer matches: offer to trust the new one here too.
         const trust = this.el('trustCertBtn');
         if (run === this.testRun && trust && this.printer?.connection?.tls_fingerprint
