@@ -200,6 +200,41 @@ describe('the page in German', () => {
     assertClean(problems);
   });
 
+  test('a printer\'s connection problem reads in German on its card', async () => {
+    await api.createPrinter({
+      id: 'x1c-halle', name: 'X1C Halle', printer_type: 'bambu_lab',
+      connection: { kind: 'bambu_lab', host: '10.0.0.9', serial: 'SER9', access_code: 'code-9' },
+    });
+    // The server's socket is stood in for by one that sends the monitor's sentences.
+    let socket = null;
+    const { page, problems } = await app({
+      contextOptions: GERMAN,
+      setup: async (context) => {
+        await context.routeWebSocket(/\/api\/v1\/ws/, (ws) => {
+          socket = ws;
+          ws.send(JSON.stringify({ type: 'hello', seq: 0 }));
+        });
+      },
+    });
+    await page.goto('/#printers');
+    const card = page.locator('[data-printer-id="x1c-halle"]');
+    await card.waitFor();
+    const status = {
+      state: 'error', online: false, file: null, progress: null, remaining_s: null,
+      job_id: null, last_seen: null,
+    };
+    const say = (error) => socket.send(JSON.stringify({ type: 'printer_status', printer_id: 'x1c-halle', status: { ...status, error } }));
+    say('printer not reachable: nothing answers at 10.0.0.9:8883 (connection refused)');
+    await card.locator('.printer-error', { hasText: 'Drucker nicht erreichbar (unter 10.0.0.9:8883 antwortet nichts (Verbindung abgelehnt))' }).waitFor();
+    say('access code refused');
+    await card.locator('.printer-error', { hasText: 'Zugangscode abgelehnt' }).waitFor();
+    say('certificate changed (now 0123456789abcdef…); clear the stored fingerprint to trust the new one');
+    await card.locator('.printer-error', { hasText: 'Zertifikat geändert: den gespeicherten Fingerabdruck löschen, um dem neuen zu vertrauen (0123456789abcdef)' }).waitFor();
+    await assertNoEnglish(page, 'printer problems', englishPieces());
+    assert.deepEqual(await missingKeys(page), []);
+    assertClean(problems);
+  });
+
   test('the language switch is remembered across reloads', async () => {
     const { page, problems } = await app();
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
