@@ -194,7 +194,10 @@ export const jobsApi = {
 };
 
 /** The filters the CSV export takes (it refuses sort, limit and offset). */
-export const EXPORT_FILTERS = ['status', 'printer_id', 'is_business', 'q'];
+export const EXPORT_FILTERS = [
+  'status', 'printer_id', 'is_business', 'q', 'customer', 'created_from', 'created_to',
+  'completed_from', 'completed_to', 'tz',
+];
 
 /** The export's address for `filters` (only the export's own filters, empty ones left out). */
 export function exportCsvUrl(filters = {}) {

@@ -76,6 +76,7 @@ mod body_deadline;
 mod bulk_body;
 mod cors;
 mod csv_export;
+mod customers;
 mod edges;
 mod edit_body;
 mod etag;
@@ -182,6 +183,10 @@ pub fn api_scope() -> Scope {
         .service(
             web::resource("/jobs/{id}/history")
                 .route(allow(ReadJobs, web::get().to(jobs::history))),
+        )
+        .service(
+            web::resource("/customers")
+                .route(allow(ReadJobs, web::get().to(customers::list))),
         )
         .service(
             web::resource("/reports/summary")
