@@ -4,10 +4,10 @@
 //! which PostgreSQL is told with `COLLATE "C"`).
 
 use diesel::{
-    dsl::{count_star, sql},
+    dsl::sql,
     prelude::*,
     result::Error as DieselError,
-    sql_types::Untyped,
+    sql_types::{BigInt, Nullable, Text},
 };
 use printdesk_domain::{CustomerCount, CustomerQuery};
 
@@ -18,29 +18,32 @@ pub(crate) fn customers(
     conn: &mut AnyConnection,
     query: &CustomerQuery,
 ) -> Result<Vec<CustomerCount>, DieselError> {
-    let mut q = jobs::table
-        .filter(jobs::customer_fold.is_not_null())
-        .into_boxed();
-    if let Some(range) = query.range() {
-        q = q.filter(jobs::customer_fold.ge(range.prefix));
-        if let Some(end) = range.end {
-            q = q.filter(jobs::customer_fold.lt(end));
-        }
-    }
     // The collation key orders as the domain's `collate`, names that differ only in case or
     // accents apart; equal keys (canonically equivalent spellings) by the stored bytes.
     let by_text = match conn {
         AnyConnection::Sqlite(_) => "customer_name",
         AnyConnection::Postgres(_) => "customer_name COLLATE \"C\"",
     };
-    let rows: Vec<(Option<String>, i64)> = q
-        .group_by((jobs::customer_fold, jobs::customer_key, jobs::customer_name))
-        .select((jobs::customer_name, count_star()))
-        .order_by(sql::<Untyped>(&format!(
+    let mut q = jobs::table
+        .group_by(sql::<Nullable<Text>>(
+            "customer_fold, customer_key, customer_name",
+        ))
+        .select(sql::<(Nullable<Text>, BigInt)>(
+            "customer_name, CAST(COUNT(*) AS BIGINT)",
+        ))
+        .order_by(sql::<BigInt>(&format!(
             "COUNT(*) DESC, customer_key ASC, {by_text} ASC"
         )))
         .limit(i64::from(query.limit()))
-        .load(conn)?;
+        .into_boxed()
+        .filter(jobs::customer_fold.is_not_null());
+    if let Some(range) = query.range() {
+        q = q.filter(jobs::customer_fold.ge(range.prefix));
+        if let Some(end) = range.end {
+            q = q.filter(jobs::customer_fold.lt(end));
+        }
+    }
+    let rows: Vec<(Option<String>, i64)> = q.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(name, jobs)| {

@@ -1640,15 +1640,22 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     use diesel::{Connection, connection::SimpleConnection};
 
     create_search_jobs(&ctx).await;
-    // Back to the schema before the `job_search` migration (its down.sql), jobs kept.
+    // Back to the schema before the `job_search` migration (its down.sql, after that of the
+    // later `customer_fold`, whose index holds a column of it), jobs kept.
     let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
     let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    conn.batch_execute(include_str!(
+        "../../../migrations/sqlite/2026-12-01-000500_customer_fold/down.sql"
+    ))
+    .unwrap();
     conn.batch_execute(include_str!(
         "../../../migrations/sqlite/2026-12-01-000300_job_search/down.sql"
     ))
     .unwrap();
-    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261201000300'")
-        .unwrap();
+    conn.batch_execute(
+        "DELETE FROM __diesel_schema_migrations WHERE version IN ('20261201000300', '20261201000500')",
+    )
+    .unwrap();
     drop(conn);
 
     let store = Arc::new(Store::connect(ctx.url()).await.expect("migrate again"));
@@ -1677,6 +1684,8 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
         names,
         [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]
     );
+    // The customer names are folded too.
+    assert_eq!(customers(&reopened, "MUL", 10).await, named(&[("Müller GmbH", 1)]));
     // New jobs and edits are indexed as usual.
     create(&reopened, draft("Müllereimer")).await;
     assert_eq!(found(&reopened, "mülle").await.len(), 2);
@@ -2528,7 +2537,7 @@ async fn customers_follow_edits_and_deletions(ctx: Ctx) {
         named(&[("Meier", 1), ("Mueller GmbH", 1), ("Müller GmbH", 1)])
     );
     ctx.jobs
-        .edit(ids[2].id, edit(Nullable::Null), VersionCondition::Any, &actor)
+        .edit(ids[2].id, edit(Nullable::Clear), VersionCondition::Any, &actor)
         .await
         .unwrap();
     ctx.jobs
