@@ -172,7 +172,8 @@ export class ReportsPage {
     this.foot = byId('reportFoot');
     this.groupHead = byId('reportGroupHead');
     this.chartBox = byId('reportChartBox');
-    this.jobsLink = byId('reportJobsLink');
+    // A button, not a link: `a[href='#jobs']` is the navigation's, which tools rely on.
+    byId('reportJobsBtn').addEventListener('click', () => { location.hash = jobsLinkOf(this.report); });
     this.build(byId('reportFilters'));
   }
 
@@ -234,7 +235,6 @@ export class ReportsPage {
     this.range.set({ from: r.from, to: r.to });
     if (document.activeElement !== this.customer) this.customer.value = r.customer;
     this.business.value = r.is_business;
-    this.jobsLink.href = jobsLinkOf(r);
     this.groupHead.textContent = t(`reports.groupBy.${r.group_by}`);
   }
 

@@ -240,7 +240,7 @@ describe('office: customers, date filters, reports', { timeout: 120000 }, () => 
     assert.match(await page.locator('#reportFoot .report-print-time').textContent(), /^\d+ h \d\d min$/);
 
     // "Show these jobs" opens the list with the same filters.
-    await page.locator('#reportJobsLink').click();
+    await page.locator('#reportJobsBtn').click();
     await page.waitForFunction(() => location.hash.startsWith('#jobs'));
     await page.waitForFunction(() => document.querySelector('#jobsSummary')?.textContent.startsWith('4 '));
     assert.equal(await page.locator('#filterCreatedFrom').inputValue(), params.get('from'));
