@@ -148,7 +148,11 @@ mod tests {
         assert!(q.matches("MULLER AG"));
         assert!(!q.matches("Mueller GmbH"), "no transliteration");
         assert!(!q.matches("Schmül"), "a prefix of the whole name");
-        assert!(CustomerQuery::parse(Some("strasse"), None).unwrap().matches("Straße 5"));
+        assert!(
+            CustomerQuery::parse(Some("strasse"), None)
+                .unwrap()
+                .matches("Straße 5")
+        );
     }
 
     #[test]
@@ -162,7 +166,10 @@ mod tests {
 
     #[test]
     fn the_range_holds_exactly_the_folded_names_with_the_prefix() {
-        let range = CustomerQuery::parse(Some("mu"), None).unwrap().range().unwrap();
+        let range = CustomerQuery::parse(Some("mu"), None)
+            .unwrap()
+            .range()
+            .unwrap();
         assert_eq!(range.prefix, "mu");
         assert_eq!(range.end.as_deref(), Some("mv"));
     }
@@ -171,7 +178,11 @@ mod tests {
     fn q_and_limit_bounds_are_reported_together() {
         assert!(CustomerQuery::parse(Some(&"ü".repeat(200)), Some(100)).is_ok());
         let errors = CustomerQuery::parse(Some(&"ü".repeat(201)), Some(101)).unwrap_err();
-        let fields: Vec<_> = errors.violations().iter().map(|v| v.field.as_str()).collect();
+        let fields: Vec<_> = errors
+            .violations()
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
         assert_eq!(fields, ["q", "limit"]);
         assert!(CustomerQuery::parse(None, Some(0)).is_err());
         assert!(CustomerQuery::parse(None, Some(1)).is_ok());

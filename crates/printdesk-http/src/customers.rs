@@ -51,7 +51,10 @@ fn customer_query(pairs: &[(String, String)]) -> Result<CustomerQuery, Problem> 
             continue;
         }
         if seen.contains(&name.as_str()) {
-            violations.push(FieldViolation::new(name.as_str(), "must be given at most once"));
+            violations.push(FieldViolation::new(
+                name.as_str(),
+                "must be given at most once",
+            ));
             continue;
         }
         seen.push(name);
@@ -146,9 +149,13 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(fields(&problem), ["sort", "q", "limit"]);
-        let problem =
-            customer_query(&pairs(&[("limit", "many"), ("q", "a"), ("q", "b"), ("q", "\0")]))
-                .unwrap_err();
+        let problem = customer_query(&pairs(&[
+            ("limit", "many"),
+            ("q", "a"),
+            ("q", "b"),
+            ("q", "\0"),
+        ]))
+        .unwrap_err();
         assert_eq!(fields(&problem), ["limit", "q", "q"]);
         let problem = customer_query(&pairs(&[("q", "\0")])).unwrap_err();
         assert_eq!(fields(&problem), ["q"]);

@@ -184,10 +184,7 @@ pub fn api_scope() -> Scope {
             web::resource("/jobs/{id}/history")
                 .route(allow(ReadJobs, web::get().to(jobs::history))),
         )
-        .service(
-            web::resource("/customers")
-                .route(allow(ReadJobs, web::get().to(customers::list))),
-        )
+        .service(web::resource("/customers").route(allow(ReadJobs, web::get().to(customers::list))))
         .service(
             web::resource("/reports/summary")
                 .route(allow(ReadJobs, web::get().to(reports::summary))),

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
-    BulkFailure, CustomerCount, CustomerQuery, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
-    Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    SearchDocument, StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
+    BulkFailure, BulkUpdateError, CreateJobError, CustomerCount, CustomerQuery, DeleteJobError,
+    EditJobError, FieldViolation, Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery,
+    JobRepository, NewJobEvent, SearchDocument, StoreError, SummaryGroup, SummaryKey,
+    UpdateOutcome, ValidationErrors,
 };
 
 use crate::{

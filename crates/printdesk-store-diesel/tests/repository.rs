@@ -1685,7 +1685,10 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
         [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]
     );
     // The customer names are folded too.
-    assert_eq!(customers(&reopened, "MUL", 10).await, named(&[("Müller GmbH", 1)]));
+    assert_eq!(
+        customers(&reopened, "MUL", 10).await,
+        named(&[("Müller GmbH", 1)])
+    );
     // New jobs and edits are indexed as usual.
     create(&reopened, draft("Müllereimer")).await;
     assert_eq!(found(&reopened, "mülle").await.len(), 2);
@@ -2475,13 +2478,27 @@ async fn customers_are_counted_by_name_and_found_by_folded_prefix(ctx: Ctx) {
         named(&[("Müller GmbH", 3), ("Mueller GmbH", 2)]),
         "the first ones of the order"
     );
-    assert_eq!(customers(&ctx, "strasse", 10).await, named(&[("Straße 5", 1)]));
-    assert_eq!(customers(&ctx, "%", 10).await, named(&[("%_x", 1)]), "literal");
+    assert_eq!(
+        customers(&ctx, "strasse", 10).await,
+        named(&[("Straße 5", 1)])
+    );
+    assert_eq!(
+        customers(&ctx, "%", 10).await,
+        named(&[("%_x", 1)]),
+        "literal"
+    );
     assert!(customers(&ctx, "_", 10).await.is_empty(), "not a pattern");
-    assert!(customers(&ctx, "gmbh", 10).await.is_empty(), "a prefix of the whole name");
+    assert!(
+        customers(&ctx, "gmbh", 10).await.is_empty(),
+        "a prefix of the whole name"
+    );
     assert!(customers(&ctx, "müller gmbh x", 10).await.is_empty());
     let all = customers(&ctx, "", 100).await;
-    assert_eq!(all.len(), 10, "every name once, none for jobs without a customer");
+    assert_eq!(
+        all.len(),
+        10,
+        "every name once, none for jobs without a customer"
+    );
     assert_eq!(all.iter().map(|(_, n)| n).sum::<u64>(), 13);
     let ones: Vec<&str> = all[2..].iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -2537,14 +2554,22 @@ async fn customers_follow_edits_and_deletions(ctx: Ctx) {
         named(&[("Meier", 1), ("Mueller GmbH", 1), ("Müller GmbH", 1)])
     );
     ctx.jobs
-        .edit(ids[2].id, edit(Nullable::Clear), VersionCondition::Any, &actor)
+        .edit(
+            ids[2].id,
+            edit(Nullable::Clear),
+            VersionCondition::Any,
+            &actor,
+        )
         .await
         .unwrap();
     ctx.jobs
         .delete(ids[1].id, VersionCondition::Any, &actor)
         .await
         .unwrap();
-    assert_eq!(customers(&ctx, "M", 10).await, named(&[("Mueller GmbH", 1)]));
+    assert_eq!(
+        customers(&ctx, "M", 10).await,
+        named(&[("Mueller GmbH", 1)])
+    );
 }
 
 /// A database whose jobs were written before the `customer_fold` migration: the store folds
@@ -2571,7 +2596,9 @@ async fn a_database_before_customer_folds_finds_its_customers(ctx: Ctx) {
         "sqlite"
     };
     let down = match backend {
-        "postgres" => include_str!("../../../migrations/postgres/2026-12-01-000500_customer_fold/down.sql"),
+        "postgres" => {
+            include_str!("../../../migrations/postgres/2026-12-01-000500_customer_fold/down.sql")
+        }
         _ => include_str!("../../../migrations/sqlite/2026-12-01-000500_customer_fold/down.sql"),
     };
     conn.batch_execute(down).unwrap();
@@ -2585,5 +2612,8 @@ async fn a_database_before_customer_folds_finds_its_customers(ctx: Ctx) {
         customers(&reopened, "", 10).await,
         named(&[("Müller GmbH", 2), ("Straße 5", 1)])
     );
-    assert_eq!(customers(&reopened, "STRASSE", 10).await, named(&[("Straße 5", 1)]));
+    assert_eq!(
+        customers(&reopened, "STRASSE", 10).await,
+        named(&[("Straße 5", 1)])
+    );
 }

@@ -92,7 +92,10 @@ async fn names_are_counted_most_jobs_first(app: TestApp) {
         named(&[("ACME", 1)]),
         "one ACME job left"
     );
-    assert_eq!(customers(&app, "q=m&limit=1").await, named(&[("Müller GmbH", 4)]));
+    assert_eq!(
+        customers(&app, "q=m&limit=1").await,
+        named(&[("Müller GmbH", 4)])
+    );
 }
 
 async fn a_prefix_ignores_case_and_accents(app: TestApp) {
@@ -117,8 +120,14 @@ async fn a_prefix_ignores_case_and_accents(app: TestApp) {
         named(&[("Straße 5", 1)]),
         "trimmed, ß as ss"
     );
-    assert!(customers(&app, "q=gmbh").await.is_empty(), "a prefix of the name");
-    assert!(customers(&app, "q=%25").await.is_empty(), "% is a character");
+    assert!(
+        customers(&app, "q=gmbh").await.is_empty(),
+        "a prefix of the name"
+    );
+    assert!(
+        customers(&app, "q=%25").await.is_empty(),
+        "% is a character"
+    );
 }
 
 async fn bad_parameters_are_problems(app: TestApp) {
@@ -147,5 +156,9 @@ async fn bad_parameters_are_problems(app: TestApp) {
         ["sort", "limit"]
     );
     // 200 characters are fine.
-    assert!(customers(&app, &format!("q={}", "ü".repeat(200))).await.is_empty());
+    assert!(
+        customers(&app, &format!("q={}", "ü".repeat(200)))
+            .await
+            .is_empty()
+    );
 }
