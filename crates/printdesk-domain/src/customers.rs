@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn most_jobs_first_then_text_order() {
-        let mut names = vec![
+        let mut names = [
             count("Zylinder", 3),
             count("Ölwanne", 1),
             count("aufkleber", 1),
