@@ -2,13 +2,15 @@
 // (create, shown once, revoke). Every change is the server's: the lists are read again after
 // each one, and refusals are shown at their fields or as the server's sentence.
 
-import { request } from './api.js';
+import { fieldErrorText, request } from './api.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, h } from './dom.js';
-import { formatRelative } from './format.js';
+import { fieldLabel, formatRelative } from './format.js';
+import { t } from './i18n.js';
 import { toastError, toastSuccess } from './toast.js';
+import { editUserButton, UserEditDialog } from './user-edit.js';
 
-const ROLE_LABELS = { viewer: 'Viewer', operator: 'Operator', admin: 'Admin' };
+const ROLE_LABELS = { viewer: t('role.viewer'), operator: t('role.operator'), admin: t('role.admin') };
 
 /** Shows `error`'s field messages at their fields (`errors[field]`), the rest in `fallback`. */
 function showErrors(error, errors, fallback) {
@@ -21,7 +23,7 @@ function showErrors(error, errors, fallback) {
   for (const { field, message } of error.fieldErrors) {
     const el = errors[field];
     if (!el) continue;
-    el.textContent = `${message[0].toUpperCase()}${message.slice(1)}.`;
+    el.textContent = t('fielderror.sentence', { text: fieldErrorText(field, message, fieldLabel(field)) });
     el.hidden = false;
     shown = true;
   }
@@ -58,6 +60,7 @@ export class AccessPage {
       e.preventDefault();
       this.addToken();
     });
+    this.editDialog = new UserEditDialog(() => this.load());
   }
 
   /** Reads both lists. */
@@ -69,7 +72,7 @@ export class AccessPage {
       this.renderUsers(users.users);
       this.renderTokens(tokens.tokens);
     } catch (err) {
-      toastError(`Users and tokens could not be loaded: ${err.message}`);
+      toastError(t('access.load_failed', { reason: err.message }));
     }
   }
 
@@ -79,19 +82,20 @@ export class AccessPage {
       h('td', { text: user.display_name }),
       h('td', { text: ROLE_LABELS[user.role] ?? user.role }),
       h('td', { class: 'actions' },
+        editUserButton(() => this.editDialog.open(user)),
         h('button', {
-          type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'end-sessions' }, text: 'Sign out everywhere',
+          type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'end-sessions' }, text: t('access.end_sessions'),
           on: { click: () => this.endSessions(user) },
         }),
         h('button', {
-          type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-user' }, text: 'Delete',
+          type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-user' }, text: t('jobs.row.delete'),
           on: { click: () => this.deleteUser(user) },
         })))));
   }
 
   renderTokens(tokens) {
     if (!tokens.length) {
-      this.tokensBody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'subtle', text: 'No tokens yet.' })));
+      this.tokensBody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'subtle', text: t('access.no_tokens') })));
       return;
     }
     this.tokensBody.replaceChildren(...tokens.map((token) => h('tr', { dataset: { tokenId: token.id } },
@@ -101,7 +105,7 @@ export class AccessPage {
       h('td', { text: formatRelative(token.created_at) }),
       h('td', { class: 'actions' },
         h('button', {
-          type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'revoke-token' }, text: 'Revoke',
+          type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'revoke-token' }, text: t('access.revoke'),
           on: { click: () => this.revoke(token) },
         })))));
   }
@@ -122,14 +126,14 @@ export class AccessPage {
     }
     showErrors(null, this.userErrors, this.userError);
     this.userForm.reset();
-    toastSuccess(`${body.display_name ?? body.username} can sign in now.`);
+    toastSuccess(t('access.user_added', { name: body.display_name ?? body.username }));
     await this.load();
   }
 
   async endSessions(user) {
     try {
       const { data } = await request('DELETE', `/users/${encodeURIComponent(user.username)}/sessions`);
-      toastSuccess(`${user.display_name} was signed out on ${data.ended} device${data.ended === 1 ? '' : 's'}.`);
+      toastSuccess(t('access.sessions_ended', { name: user.display_name, count: data.ended }));
     } catch (err) {
       toastError(err.message);
     }
@@ -137,13 +141,14 @@ export class AccessPage {
 
   async deleteUser(user) {
     const ok = await confirmDialog({
-      title: `Delete ${user.display_name}?`,
-      message: `${user.username} can no longer sign in; their sessions and tokens end. Their name stays in the history.`,
+      title: t('access.delete_user.title', { name: user.display_name }),
+      message: t('access.delete_user.message', { username: user.username }),
+      confirmLabel: t('access.delete_user.confirm'),
     });
     if (!ok) return;
     try {
       await request('DELETE', `/users/${encodeURIComponent(user.username)}`);
-      toastSuccess(`${user.display_name} was deleted.`);
+      toastSuccess(t('access.user_deleted', { name: user.display_name }));
     } catch (err) {
       toastError(err.message);
     }
@@ -170,14 +175,14 @@ export class AccessPage {
 
   async revoke(token) {
     const ok = await confirmDialog({
-      title: `Revoke ${token.name}?`,
-      message: 'Whatever uses this token is refused from its next request on.',
-      confirmLabel: 'Revoke',
+      title: t('access.revoke_token.title', { name: token.name }),
+      message: t('access.revoke_token.message'),
+      confirmLabel: t('access.revoke'),
     });
     if (!ok) return;
     try {
       await request('DELETE', `/tokens/${encodeURIComponent(token.id)}`);
-      toastSuccess(`${token.name} was revoked.`);
+      toastSuccess(t('access.token_revoked', { name: token.name }));
     } catch (err) {
       toastError(err.message);
     }

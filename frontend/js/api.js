@@ -1,7 +1,86 @@
 // The API client: one fetch wrapper that speaks the contract (JSON in and out, ETag versions,
 // application/problem+json errors) and throws a typed ApiError the UI can branch on.
 
+import {
+  formatList, hasMessage, lang, t,
+} from './i18n.js';
+
 const BASE = '/api/v1';
+
+const PROBLEM_PREFIX = 'urn:printdesk:problem:';
+
+/**
+ * The page's own sentence for a refusal: the server's `detail` is English, so the message is
+ * picked by the problem's `type` (`problem.<type>` in the catalog), else by the status.
+ */
+export function problemMessage(status, problem = {}) {
+  const type = typeof problem?.type === 'string' && problem.type.startsWith(PROBLEM_PREFIX)
+    ? problem.type.slice(PROBLEM_PREFIX.length) : null;
+  if (type === 'transition-not-allowed' && Array.isArray(problem.allowed)) {
+    const allowed = problem.allowed.map((s) => (hasMessage(`status.${s}`) ? t(`status.${s}`) : String(s)));
+    return allowed.length
+      ? t('problem.transition-not-allowed.allowed', { allowed: formatList(allowed) })
+      : t('problem.transition-not-allowed.none');
+  }
+  if (type && hasMessage(`problem.${type}`)) return t(`problem.${type}`);
+  if (hasMessage(`problem.status.${status}`)) return t(`problem.status.${status}`);
+  return t('problem.status.other', { status: String(status) });
+}
+
+/**
+ * How the page words one of the server's field messages (`errors[].message`, English and
+ * phrased to follow the field's name): each known phrasing has its key, with the numbers or
+ * names it carries; anything else reads as "has an invalid value".
+ */
+const FIELD_MESSAGES = [
+  [/^must not be empty$/, 'fielderror.empty'],
+  [/^is required$/, 'fielderror.required'],
+  [/^is required for business jobs$/, 'fielderror.required_business'],
+  [/^is required for an? (\w+) connection$/, 'fielderror.required_for_kind', (m) => ({ kind: m[1] })],
+  [/^must not contain control characters other than line breaks and tabs$/, 'fielderror.control_lines'],
+  [/^must not contain control characters$/, 'fielderror.control'],
+  [/^must not contain the NUL character/, 'fielderror.control'],
+  [/^must be at most (\d+) characters$/, 'fielderror.too_long', (m) => ({ max: Number(m[1]) })],
+  [/^must be at least (\d+) characters$/, 'fielderror.too_short', (m) => ({ min: Number(m[1]) })],
+  [/^names no printer/, 'fielderror.unknown_printer'],
+  [/^is taken by another printer$/, 'fielderror.printer_taken'],
+  [/^is taken$|^exists already$/, 'fielderror.taken'],
+  [/^must be a port number/, 'fielderror.port'],
+  [/^must be a host name or IP address/, 'fielderror.host'],
+  [/^must be an http:\/\/ or https:\/\/ URL$/, 'fielderror.url'],
+  [/^must be a PEM certificate/, 'fielderror.pem'],
+  [/^must be a SHA-256 fingerprint/, 'fielderror.fingerprint'],
+  [/^is set by printdesk when it first connects/, 'fielderror.fingerprint_set'],
+  [/^must be 1–64 characters of a–z, 0–9, '-' or '_'$/, 'fielderror.printer_id_format'],
+  [/^must be 1-64 characters, each a letter|^may contain only letters a-z/, 'fielderror.username_format'],
+  [/^must be 1–32 letters and digits$/, 'fielderror.serial_format'],
+  [/^or username and password are required for a prusalink connection$/, 'fielderror.prusalink_auth'],
+  [/^cannot be combined with username and password$/, 'fielderror.prusalink_combined'],
+  [/^needs a connection to watch the printer through$/, 'fielderror.monitoring_needs_connection'],
+  [/^is not a setting of an? \w+ connection$|^is not a connection setting$/, 'fielderror.not_a_setting'],
+  [/^is not editable$|^is set by the server|^is set at registration/, 'fielderror.not_editable'],
+  [/^is not a field of/, 'fielderror.unknown_field'],
+  [/^must be true or false$/, 'fielderror.boolean'],
+  [/^must be a string( or null)?$/, 'fielderror.string'],
+  [/^must be an integer or null$|^must be a whole number/, 'fielderror.number'],
+  [/^must be one of pending, running, completed, failed$/, 'fielderror.status'],
+  [/^must be one of viewer, operator, admin$/, 'fielderror.role'],
+  [/^must be one of /, 'fielderror.one_of'],
+  [/^appears more than once$|^must be given at most once$/, 'fielderror.repeated'],
+  [/^must name at least one job$/, 'fielderror.no_jobs'],
+  [/^must name at most (\d+) jobs$/, 'fielderror.too_many_jobs', (m) => ({ max: Number(m[1]) })],
+  [/^and its repetition differ$/, 'fielderror.password_repeat'],
+];
+
+/** `{field} must not be empty` in the page's language, with the field's translated name. */
+export function fieldErrorText(field, message, label) {
+  const name = label ?? field;
+  for (const [pattern, key, params] of FIELD_MESSAGES) {
+    const m = pattern.exec(String(message ?? ''));
+    if (m) return t(key, { field: name, ...(params ? params(m) : {}) });
+  }
+  return t('fielderror.invalid', { field: name });
+}
 
 /** An API call that did not succeed: the server said no (status > 0) or was not reached (0). */
 export class ApiError extends Error {
@@ -17,6 +96,8 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem;
+    /** The server's own sentence (English; for logs and matching, never shown). */
+    this.detail = typeof problem?.detail === 'string' ? problem.detail : '';
   }
 
   /** The server was not reached (offline, refused, DNS, CORS …). */
@@ -125,11 +206,7 @@ async function send(method, path, {
     });
   } catch (cause) {
     if (cause && cause.name === 'AbortError') throw cause;
-    throw new ApiError({
-      status: 0,
-      message: 'Could not reach the server. Check the connection and try again.',
-      cause,
-    });
+    throw new ApiError({ status: 0, message: t('problem.network'), cause });
   }
 
   let data = null;
@@ -145,8 +222,7 @@ async function send(method, path, {
 
   if (!res.ok) {
     const problem = data && typeof data === 'object' ? data : {};
-    const message = problem.detail || problem.title || `The server answered ${res.status} ${res.statusText}.`;
-    throw new ApiError({ status: res.status, problem, message });
+    throw new ApiError({ status: res.status, problem, message: problemMessage(res.status, problem) });
   }
   return { data, etag: parseEtag(res.headers.get('ETag')), status: res.status };
 }
@@ -193,48 +269,74 @@ export const jobsApi = {
   },
 };
 
-/** The filters the CSV export takes (it refuses sort, limit and offset). */
-export const EXPORT_FILTERS = [
-  'status', 'printer_id', 'is_business', 'q', 'customer', 'created_from', 'created_to',
-  'completed_from', 'completed_to', 'tz',
-];
+/** Query keys of the list that are not filters: the exports refuse them (they hold every job). */
+const NOT_EXPORTED = new Set(['limit', 'offset']);
 
-/** The export's address for `filters` (only the export's own filters, empty ones left out). */
-export function exportCsvUrl(filters = {}) {
-  const picked = {};
-  for (const key of EXPORT_FILTERS) {
-    const value = key === 'q' && typeof filters.q === 'string' ? filters.q.trim() : filters[key];
-    if (value !== undefined && value !== null && value !== '') picked[key] = value;
+/** The browser's time zone (IANA name), for the exports' local times; null when unknown. */
+export function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+  } catch {
+    return null;
   }
-  return `${BASE}/jobs/export.csv${queryString(picked)}`;
 }
 
 /**
- * Downloads the export with the bearer token (a plain link cannot send the header).
+ * An export's address (`format`: `csv` or `xlsx`) for the list's `query`: every filter and the
+ * sort as on screen (paging left out), the page's language and the browser's time zone, and
+ * for the CSV the delimiter a spreadsheet in that language splits on (`;` in German).
+ */
+export function exportUrl(format, query = {}) {
+  const picked = {};
+  for (const [key, raw] of Object.entries(query)) {
+    if (NOT_EXPORTED.has(key)) continue;
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    if (value !== undefined && value !== null && value !== '') picked[key] = value;
+  }
+  picked.lang = lang;
+  const tz = browserTimeZone();
+  if (tz) picked.tz = tz;
+  if (format === 'csv') picked.delimiter = lang === 'de' ? ';' : ',';
+  return `${BASE}/jobs/export.${format}${queryString(picked)}`;
+}
+
+/** The CSV export's address (see exportUrl). */
+export const exportCsvUrl = (query = {}) => exportUrl('csv', query);
+
+const EXPORT_ACCEPT = {
+  csv: 'text/csv',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/**
+ * Downloads an export with the bearer token (a plain link cannot send the header).
  * @returns {Promise<{blob: Blob, filename: string}>}
  */
-export async function fetchExportCsv(url) {
+export async function fetchExport(url, format = 'csv') {
   for (let attempt = 0; ; attempt += 1) {
-    const headers = { Accept: 'text/csv, application/problem+json' };
+    const headers = { Accept: `${EXPORT_ACCEPT[format] ?? '*/*'}, application/problem+json` };
     const token = tokenProvider();
     if (token) headers.Authorization = `Bearer ${token}`;
     let res;
     try {
       res = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' });
     } catch (cause) {
-      throw new ApiError({ status: 0, message: 'Could not reach the server. Check the connection and try again.', cause });
+      throw new ApiError({ status: 0, message: t('problem.network'), cause });
     }
     if (res.ok) {
       const disposition = res.headers.get('Content-Disposition') || '';
       const m = /filename="([^"]+)"/.exec(disposition);
-      return { blob: await res.blob(), filename: m ? m[1] : 'printdesk-jobs.csv' };
+      return { blob: await res.blob(), filename: m ? m[1] : `printdesk-jobs.${format}` };
     }
     let problem = {};
     try { problem = await res.json(); } catch { /* not JSON */ }
-    const error = new ApiError({ status: res.status, problem, message: problem.detail || problem.title || `The server answered ${res.status}.` });
+    const error = new ApiError({ status: res.status, problem, message: problemMessage(res.status, problem) });
     if (!error.isUnauthorized || !unauthorizedHandler || attempt >= 3 || !(await unauthorizedHandler(error))) throw error;
   }
 }
+
+/** The CSV export with the bearer token (see fetchExport). */
+export const fetchExportCsv = (url) => fetchExport(url, 'csv');
 
 export const printersApi = {
   /** `[printer]` */

@@ -1,19 +1,20 @@
 // The page's wiring: the table, the forms, the printer list, the address bar and live updates.
 
 // The message catalog (every module that shows text imports it, and runs once it is loaded).
-import './i18n.js';
-import { fetchExportCsv, jobsApi } from './api.js';
+import { LANGUAGES, lang, setLanguage, t } from './i18n.js';
+import { fetchExport, jobsApi, request as apiRequest } from './api.js';
 import {
-  getToken, onSignedIn, onTokenChanged, setupAuth,
+  currentSession, getToken, onSignedIn, onTokenChanged, refreshSession, setupAuth,
 } from './auth.js';
 import { BulkEditDialog } from './bulk-edit.js';
 import { confirmDialog } from './dialogs.js';
-import { byId } from './dom.js';
+import { byId, h } from './dom.js';
 import { EditJobModal } from './edit-modal.js';
 import { refreshRelativeTimes } from './format.js';
 import { HistoryDialog } from './history.js';
 import { JobsTable, paramsFromQuery, queryFromParams } from './jobs-table.js';
 import { createLive } from './live.js';
+import { setupAccount } from './user-edit.js';
 import {
   applyPrinterStatus, fillPrinterSelect, isKnownPrinter, loadPrinters, onPrintersChanged,
   removePrinter, upsertPrinter,
@@ -23,11 +24,13 @@ import { AccessPage } from './access-page.js';
 import { CustomerAutocomplete, SimilarCustomerWarning } from './customers.js';
 import { OfficeFilters } from './office-filters.js';
 import { ReportsPage, reportsTitle } from './reports-page.js';
+import { hasUnsavedChanges } from './unsaved.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
 
 // Before anything talks to the API: a 401 asks for a token.
 setupAuth();
+setupAccount(currentSession, refreshSession);
 
 // ---- the address bar: #jobs?status=failed&sort=job_name:asc, #printers --------------------
 
@@ -93,7 +96,7 @@ const bulkBar = byId('bulkBar');
 function showSelection(count) {
   bulkBar.hidden = count === 0;
   document.body.classList.toggle('has-selection', count > 0);
-  byId('selectionCount').textContent = `${count} selected`;
+  byId('selectionCount').textContent = t('selection.count', { count });
 }
 
 byId('editSelectedBtn').addEventListener('click', (e) => bulkDialog.open(e.currentTarget));
@@ -102,18 +105,18 @@ byId('clearSelectionBtn').addEventListener('click', () => {
   byId('selectAll').focus();
 });
 
-// ---- CSV export --------------------------------------------------------------------------
+// ---- exports (CSV, Excel) ------------------------------------------------------------------
 
-// Without a token the link downloads by itself. A link cannot send a token, so with one the
+// Without a token a link downloads by itself. A link cannot send a token, so with one the
 // file is fetched with it and handed to the browser as a download.
-byId('exportCsvLink').addEventListener('click', async (e) => {
+async function exportClicked(e, format) {
   if (!getToken()) return;
   e.preventDefault();
   const link = e.currentTarget;
   if (link.getAttribute('aria-disabled') === 'true') return;
   link.setAttribute('aria-disabled', 'true');
   try {
-    const { blob, filename } = await fetchExportCsv(link.href);
+    const { blob, filename } = await fetchExport(link.href, format);
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
@@ -123,17 +126,19 @@ byId('exportCsvLink').addEventListener('click', async (e) => {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60000);
   } catch (err) {
-    toastError(`The export failed: ${err.message}`);
+    toastError(t('export.failed', { reason: err.message }));
   } finally {
     link.removeAttribute('aria-disabled');
   }
-});
+}
+byId('exportCsvLink').addEventListener('click', (e) => exportClicked(e, 'csv'));
+byId('exportXlsxLink').addEventListener('click', (e) => exportClicked(e, 'xlsx'));
 
 async function deleteJob(job, button) {
   const ok = await confirmDialog({
-    title: 'Delete this job?',
-    message: `“${job.job_name}” will be removed from the list. Its history is kept.`,
-    confirmLabel: 'Delete job',
+    title: t('jobs.delete.title'),
+    message: t('jobs.delete.message', { name: job.job_name }),
+    confirmLabel: t('jobs.delete.confirm'),
   });
   if (!ok) {
     if (button.isConnected) button.focus();
@@ -142,16 +147,16 @@ async function deleteJob(job, button) {
   try {
     await jobsApi.remove(job.id, job.version);
     table.removed(job.id);
-    toastSuccess(`Deleted “${job.job_name}”.`);
+    toastSuccess(t('jobs.delete.done', { name: job.job_name }));
   } catch (err) {
     if (err.isConflict) {
       if (err.current) table.saved(err.current);
-      toastError('Not deleted: someone changed the job meanwhile. Check it and try again.');
+      toastError(t('jobs.delete.conflict'));
     } else if (err.isNotFound) {
       table.removed(job.id);
-      toastInfo('That job had already been deleted.');
+      toastInfo(t('jobs.delete.gone'));
     } else {
-      toastError(`Not deleted: ${err.message}`);
+      toastError(t('jobs.delete.failed', { reason: err.message }));
     }
   }
 }
@@ -191,7 +196,7 @@ function applyPrinterMessage(msg) {
 // ---- pages -------------------------------------------------------------------------------
 
 const pages = { jobs: byId('jobs'), printers: byId('printersPage'), access: byId('accessPage') };
-const TITLES = { jobs: 'Jobs · printdesk', printers: 'Printers · printdesk', access: 'Access · printdesk' };
+const TITLES = { jobs: t('title.jobs'), printers: t('title.printers'), access: t('title.access') };
 const accessPage = new AccessPage();
 pages.reports = byId('reportsPage');
 TITLES.reports = reportsTitle();
@@ -222,18 +227,32 @@ async function openJobFromLink(id) {
   try {
     modal.openEdit(await jobsApi.get(id));
   } catch (err) {
-    toastError(err.isNotFound ? 'That job no longer exists.' : `The job could not be opened: ${err.message}`);
+    toastError(err.isNotFound ? t('jobs.link.gone') : t('jobs.link.failed', { reason: err.message }));
   }
 }
 
 function refreshPrinters() {
-  loadPrinters().catch((err) => toastError(`Printers could not be loaded: ${err.message}`));
+  loadPrinters().catch((err) => toastError(t('printers.load_failed', { reason: err.message })));
 }
 
 // ---- live updates ------------------------------------------------------------------------
 
+/**
+ * The server closed the live connection because the page's access changed: a new role is
+ * shown at once (what it may not do hides); an ended session or revoked token brings the
+ * sign-in (or token) dialog up, as the next request would, and the connection restarts after.
+ */
+function accessChanged(why) {
+  if (why === 'role') {
+    refreshSession();
+    return;
+  }
+  // A 401 here opens the dialog; signing in restarts the live connection (onSignedIn).
+  apiRequest('GET', '/session').then(() => refreshSession(), () => refreshSession());
+}
+
 const indicator = byId('connectionStatus');
-const STATE_LABELS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline' };
+const STATE_LABELS = { live: t('live.state.live'), connecting: t('live.state.connecting'), offline: t('live.state.offline') };
 
 const live = createLive({
   onEvent: (event) => {
@@ -257,12 +276,55 @@ const live = createLive({
     refreshPrinters();
   },
   token: getToken,
+  onAccessChanged: accessChanged,
 });
 
 // A new token (typed after a 401): reconnect the live updates with it at once.
 onTokenChanged((token) => { if (token) live.restart(); });
 // Signed in (after a 401): likewise, with the session cookie.
 onSignedIn(() => live.restart());
+
+// ---- the language switch -------------------------------------------------------------------
+
+const langSwitch = byId('langSwitch');
+langSwitch.replaceChildren(...LANGUAGES.map((code) => h('option', { value: code, text: t(`lang.${code}`) })));
+langSwitch.value = lang;
+langSwitch.addEventListener('change', () => {
+  // Switching reloads the page: a form with unsaved changes asks first.
+  // The forms are modal, so none is open here; the check is for a form opened meanwhile.
+  if (hasUnsavedChanges()) {
+    langSwitch.value = lang;
+    return;
+  }
+  setLanguage(langSwitch.value);
+});
+
+// ---- keyboard shortcuts: `/` searches, `n` makes a new job ---------------------------------
+
+/** Whether a key press is typing (into a field) rather than a shortcut. */
+function isTyping(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.defaultPrevented || e.isComposing || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key !== '/' && e.key !== 'n') return;
+  if (isTyping(e.target) || document.querySelector('dialog[open]')) return;
+  // Only where the jobs list is shown, and `n` only for who may create (the button is shown).
+  if (byId('jobs').hidden) return;
+  if (e.key === '/') {
+    e.preventDefault();
+    const search = byId('jobSearch');
+    search.focus();
+    search.select();
+  } else {
+    const button = byId('newJobBtn');
+    if (button.getClientRects().length === 0 || button.disabled) return;
+    e.preventDefault();
+    modal.openCreate(button);
+  }
+});
 
 // ---- start -------------------------------------------------------------------------------
 

@@ -7,8 +7,12 @@
 // GET /session tells who is signed in: the header shows the name, and `body[data-role]`
 // hides what the role may not do (css/access.css); the server refuses it anyway (403).
 
-import { onUnauthorized, request, setTokenProvider } from './api.js';
+import {
+  fieldErrorText, onUnauthorized, request, setTokenProvider,
+} from './api.js';
 import { byId, trapFocus } from './dom.js';
+import { fieldLabel } from './format.js';
+import { t } from './i18n.js';
 
 const STORAGE_KEY = 'printdesk.apiToken';
 
@@ -82,10 +86,8 @@ class TokenDialog {
       const hadToken = Boolean(getToken());
       // A token that stopped working (revoked, server restarted with other tokens) is dropped.
       if (hadToken) storeToken(null);
-      this.intro.textContent = hadToken
-        ? 'The server no longer accepts the token this page was using. Enter a valid API token to continue.'
-        : 'This printdesk server requires an API token. Enter yours to continue.';
-      this.showError(hadToken ? error.message : '');
+      this.intro.textContent = hadToken ? t('token.intro.refused') : t('token.intro.required');
+      this.showError(hadToken ? t('token.error.refused') : '');
       if (!this.dialog.open) this.dialog.showModal();
       this.input.focus();
     }
@@ -102,7 +104,7 @@ class TokenDialog {
   setChecking(checking) {
     this.checking = checking;
     this.submitBtn.disabled = checking;
-    this.submitBtn.textContent = checking ? 'Checking…' : 'Use token';
+    this.submitBtn.textContent = checking ? t('token.checking') : t('token.use_token');
     this.form.toggleAttribute('aria-busy', checking);
   }
 
@@ -111,12 +113,12 @@ class TokenDialog {
     if (this.checking) return;
     const token = this.input.value.trim();
     if (!token) {
-      this.showError('Enter a token.');
+      this.showError(t('token.error.empty'));
       this.input.focus();
       return;
     }
     if (!TOKEN_SHAPE.test(token)) {
-      this.showError('A token has no spaces or special characters; copy it exactly as printdesk printed it.');
+      this.showError(t('token.error.shape'));
       this.input.focus();
       return;
     }
@@ -126,9 +128,7 @@ class TokenDialog {
     } catch (err) {
       this.setChecking(false);
       if (!this.dialog.open) return;
-      this.showError(err.isUnauthorized
-        ? `${err.message || 'The server refused this token.'}`
-        : `The token could not be checked: ${err.message}`);
+      this.showError(err.isUnauthorized ? t('token.error.refused') : t('token.error.unchecked', { reason: err.message }));
       this.input.select();
       return;
     }
@@ -157,7 +157,8 @@ function showFieldErrors(error, elements, fallback) {
   for (const { field, message } of error?.fieldErrors ?? []) {
     const el = elements[field];
     if (!el) continue;
-    el.textContent = `${field === 'display_name' ? 'Your name' : field[0].toUpperCase() + field.slice(1).replace('_', ' ')} ${message}.`;
+    const label = field === 'display_name' ? t('setup.your_name') : fieldLabel(field);
+    el.textContent = t('fielderror.sentence', { text: fieldErrorText(field, message, label) });
     el.hidden = false;
     shown = true;
   }
@@ -224,9 +225,7 @@ class SignInDialog extends GateDialog {
   }
 
   ask(ended) {
-    byId('signInIntro').textContent = ended
-      ? 'Your session has ended. Sign in again to continue.'
-      : 'Sign in with your printdesk account. Your changes are recorded under your name.';
+    byId('signInIntro').textContent = ended ? t('signin.intro.ended') : t('signin.intro');
     this.password.value = '';
     this.showError('');
     return this.open(this.username.value ? this.password : this.username);
@@ -243,23 +242,24 @@ class SignInDialog extends GateDialog {
     if (this.submitBtn.disabled) return;
     const username = this.username.value.trim();
     if (!username || !this.password.value) {
-      this.showError('Enter your username and password.');
+      this.showError(t('signin.error.empty'));
       (username ? this.password : this.username).focus();
       return;
     }
     this.submitBtn.disabled = true;
-    this.submitBtn.textContent = 'Signing in…';
+    this.submitBtn.textContent = t('signin.signing_in');
     try {
       await request('POST', '/session', {
         body: { username, password: this.password.value }, token: null, authRetry: false,
       });
     } catch (err) {
-      this.showError(err.message);
+      // 401 here is the wrong name or password (the server does not say which).
+      this.showError(err.isUnauthorized ? t('signin.error.refused') : err.message);
       this.password.select();
       return;
     } finally {
       this.submitBtn.disabled = false;
-      this.submitBtn.textContent = 'Sign in';
+      this.submitBtn.textContent = t('signin.sign_in');
     }
     // The session speaks for this tab now, not a token typed earlier.
     storeToken(null);
@@ -337,6 +337,9 @@ export function onSignedIn(fn) {
 /** Who the page is signed in as (GET /session's answer), or null. */
 let session = null;
 
+/** GET /session's answer (who the page is signed in as), or null before the page knows. */
+export function currentSession() { return session; }
+
 /** The signed-in user's (or token's) role, or null before the page knows. */
 export function currentRole() { return session?.role ?? null; }
 
@@ -355,7 +358,7 @@ function showSession(info, firstRun = false) {
   byId('userBox').hidden = !info || (open && !firstRun);
   byId('setupBtn').hidden = !(open && firstRun);
   byId('userName').textContent = open ? '' : (info?.display_name ?? info?.actor ?? '');
-  byId('userRole').textContent = open ? '' : (info?.role ?? '');
+  byId('userRole').textContent = open || !info?.role ? '' : t(`role.${info.role}`);
   byId('signOutBtn').hidden = info?.via !== 'session';
 }
 
@@ -392,7 +395,7 @@ export function setupAuth() {
       } catch { /* a token is the way left */ }
       let ok;
       if (how.first_run) ok = await setup.ask();
-      else if (how.sign_in && !getToken()) ok = await signIn.ask(/ended/.test(error.message));
+      else if (how.sign_in && !getToken()) ok = await signIn.ask(/ended/.test(error.detail ?? ''));
       else ok = await tokenDialog.ask(error);
       if (ok) {
         await refreshSession();

@@ -3,12 +3,14 @@
 // field ticks); each job's version goes along in `if_versions`, so nothing someone else changed
 // meanwhile is overwritten unseen.
 
-import { jobsApi } from './api.js';
+import { fieldErrorText, jobsApi } from './api.js';
 import { byId, h, trapFocus } from './dom.js';
 import { charCount, fieldLabel } from './format.js';
 import { fillPrinterSelect, loadPrinters, setSelectValue } from './printers.js';
 import { toastError, toastSuccess } from './toast.js';
 import { NOTES_MAX } from './edit-modal.js';
+import { t } from './i18n.js';
+import { guardDialog } from './unsaved.js';
 
 /** API field → the control's id; each has a `bulkUse…` box and a `.bulk-field` around it. */
 const FIELDS = {
@@ -22,18 +24,19 @@ const FIELDS = {
 /** Shown in a select when the selected jobs disagree; must be replaced before it is sent. */
 const MIXED = '__mixed__';
 
-/** How the footer names a field ("Sets status, printer."). */
-const NOUNS = {
-  status: 'status', is_business: 'business or private', customer_name: 'customer', printer_id: 'printer', notes: 'notes',
-};
+/** How the footer names a field ("Sets status, printer."): `bulk.noun.<field>`. */
+const noun = (field) => t(`bulk.noun.${field}`);
 
-const MIXED_HINT = {
-  status: 'The selected jobs differ here: choose the status to set, or untick it.',
-  is_business: 'The selected jobs differ here: choose business or private, or untick it.',
-  printer_id: 'The selected jobs differ here: choose the printer to set, or untick it.',
-};
+/** A select the selected jobs disagree on: `bulk.mixed_hint.<field>`. */
+const mixedHint = (field) => t(`bulk.mixed_hint.${field}`);
 
-const jobsWord = (n) => `${n} job${n === 1 ? '' : 's'}`;
+/** Why one job refused the change, by its status (the server's `detail` is English). */
+function failureReason(failure) {
+  if (failure.status === 412) return t('bulk.failure.changed');
+  if (failure.status === 404) return t('bulk.failure.gone');
+  if (failure.status === 409) return t('problem.transition-not-allowed');
+  return t('bulk.failure.refused', { status: String(failure.status ?? '?') });
+}
 
 export class BulkEditDialog {
   /**
@@ -63,7 +66,12 @@ export class BulkEditDialog {
       e.preventDefault();
       this.apply();
     });
-    for (const btn of this.dialog.querySelectorAll('[data-close]')) btn.addEventListener('click', () => this.close());
+    // Esc, Cancel and × ask first once a field is ticked.
+    this.requestClose = guardDialog(this.dialog, {
+      isDirty: () => this.chosen().length > 0,
+      close: () => this.close(),
+    });
+    for (const btn of this.dialog.querySelectorAll('[data-close]')) btn.addEventListener('click', () => this.requestClose());
     this.dialog.addEventListener('close', () => {
       if (this.dialog.open) return;
       // The bar's button is gone once the selection is cleared (after a successful edit).
@@ -97,7 +105,7 @@ export class BulkEditDialog {
     fillPrinterSelect(this.controls.printer_id);
     this.prefill(jobs);
     for (const field of Object.keys(FIELDS)) this.include(field, false);
-    this.meta.textContent = `${jobsWord(jobs.length)} selected · only the fields you change are saved, on all or none`;
+    this.meta.textContent = t('bulk.meta', { count: jobs.length });
     if (!this.dialog.open) this.dialog.showModal();
     this.controls.status.focus();
     loadPrinters().then(() => {
@@ -125,16 +133,16 @@ export class BulkEditDialog {
       }
     };
     const status = shared('status');
-    selectValue(this.controls.status, status, 'Mixed — choose a status');
+    selectValue(this.controls.status, status, t('bulk.mixed.status'));
     const business = shared('is_business');
-    selectValue(this.controls.is_business, business === MIXED ? MIXED : String(Boolean(business)), 'Mixed — choose a type');
+    selectValue(this.controls.is_business, business === MIXED ? MIXED : String(Boolean(business)), t('bulk.mixed.is_business'));
     const printer = shared('printer_id');
-    selectValue(this.controls.printer_id, printer === MIXED ? MIXED : printer ?? '', 'Mixed — choose a printer');
+    selectValue(this.controls.printer_id, printer === MIXED ? MIXED : printer ?? '', t('bulk.mixed.printer_id'));
     for (const field of ['customer_name', 'notes']) {
       const value = shared(field);
       const input = this.controls[field];
       input.value = value === MIXED || value === null ? '' : value;
-      input.placeholder = value === MIXED ? 'Mixed — type to replace all' : (field === 'notes' ? 'No notes' : 'No customer');
+      input.placeholder = value === MIXED ? t('bulk.mixed.text') : (field === 'notes' ? t('bulk.no_notes') : t('bulk.no_customer'));
     }
     this.syncCounter();
   }
@@ -144,7 +152,7 @@ export class BulkEditDialog {
     this.boxes[field].checked = on;
     const wrap = this.boxes[field].closest('.bulk-field');
     wrap.classList.toggle('is-on', on);
-    wrap.querySelector('.bulk-state').textContent = on ? 'will change' : 'unchanged';
+    wrap.querySelector('.bulk-state').textContent = on ? t('bulk.will_change') : t('bulk.unchanged');
     this.clearFieldError(field);
     if (on && focus) this.controls[field].focus();
     this.syncFoot();
@@ -158,22 +166,22 @@ export class BulkEditDialog {
     const fields = this.chosen();
     const n = this.targets.length;
     this.applyBtn.disabled = this.saving || fields.length === 0;
-    if (!this.saving) this.applyBtn.textContent = `Apply to ${jobsWord(n)}`;
+    if (!this.saving) this.applyBtn.textContent = t('bulk.apply_to', { count: n });
     this.footNote.textContent = fields.length === 0
-      ? 'Change a field to apply it.'
-      : `Sets ${fields.map((f) => NOUNS[f]).join(', ')}.`;
+      ? t('bulk.foot.none')
+      : t('bulk.foot.sets', { fields: fields.map(noun).join(', ') });
   }
 
   syncCounter() {
     const count = charCount(this.controls.notes.value);
-    this.notesCounter.textContent = `${count} / ${NOTES_MAX}`;
+    this.notesCounter.textContent = t('fail.counter', { used: String(count), max: String(NOTES_MAX) });
     this.notesCounter.classList.toggle('over', count > NOTES_MAX);
   }
 
   setSaving(saving) {
     this.saving = saving;
     this.form.toggleAttribute('aria-busy', saving);
-    this.applyBtn.textContent = saving ? 'Saving…' : `Apply to ${jobsWord(this.targets.length)}`;
+    this.applyBtn.textContent = saving ? t('common.saving') : t('bulk.apply_to', { count: this.targets.length });
     this.applyBtn.disabled = saving || this.chosen().length === 0;
   }
 
@@ -184,7 +192,7 @@ export class BulkEditDialog {
     for (const field of this.chosen()) {
       const control = this.controls[field];
       if (control.tagName === 'SELECT' && control.value === MIXED) {
-        this.showFieldError(field, MIXED_HINT[field]);
+        this.showFieldError(field, mixedHint(field));
         missing ??= control;
         continue;
       }
@@ -217,8 +225,8 @@ export class BulkEditDialog {
       for (const job of jobs) this.table.saved(job);
       const changed = jobs.filter((j) => j.version > (ifVersions[j.id] ?? 0)).length;
       toastSuccess(changed === jobs.length
-        ? `Updated ${jobsWord(jobs.length)}.`
-        : `Saved: ${jobsWord(changed)} changed, ${jobs.length - changed} already had these values.`);
+        ? t('bulk.done', { count: jobs.length })
+        : t('bulk.done_partly', { count: changed, unchanged: jobs.length - changed }));
       this.table.clearSelection();
       this.close();
     } catch (err) {
@@ -233,10 +241,10 @@ export class BulkEditDialog {
     if (failures.length === 0) {
       // The request as a whole was refused (a field's type, a network failure …).
       for (const { field, message } of err.fieldErrors) {
-        if (FIELDS[field]) this.showFieldError(field, `${fieldLabel(field)} ${message}`);
+        if (FIELDS[field]) this.showFieldError(field, fieldErrorText(field, message, fieldLabel(field)));
       }
-      this.showSummary(`Nothing was saved: ${err.message}`);
-      toastError(`Nothing was saved: ${err.message}`);
+      this.showSummary(t('bulk.nothing_saved', { reason: err.message }));
+      toastError(t('bulk.nothing_saved', { reason: err.message }));
       return;
     }
     const names = new Map(this.targets.map((t) => [t.id, t.job_name]));
@@ -253,16 +261,14 @@ export class BulkEditDialog {
       const name = current?.job_name ?? names.get(f.id) ?? f.id;
       const fieldErrors = Array.isArray(f.errors) ? f.errors.filter((e) => e && e.field) : [];
       const reason = fieldErrors.length
-        ? fieldErrors.map((e) => `${fieldLabel(e.field)} ${e.message}`).join('; ')
-        : f.detail || `refused (${f.status})`;
+        ? fieldErrors.map((e) => fieldErrorText(e.field, e.message, fieldLabel(e.field))).join('; ')
+        : failureReason(f);
       return h('li', { dataset: { jobId: f.id, status: String(f.status ?? '') } },
         h('strong', { class: 'failure-name', text: name }), h('span', { class: 'failure-reason', text: ` — ${reason}` }));
     });
     const n = failures.length;
-    const intro = `Nothing was saved: ${n === 1 ? '1 job cannot' : `${n} jobs cannot`} take the change.`;
-    const outro = refreshed > 0
-      ? `${refreshed === 1 ? 'One job was' : `${refreshed} jobs were`} changed by someone else meanwhile; the list now shows ${refreshed === 1 ? 'it' : 'them'} as ${refreshed === 1 ? 'it is' : 'they are'} now. Apply again to change ${refreshed === 1 ? 'it' : 'them'} anyway.`
-      : 'Fix the selection or the change, then apply again.';
+    const intro = t('bulk.failures.intro', { count: n });
+    const outro = refreshed > 0 ? t('bulk.failures.refreshed', { count: refreshed }) : t('bulk.failures.fix');
     this.showSummary(intro, items, outro);
     toastError(intro);
   }

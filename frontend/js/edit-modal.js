@@ -1,22 +1,21 @@
 // The job form (#editJobModal): edit or create a job, show the server's verdict at each field,
 // resolve a 412 conflict, and notice live changes to the job being edited.
 
-import { jobsApi } from './api.js';
+import { fieldErrorText, jobsApi } from './api.js';
 import { choose } from './dialogs.js';
 import { byId, clear, h, trapFocus } from './dom.js';
 import {
-  EDITABLE_FIELDS, actorName, charCount, fieldLabel, formatRelative, formatValue,
+  EDITABLE_FIELDS, NOTES_MAX, actorName, charCount, fieldLabel, formatRelative, formatValue,
 } from './format.js';
 import { fillPrinterSelect, loadPrinters, printerName, setSelectValue } from './printers.js';
+import { formatList, t } from './i18n.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
+import { guardDialog } from './unsaved.js';
 
-/** `a`, `a and b`, `a, b and c`. */
-function listOf(items) {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
+/** `a`, `a and b`, `a, b and c` in the page's language. */
+const listOf = (items) => formatList(items);
 
-export const NOTES_MAX = 1000;
+export { NOTES_MAX } from './format.js';
 
 /** API field → id of its input. */
 const INPUT_IDS = {
@@ -118,8 +117,13 @@ export class EditJobModal {
         this.form.requestSubmit();
       }
     });
+    // Esc, Cancel and × ask first while the form has changes.
+    this.requestClose = guardDialog(this.dialog, {
+      isDirty: () => Boolean(this.mode) && !this.gone && this.isDirty(),
+      close: () => this.close(),
+    });
     for (const btn of this.dialog.querySelectorAll('[data-close]')) {
-      btn.addEventListener('click', () => this.close());
+      btn.addEventListener('click', () => this.requestClose());
     }
     this.dialog.addEventListener('close', () => this.closed());
     this.inputs.is_business.addEventListener('change', () => this.syncBusiness());
@@ -150,8 +154,8 @@ export class EditJobModal {
   openEdit(job, trigger = null) {
     this.mode = 'edit';
     this.trigger = trigger;
-    this.title.textContent = 'Edit job';
-    this.saveBtn.textContent = 'Save';
+    this.title.textContent = t('jobform.edit_job');
+    this.saveBtn.textContent = t('common.save');
     this.historyBtn.hidden = false;
     this.prepare(job);
   }
@@ -160,8 +164,8 @@ export class EditJobModal {
   openCreate(trigger = null) {
     this.mode = 'create';
     this.trigger = trigger;
-    this.title.textContent = 'New job';
-    this.saveBtn.textContent = 'Create job';
+    this.title.textContent = t('jobs.new_job');
+    this.saveBtn.textContent = t('jobform.create');
     this.historyBtn.hidden = true;
     this.prepare(null);
   }
@@ -252,10 +256,10 @@ export class EditJobModal {
 
   renderMeta() {
     if (this.mode === 'create' || !this.job) {
-      this.meta.textContent = 'Fields marked * are required.';
+      this.meta.textContent = t('jobform.required_hint');
       return;
     }
-    this.meta.textContent = `Version ${this.job.version} · updated ${formatRelative(this.job.updated_at)}`;
+    this.meta.textContent = t('jobform.meta', { version: this.job.version, updated: formatRelative(this.job.updated_at) });
   }
 
   syncBusiness() {
@@ -268,7 +272,7 @@ export class EditJobModal {
 
   syncCounter() {
     const n = charCount(this.inputs.notes.value);
-    this.notesCounter.textContent = `${n} / ${NOTES_MAX}`;
+    this.notesCounter.textContent = t('fail.counter', { used: String(n), max: String(NOTES_MAX) });
     this.notesCounter.classList.toggle('over', n > NOTES_MAX);
     this.notesCounter.classList.toggle('near', n > NOTES_MAX * 0.9 && n <= NOTES_MAX);
   }
@@ -279,14 +283,14 @@ export class EditJobModal {
     this.saving = saving;
     this.saveBtn.disabled = saving || this.gone;
     this.form.toggleAttribute('aria-busy', saving);
-    const idle = this.mode === 'create' ? 'Create job' : 'Save';
-    this.saveBtn.textContent = saving ? 'Saving…' : idle;
+    const idle = this.mode === 'create' ? t('jobform.create') : t('common.save');
+    this.saveBtn.textContent = saving ? t('common.saving') : idle;
   }
 
   async save() {
     if (this.saving || !this.mode) return;
     if (this.gone) {
-      toastError('This job was deleted; it cannot be saved.');
+      toastError(t('jobform.gone_cannot_save'));
       return;
     }
     this.clearErrors();
@@ -297,7 +301,7 @@ export class EditJobModal {
     } else {
       body = this.changes();
       if (Object.keys(body).length === 0) {
-        toastInfo('Nothing changed, so nothing was saved.');
+        toastInfo(t('jobform.nothing_changed'));
         this.close();
         return;
       }
@@ -309,12 +313,12 @@ export class EditJobModal {
         const job = await jobsApi.create(body);
         this.setSaving(false);
         this.onCreated(job);
-        toastSuccess(`Created “${job.job_name}”.`);
+        toastSuccess(t('jobform.created', { name: job.job_name }));
       } else {
         const job = await jobsApi.update(this.job.id, body, this.job.version);
         this.setSaving(false);
         this.onSaved(job);
-        toastSuccess(`Saved “${job.job_name}”.`);
+        toastSuccess(t('jobform.saved', { name: job.job_name }));
       }
       this.close();
     } catch (err) {
@@ -334,17 +338,17 @@ export class EditJobModal {
       return;
     }
     if (err.isNotFound && this.mode === 'edit') {
-      this.markGone('This job no longer exists: someone deleted it. Copy anything you need from the form.');
-      toastError('Not saved: the job was deleted.');
+      this.markGone(t('jobform.gone_notice'));
+      toastError(t('jobform.gone_toast'));
       return;
     }
     if (err.isNetwork) {
-      this.showSummary(`Not saved: ${err.message} Your input is still here.`);
-      toastError('Not saved: the server could not be reached. Your input is kept.');
+      this.showSummary(t('jobform.network_summary', { reason: err.message }));
+      toastError(t('jobform.network_toast'));
       return;
     }
-    this.showSummary(`Not saved: ${err.message}`);
-    toastError(`Not saved: ${err.message}`);
+    this.showSummary(t('form.not_saved', { reason: err.message }));
+    toastError(t('form.not_saved', { reason: err.message }));
   }
 
   // ---- errors ----------------------------------------------------------------------------
@@ -357,14 +361,14 @@ export class EditJobModal {
         this.showFieldError(field, message);
         first ??= this.inputs[field];
       } else {
-        unplaced.push(`${fieldLabel(field)} ${message}`);
+        unplaced.push(fieldErrorText(field, message, fieldLabel(field)));
       }
     }
-    // Messages that have a field are shown there; the server's sentence covers the rest.
+    // Messages that have a field are shown there; the rest are listed in the summary.
     const placed = err.fieldErrors.length - unplaced.length;
     const text = unplaced.length === 0 && placed > 0
-      ? `Not saved: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.`
-      : `Not saved: ${err.message || 'some fields need attention.'}`;
+      ? t('form.fields_need_attention.saved', { count: placed })
+      : t('form.not_saved', { reason: err.message || t('problem.validation') });
     this.showSummary(text, unplaced);
     (first ?? this.inputs.job_name).focus();
   }
@@ -372,7 +376,7 @@ export class EditJobModal {
   showFieldError(field, message) {
     const input = this.inputs[field];
     const el = byId(`${INPUT_IDS[field]}Error`);
-    el.textContent = `${fieldLabel(field)} ${message}`;
+    el.textContent = fieldErrorText(field, message, fieldLabel(field));
     el.hidden = false;
     input.setAttribute('aria-invalid', 'true');
     input.closest('.field')?.classList.add('has-error');
@@ -424,19 +428,20 @@ export class EditJobModal {
   onJobEvent(event) {
     if (!this.isOpen || this.mode !== 'edit' || this.saving || event.job_id !== this.jobId) return;
     if (event.type === 'job_deleted') {
-      this.markGone(`${capitalise(actorName(event.actor))} deleted this job. It can no longer be saved.`);
+      this.markGone(t('jobform.live.deleted', { who: capitalise(actorName(event.actor)) }));
       return;
     }
     const job = event.job;
     if (!job || job.version <= this.job.version) return;
-    const fields = Object.keys(event.changes || {}).map(fieldLabel).join(', ') || 'it';
+    const labels = Object.keys(event.changes || {}).map(fieldLabel);
+    const fields = labels.length ? listOf(labels) : t('jobform.live.it');
     const who = capitalise(actorName(event.actor));
     if (!this.isDirty()) {
       this.rebase(job, { keepMine: false });
-      this.showNotice(`${who} just changed ${fields}; the form shows the new values.`);
+      this.showNotice(t('jobform.live.changed', { who, fields }));
     } else {
       this.latest = job;
-      this.showNotice(`${who} changed ${fields} while you were editing. Saving will ask how to combine the edits.`, { reload: true, tone: 'warning' });
+      this.showNotice(t('jobform.live.changed_dirty', { who, fields }), { reload: true, tone: 'warning' });
     }
   }
 
@@ -448,17 +453,17 @@ export class EditJobModal {
     try {
       const data = await jobsApi.history(current.id, { limit: since });
       const names = [...new Set((data.events ?? []).map((e) => actorName(e.actor)))]
-        .map((name) => (name === 'someone' ? 'Someone' : name));
-      return names.length ? listOf(names) : 'Someone';
+        .map((name) => capitalise(name));
+      return names.length ? listOf(names) : t('actor.Someone');
     } catch {
-      return 'Someone';
+      return t('actor.Someone');
     }
   }
 
   /** Someone saved first: show what changed meanwhile; reload the form or overwrite. */
   async resolveConflict(current) {
     if (!current || typeof current !== 'object') {
-      this.showSummary('Not saved: someone else changed this job. Close the form and open it again.');
+      this.showSummary(t('jobform.conflict_no_current'));
       return;
     }
     const base = this.base;
@@ -477,8 +482,8 @@ export class EditJobModal {
       rows.append(h('tr', { class: clash ? 'clash' : null, dataset: { field } },
         h('th', { scope: 'row', text: fieldLabel(field) }),
         h('td', { class: 'was', text: value(base[field]) }),
-        h('td', { class: theyChanged ? 'now changed' : 'now' }, theyChanged ? value(theirs[field]) : h('span', { class: 'subtle', text: 'unchanged' })),
-        h('td', { class: iChanged ? 'mine changed' : 'mine' }, iChanged ? value(mine[field]) : h('span', { class: 'subtle', text: 'not edited' })),
+        h('td', { class: theyChanged ? 'now changed' : 'now' }, theyChanged ? value(theirs[field]) : h('span', { class: 'subtle', text: t('bulk.unchanged') })),
+        h('td', { class: iChanged ? 'mine changed' : 'mine' }, iChanged ? value(mine[field]) : h('span', { class: 'subtle', text: t('conflict.not_edited') })),
       ));
     }
     const changedLabels = EDITABLE_FIELDS
@@ -488,10 +493,10 @@ export class EditJobModal {
     const from = this.job.version;
     const say = (who) => {
       intro.textContent = theirCount > 0
-        ? `${who} changed ${listOf(changedLabels)} while you were editing (version ${from} → ${current.version}).`
-        : `${who} changed this job while you were editing (version ${from} → ${current.version}), but no field in this form.`;
+        ? t('conflict.intro', { who, fields: listOf(changedLabels), from, to: current.version })
+        : t('conflict.intro_no_field', { who, from, to: current.version });
     };
-    say('Someone');
+    say(t('actor.Someone'));
     // The names come from the history; the dialog does not wait for them.
     this.whoChanged(current, from).then((who) => {
       if (this.conflictDialog.open) say(who);
@@ -502,7 +507,7 @@ export class EditJobModal {
     if (choice === 'reload') {
       this.rebase(current, { keepMine: false });
       this.clearErrors();
-      this.showNotice('The form now shows the current values; your edits were discarded.');
+      this.showNotice(t('conflict.reloaded'));
       this.inputs.job_name.focus();
     } else if (choice === 'overwrite') {
       this.rebase(current, { keepMine: true });

@@ -1,34 +1,30 @@
 // What the page knows about a job's fields: labels, statuses, and how values read as text.
 
 import { h } from './dom.js';
+import { hasMessage, locale, t } from './i18n.js';
 
 export const STATUSES = ['pending', 'running', 'completed', 'failed'];
 
-export const STATUS_LABELS = {
-  pending: 'Pending',
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-};
+export const STATUS_LABELS = Object.fromEntries(STATUSES.map((s) => [s, t(`status.${s}`)]));
 
 /** The fields the edit form owns, in form order. */
 export const EDITABLE_FIELDS = [
   'job_name', 'status', 'is_business', 'customer_name', 'printer_id', 'file_name', 'notes',
 ];
 
-export const FIELD_LABELS = {
-  job_name: 'Name',
-  status: 'Status',
-  is_business: 'Business',
-  customer_name: 'Customer',
-  notes: 'Notes',
-  file_name: 'File',
-  printer_id: 'Printer',
-  started_at: 'Started',
-  completed_at: 'Completed',
-};
+/** The job fields' names in the page's language (see fieldLabel for any field). */
+export const FIELD_LABELS = Object.fromEntries([
+  'job_name', 'status', 'is_business', 'customer_name', 'notes', 'file_name', 'printer_id', 'started_at', 'completed_at',
+].map((field) => [field, t(`field.${field}`)]));
 
-export const fieldLabel = (field) => FIELD_LABELS[field] || field.replace(/_/g, ' ');
+/**
+ * A field's name as the page shows it (`field.<name>` in the catalog: the job's, a printer's,
+ * a user's fields); an unknown field reads as its wire name.
+ */
+export const fieldLabel = (field) => (hasMessage(`field.${field}`) ? t(`field.${field}`) : field.replace(/_/g, ' '));
+
+/** The notes' limit (Unicode scalar values), as the server checks it. */
+export const NOTES_MAX = 1000;
 
 /** Notes and the like count Unicode scalar values, as the server does. */
 export const charCount = (s) => [...(s || '')].length;
@@ -41,8 +37,8 @@ export function statusBadge(status) {
     STATUS_LABELS[status] || String(status));
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
 
 /** Absolute local date and time, or '' for an invalid value. */
 export function formatDateTime(iso) {
@@ -50,13 +46,13 @@ export function formatDateTime(iso) {
   return Number.isNaN(d.getTime()) ? '' : dateTime.format(d);
 }
 
-/** "just now", "5 minutes ago", "yesterday" … */
+/** "just now", "5 minutes ago", "yesterday" … ("gerade eben", "vor 5 Minuten", "gestern") */
 export function formatRelative(iso, now = Date.now()) {
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return '';
-  const s = Math.round((t - now) / 1000);
+  const at = new Date(iso).getTime();
+  if (Number.isNaN(at)) return '';
+  const s = Math.round((at - now) / 1000);
   const abs = Math.abs(s);
-  if (abs < 45) return 'just now';
+  if (abs < 45) return t('time.just_now');
   if (abs < 3600) return relative.format(Math.round(s / 60), 'minute');
   if (abs < 86400) return relative.format(Math.round(s / 3600), 'hour');
   if (abs < 86400 * 30) return relative.format(Math.round(s / 86400), 'day');
@@ -83,15 +79,15 @@ export function refreshRelativeTimes(root) {
 
 /** Who did it: the API sends null until authentication exists. */
 export function actorName(actor) {
-  if (actor === null || actor === undefined || actor === '') return 'someone';
+  if (actor === null || actor === undefined || actor === '') return t('actor.someone');
   if (typeof actor === 'string') return actor;
-  return actor.name || actor.display_name || actor.username || actor.id || 'someone';
+  return actor.name || actor.display_name || actor.username || actor.id || t('actor.someone');
 }
 
 /** A field's value as a person reads it; `printerName(id)` resolves printers. */
 export function formatValue(field, value, printerName = (id) => id) {
   if (value === null || value === undefined || value === '') return '—';
-  if (field === 'is_business') return value ? 'Yes' : 'No';
+  if (field === 'is_business') return value ? t('value.yes') : t('value.no');
   if (field === 'status') return STATUS_LABELS[value] || String(value);
   if (field === 'printer_id') return printerName(value);
   if (field.endsWith('_at') || field === 'discovery_time') return formatDateTime(value) || String(value);
@@ -102,16 +98,17 @@ export function formatValue(field, value, printerName = (id) => id) {
 export function formatDuration(seconds) {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '';
   const s = Math.floor(seconds);
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('duration.seconds', { s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
+  if (m < 60) return t('duration.minutes', { m });
   const hours = Math.floor(m / 60);
-  if (hours < 24) return `${hours} h ${String(m % 60).padStart(2, '0')} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  // The minutes as text: two digits ("2 h 05 min"), not a number the language formats.
+  if (hours < 24) return t('duration.hours', { h: hours, m: String(m % 60).padStart(2, '0') });
+  return t('duration.days', { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
-const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const shortDateTime = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const timeOfDay = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' });
 
 /**
  * A `<time>` with a short absolute time: the time of day for today ("9:14 AM"), else the date

@@ -5,14 +5,15 @@ import { byId, h, trapFocus } from './dom.js';
 import {
   EDITABLE_FIELDS, actorName, fieldLabel, formatDateTime, formatRelative, formatValue,
 } from './format.js';
+import { t } from './i18n.js';
 import { printerName } from './printers.js';
 
 const PAGE = 50;
 
 const KIND = {
-  job_created: { label: 'Created', class: 'created' },
-  job_updated: { label: 'Updated', class: 'updated' },
-  job_deleted: { label: 'Deleted', class: 'deleted' },
+  job_created: { label: t('history.kind.created'), class: 'created' },
+  job_updated: { label: t('history.kind.updated'), class: 'updated' },
+  job_deleted: { label: t('history.kind.deleted'), class: 'deleted' },
 };
 
 const isEmpty = (v) => v === null || v === undefined || v === '';
@@ -20,7 +21,7 @@ const isEmpty = (v) => v === null || v === undefined || v === '';
 /** A value in a change line; "no value" is shown plainly, not as struck-out or added text. */
 function valueSpan(className, field, v) {
   return isEmpty(v)
-    ? h('span', { class: 'history-none', text: field === 'printer_id' ? 'no printer' : 'empty' })
+    ? h('span', { class: 'history-none', text: field === 'printer_id' ? t('history.no_printer') : t('history.empty') })
     : h('span', { class: className, text: formatValue(field, v, printerName) });
 }
 
@@ -30,7 +31,7 @@ export function renderEvent(event) {
   const value = (field, v) => formatValue(field, v, printerName);
   const head = h('div', { class: 'history-head' },
     h('span', { class: `badge history-kind kind-${kind.class}`, text: kind.label }),
-    h('span', { class: 'history-who' }, 'by ', h('strong', { text: actorName(event.actor) })),
+    h('span', { class: 'history-who' }, t('history.by'), ' ', h('strong', { text: actorName(event.actor) })),
     h('time', { class: 'history-when', datetime: event.at, title: formatRelative(event.at), text: formatDateTime(event.at) }));
 
   const changes = Object.entries(event.changes || {});
@@ -42,12 +43,12 @@ export function renderEvent(event) {
       h('span', { class: 'history-field', text: `${fieldLabel(f)}:` }), ' ',
       h('span', { class: 'history-new', text: value(f, job[f]) }))));
   } else if (event.type === 'job_deleted') {
-    body = h('p', { class: 'history-note', text: event.job ? `Deleted “${event.job.job_name}”.` : 'Deleted.' });
+    body = h('p', { class: 'history-note', text: event.job ? t('jobs.delete.done', { name: event.job.job_name }) : t('history.deleted') });
   } else if (changes.length) {
     body = h('ul', { class: 'history-changes' }, changes.map(([f, c]) => h('li', {},
       h('span', { class: 'history-field', text: `${fieldLabel(f)}:` }), ' ',
       valueSpan('history-old', f, c?.old),
-      h('span', { class: 'history-arrow', 'aria-label': 'changed to', text: ' → ' }),
+      h('span', { class: 'history-arrow', 'aria-label': t('history.changed_to'), text: ' → ' }),
       valueSpan('history-new', f, c?.new))));
   }
   return h('li', { class: `history-item kind-${kind.class}`, dataset: { seq: String(event.seq ?? '') } }, head, body);
@@ -88,7 +89,7 @@ export class HistoryDialog {
   async load() {
     const seq = ++this.loadSeq;
     const jobId = this.jobId;
-    this.status.textContent = 'Loading history…';
+    this.status.textContent = t('history.loading');
     this.moreBtn.disabled = true;
     try {
       const page = await jobsApi.history(jobId, { limit: PAGE, offset: this.offset });
@@ -104,8 +105,8 @@ export class HistoryDialog {
     } catch (err) {
       if (seq !== this.loadSeq) return;
       this.status.textContent = err.isNotFound
-        ? 'No history is available for this job.'
-        : `The history could not be loaded: ${err.message}`;
+        ? t('history.none_available')
+        : t('history.load_failed', { reason: err.message });
     } finally {
       this.moreBtn.disabled = false;
     }
@@ -113,8 +114,8 @@ export class HistoryDialog {
 
   renderStatus() {
     this.status.textContent = this.total === 0
-      ? 'No changes recorded yet.'
-      : `${this.total} change${this.total === 1 ? '' : 's'}, newest first.`;
+      ? t('history.no_changes')
+      : t('history.count', { count: this.total });
   }
 
   /** A live event for the job on screen goes on top. */

@@ -110,6 +110,8 @@ export const formatNumber = (n, options) => new Intl.NumberFormat(locale, option
  * @param {ParentNode} root
  */
 export function translateDom(root = document) {
+  // A <template>'s content is a fragment of its own, not reached by querySelectorAll.
+  for (const template of root.querySelectorAll('template')) translateDom(template.content);
   for (const el of root.querySelectorAll('[data-i18n]')) {
     el.textContent = t(el.dataset.i18n);
   }
@@ -120,6 +122,9 @@ export function translateDom(root = document) {
     }
   }
 }
+
+/** `a`, `a and b`, `a, b and c` in the page's language. */
+export const formatList = (items) => new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' }).format(items);
 
 /** Switches the page to `language`, remembered in this browser, and reloads it. */
 export function setLanguage(language) {

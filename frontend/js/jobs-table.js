@@ -1,7 +1,8 @@
 // The jobs table: filters, search, sort, paging, and live updates applied in place.
 
-import { exportCsvUrl, jobsApi } from './api.js';
+import { exportUrl, jobsApi } from './api.js';
 import { byId, debounce, flash, h } from './dom.js';
+import { t } from './i18n.js';
 import { formatDuration, shortTimeElement, statusBadge, timeElement } from './format.js';
 import { OFFICE_DEFAULTS, OFFICE_FILTER_KEYS, officeApiParams, officeMatches, officeQueryFromParams } from './office-filters.js';
 import { printerName } from './printers.js';
@@ -28,6 +29,8 @@ const SORT_KEYS = [
 /** Columns whose first click sorts newest / largest first. */
 const DESC_FIRST = new Set(['updated_at', 'created_at', 'started_at', 'completed_at']);
 const COLUMNS = 11;
+/** How long a row's status buttons ignore presses after a move (ms). */
+const MOVE_SETTLE_MS = 400;
 
 /**
  * How long a job ran: completed − started, or the running time so far for a running job;
@@ -99,6 +102,8 @@ export class JobsTable {
     this.selected = new Set();
     /** ids whose status move is in flight (their status buttons are disabled). */
     this.moving = new Set();
+    /** ids whose move just ended: their new status buttons ignore presses for a moment. */
+    this.settling = new Set();
     this.query = { ...DEFAULT_QUERY };
     this.jobs = [];
     this.total = 0;
@@ -123,7 +128,10 @@ export class JobsTable {
     this.filterBusiness = byId('filterBusiness');
     this.clearBtn = byId('clearFiltersBtn');
     this.selectAll = byId('selectAll');
-    this.exportLink = byId('exportCsvLink');
+    this.exportLinks = { csv: byId('exportCsvLink'), xlsx: byId('exportXlsxLink') };
+    this.pageNumbers = byId('pageNumbers');
+    this.pageJump = byId('pageJump');
+    this.pageJumpInput = byId('pageJumpInput');
     this.bindControls();
   }
 
@@ -164,6 +172,21 @@ export class JobsTable {
     this.nextBtn.addEventListener('click', () => {
       this.setQuery({ offset: this.query.offset + this.query.limit });
     });
+    this.pageNumbers.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-page]');
+      if (button) this.goToPage(Number(button.dataset.page), { focus: true });
+    });
+    this.pageJump.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const page = Number(this.pageJumpInput.value);
+      if (!Number.isInteger(page) || page < 1) {
+        this.pageJumpInput.select();
+        return;
+      }
+      // Past the end: the last page.
+      this.goToPage(Math.min(page, this.pageCount()));
+      this.pageJumpInput.value = '';
+    });
     for (const btn of this.table.querySelectorAll('.sort-btn')) {
       btn.addEventListener('click', () => {
         const key = btn.dataset.sort;
@@ -180,8 +203,12 @@ export class JobsTable {
       const id = button.closest('tr')?.dataset.jobId;
       const job = this.jobs.find((j) => j.id === id);
       if (!job) return;
-      if (STATUS_ACTION_NAMES.has(button.dataset.action)) this.move(job, button);
-      else this.onAction(button.dataset.action, job, button);
+      if (STATUS_ACTION_NAMES.has(button.dataset.action)) {
+        // Right after a move, a key press (detail 0) or the second click of a double click
+        // (detail 2) is the first gesture repeated, not a new decision.
+        if (this.settling.has(job.id) && e.detail !== 1) return;
+        this.move(job, button);
+      } else this.onAction(button.dataset.action, job, button);
     });
     this.body.addEventListener('change', (e) => {
       const box = e.target.closest('input.row-select');
@@ -242,6 +269,10 @@ export class JobsTable {
       await this.onAction(button.dataset.action, job, button);
     } finally {
       this.moving.delete(job.id);
+      // The row's new buttons ignore presses a moment longer: a second Enter pressed with the
+      // first (or a double click) must not make the next move (Start, then Complete).
+      this.settling.add(job.id);
+      setTimeout(() => this.settling.delete(job.id), MOVE_SETTLE_MS);
       const row = this.rowOf(job.id);
       if (row) {
         this.syncMoving(row, job.id);
@@ -280,8 +311,8 @@ export class JobsTable {
     this.filterPrinter.value = q.printer_id;
     this.pageSize.value = String(q.limit);
     this.clearBtn.hidden = !this.hasFilters();
-    // The export holds every job matching the filters (never the sort or the page).
-    this.exportLink.href = exportCsvUrl({ ...q, ...officeApiParams(q) });
+    // The exports hold every job matching the filters, in the order on screen (not the page).
+    for (const [format, link] of Object.entries(this.exportLinks)) link.href = exportUrl(format, q);
     const [key, dir] = q.sort.split(':');
     for (const btn of this.table.querySelectorAll('.sort-btn')) {
       const active = btn.dataset.sort === key;
@@ -492,36 +523,81 @@ export class JobsTable {
     const { offset } = this.query;
     const n = this.jobs.length;
     this.pagerInfo.textContent = this.total === 0
-      ? 'No jobs'
-      : `${n === 0 ? 0 : offset + 1}–${offset + n} of ${this.total}`;
+      ? t('pager.no_jobs')
+      : t('pager.range', { from: n === 0 ? 0 : offset + 1, to: offset + n, count: this.total });
     this.prevBtn.disabled = offset === 0;
     this.nextBtn.disabled = offset + n >= this.total;
-    const noun = this.total === 1 ? 'job' : 'jobs';
+    this.renderPages();
     this.summary.textContent = this.hasFilters()
-      ? `${this.total} ${noun} match the filters`
-      : `${this.total} ${noun} in total`;
+      ? t('jobs.summary.filtered', { count: this.total })
+      : t('jobs.summary.total', { count: this.total });
     this.syncControls();
     this.selectionChanged();
+  }
+
+  /** How many pages the matching jobs fill (at least one). */
+  pageCount() {
+    return Math.max(1, Math.ceil(this.total / this.query.limit));
+  }
+
+  /** The current page, counted from 1. */
+  currentPage() {
+    return Math.floor(this.query.offset / this.query.limit) + 1;
+  }
+
+  goToPage(page, { focus = false } = {}) {
+    const target = Math.max(1, Math.min(page, this.pageCount()));
+    const done = target === this.currentPage()
+      ? Promise.resolve()
+      : this.setQuery({ offset: (target - 1) * this.query.limit });
+    if (focus) {
+      Promise.resolve(done).then(() => this.pageNumbers.querySelector('[aria-current="page"]')?.focus());
+    }
+  }
+
+  /** The page numbers: the first, the last, two around the current one, "…" for the gaps. */
+  renderPages() {
+    const pages = this.pageCount();
+    const current = this.currentPage();
+    const shown = new Set([1, pages]);
+    for (let p = current - 2; p <= current + 2; p += 1) if (p >= 1 && p <= pages) shown.add(p);
+    const list = [...shown].sort((a, b) => a - b);
+    const items = [];
+    list.forEach((p, i) => {
+      if (i > 0 && p - list[i - 1] > 1) items.push(h('span', { class: 'page-gap', 'aria-hidden': 'true', text: '…' }));
+      items.push(h('button', {
+        type: 'button',
+        class: 'btn btn-small page-number',
+        dataset: { page: String(p) },
+        'aria-label': t('pager.page', { page: p }),
+        'aria-current': p === current ? 'page' : null,
+        text: String(p),
+      }));
+    });
+    this.pageNumbers.replaceChildren(...items);
+    this.pageNumbers.hidden = this.total === 0;
+    this.pageJump.hidden = pages <= 1;
+    this.pageJumpInput.max = String(pages);
   }
 
   createRow(job) {
     const tr = h('tr', { dataset: { jobId: job.id } });
     const actions = h('div', { class: 'row-actions' },
       h('div', { class: 'status-actions', role: 'group' }),
-      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-job' }, text: 'Edit' }),
-      h('button', { type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'job-history' }, text: 'History' }),
-      h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-job' }, text: 'Delete' }));
+      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-job' }, text: t('jobs.row.edit') }),
+      h('button', { type: 'button', class: 'btn btn-small btn-ghost', dataset: { action: 'job-history' }, text: t('common.history') }),
+      h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-job' }, text: t('jobs.row.delete') }));
     tr.append(
       h('td', { class: 'cell-select' }, h('input', { type: 'checkbox', class: 'row-select' })),
-      h('td', { class: 'cell-name', 'data-label': 'Name' }),
-      h('td', { class: 'cell-status', 'data-label': 'Status' }),
-      h('td', { class: 'cell-business', 'data-label': 'Customer' }),
-      h('td', { class: 'cell-printer', 'data-label': 'Printer' }),
-      h('td', { class: 'cell-file', 'data-label': 'File' }),
-      h('td', { class: 'cell-started', 'data-label': 'Started' }),
-      h('td', { class: 'cell-completed', 'data-label': 'Completed' }),
-      h('td', { class: 'cell-duration', 'data-label': 'Duration' }),
-      h('td', { class: 'cell-updated', 'data-label': 'Updated' }),
+      h('td', { class: 'cell-name', 'data-label': t('field.name') }),
+      h('td', { class: 'cell-status', 'data-label': t('field.status') }),
+      h('td', { class: 'cell-business', 'data-label': t('field.customer_name') }),
+      h('td', { class: 'cell-printer', 'data-label': t('field.printer_id') }),
+      h('td', { class: 'cell-file', 'data-label': t('field.file_name') }),
+      h('td', { class: 'cell-started', 'data-label': t('field.started_at') }),
+      h('td', { class: 'cell-completed', 'data-label': t('field.completed_at') }),
+      h('td', { class: 'cell-duration', 'data-label': t('jobs.duration') }),
+      h('td', { class: 'cell-updated', 'data-label': t('field.updated_at') }),
       h('td', { class: 'cell-actions' }, actions),
     );
     return tr;
@@ -535,7 +611,7 @@ export class JobsTable {
     const selected = this.selected.has(job.id);
     const box = select.querySelector('input.row-select');
     box.checked = selected;
-    box.setAttribute('aria-label', `Select job ${job.job_name}`);
+    box.setAttribute('aria-label', t('jobs.row.select', { name: job.job_name }));
     tr.classList.toggle('is-selected', selected);
 
     name.replaceChildren(h('span', { class: 'job-name', text: job.job_name }));
@@ -544,8 +620,8 @@ export class JobsTable {
       const from = job.printer_id ? printerName(job.printer_id) : '';
       name.append(h('span', {
         class: 'badge badge-muted badge-auto',
-        title: from ? `Created automatically: ${from} reported this print` : 'Created automatically by monitoring',
-      }, 'auto', from ? h('span', { class: 'badge-auto-printer', text: from }) : null));
+        title: from ? t('jobs.auto.title_printer', { printer: from }) : t('jobs.auto.title'),
+      }, t('jobs.auto.badge'), from ? h('span', { class: 'badge-auto-printer', text: from }) : null));
     }
     // Shown under the name when the File column is hidden (medium-width screens).
     if (job.file_name) name.append(h('span', { class: 'job-sub file', text: job.file_name }));
@@ -554,19 +630,19 @@ export class JobsTable {
 
     if (job.is_business) {
       business.replaceChildren(
-        h('span', { class: 'badge badge-business', text: 'Business' }),
+        h('span', { class: 'badge badge-business', text: t('jobs.business') }),
         job.customer_name
           ? h('span', { class: 'customer', text: job.customer_name })
-          : h('span', { class: 'missing', text: 'no customer' }),
+          : h('span', { class: 'missing', text: t('jobs.row.no_customer') }),
       );
     } else {
-      business.replaceChildren(h('span', { class: 'subtle', text: 'Private' }));
+      business.replaceChildren(h('span', { class: 'subtle', text: t('jobs.private') }));
       if (job.customer_name) business.append(h('span', { class: 'customer', text: job.customer_name }));
     }
 
     printer.replaceChildren(job.printer_id
       ? h('span', { class: 'printer', title: job.printer_id, text: printerName(job.printer_id) })
-      : h('span', { class: 'subtle', text: 'Manual' }));
+      : h('span', { class: 'subtle', text: t('jobs.row.manual') }));
 
     file.replaceChildren(job.file_name
       ? h('span', { class: 'file', title: job.file_name, text: job.file_name })
@@ -586,24 +662,14 @@ export class JobsTable {
         type: 'button',
         class: `btn btn-small btn-move move-${move.tone}`,
         dataset: { action: move.action, status: move.to },
-        text: move.label,
+        text: t(move.label),
       })));
     }
-    group.setAttribute('aria-label', `Status of ${job.job_name}`);
+    group.setAttribute('aria-label', t('jobs.row.status_of', { name: job.job_name }));
     this.syncMoving(tr, job.id);
 
-    const verbs = {
-      'edit-job': 'Edit',
-      'job-history': 'History of',
-      'delete-job': 'Delete',
-      'start-job': 'Start',
-      'complete-job': 'Complete',
-      'fail-job': 'Fail',
-      'retry-job': 'Retry',
-      'reopen-job': 'Reopen',
-    };
     for (const btn of actionsCell.querySelectorAll('button[data-action]')) {
-      btn.setAttribute('aria-label', `${verbs[btn.dataset.action] ?? btn.textContent} job ${job.job_name}`);
+      btn.setAttribute('aria-label', t(`jobs.row.aria.${btn.dataset.action}`, { name: job.job_name }));
     }
   }
 
@@ -622,7 +688,7 @@ export class JobsTable {
       cell.replaceChildren(h('span', { class: 'duration', text: value }));
     }
     cell.firstElementChild.classList.toggle('subtle', seconds === null);
-    cell.title = running ? 'Running: counting up' : '';
+    cell.title = running ? t('jobs.row.running_title') : '';
   }
 
   /** Every second: the running jobs' durations. */
@@ -637,22 +703,22 @@ export class JobsTable {
   emptyRow() {
     const filtered = this.hasFilters();
     const cell = h('td', { colspan: COLUMNS, class: 'empty' },
-      h('p', { class: 'empty-title', text: filtered ? 'No jobs match these filters.' : 'No print jobs yet.' }),
+      h('p', { class: 'empty-title', text: filtered ? t('jobs.empty.filtered') : t('jobs.empty.none') }),
       filtered
-        ? h('button', { type: 'button', class: 'btn btn-small', text: 'Clear filters', on: { click: () => this.clearBtn.click() } })
-        : h('p', { class: 'subtle', text: 'Use “New job” to add the first one.' }));
+        ? h('button', { type: 'button', class: 'btn btn-small', text: t('jobs.clear_filters'), on: { click: () => this.clearBtn.click() } })
+        : h('p', { class: 'subtle', text: t('jobs.empty.hint') }));
     return h('tr', { class: 'empty-row' }, cell);
   }
 
   renderError(err) {
-    const retry = h('button', { type: 'button', class: 'btn btn-small', text: 'Try again', on: { click: () => this.load() } });
+    const retry = h('button', { type: 'button', class: 'btn btn-small', text: t('common.try_again'), on: { click: () => this.load() } });
     const cell = h('td', { colspan: COLUMNS, class: 'empty error' },
-      h('p', { class: 'empty-title', text: 'The jobs could not be loaded.' }),
+      h('p', { class: 'empty-title', text: t('jobs.load_failed') }),
       h('p', { class: 'subtle', text: err?.message || String(err) }),
       retry);
     if (!this.loaded) {
       this.body.replaceChildren(h('tr', { class: 'empty-row' }, cell));
-      this.summary.textContent = 'Could not load jobs';
+      this.summary.textContent = t('jobs.summary.load_failed');
       this.pagerInfo.textContent = '';
     } else {
       // Keep the rows already shown; say what went wrong above them.

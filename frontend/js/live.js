@@ -6,7 +6,11 @@
 // means "you fell behind"; it reconnects at once. Printer messages (`printer_status`,
 // `printer_changed`) have no seq: they are handed over as they come.
 
+import { t } from './i18n.js';
+
 const LAGGED = 4008;
+const ACCESS_ENDED = 4401;
+const ROLE_CHANGED = 4409;
 const MAX_DELAY_MS = 30000;
 
 /**
@@ -21,10 +25,14 @@ const MAX_DELAY_MS = 30000;
  * @param {() => string|null} [handlers.token]  the API token, sent as the subprotocol
  *        `printdesk.bearer.<token>` (browsers cannot set headers on a WebSocket; the server
  *        echoes the subprotocol)
+ * @param {(why: 'ended'|'role') => void} [handlers.onAccessChanged]  the server closed the
+ *        socket because its session or token no longer gets in (`ended`, close code 4401: no
+ *        reconnecting until `restart()`, after a new sign-in) or its role changed (`role`, 4409:
+ *        it reconnects at once; re-read who the page is)
  * @param {string} [path]
  */
 export function createLive({
-  onEvent, onState, onResync, onPrinter = () => {}, token = () => null,
+  onEvent, onState, onResync, onPrinter = () => {}, token = () => null, onAccessChanged = () => {},
 }, path = '/api/v1/ws') {
   let ws = null;
   let lastSeq = null;
@@ -32,6 +40,7 @@ export function createLive({
   let timer = null;
   let stopped = false;
   let state = null;
+  let accessEnded = false; // closed with 4401: no reconnecting until restart()
 
   const setState = (next, detail) => {
     state = next;
@@ -47,8 +56,8 @@ export function createLive({
   function connect() {
     clearTimeout(timer);
     timer = null;
-    if (stopped || ws) return;
-    setState('connecting', 'Connecting to live updates…');
+    if (stopped || ws || accessEnded) return;
+    setState('connecting', t('live.detail.connecting'));
     let socket;
     try {
       const bearer = token();
@@ -62,7 +71,7 @@ export function createLive({
     socket.addEventListener('close', (e) => {
       if (ws !== socket) return;
       ws = null;
-      scheduleReconnect(e.code);
+      if (!accessChanged(e.code)) scheduleReconnect(e.code);
     });
     // 'error' is always followed by 'close'.
   }
@@ -89,7 +98,7 @@ export function createLive({
         connect();
         return;
       }
-      setState('live', 'Live: changes by others appear as they happen');
+      setState('live', t('live.detail.live'));
       return;
     }
     // Printer messages carry no seq and are not part of the job history.
@@ -116,8 +125,26 @@ export function createLive({
     attempt += 1;
     const base = code === LAGGED ? 200 : Math.min(MAX_DELAY_MS, 1000 * 2 ** Math.min(attempt - 1, 5));
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    setState('offline', `Offline: retrying in ${Math.max(1, Math.round(delay / 1000))} s`);
+    setState('offline', t('live.detail.offline', { seconds: Math.max(1, Math.round(delay / 1000)) }));
     timer = setTimeout(connect, delay);
+  }
+
+  /** Handles the close codes of ended or changed access; false for any other code. */
+  function accessChanged(code) {
+    if (code === ACCESS_ENDED) {
+      // Reconnecting would be refused over and over: wait for restart() after a sign-in.
+      accessEnded = true;
+      setState('offline', t('live.access_ended'));
+      onAccessChanged('ended');
+      return true;
+    }
+    if (code === ROLE_CHANGED) {
+      attempt = 0;
+      onAccessChanged('role');
+      connect();
+      return true;
+    }
+    return false;
   }
 
   /** Skip the back-off (the browser came back online or the tab became visible). */
@@ -134,6 +161,7 @@ export function createLive({
   function restart() {
     if (stopped) return;
     attempt = 0;
+    accessEnded = false;
     const socket = ws;
     ws = null;
     if (socket) socket.close(1000, 'new token');

@@ -1,34 +1,28 @@
 // The Printers page (#printersPage): one card per printer with its live status, and the
 // add / edit dialog (#printerModal) with each connection kind's own settings.
 
-import { printersApi } from './api.js';
+import { fieldErrorText, printersApi } from './api.js';
 import { confirmDialog } from './dialogs.js';
 import { byId, clear, h, trapFocus } from './dom.js';
-import { formatDuration, timeElement } from './format.js';
+import { fieldLabel as jobFieldLabel, formatDuration, timeElement } from './format.js';
+import { locale, t } from './i18n.js';
 import {
   getPrinter, getPrinters, onPrinterStatus, onPrintersChanged, removePrinter, upsertPrinter,
 } from './printers.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
+import { guardDialog } from './unsaved.js';
 
 export const PRINTER_TYPES = {
   bambu_lab: 'Bambu Lab',
   prusa: 'Prusa',
   octoprint: 'OctoPrint',
   klipper: 'Klipper',
-  other: 'Other',
+  other: t('printerform.other'),
 };
 
-export const STATE_LABELS = {
-  unknown: 'Unknown',
-  connecting: 'Connecting',
-  offline: 'Offline',
-  idle: 'Idle',
-  printing: 'Printing',
-  paused: 'Paused',
-  finished: 'Finished',
-  failed: 'Failed',
-  error: 'Error',
-};
+const STATES = ['unknown', 'connecting', 'offline', 'idle', 'printing', 'paused', 'finished', 'failed', 'error'];
+
+export const STATE_LABELS = Object.fromEntries(STATES.map((s) => [s, t(`printer.state.${s}`)]));
 
 const KIND_LABELS = {
   bambu_lab: 'Bambu Lab',
@@ -69,27 +63,8 @@ const INPUT_IDS = {
   monitoring: 'printerMonitoring',
 };
 
-const FIELD_LABELS = {
-  name: 'Name',
-  id: 'Id',
-  printer_type: 'Type',
-  location: 'Location',
-  connection: 'Connection',
-  'connection.kind': 'Connection',
-  'connection.host': 'Host',
-  'connection.port': 'Port',
-  'connection.serial': 'Serial number',
-  'connection.access_code': 'Access code',
-  'connection.ca_pem': 'CA certificate',
-  'connection.tls_fingerprint': 'Certificate fingerprint',
-  'connection.base_url': 'Address',
-  'connection.username': 'User name',
-  'connection.password': 'Password',
-  'connection.api_key': 'API key',
-  monitoring: 'Monitoring',
-};
-
-const fieldLabel = (field) => FIELD_LABELS[field] ?? field.replace(/^connection\./, '').replace(/_/g, ' ');
+/** A printer field's name (`field.<name>` in the catalog, shared with the job's fields). */
+const fieldLabel = (field) => jobFieldLabel(field);
 
 const NO_STATUS = Object.freeze({ state: 'unknown', online: false });
 
@@ -144,8 +119,8 @@ export class PrintersPage {
     });
     if (cards.length === 0) {
       this.list.replaceChildren(h('li', { class: 'printer-empty' },
-        h('p', { class: 'empty-title', text: this.loaded ? 'No printers yet.' : 'Loading printers…' }),
-        this.loaded ? h('p', { class: 'subtle', text: 'Use “Add printer” to register the first one.' }) : null));
+        h('p', { class: 'empty-title', text: this.loaded ? t('printers.empty') : t('printers.loading_printers') }),
+        this.loaded ? h('p', { class: 'subtle', text: t('printers.empty_hint') }) : null));
     } else {
       for (const stale of [...this.list.children]) if (!cards.includes(stale)) stale.remove();
       cards.forEach((card, i) => {
@@ -160,7 +135,7 @@ export class PrintersPage {
     const printers = getPrinters();
     const n = printers.length;
     const live = printers.filter((p) => p.status?.online).length;
-    this.summary.textContent = n === 0 ? 'No printers' : `${n} ${n === 1 ? 'printer' : 'printers'}, ${live} online`;
+    this.summary.textContent = n === 0 ? t('printers.none') : t('printers.summary', { count: n, online: live });
   }
 
   renderCard(printer) {
@@ -188,9 +163,10 @@ export class PrintersPage {
     const meta = [PRINTER_TYPES[printer.printer_type] ?? printer.printer_type];
     if (printer.location) meta.push(printer.location);
     let reach;
-    if (!printer.connection) reach = 'Manual printer: not connected';
-    else if (!printer.monitoring) reach = `${KIND_LABELS[printer.connection.kind] ?? printer.connection.kind} · monitoring paused`;
-    else reach = `${KIND_LABELS[printer.connection.kind] ?? printer.connection.kind} · ${status.online ? 'online' : 'offline'}`;
+    const kind = printer.connection ? KIND_LABELS[printer.connection.kind] ?? printer.connection.kind : '';
+    if (!printer.connection) reach = t('printers.card.manual');
+    else if (!printer.monitoring) reach = t('printers.card.paused', { kind });
+    else reach = t(status.online ? 'printers.card.online' : 'printers.card.offline', { kind });
 
     const parts = [
       h('div', { class: 'printer-card-head' },
@@ -205,25 +181,25 @@ export class PrintersPage {
     if (status.file || typeof status.progress === 'number') {
       const progress = typeof status.progress === 'number' ? Math.max(0, Math.min(100, status.progress)) : null;
       const line = [];
-      if (progress !== null) line.push(`${Math.round(progress)} %`);
-      if (typeof status.remaining_s === 'number') line.push(`${formatDuration(status.remaining_s)} left`);
+      if (progress !== null) line.push(t('printers.card.percent', { percent: Math.round(progress) }));
+      if (typeof status.remaining_s === 'number') line.push(t('printers.card.left', { duration: formatDuration(status.remaining_s) }));
       parts.push(h('div', { class: 'printer-print' },
         status.file ? h('p', { class: 'printer-file file', title: status.file, text: status.file }) : null,
         progress !== null
-          ? h('progress', { class: 'printer-progress', max: '100', value: String(progress), 'aria-label': `Progress of ${printer.name}` })
+          ? h('progress', { class: 'printer-progress', max: '100', value: String(progress), 'aria-label': t('printers.card.progress_of', { name: printer.name }) })
           : null,
         line.length ? h('p', { class: 'printer-remaining subtle', text: line.join(' · ') }) : null));
     }
     if (status.job_id) {
-      parts.push(h('p', { class: 'printer-job' }, 'Job: ',
+      parts.push(h('p', { class: 'printer-job' }, t('printers.card.job'), ' ',
         h('a', {
           href: `#jobs?job=${encodeURIComponent(status.job_id)}`,
           class: 'printer-job-link',
-          text: this.jobName(status.job_id) ?? 'open the job',
+          text: this.jobName(status.job_id) ?? t('printers.card.open_job'),
         })));
     }
     if (status.last_seen) {
-      parts.push(h('p', { class: 'printer-last-seen subtle' }, 'Last seen ', timeElement(status.last_seen)));
+      parts.push(h('p', { class: 'printer-last-seen subtle' }, t('printers.card.last_seen'), ' ', timeElement(status.last_seen)));
     }
     if (status.error) parts.push(h('p', { class: 'printer-error', role: 'status', text: status.error }));
 
@@ -231,12 +207,12 @@ export class PrintersPage {
     if (certificateChanged(printer)) {
       actions.append(h('button', {
         type: 'button', class: 'btn btn-small', dataset: { action: 'trust-certificate' },
-        text: 'Trust the new certificate', 'aria-label': `Trust the new certificate of ${printer.name}`,
+        text: t('printerform.trust_the_new_certificate'), 'aria-label': t('printers.card.trust_aria', { name: printer.name }),
       }));
     }
     actions.append(
-      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-printer' }, text: 'Edit', 'aria-label': `Edit printer ${printer.name}` }),
-      h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-printer' }, text: 'Delete', 'aria-label': `Delete printer ${printer.name}` }),
+      h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'edit-printer' }, text: t('jobs.row.edit'), 'aria-label': t('printers.card.edit_aria', { name: printer.name }) }),
+      h('button', { type: 'button', class: 'btn btn-small btn-ghost btn-danger-text', dataset: { action: 'delete-printer' }, text: t('jobs.row.delete'), 'aria-label': t('printers.card.delete_aria', { name: printer.name }) }),
     );
     parts.push(actions);
 
@@ -251,16 +227,14 @@ export class PrintersPage {
     try {
       count = await printersApi.jobCount(printer.id);
     } catch (err) {
-      toastError(`Not deleted: ${err.message}`);
+      toastError(t('jobs.delete.failed', { reason: err.message }));
       return;
     }
-    const jobs = count === 0
-      ? 'No job names this printer.'
-      : `${count === 1 ? 'One job' : `${count} jobs`} will lose ${count === 1 ? 'its' : 'their'} printer: ${count === 1 ? 'it is' : 'they are'} kept, as manual jobs.`;
+    const jobs = count === 0 ? t('printers.delete.no_jobs') : t('printers.delete.jobs', { count });
     const ok = await confirmDialog({
-      title: 'Delete this printer?',
-      message: `“${printer.name}” will be removed. ${jobs}`,
-      confirmLabel: 'Delete printer',
+      title: t('printers.delete.title'),
+      message: t('printers.delete.message', { name: printer.name, jobs }),
+      confirmLabel: t('printers.delete.confirm'),
     });
     if (!ok) {
       if (button.isConnected) button.focus();
@@ -270,12 +244,12 @@ export class PrintersPage {
       await printersApi.remove(printer.id);
     } catch (err) {
       if (!err.isNotFound) {
-        toastError(`Not deleted: ${err.message}`);
+        toastError(t('jobs.delete.failed', { reason: err.message }));
         return;
       }
     }
     removePrinter(printer.id);
-    toastSuccess(`Deleted “${printer.name}”.`);
+    toastSuccess(t('jobs.delete.done', { name: printer.name }));
     byId('addPrinterBtn').focus();
     this.onDeleted(printer);
   }
@@ -285,10 +259,10 @@ async function trustCertificate(printer) {
   try {
     const saved = await printersApi.update(printer.id, { connection: { tls_fingerprint: null } });
     upsertPrinter(saved);
-    toastSuccess(`“${printer.name}”: its next certificate will be trusted.`);
+    toastSuccess(t('printers.trust.done', { name: printer.name }));
     return saved;
   } catch (err) {
-    toastError(`The certificate was not reset: ${err.message}`);
+    toastError(t('printers.trust.failed', { reason: err.message }));
     return null;
   }
 }
@@ -326,7 +300,13 @@ export class PrinterDialog {
         this.form.requestSubmit();
       }
     });
-    for (const btn of this.dialog.querySelectorAll('[data-close]')) btn.addEventListener('click', () => this.close());
+    // Esc, Cancel and × ask first while the form has changes.
+    this.snapshot = null;
+    this.requestClose = guardDialog(this.dialog, {
+      isDirty: () => this.snapshot !== null && this.snapshot !== this.formState(),
+      close: () => this.close(),
+    });
+    for (const btn of this.dialog.querySelectorAll('[data-close]')) btn.addEventListener('click', () => this.requestClose());
     this.dialog.addEventListener('close', () => this.closed());
     onPrintersChanged(() => this.printerChanged());
     onPrinterStatus((p) => { if (this.printer && p.id === this.printer.id) this.syncCertificate(p); });
@@ -344,14 +324,21 @@ export class PrinterDialog {
     this.saving = false;
     this.body.replaceChildren(this.template.content.cloneNode(true));
     this.bindFields();
-    this.title.textContent = printer ? 'Edit printer' : 'Add printer';
-    this.meta.textContent = printer ? `Id ${printer.id}` : 'Register a printer; connect it to have printdesk watch it.';
-    this.saveBtn.textContent = printer ? 'Save' : 'Add printer';
+    this.title.textContent = printer ? t('printerform.edit_title') : t('printerform.add_printer');
+    this.meta.textContent = printer ? t('printerform.meta', { id: printer.id }) : t('printerform.add_meta');
+    this.saveBtn.textContent = printer ? t('common.save') : t('printerform.add_printer');
     this.fill(printer);
+    this.snapshot = this.formState();
     this.setSaving(false);
     if (!this.dialog.open) this.dialog.showModal();
     this.el('printerName').focus();
     if (printer) this.el('printerName').select();
+  }
+
+  /** Every value the form holds, as one string: what "unsaved changes" compares. */
+  formState() {
+    return JSON.stringify([...this.body.querySelectorAll('input, select, textarea')]
+      .map((el) => (el.type === 'checkbox' ? el.checked : el.value)));
   }
 
   close() {
@@ -360,6 +347,7 @@ export class PrinterDialog {
 
   closed() {
     if (this.dialog.open) return;
+    this.snapshot = null;
     const id = this.printer?.id;
     // The fields go with the dialog (their ids are also the job form's; see index.html).
     clear(this.body);
@@ -429,13 +417,17 @@ export class PrinterDialog {
       result.hidden = false;
     };
     button.disabled = true;
-    show('testing', 'Testing…', 'connecting to the printer (up to 10 s).');
+    show('testing', t('printerform.test.testing'), t('printerform.test.testing_detail'));
     try {
       const found = await printersApi.testConnection(connection, this.printer?.id ?? null);
       if (found.reachable) {
-        show('reachable', 'Connected:', found.detail);
+        // The state in the page's words; why a printer was not reached is the server's detail.
+        const state = STATE_LABELS[found.state];
+        show('reachable', t('printerform.test.connected'), state
+          ? t('printerform.test.reached', { state: state.toLocaleLowerCase(locale) })
+          : found.detail);
       } else {
-        show('unreachable', 'Not connected:', found.detail);
+        show('unreachable', t('printerform.test.not_connected'), found.detail);
         // The stored certificate no longer matches: offer to trust the new one here too.
         const trust = this.el('trustCertBtn');
         if (run === this.testRun && trust && this.printer?.connection?.tls_fingerprint
@@ -447,7 +439,7 @@ export class PrinterDialog {
         result.hidden = true;
         this.showErrors(err, 'tested');
       } else {
-        show('unreachable', 'Not tested:', err.message);
+        show('unreachable', t('printerform.test.not_tested'), err.message);
       }
     } finally {
       if (button.isConnected) button.disabled = false;
@@ -461,9 +453,7 @@ export class PrinterDialog {
     const idInput = this.el('printerId');
     idInput.value = printer?.id ?? '';
     idInput.readOnly = Boolean(printer);
-    this.el('printerIdHint').textContent = printer
-      ? 'The id is fixed once the printer is saved.'
-      : 'Lowercase letters, digits, - and _; made from the name unless you type one.';
+    this.el('printerIdHint').textContent = printer ? t('printerform.id_hint_fixed') : t('printerform.id_hint_new');
     this.el('printerType').value = printer?.printer_type ?? 'other';
     this.el('printerLocation').value = printer?.location ?? '';
     this.el('connectionKind').value = conn?.kind ?? '';
@@ -473,11 +463,11 @@ export class PrinterDialog {
       if (SECRETS.has(setting)) {
         input.value = '';
         const stored = value === 'set';
-        input.placeholder = stored ? 'set' : '';
+        input.placeholder = stored ? t('printerform.secret.set') : '';
         input.dataset.stored = String(stored);
         this.el(`${input.id}Hint`).textContent = stored
-          ? 'Stored: leave empty to keep it, type to replace it.'
-          : 'Write-only: never shown again once saved.';
+          ? t('printerform.secret.stored_hint')
+          : t('printerform.secret.new_hint');
       } else {
         input.value = value === null || value === undefined ? '' : String(value);
       }
@@ -521,7 +511,7 @@ export class PrinterDialog {
     if (!sameKind) return;
     this.el('tlsFingerprint').textContent = conn.tls_fingerprint
       ? conn.tls_fingerprint.replace(/(..)(?!$)/g, '$1:')
-      : 'none yet: the printer’s certificate is trusted on the first connection';
+      : t('printerform.fingerprint_none');
     const changed = certificateChanged(printer);
     const button = this.el('trustCertBtn');
     button.hidden = !changed || !conn.tls_fingerprint;
@@ -532,7 +522,7 @@ export class PrinterDialog {
     if (!this.dialog.open || !this.printer) return;
     const now = getPrinter(this.printer.id);
     if (!now) {
-      toastInfo(`“${this.printer.name}” was deleted meanwhile.`);
+      toastInfo(t('printerform.deleted_meanwhile', { name: this.printer.name }));
       this.close();
     } else {
       this.syncCertificate(now);
@@ -611,7 +601,7 @@ export class PrinterDialog {
     const p = this.printer;
     if (p && Object.keys(body).length === 0) {
       this.close();
-      toastInfo('Nothing changed.');
+      toastInfo(t('printerform.nothing_changed'));
       return;
     }
     this.setSaving(true);
@@ -619,7 +609,7 @@ export class PrinterDialog {
       const saved = p ? await printersApi.update(p.id, body) : await printersApi.create(body);
       upsertPrinter(saved);
       this.close();
-      toastSuccess(p ? `Saved “${saved.name}”.` : `Added “${saved.name}”.`);
+      toastSuccess(p ? t('jobform.saved', { name: saved.name }) : t('printerform.added', { name: saved.name }));
     } catch (err) {
       this.setSaving(false);
       if (err.fieldErrors.length) this.showErrors(err);
@@ -627,10 +617,10 @@ export class PrinterDialog {
       else if (err.isNotFound && p) {
         removePrinter(p.id);
         this.close();
-        toastError('Not saved: the printer was deleted meanwhile.');
+        toastError(t('printerform.gone_toast'));
       } else {
-        this.showSummary(`Not saved: ${err.message}`);
-        toastError(`Not saved: ${err.message}`);
+        this.showSummary(t('form.not_saved', { reason: err.message }));
+        toastError(t('form.not_saved', { reason: err.message }));
       }
     }
   }
@@ -653,13 +643,13 @@ export class PrinterDialog {
         this.showFieldError(field, input, message);
         first ??= input;
       } else {
-        unplaced.push(`${fieldLabel(field)} ${message}`);
+        unplaced.push(fieldErrorText(field, message, fieldLabel(field)));
       }
     }
     const placed = err.fieldErrors.length - unplaced.length;
     const summary = unplaced.length === 0 && placed > 0
-      ? `Not ${verb}: ${placed === 1 ? 'one field needs' : `${placed} fields need`} attention.`
-      : `Not ${verb}: ${err.message || 'some fields need attention.'}`;
+      ? t(`form.fields_need_attention.${verb}`, { count: placed })
+      : t(verb === 'tested' ? 'form.not_tested' : 'form.not_saved', { reason: err.message || t('problem.validation') });
     this.showSummary(summary, unplaced);
     (first ?? this.el('printerName')).focus();
   }
@@ -667,7 +657,7 @@ export class PrinterDialog {
   showFieldError(field, input, message) {
     const el = this.el(`${input.id === 'trustCertBtn' ? 'connTlsFingerprint' : input.id}Error`);
     if (!el) return;
-    el.textContent = `${fieldLabel(field)} ${message}`;
+    el.textContent = fieldErrorText(field, message, fieldLabel(field));
     el.hidden = false;
     el.dataset.field = field;
     input.setAttribute('aria-invalid', 'true');

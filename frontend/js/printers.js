@@ -1,6 +1,7 @@
 // The printer list, shared by the filters, the table and the edit form.
 
 import { printersApi } from './api.js';
+import { t } from './i18n.js';
 
 let printers = [];
 const byIdMap = new Map();
@@ -105,7 +106,7 @@ export function setSelectValue(select, value) {
   if (v !== '' && ![...select.options].some((o) => o.value === v)) {
     const option = document.createElement('option');
     option.value = v;
-    option.textContent = `${v} (unknown printer)`;
+    option.textContent = t('printer.unknown', { id: v });
     select.append(option);
   }
   select.value = v;

@@ -1,6 +1,7 @@
 // Toasts: short, non-blocking messages (`.toast.success`, `.toast.error`, `.toast.info`).
 
 import { byId, h } from './dom.js';
+import { t } from './i18n.js';
 
 const DURATIONS = { success: 4000, info: 5000, error: 9000 };
 
@@ -20,7 +21,7 @@ export function toast(message, { type = 'info', timeout = DURATIONS[type] ?? 500
   const el = h('div', { class: `toast ${type}`, role: type === 'error' ? 'alert' : 'status' },
     h('span', { class: 'toast-icon', 'aria-hidden': 'true', text: type === 'success' ? '✓' : type === 'error' ? '!' : 'i' }),
     h('span', { class: 'toast-text', text: message }),
-    h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', text: '×', on: { click: dismiss } }));
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': t('toast.dismiss'), text: '×', on: { click: dismiss } }));
   region.append(el);
   // Keep the stack short.
   while (region.children.length > 4) region.firstElementChild.remove();

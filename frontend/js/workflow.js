@@ -2,28 +2,30 @@
 // The table mirrors docs/api.md ("Status workflow"); the server has the last word (409).
 
 import { jobsApi } from './api.js';
-import { confirmDialog } from './dialogs.js';
-import { STATUS_LABELS } from './format.js';
+import { choose, confirmDialog } from './dialogs.js';
+import { byId, trapFocus } from './dom.js';
+import { NOTES_MAX, STATUS_LABELS, charCount } from './format.js';
+import { t } from './i18n.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 
 /**
- * From each status, the moves a row offers, in button order. `force`: the server needs
- * `force: true`, and the page asks for a confirmation first.
+ * From each status, the moves a row offers, in button order; `label` is the button's catalog
+ * key. `force`: the server needs `force: true`, and the page asks for a confirmation first.
  */
 export const STATUS_ACTIONS = Object.freeze({
   pending: [
-    { action: 'start-job', to: 'running', label: 'Start', tone: 'go' },
-    { action: 'fail-job', to: 'failed', label: 'Fail', tone: 'stop' },
+    { action: 'start-job', to: 'running', label: 'workflow.start', tone: 'go' },
+    { action: 'fail-job', to: 'failed', label: 'workflow.fail', tone: 'stop' },
   ],
   running: [
-    { action: 'complete-job', to: 'completed', label: 'Complete', tone: 'done' },
-    { action: 'fail-job', to: 'failed', label: 'Fail', tone: 'stop' },
+    { action: 'complete-job', to: 'completed', label: 'workflow.complete', tone: 'done' },
+    { action: 'fail-job', to: 'failed', label: 'workflow.fail', tone: 'stop' },
   ],
   failed: [
-    { action: 'retry-job', to: 'pending', label: 'Retry', tone: 'plain' },
+    { action: 'retry-job', to: 'pending', label: 'workflow.retry', tone: 'plain' },
   ],
   completed: [
-    { action: 'reopen-job', to: 'pending', label: 'Reopen', tone: 'plain', force: true },
+    { action: 'reopen-job', to: 'pending', label: 'workflow.reopen', tone: 'plain', force: true },
   ],
 });
 
@@ -38,11 +40,67 @@ export function moveFor(status, action) {
 }
 
 const DONE = {
-  running: (name) => `Started “${name}”.`,
-  completed: (name) => `Completed “${name}”.`,
-  failed: (name) => `Marked “${name}” as failed.`,
-  pending: (name, from) => (from === 'completed' ? `Reopened “${name}”.` : `“${name}” is pending again.`),
+  running: (name) => t('workflow.done.running', { name }),
+  completed: (name) => t('workflow.done.completed', { name }),
+  failed: (name) => t('workflow.done.failed', { name }),
+  pending: (name, from) => (from === 'completed' ? t('workflow.done.reopened', { name }) : t('workflow.done.pending', { name })),
 };
+
+/** The notes after a failure's reason was added: on a line of its own below what was there. */
+export function notesWithReason(notes, reason) {
+  const line = t('fail.notes_line', { reason: reason.trim() });
+  const before = typeof notes === 'string' ? notes.replace(/\s+$/, '') : '';
+  return before ? `${before}\n${line}` : line;
+}
+
+let failReady = false;
+
+/**
+ * Asks before failing `job`, with an optional reason. Resolves `{reason}` ('' for none) when
+ * confirmed, null when not. A reason that would take the notes past their limit is refused
+ * here, with how much too long it is.
+ */
+export async function askFail(job) {
+  const dialog = byId('failDialog');
+  const reason = byId('failReason');
+  const counter = byId('failReasonCounter');
+  const error = byId('failReasonError');
+  const ok = byId('failOkBtn');
+  const check = () => {
+    const text = reason.value.trim();
+    const total = text ? charCount(notesWithReason(job.notes, text)) : charCount(job.notes ?? '');
+    const over = text ? total - NOTES_MAX : 0;
+    counter.textContent = t('fail.counter', { used: String(total), max: String(NOTES_MAX) });
+    counter.classList.toggle('over', over > 0);
+    error.hidden = over <= 0;
+    error.textContent = over > 0 ? t('fail.too_long', { count: over, max: String(NOTES_MAX) }) : '';
+    ok.disabled = over > 0;
+    reason.toggleAttribute('aria-invalid', over > 0);
+  };
+  if (!failReady) {
+    trapFocus(dialog);
+    failReady = true;
+  }
+  reason.oninput = check;
+  // Ctrl/Cmd+Enter confirms from the reason (Enter is a new line there).
+  reason.onkeydown = (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !ok.disabled) {
+      e.preventDefault();
+      ok.click();
+    }
+  };
+  byId('failMessage').textContent = t('fail.message', { name: job.job_name });
+  reason.value = '';
+  check();
+  const opened = choose(dialog);
+  reason.focus();
+  const choice = await opened;
+  const text = reason.value.trim();
+  reason.value = '';
+  if (choice !== 'confirm') return null;
+  if (text && charCount(notesWithReason(job.notes, text)) > NOTES_MAX) return null;
+  return { reason: text };
+}
 
 /**
  * Makes the move `action` on `job` (as the row shows it, its version is the If-Match).
@@ -56,33 +114,59 @@ export async function runStatusAction(job, action, table) {
   if (!move) return null;
   if (move.force) {
     const ok = await confirmDialog({
-      title: 'Reopen this job?',
-      message: `“${job.job_name}” is completed. Reopening sets it back to pending and clears its completion time; its start time is kept.`,
-      confirmLabel: 'Reopen job',
+      title: t('workflow.reopen_confirm.title'),
+      message: t('workflow.reopen_confirm.message', { name: job.job_name }),
+      confirmLabel: t('workflow.reopen_confirm.confirm'),
       tone: 'primary',
     });
     if (!ok) return null;
   }
+  let reason = '';
+  if (move.to === 'failed') {
+    const answer = await askFail(job);
+    if (!answer) return null;
+    reason = answer.reason;
+  }
+  let updated;
   try {
-    const updated = await jobsApi.setStatus(job.id, move.to, { force: Boolean(move.force), version: job.version });
+    updated = await jobsApi.setStatus(job.id, move.to, { force: Boolean(move.force), version: job.version });
     table.saved(updated);
+  } catch (err) {
+    statusFailed(err, job, table);
+    return null;
+  }
+  if (!reason) {
     toastSuccess(DONE[move.to](updated.job_name, job.status));
     return updated;
+  }
+  // The reason goes into the notes, against the version the move produced.
+  try {
+    const noted = await jobsApi.update(updated.id, { notes: notesWithReason(updated.notes, reason) }, updated.version);
+    table.saved(noted);
+    toastSuccess(t('workflow.done.failed_reason', { name: noted.job_name }));
+    return noted;
   } catch (err) {
-    if (err.isConflict) {
-      // Someone changed the job since this row was drawn: show it as it is now.
-      const current = err.current;
-      if (current) table.saved(current);
-      const now = current ? ` It is now ${STATUS_LABELS[current.status] ?? current.status}.` : '';
-      toastInfo(`Not changed: someone else changed “${job.job_name}” meanwhile; the row shows it as it is now.${now} Check it and try again.`);
-    } else if (err.isRefusedMove) {
-      toastError(err.message);
-    } else if (err.isNotFound) {
-      table.removed(job.id);
-      toastInfo(`“${job.job_name}” had been deleted.`);
-    } else {
-      toastError(`Status not changed: ${err.message}`);
-    }
-    return null;
+    if (err.isConflict && err.current) table.saved(err.current);
+    toastError(t('fail.notes_failed', { name: updated.job_name, reason: err.message }));
+    return updated;
+  }
+}
+
+/** Why a move was not made, as a toast; the row shows the job as it now is. */
+function statusFailed(err, job, table) {
+  if (err.isConflict) {
+    // Someone changed the job since this row was drawn: show it as it is now.
+    const current = err.current;
+    if (current) table.saved(current);
+    toastInfo(current
+      ? t('workflow.conflict_now', { name: job.job_name, status: STATUS_LABELS[current.status] ?? current.status })
+      : t('workflow.conflict', { name: job.job_name }));
+  } else if (err.isRefusedMove) {
+    toastError(err.message);
+  } else if (err.isNotFound) {
+    table.removed(job.id);
+    toastInfo(t('workflow.gone', { name: job.job_name }));
+  } else {
+    toastError(t('workflow.failed', { reason: err.message }));
   }
 }

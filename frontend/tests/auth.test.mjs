@@ -41,7 +41,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a server with tokens: prompt, wrong token refused, right token loads the jobs, live updates, actor in the history', { timeout: 120000 }, async (t) => {
+test('a server with tokens: prompt, wrong token refused, right token loads the jobs, live updates, actor in the history', { timeout: 300000 }, async (t) => {
   if (!supported) {
     t.skip('waiting on server auth: with PRINTDESK_API_TOKENS set, GET /api/v1/jobs still answers 200 without a token');
     return;
@@ -128,8 +128,12 @@ test('a server with tokens: prompt, wrong token refused, right token loads the j
   // The export sends the token too (a plain link could not).
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#exportCsvLink').click()]);
   const csv = (await readFile(await download.path(), 'utf8')).replace(/^\uFEFF/, '');
-  assert.match(csv, /^id,job_name,/);
+  assert.match(csv, /^ID,Name,/, 'headed in the page\'s language');
   assert.match(csv, /Seeded with a token/);
+  // The Excel export too.
+  const [book] = await Promise.all([page.waitForEvent('download'), page.locator('#exportXlsxLink').click()]);
+  assert.match(book.suggestedFilename(), /\.xlsx$/);
+  assert.equal((await readFile(await book.path())).subarray(0, 2).toString('latin1'), 'PK');
 
   // A reload in the same tab keeps the token: no prompt.
   await page.reload();
@@ -142,7 +146,7 @@ test('a server with tokens: prompt, wrong token refused, right token loads the j
   assert.deepEqual(problems.dialogs, []);
 });
 
-test('a stored token the server no longer accepts: the prompt shows why, and Cancel leaves a retry', { timeout: 60000 }, async (t) => {
+test('a stored token the server no longer accepts: the prompt shows why, and Cancel leaves a retry', { timeout: 300000 }, async (t) => {
   if (!supported) {
     t.skip('waiting on server auth: with PRINTDESK_API_TOKENS set, GET /api/v1/jobs still answers 200 without a token');
     return;

@@ -40,7 +40,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('jobs page', { timeout: 120000 }, () => {
+describe('jobs page', { timeout: 600000 }, () => {
   test('edit name, status and notes: saved, toast, row updated, still there after reload', async () => {
     const job = await api.createJob({ job_name: 'Bracket v2', file_name: 'bracket_v2.3mf', printer_id: 'prusa-mk4-1' });
     const { page, problems } = await app({ hash: '' });

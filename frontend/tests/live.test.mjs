@@ -20,7 +20,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('after the server restarts, the page reconnects and replays what it missed', { timeout: 60000 }, async (t) => {
+test('after the server restarts, the page reconnects and replays what it missed', { timeout: 300000 }, async (t) => {
   if (!(await server.api.hasWebSocket())) {
     t.skip('waiting on the WebSocket endpoint GET /api/v1/ws (answers 404 on this server)');
     return;

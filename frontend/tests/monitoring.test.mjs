@@ -45,7 +45,7 @@ after(async () => {
   await printer?.stop();
 });
 
-describe('a monitored printer', { timeout: 120000 }, () => {
+describe('a monitored printer', { timeout: 600000 }, () => {
   test('Test connection in the dialog: a wrong access code is refused, the right one reaches it; then added', async () => {
     const { page, problems } = await app();
     await page.locator('#addPrinterBtn').click();

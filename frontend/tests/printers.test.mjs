@@ -59,7 +59,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('printers page', { timeout: 120000 }, () => {
+describe('printers page', { timeout: 600000 }, () => {
   test('the nav opens the page; a printer of each kind is added through it', async () => {
     const { page, problems } = await app({ hash: '#jobs', ready: '#pagerInfo:not(:empty)' });
     await page.locator("nav a[href='#printers']").click();
@@ -305,6 +305,9 @@ describe('printers page', { timeout: 120000 }, () => {
     );
     assert.doesNotMatch(await page.content(), /probe-key"/, 'the typed secret is not put in the page');
     await page.keyboard.press('Escape');
+    // The typed values are unsaved: Esc asks before they go.
+    await page.locator('#confirmDialog[open]').waitFor();
+    await page.locator('#confirmOkBtn').click();
     await page.locator('#printerModal').waitFor({ state: 'hidden' });
     const listed = (await api.call('GET', '/printers')).body.printers;
     assert.ok(listed.every((p) => p.name !== 'Probe only'), 'testing saved nothing');
@@ -391,7 +394,7 @@ describe('printers page', { timeout: 120000 }, () => {
   });
 });
 
-describe('print times on the jobs page', { timeout: 120000 }, () => {
+describe('print times on the jobs page', { timeout: 600000 }, () => {
   test('Started, Completed and a live Duration; sorting by started_at and completed_at', async () => {
     await api.createPrinter({ id: 'times-mk4', name: 'Times MK4', printer_type: 'prusa' });
     const done = await api.createJob({ job_name: 'Times done', printer_id: 'times-mk4' });
@@ -478,7 +481,7 @@ describe('print times on the jobs page', { timeout: 120000 }, () => {
   });
 });
 
-describe('printers page screenshots', { timeout: 120000 }, () => {
+describe('printers page screenshots', { timeout: 600000 }, () => {
   // A server of its own, so the pictures show a small fleet rather than the tests' printers.
   let shot;
   before(async () => { shot = await startServer(); });

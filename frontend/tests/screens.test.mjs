@@ -45,7 +45,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, async () => {
+test('screenshots: jobs page and edit modal (1280×800)', { timeout: 300000 }, async () => {
   const { page, problems } = await app();
   await row(page, seeded['Gear housing v3'].id).waitFor();
   await page.mouse.move(0, 0);
@@ -66,6 +66,9 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, as
   await page.locator('#customerNameError').waitFor();
   await screenshot(page, 'edit-modal-errors.png');
   await page.keyboard.press('Escape');
+  // The form has unsaved changes: Esc asks before they go.
+  await page.locator('#confirmDialog[open]').waitFor();
+  await page.locator('#confirmOkBtn').click();
 
   // Several rows selected, and the bulk edit.
   await page.locator('#editJobModal').waitFor({ state: 'hidden' });
@@ -88,6 +91,8 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, as
   await page.waitForTimeout(200);
   await screenshot(page, 'bulk-edit-failures.png');
   await page.keyboard.press('Escape');
+  await page.locator('#confirmDialog[open]').waitFor(); // ticked fields are unsaved changes
+  await page.locator('#confirmOkBtn').click();
   await page.locator('#bulkEditDialog').waitFor({ state: 'hidden' });
   await page.locator('#clearSelectionBtn').click();
   assert.equal((await server.api.getJob(seeded['Replacement knob'].id)).version, 1, 'nothing saved');
@@ -98,7 +103,7 @@ test('screenshots: jobs page and edit modal (1280×800)', { timeout: 60000 }, as
   assert.deepEqual(problems.csp, []);
 });
 
-test('phone screen (390×844): cards, and the modal is usable', { timeout: 60000 }, async () => {
+test('phone screen (390×844): cards, and the modal is usable', { timeout: 300000 }, async () => {
   const { page, problems } = await app({ viewport: { width: 390, height: 844 } });
   const id = seeded['Replacement knob'].id;
   await row(page, id).waitFor();

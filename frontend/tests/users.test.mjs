@@ -42,7 +42,7 @@ async function asSession(context, method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
-test('first run, sign out and in, a viewer sees no edit buttons, the history names people', { timeout: 120000 }, async () => {
+test('first run, sign out and in, a viewer sees no edit buttons, the history names people', { timeout: 300000 }, async () => {
   // A new server on this machine: open, and offering the first-run set-up.
   const first = await openApp(browser, server.baseUrl);
   contexts.push(first.context);
@@ -62,7 +62,7 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   await setup.locator('#setupSubmitBtn').click();
   // The page starts afresh, signed in as the first admin.
   await page.locator('#userName', { hasText: 'Anna Berg' }).waitFor();
-  assert.equal(await page.locator('#userRole').textContent(), 'admin');
+  assert.equal(await page.locator('#userRole').textContent(), 'Admin');
   assert.equal(await page.locator('#setupBtn').isVisible(), false);
   assert.equal(await page.locator('#newJobBtn').isVisible(), true);
 
@@ -111,7 +111,7 @@ test('first run, sign out and in, a viewer sees no edit buttons, the history nam
   await signIn.locator('#signInPassword').press('Enter');
   await page.locator('#signInDialog').waitFor({ state: 'hidden' });
   await page.locator('#userName', { hasText: 'Vera Viewer' }).waitFor();
-  assert.equal(await page.locator('#userRole').textContent(), 'viewer');
+  assert.equal(await page.locator('#userRole').textContent(), 'Viewer');
   // Live updates follow the new session at once.
   await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
 
@@ -157,7 +157,7 @@ async function signInApi(username, password) {
   return res.headers.get('set-cookie').split(';')[0];
 }
 
-test('the conflict dialog names who changed the job', { timeout: 120000 }, async () => {
+test('the conflict dialog names who changed the job', { timeout: 300000 }, async () => {
   const anna = await signInApi('anna', 'anna-password-1');
   const asAnna = async (method, path, body) => {
     const res = await fetch(`${server.baseUrl}/api/v1${path}`, {
@@ -193,4 +193,96 @@ test('the conflict dialog names who changed the job', { timeout: 120000 }, async
   await intro.waitFor();
   assert.match(await intro.textContent(), /^Anna Berg changed .*Customer.* while you were editing/);
   assert.deepEqual(page.problems.errors, []);
+});
+
+test('an admin makes an operator a viewer with a new password: the open page signs in again and loses its edit buttons; the user changes their own password', { timeout: 120000 }, async () => {
+  const anna = await signInApi('anna', 'anna-password-1');
+  const asAnna = async (method, path, body) => {
+    const res = await fetch(`${server.baseUrl}/api/v1${path}`, {
+      method,
+      headers: { Cookie: anna, Origin: server.baseUrl, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+    return res.json();
+  };
+  await asAnna('POST', '/users', {
+    username: 'pia', display_name: 'Pia Paul', role: 'operator', password: 'pia-password-1',
+  });
+  const job = await asAnna('POST', '/jobs', { job_name: 'Bracket' });
+
+  // Pia works on her page, live.
+  const pia = await openApp(browser, server.baseUrl, { ready: '#signInDialog[open]' });
+  contexts.push(pia.context);
+  const { page } = pia;
+  await page.locator('#signInUsername').fill('pia');
+  await page.locator('#signInPassword').fill('pia-password-1');
+  await page.locator('#signInSubmitBtn').click();
+  await page.locator('#userName', { hasText: 'Pia Paul' }).waitFor();
+  await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
+  await row(page, job.id).locator("button[data-action='edit-job']").waitFor();
+
+  // Anna, on the Access page, makes her a viewer with a new password.
+  const admin = await openApp(browser, server.baseUrl, { ready: '#signInDialog[open]', hash: '#access' });
+  contexts.push(admin.context);
+  await admin.page.locator('#signInUsername').fill('anna');
+  await admin.page.locator('#signInPassword').fill('anna-password-1');
+  await admin.page.locator('#signInSubmitBtn').click();
+  const piaRow = admin.page.locator('#usersBody tr[data-username="pia"]');
+  await piaRow.locator("button[data-action='edit-user']").click();
+  const dialog = admin.page.locator('#userEditDialog[open]');
+  await dialog.waitFor();
+  assert.equal(await dialog.locator('#userEditTitle').textContent(), 'Edit pia');
+  assert.equal(await dialog.locator('#userEditDisplayName').inputValue(), 'Pia Paul');
+  await dialog.locator('#userEditRole').selectOption('viewer');
+  await dialog.locator('#userEditPassword').fill('short');
+  await dialog.locator('#userEditSaveBtn').click();
+  await dialog.locator('#userEditPasswordError', { hasText: 'at least 8 characters' }).waitFor();
+  await dialog.locator('#userEditPassword').fill('pia-password-2');
+  await screenshot(admin.page, 'users-edit.png');
+  await dialog.locator('#userEditSaveBtn').click();
+  await admin.page.locator('#userEditDialog').waitFor({ state: 'hidden' });
+  await piaRow.locator('td', { hasText: 'Viewer' }).waitFor();
+
+  // Pia's page: the server closed its live connection, so it asks her to sign in again (not a
+  // reconnect loop), and the old password no longer works.
+  const signIn = page.locator('#signInDialog[open]');
+  await signIn.waitFor({ timeout: 5000 });
+  assert.match(await page.locator('#signInIntro').textContent(), /ended/);
+  await signIn.locator('#signInUsername').fill('pia');
+  await signIn.locator('#signInPassword').fill('pia-password-1');
+  await signIn.locator('#signInSubmitBtn').click();
+  await signIn.locator('#signInError:not([hidden])').waitFor();
+  await signIn.locator('#signInPassword').fill('pia-password-2');
+  await signIn.locator('#signInSubmitBtn').click();
+  await page.locator('#signInDialog').waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => document.body.dataset.role === 'viewer');
+  assert.equal(await page.locator('#userRole').textContent(), 'viewer');
+  await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
+  await row(page, job.id).waitFor();
+  assert.equal(await row(page, job.id).locator("button[data-action='edit-job']").isVisible(), false);
+  assert.equal(await page.locator('#newJobBtn').isVisible(), false);
+
+  // Pia changes her own name and password: the current one is asked for.
+  await page.locator('#accountBtn').click();
+  const account = page.locator('#accountDialog[open]');
+  await account.waitFor();
+  assert.equal(await account.locator('#accountDisplayName').inputValue(), 'Pia Paul');
+  await account.locator('#accountDisplayName').fill('Pia P.');
+  await account.locator('#accountPassword').fill('pia-password-3');
+  await account.locator('#accountPassword2').fill('pia-password-3');
+  await account.locator('#accountCurrentPassword').fill('not-my-password');
+  await account.locator('#accountSaveBtn').click();
+  await account.locator('#accountCurrentPasswordError:not([hidden])').waitFor();
+  await account.locator('#accountCurrentPassword').fill('pia-password-2');
+  await screenshot(page, 'users-account.png');
+  await account.locator('#accountSaveBtn').click();
+  await page.locator('#accountDialog').waitFor({ state: 'hidden' });
+  await page.locator('#userName', { hasText: 'Pia P.' }).waitFor();
+  // This page stays signed in; the new password is the one that signs in now.
+  await page.reload();
+  await page.locator('#userName', { hasText: 'Pia P.' }).waitFor();
+  await signInApi('pia', 'pia-password-3');
+  assert.deepEqual(page.problems.errors, []);
+  assert.deepEqual(admin.page.problems.errors, []);
 });

@@ -56,7 +56,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('status workflow', { timeout: 120000 }, () => {
+describe('status workflow', { timeout: 600000 }, () => {
   test('each row offers only the allowed moves, and a move sets the status and its timestamps', async () => {
     const tag = unique('wf');
     const pending = await api.createJob({ job_name: `${tag} pending` });
@@ -101,6 +101,7 @@ describe('status workflow', { timeout: 120000 }, () => {
 
     // running → failed (Fail), then failed → pending (Retry) clears completed_at.
     await row(page, running.id).locator("button[data-action='fail-job']").click();
+    await page.locator('#failOkBtn').click(); // Fail asks first
     await row(page, running.id).locator('.cell-status', { hasText: 'Failed' }).waitFor();
     stored = await api.getJob(running.id);
     assert.equal(stored.status, 'failed');
@@ -133,9 +134,9 @@ describe('status workflow', { timeout: 120000 }, () => {
       postData: JSON.stringify({ status: 'completed', force: false }),
     }));
     await row(page, job.id).locator("button[data-action='start-job']").click();
-    const refused = page.locator('.toast.error', { hasText: 'cannot move to completed' });
+    const refused = page.locator('.toast.error', { hasText: 'This status change is not allowed' });
     await refused.waitFor();
-    assert.match(await refused.textContent(), /allowed moves: running, failed/);
+    assert.match(await refused.textContent(), /allowed moves: Running and Failed/);
     assert.equal((await api.getJob(job.id)).version, 1, 'nothing saved');
     assert.deepEqual(await moves(page, job.id), ['start-job', 'fail-job'], 'the row is unchanged');
     await page.unroute(`**/api/v1/jobs/${job.id}/status`);
@@ -194,7 +195,7 @@ describe('status workflow', { timeout: 120000 }, () => {
   });
 });
 
-describe('select and edit several jobs', { timeout: 120000 }, () => {
+describe('select and edit several jobs', { timeout: 600000 }, () => {
   test('row checkboxes + Edit selected: only touched fields are sent, all jobs saved at once', async () => {
     const tag = unique('bulk');
     const a = await api.createJob({ job_name: `${tag} A`, status: 'running' });
@@ -336,8 +337,8 @@ describe('select and edit several jobs', { timeout: 120000 }, () => {
   });
 });
 
-describe('CSV export', { timeout: 120000 }, () => {
-  test('the link carries the current filters only, and downloads the matching jobs as CSV', async () => {
+describe('CSV export', { timeout: 600000 }, () => {
+  test('the link carries the current filters, the sort, the language and the time zone, and downloads the matching jobs as CSV', async () => {
     const tag = unique('csv');
     const wanted = await api.createJob({
       job_name: `${tag} drone arms`, status: 'failed', is_business: true, customer_name: 'SkyWorks, Ltd', printer_id: 'bambu-x1c-1', notes: '=cmd|calc',
@@ -348,7 +349,11 @@ describe('CSV export', { timeout: 120000 }, () => {
     const { page, problems } = await app();
 
     const link = page.locator('#exportCsvLink');
-    assert.equal(new URL(await link.getAttribute('href'), server.baseUrl).search, '', 'no filters: everything');
+    const plain = new URL(await link.getAttribute('href'), server.baseUrl).searchParams;
+    const tz = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    assert.deepEqual(Object.fromEntries(plain), {
+      sort: 'updated_at:desc', lang: 'en', tz, delimiter: ',',
+    }, 'no filters: everything, in the order on screen');
 
     await page.locator('#jobSearch').fill(tag);
     await page.locator('#filterStatus').selectOption('failed');
@@ -361,18 +366,18 @@ describe('CSV export', { timeout: 120000 }, () => {
     const href = new URL(await link.getAttribute('href'), server.baseUrl);
     assert.equal(href.pathname, '/api/v1/jobs/export.csv');
     assert.deepEqual(Object.fromEntries(href.searchParams), {
-      status: 'failed', printer_id: 'bambu-x1c-1', is_business: 'true', q: tag,
+      status: 'failed', printer_id: 'bambu-x1c-1', is_business: 'true', q: tag, sort: 'job_name:asc', lang: 'en', tz, delimiter: ',',
     });
-    for (const refused of ['sort', 'limit', 'offset']) assert.equal(href.searchParams.has(refused), false, `${refused} is not sent`);
+    for (const refused of ['limit', 'offset']) assert.equal(href.searchParams.has(refused), false, `${refused} is not sent`);
 
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert.match(download.suggestedFilename(), /^printdesk-jobs-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = await readFile(await download.path(), 'utf8');
     const text = csv.replace(/^\uFEFF/, '');
     const lines = text.split('\r\n').filter(Boolean);
-    assert.match(lines[0], /^id,job_name,/);
+    assert.match(lines[0], /^ID,Name,Status,Business,Customer,/, 'headed in the page\'s language');
     assert.equal(lines.length, 2, `the header and the one matching job:\n${text}`);
-    assert.ok(lines[1].startsWith(`${wanted.id},${tag} drone arms,failed,true,"SkyWorks, Ltd",bambu-x1c-1,`));
+    assert.ok(lines[1].startsWith(`${wanted.id},${tag} drone arms,Failed,Yes,"SkyWorks, Ltd",bambu-x1c-1,`));
     assert.match(lines[1], /,'=cmd\|calc,/, 'a formula is neutralised');
     assertClean(problems);
   });

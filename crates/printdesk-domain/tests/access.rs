@@ -7,10 +7,10 @@ mod support;
 use std::{sync::Arc, time::Duration as StdDuration};
 
 use printdesk_domain::access::{
-    AccessService, CreateTokenError, CreateUserError, DeleteUserError, DisplayName, FailureCount,
-    InMemoryAccessStore, Operation, PERMISSIONS, Password, Principal, Role, Session, SessionPolicy,
-    SessionState, SignInError, TestCrypto, ThrottleKey, ThrottlePolicy, UserDraft, UserId,
-    Username, Via,
+    AccessService, AccountEdit, CreateTokenError, CreateUserError, DeleteUserError, DisplayName,
+    FailureCount, InMemoryAccessStore, Operation, PERMISSIONS, Password, PasswordHash, Principal,
+    Role, Session, SessionPolicy, SessionState, SignInError, TestCrypto, ThrottleKey,
+    ThrottlePolicy, UpdateUserError, User, UserChanges, UserDraft, UserEdit, UserId, Username, Via,
 };
 use support::{FixedClock, T0};
 use time::Duration;
@@ -678,4 +678,374 @@ async fn an_admin_ends_every_session_of_a_user() {
         a.service.end_sessions_of("nobody").await.unwrap_err(),
         DeleteUserError::NotFound
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changing users: the rules, then the use cases
+// ---------------------------------------------------------------------------------------------
+
+fn stored(username: &str, role: Role) -> User {
+    User {
+        id: UserId::new(),
+        username: Username::parse(username).unwrap(),
+        display_name: DisplayName::parse(username).unwrap(),
+        role,
+        created_at: T0,
+    }
+}
+
+fn changes(role: Option<Role>, password: bool) -> UserChanges {
+    UserChanges {
+        display_name: None,
+        role,
+        password: password.then(|| PasswordHash::new("new".into())),
+    }
+}
+
+#[test]
+fn the_last_admin_keeps_the_admin_role() {
+    let anna = stored("anna", Role::Admin);
+    assert_eq!(
+        changes(Some(Role::Operator), false).check(&anna, 1),
+        Err(UpdateUserError::LastAdmin)
+    );
+    assert_eq!(
+        changes(Some(Role::Operator), false).check(&anna, 2),
+        Ok(true)
+    );
+    // Staying an admin, or changing anything else, is no demotion.
+    assert_eq!(changes(Some(Role::Admin), false).check(&anna, 1), Ok(false));
+    assert_eq!(changes(None, true).check(&anna, 1), Ok(true));
+    let olaf = stored("olaf", Role::Operator);
+    assert_eq!(changes(Some(Role::Admin), false).check(&olaf, 1), Ok(true));
+}
+
+#[test]
+fn a_new_password_or_role_ends_sessions_a_display_name_does_not() {
+    let olaf = stored("olaf", Role::Operator);
+    let renamed = UserChanges {
+        display_name: Some(DisplayName::parse("Olaf K.").unwrap()),
+        role: None,
+        password: None,
+    };
+    assert_eq!(renamed.check(&olaf, 1), Ok(false));
+    assert_eq!(
+        changes(Some(Role::Operator), false).check(&olaf, 1),
+        Ok(false)
+    );
+    assert_eq!(changes(Some(Role::Viewer), false).check(&olaf, 1), Ok(true));
+    assert_eq!(changes(None, true).check(&olaf, 1), Ok(true));
+    let applied = renamed.apply(&olaf);
+    assert_eq!(applied.display_name.as_str(), "Olaf K.");
+    assert_eq!((applied.role, applied.id), (olaf.role, olaf.id));
+}
+
+#[test]
+fn an_edit_reports_every_broken_rule_and_an_account_edit_needs_the_current_password() {
+    let errors = UserEdit {
+        display_name: Some("  ".into()),
+        role: Some(Role::Viewer),
+        password: Some("short".into()),
+    }
+    .validate()
+    .unwrap_err();
+    let fields: Vec<&str> = errors
+        .violations()
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(fields, ["display_name", "password"]);
+    let nothing = UserEdit::default().validate().unwrap();
+    assert_eq!(
+        (nothing.display_name, nothing.role, nothing.password),
+        (None, None, None)
+    );
+
+    let errors = AccountEdit {
+        password: Some("a long new one".into()),
+        ..AccountEdit::default()
+    }
+    .validate()
+    .unwrap_err();
+    assert_eq!(errors.violations()[0].field, "current_password");
+    let (edit, current) = AccountEdit {
+        display_name: Some("Olaf".into()),
+        current_password: Some("ignored without a new password".into()),
+        ..AccountEdit::default()
+    }
+    .validate()
+    .unwrap();
+    assert_eq!(edit.display_name.unwrap().as_str(), "Olaf");
+    assert!(current.is_none());
+}
+
+#[tokio::test]
+async fn an_admin_changes_a_user_and_a_new_role_or_password_ends_its_sessions() {
+    let a = access();
+    a.service
+        .create_user(draft("anna", Role::Admin))
+        .await
+        .unwrap();
+    a.service
+        .create_user(draft("olaf", Role::Operator))
+        .await
+        .unwrap();
+    let anna = a
+        .service
+        .sign_in("anna", "anna-password", None)
+        .await
+        .unwrap()
+        .secret;
+    let olaf = a
+        .service
+        .sign_in("olaf", "olaf-password", None)
+        .await
+        .unwrap()
+        .secret;
+
+    let renamed = a
+        .service
+        .update_user(
+            "olaf",
+            UserEdit {
+                display_name: Some(" Olaf Krause ".into()),
+                ..UserEdit::default()
+            },
+            Some(anna.expose()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name.as_str(), "Olaf Krause");
+    let still = a.service.resolve_session(olaf.expose()).await.unwrap();
+    assert_eq!(
+        still.unwrap().actor().name(),
+        Some("Olaf Krause"),
+        "a new name keeps the session and counts at once"
+    );
+
+    let demoted = a
+        .service
+        .update_user(
+            "OLAF",
+            UserEdit {
+                role: Some(Role::Viewer),
+                ..UserEdit::default()
+            },
+            Some(anna.expose()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(demoted.role, Role::Viewer);
+    assert_eq!(
+        a.service.resolve_session(olaf.expose()).await.unwrap(),
+        None
+    );
+
+    // The last admin stays one; an unknown user is not found; a bad field is named.
+    assert_eq!(
+        a.service
+            .update_user(
+                "anna",
+                UserEdit {
+                    role: Some(Role::Operator),
+                    ..UserEdit::default()
+                },
+                Some(anna.expose()),
+            )
+            .await
+            .unwrap_err(),
+        UpdateUserError::LastAdmin
+    );
+    assert_eq!(
+        a.service
+            .update_user("nobody", UserEdit::default(), None)
+            .await
+            .unwrap_err(),
+        UpdateUserError::NotFound
+    );
+    assert!(matches!(
+        a.service
+            .update_user(
+                "olaf",
+                UserEdit {
+                    password: Some("short".into()),
+                    ..UserEdit::default()
+                },
+                None,
+            )
+            .await,
+        Err(UpdateUserError::Invalid(_))
+    ));
+
+    // An admin who sets their own password keeps the session doing it, not the others.
+    let other = a
+        .service
+        .sign_in("anna", "anna-password", None)
+        .await
+        .unwrap()
+        .secret;
+    a.service
+        .update_user(
+            "anna",
+            UserEdit {
+                password: Some("anna-new-password".into()),
+                ..UserEdit::default()
+            },
+            Some(anna.expose()),
+        )
+        .await
+        .unwrap();
+    assert!(
+        a.service
+            .resolve_session(anna.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        a.service.resolve_session(other.expose()).await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        a.service.sign_in("anna", "anna-password", None).await,
+        Err(SignInError::WrongCredentials)
+    ));
+    a.service
+        .sign_in("anna", "anna-new-password", None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn users_change_their_own_password_only_with_the_current_one() {
+    let a = access();
+    a.service
+        .create_user(draft("olaf", Role::Operator))
+        .await
+        .unwrap();
+    let here = a
+        .service
+        .sign_in("olaf", "olaf-password", None)
+        .await
+        .unwrap()
+        .secret;
+    let phone = a
+        .service
+        .sign_in("olaf", "olaf-password", None)
+        .await
+        .unwrap()
+        .secret;
+    let me = a
+        .service
+        .resolve_session(here.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let edit = |current: &str| AccountEdit {
+        password: Some("olaf-new-password".into()),
+        current_password: Some(current.into()),
+        ..AccountEdit::default()
+    };
+
+    assert_eq!(
+        a.service
+            .update_account(&me, Some(here.expose()), edit("wrong"))
+            .await
+            .unwrap_err(),
+        UpdateUserError::WrongPassword
+    );
+    assert!(
+        a.service
+            .resolve_session(phone.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let changed = a
+        .service
+        .update_account(&me, Some(here.expose()), edit("olaf-password"))
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.role,
+        Role::Operator,
+        "no role of one's own choosing"
+    );
+    assert!(
+        a.service
+            .resolve_session(here.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        a.service.resolve_session(phone.expose()).await.unwrap(),
+        None
+    );
+    a.service
+        .sign_in("olaf", "olaf-new-password", None)
+        .await
+        .unwrap();
+
+    // Wrong current passwords are slowed down like sign-ins.
+    let mut last = None;
+    for _ in 0..10 {
+        last = Some(
+            a.service
+                .update_account(&me, Some(here.expose()), edit("wrong"))
+                .await
+                .unwrap_err(),
+        );
+    }
+    assert!(
+        matches!(last, Some(UpdateUserError::Throttled(_))),
+        "{last:?}"
+    );
+
+    // A token or an open server has no account of its own.
+    assert_eq!(
+        a.service
+            .update_account(&Principal::open(), None, AccountEdit::default())
+            .await
+            .unwrap_err(),
+        UpdateUserError::NotSignedIn
+    );
+}
+
+#[tokio::test]
+async fn checking_a_session_writes_nothing_and_sees_its_end() {
+    let a = access();
+    a.service
+        .create_user(draft("olaf", Role::Operator))
+        .await
+        .unwrap();
+    let secret = a
+        .service
+        .sign_in("olaf", "olaf-password", None)
+        .await
+        .unwrap()
+        .secret;
+    a.clock.advance(Duration::minutes(9));
+    assert!(
+        a.service
+            .check_session(secret.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Checking is no use: the session still ends ten minutes after its last use.
+    a.clock.advance(Duration::minutes(2));
+    assert_eq!(
+        a.service.check_session(secret.expose()).await.unwrap(),
+        None
+    );
+    let fresh = a
+        .service
+        .sign_in("olaf", "olaf-password", None)
+        .await
+        .unwrap()
+        .secret;
+    a.service.sign_out(fresh.expose()).await.unwrap();
+    assert_eq!(a.service.check_session(fresh.expose()).await.unwrap(), None);
 }

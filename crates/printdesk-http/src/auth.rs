@@ -284,14 +284,17 @@ impl Authenticator {
         Ok(any)
     }
 
-    /// Who `req` is: `Some` with whether it came by the session cookie, `None` for nobody on
-    /// a public path; or why it is refused.
-    async fn identify(&self, req: &ServiceRequest) -> Result<Option<(Principal, bool)>, Refusal> {
+    /// Who `req` is: `Some` with what it presented, `None` for nobody on a public path; or
+    /// why it is refused.
+    async fn identify(
+        &self,
+        req: &ServiceRequest,
+    ) -> Result<Option<(Principal, Credential)>, Refusal> {
         if !self.policy.covers(req.match_info().as_str()) {
             return Ok(None);
         }
         if !self.is_closed().await.map_err(Refusal::Store)? {
-            return Ok(Some((Principal::open(), false)));
+            return Ok(Some((Principal::open(), Credential::Open)));
         }
         let protected = self.policy.needs_token(req.match_info().as_str());
         let bearer = match req.headers().get(header::AUTHORIZATION) {
@@ -302,13 +305,16 @@ impl Authenticator {
         };
         if let Some(token) = bearer {
             if let Some(name) = self.tokens.verify(token) {
-                return Ok(Some((Principal::configured_token(name.as_str()), false)));
+                return Ok(Some((
+                    Principal::configured_token(name.as_str()),
+                    Credential::Configured(name.as_str().to_owned()),
+                )));
             }
             if let Some(access) = &self.access
                 && let Some(principal) =
                     access.resolve_token(token).await.map_err(Refusal::Store)?
             {
-                return Ok(Some((principal, false)));
+                return Ok(Some((principal, Credential::Token(token.to_owned()))));
             }
             return Err(Refusal::Invalid);
         }
@@ -320,7 +326,7 @@ impl Authenticator {
                 .await
                 .map_err(Refusal::Store)?
             {
-                Some(principal) => return Ok(Some((principal, true))),
+                Some(principal) => return Ok(Some((principal, Credential::Session(secret)))),
                 None => ended = true,
             }
         }
@@ -335,6 +341,75 @@ impl Authenticator {
     /// change things (see the module's documentation).
     pub(crate) fn same_origin(&self, req: &HttpRequest) -> bool {
         client::same_origin(req, self.trust_proxy, &self.origins)
+    }
+
+    /// Who `credential` (what a request presented earlier) is now: `None` once it no longer
+    /// gets in — the session ended (signed out, expired, ended by an admin, its user deleted
+    /// or given a new password or role), the token was revoked, or an open server got its
+    /// first user. Asks the database as a request would (so it sees a change made through
+    /// any instance at once), but writes nothing: asking is no use of a session. For a
+    /// connection that outlives its request, the WebSocket, to ask again and again.
+    pub async fn recheck(
+        &self,
+        credential: &RequestCredential,
+    ) -> Result<Option<Principal>, StoreError> {
+        match &credential.0 {
+            Credential::Open => Ok((!self.is_closed().await?).then(Principal::open)),
+            // The configured tokens change only with a restart.
+            Credential::Configured(name) => Ok(Some(Principal::configured_token(name))),
+            Credential::Token(secret) => match &self.access {
+                Some(access) => access.resolve_token(secret).await,
+                None => Ok(None),
+            },
+            Credential::Session(secret) => match &self.access {
+                Some(access) => access.check_session(secret).await,
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+/// What a request was recognised by. Its `Debug` shows nothing of a secret.
+#[derive(Clone)]
+enum Credential {
+    /// Nothing: the server was open.
+    Open,
+    /// A token of the configuration, by its name.
+    Configured(String),
+    /// A user's API token (the secret).
+    Token(String),
+    /// A session cookie (the secret).
+    Session(String),
+}
+
+/// What the request was recognised by, for [`Authenticator::recheck`]: the middleware puts it
+/// in the request's extensions next to its [`RequestPrincipal`].
+#[derive(Clone)]
+pub struct RequestCredential(Credential);
+
+impl std::fmt::Debug for RequestCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Credential::Open => "RequestCredential(open)",
+            Credential::Configured(_) => "RequestCredential(configured token)",
+            Credential::Token(_) => "RequestCredential(token ..)",
+            Credential::Session(_) => "RequestCredential(session ..)",
+        })
+    }
+}
+
+impl RequestCredential {
+    /// What `req` was recognised by, if the middleware recognised it.
+    pub fn of(req: &HttpRequest) -> Option<Self> {
+        req.extensions().get::<Self>().cloned()
+    }
+
+    /// The session cookie's secret, when the request came by one.
+    pub(crate) fn session_secret(&self) -> Option<&str> {
+        match &self.0 {
+            Credential::Session(secret) => Some(secret),
+            _ => None,
+        }
     }
 }
 
@@ -468,10 +543,13 @@ pub async fn authenticate<B: MessageBody>(
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     let refused = match auth.identify(&req).await {
         Ok(None) => None,
-        Ok(Some((_, true))) if changes_state(&req) && !auth.same_origin(req.request()) => {
+        Ok(Some((_, Credential::Session(_))))
+            if changes_state(&req) && !auth.same_origin(req.request()) =>
+        {
             Some(Refusal::CrossSite)
         }
-        Ok(Some((principal, _))) => {
+        Ok(Some((principal, credential))) => {
+            req.extensions_mut().insert(RequestCredential(credential));
             if let Some(name) = principal.actor().name() {
                 tracing::Span::current().record("actor", name);
             }

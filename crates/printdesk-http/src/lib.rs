@@ -222,6 +222,8 @@ pub fn api_scope() -> Scope {
                 .route(web::get().to(auth::session::setup_status))
                 .route(web::post().to(auth::session::setup)),
         )
+        // Any signed-in user, for their own account (the handler needs a user's session).
+        .service(web::resource("/account").route(web::patch().to(auth::users::update_account)))
         .service(
             web::resource("/users")
                 .route(allow(ManageUsers, web::get().to(auth::users::list)))
@@ -229,6 +231,7 @@ pub fn api_scope() -> Scope {
         )
         .service(
             web::resource("/users/{username}")
+                .route(allow(ManageUsers, web::patch().to(auth::users::update)))
                 .route(allow(ManageUsers, web::delete().to(auth::users::delete))),
         )
         .service(web::resource("/users/{username}/sessions").route(allow(

@@ -2,9 +2,10 @@
 //! so that every instance sees the same (a session made on one is accepted by all, a token
 //! revoked on one is refused by all at the next request).
 //!
-//! Writes here go through [`Store::write_once`]: they own what they insert, so a PostgreSQL
-//! conflict is answered 503 with `Retry-After` (the client signs in again) instead of being run
-//! a second time. None of them locks jobs or printers, so they take no part in the lock order.
+//! Writes here go through the retrying [`Store::write`]: each transaction's inputs are cloned
+//! into every attempt, so a PostgreSQL conflict (two sign-ins counting failures against one
+//! address, an admin's change racing a sign-in) runs the transaction again instead of
+//! answering 503. None of them locks jobs or printers, so they take no part in the lock order.
 
 use async_trait::async_trait;
 use diesel::{prelude::*, result::Error as DieselError};
@@ -13,7 +14,8 @@ use printdesk_domain::{
     access::{
         AccessStore, ApiToken, CreateTokenError, CreateUserError, DeleteUserError, DisplayName,
         FailureCount, FailureUpdate, PasswordHash, Purge, Role, SecretDigest, Session, ThrottleKey,
-        TokenId, TokenName, User, UserDeletion, UserId, Username,
+        TokenId, TokenName, UpdateUserError, User, UserChanges, UserDeletion, UserId, UserUpdate,
+        Username,
     },
 };
 use time::PrimitiveDateTime;
@@ -38,7 +40,7 @@ fn lock_users(conn: &mut AnyConnection) -> Result<(), DieselError> {
     Ok(())
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 struct UserRow {
     id: String,
@@ -178,7 +180,7 @@ impl AccessStore for Store {
     ) -> Result<(), CreateUserError> {
         let row = UserRow::new(user, password);
         let username = user.username.clone();
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             lock_users(conn)?;
             if only_if_first {
                 let any: bool = diesel::select(diesel::dsl::exists(users::table.select(users::id)))
@@ -191,7 +193,7 @@ impl AccessStore for Store {
                 .values(&row)
                 .execute(conn)
                 .on_constraint(Constraint::Username, || {
-                    CreateUserError::Duplicate(username)
+                    CreateUserError::Duplicate(username.clone())
                 })?;
             Ok(())
         })
@@ -240,7 +242,7 @@ impl AccessStore for Store {
         decide: UserDeletion,
     ) -> Result<User, DeleteUserError> {
         let key = username.as_str().to_owned();
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             lock_users(conn)?;
             let row = users::table
                 .filter(users::username.eq(&key))
@@ -266,6 +268,61 @@ impl AccessStore for Store {
         .await
     }
 
+    async fn update_user(
+        &self,
+        username: &Username,
+        changes: &UserChanges,
+        keep: Option<SecretDigest>,
+        decide: UserUpdate,
+    ) -> Result<User, UpdateUserError> {
+        let key = username.as_str().to_owned();
+        let changes = changes.clone();
+        let keep = keep.map(|digest| digest.to_hex());
+        self.write(move |conn| {
+            lock_users(conn)?;
+            let row = users::table
+                .filter(users::username.eq(&key))
+                .select(UserRow::as_select())
+                .get_result(conn)
+                .optional()?
+                .ok_or(TxError::Domain(UpdateUserError::NotFound))?;
+            let (user, _) = row
+                .clone()
+                .into_user()
+                .map_err(|e| TxError::Domain(e.into()))?;
+            let admins: i64 = users::table
+                .filter(users::role.eq(Role::Admin.as_str()))
+                .count()
+                .get_result(conn)?;
+            let ends_sessions = decide(&user, usize::try_from(admins).unwrap_or(usize::MAX))
+                .map_err(TxError::Domain)?;
+            let changed = changes.apply(&user);
+            let hash = changes
+                .password
+                .as_ref()
+                .map_or(row.password_hash, |h| h.as_str().to_owned());
+            diesel::update(users::table.find(&row.id))
+                .set((
+                    users::display_name.eq(changed.display_name.as_str()),
+                    users::role.eq(changed.role.as_str()),
+                    users::password_hash.eq(hash),
+                ))
+                .execute(conn)?;
+            if ends_sessions {
+                let of_user = sessions::user_id.eq(&row.id);
+                match &keep {
+                    Some(keep) => diesel::delete(
+                        sessions::table.filter(of_user.and(sessions::digest.ne(keep))),
+                    )
+                    .execute(conn)?,
+                    None => diesel::delete(sessions::table.filter(of_user)).execute(conn)?,
+                };
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
     async fn insert_session(
         &self,
         digest: &SecretDigest,
@@ -277,9 +334,9 @@ impl AccessStore for Store {
             sessions::created_at.eq(to_db_time(session.created_at)),
             sessions::last_seen_at.eq(to_db_time(session.last_seen_at)),
         );
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(sessions::table)
-                .values(values)
+                .values(values.clone())
                 .execute(conn)?;
             Ok(())
         })
@@ -316,8 +373,8 @@ impl AccessStore for Store {
     async fn touch_session(&self, digest: &SecretDigest, at: Timestamp) -> Result<(), StoreError> {
         let key = digest.to_hex();
         let at = to_db_time(at);
-        self.write_once(move |conn| {
-            diesel::update(sessions::table.find(key))
+        self.write(move |conn| {
+            diesel::update(sessions::table.find(&key))
                 .set(sessions::last_seen_at.eq(at))
                 .execute(conn)?;
             Ok(())
@@ -327,8 +384,8 @@ impl AccessStore for Store {
 
     async fn delete_session(&self, digest: &SecretDigest) -> Result<(), StoreError> {
         let key = digest.to_hex();
-        self.write_once(move |conn| {
-            diesel::delete(sessions::table.find(key)).execute(conn)?;
+        self.write(move |conn| {
+            diesel::delete(sessions::table.find(&key)).execute(conn)?;
             Ok(())
         })
         .await
@@ -336,8 +393,8 @@ impl AccessStore for Store {
 
     async fn delete_sessions_of(&self, user: &UserId) -> Result<usize, StoreError> {
         let id = user.to_string();
-        self.write_once(move |conn| {
-            Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?)
+        self.write(move |conn| {
+            Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(&id))).execute(conn)?)
         })
         .await
     }
@@ -356,11 +413,13 @@ impl AccessStore for Store {
             api_tokens::created_at.eq(to_db_time(token.created_at)),
         );
         let name = token.name.to_string();
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(api_tokens::table)
-                .values(values)
+                .values(values.clone())
                 .execute(conn)
-                .on_constraint(Constraint::TokenName, || CreateTokenError::Duplicate(name))?;
+                .on_constraint(Constraint::TokenName, || {
+                    CreateTokenError::Duplicate(name.clone())
+                })?;
             Ok(())
         })
         .await
@@ -402,10 +461,8 @@ impl AccessStore for Store {
 
     async fn delete_token(&self, id: &TokenId) -> Result<bool, StoreError> {
         let key = id.to_string();
-        self.write_once(move |conn| {
-            Ok(diesel::delete(api_tokens::table.find(key)).execute(conn)? > 0)
-        })
-        .await
+        self.write(move |conn| Ok(diesel::delete(api_tokens::table.find(&key)).execute(conn)? > 0))
+            .await
     }
 
     async fn sign_in_failures(
@@ -429,7 +486,7 @@ impl AccessStore for Store {
         let mut keys: Vec<String> = keys.iter().map(ThrottleKey::as_stored).collect();
         // Rows locked in one order everywhere: two sign-ins cannot wait for each other.
         keys.sort();
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             for key in &keys {
                 record_failure(conn, key, &update)?;
             }
@@ -440,8 +497,8 @@ impl AccessStore for Store {
 
     async fn clear_sign_in_failures(&self, key: &ThrottleKey) -> Result<(), StoreError> {
         let key = key.as_stored();
-        self.write_once(move |conn| {
-            diesel::delete(sign_in_failures::table.find(key)).execute(conn)?;
+        self.write(move |conn| {
+            diesel::delete(sign_in_failures::table.find(&key)).execute(conn)?;
             Ok(())
         })
         .await
@@ -451,7 +508,7 @@ impl AccessStore for Store {
         let idle_before = to_db_time(cutoffs.idle_before);
         let created_before = to_db_time(cutoffs.created_before);
         let failures_before = to_db_time(cutoffs.failures_before);
-        self.write_once(move |conn| {
+        self.write(move |conn| {
             let sessions = diesel::delete(
                 sessions::table.filter(
                     sessions::last_seen_at

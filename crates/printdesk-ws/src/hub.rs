@@ -38,6 +38,13 @@ pub struct HubConfig {
     /// A client whose connection accepts no data for this long while an event waits to be
     /// sent is slow: it is closed with [`CLOSE_LAGGED`](crate::CLOSE_LAGGED).
     pub send_timeout: Duration,
+    /// How often each client's credential is asked again whether it still gets in (its
+    /// session live, its token not revoked, its role unchanged); one that no longer does is
+    /// closed with [`CLOSE_ACCESS_ENDED`](crate::CLOSE_ACCESS_ENDED) or
+    /// [`CLOSE_ROLE_CHANGED`](crate::CLOSE_ROLE_CHANGED). The ask is a request's own look-up
+    /// in the database (one indexed read, no write), so a change made through any instance
+    /// closes the sockets of every instance within this long.
+    pub access_recheck: Duration,
 }
 
 impl Default for HubConfig {
@@ -50,6 +57,7 @@ impl Default for HubConfig {
             ping_interval: Duration::from_secs(10),
             client_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
+            access_recheck: Duration::from_millis(500),
         }
     }
 }

@@ -69,6 +69,14 @@
 //! | [`CLOSE_LOG_UNAVAILABLE`] 1011 | `event log unavailable; reconnect with since=N` | the replay could not read the database | reconnect after a pause, with `since=N` |
 //! | [`CLOSE_HEARTBEAT_TIMEOUT`] 4000 | `no pong; reconnect with since=N` | nothing heard for 30 s (sent if it fits; usually the socket is just dropped) | reconnect with `since=N` |
 //! | [`CLOSE_LAGGED`] 4008 | `lagged; reconnect with since=N` | the client could not keep up | reconnect with `since=N` |
+//! | [`CLOSE_ACCESS_ENDED`] 4401 | `access ended; sign in again, then reconnect with since=N` | the session the socket was opened with ended (signed out, expired, ended by an admin, its user deleted or given a new password or role) or its token was revoked | not reconnect as it is: sign in (or get a new token) first |
+//! | [`CLOSE_ROLE_CHANGED`] 4409 | `role changed; reconnect with since=N` | the role the socket acts with changed (a token's user was given another role) | re-read who it is (`GET /api/v1/session`), reconnect with `since=N` |
+//!
+//! Access is checked again every [`HubConfig::access_recheck`] (500 ms) while a socket is
+//! open, by the same database look-up a request makes; so a sign-out, a revocation or an
+//! admin's change made through any instance closes the socket on every instance within about
+//! half a second. A socket's checks do not count as use of its session: a page left open and
+//! untouched still ends with the session's idle lifetime.
 //!
 //! In each reason, `N` is the last `seq` the server sent (or, with `job_id`, passed over)
 //! before the close frame: everything up to `N` that the client asked for precedes the close
@@ -100,6 +108,14 @@ pub const CLOSE_LAGGED: u16 = 4008;
 
 /// Close code: nothing heard from the client (no pong) within the timeout.
 pub const CLOSE_HEARTBEAT_TIMEOUT: u16 = 4000;
+
+/// Close code: the credential the socket was opened with no longer gets in (session ended,
+/// token revoked): sign in again before reconnecting. After HTTP's 401.
+pub const CLOSE_ACCESS_ENDED: u16 = 4401;
+
+/// Close code: the role the socket acts with changed: re-read who one is, then reconnect
+/// with `since`.
+pub const CLOSE_ROLE_CHANGED: u16 = 4409;
 
 /// Close code: the event log could not be read (standard 1011, "internal error").
 pub const CLOSE_LOG_UNAVAILABLE: u16 = 1011;

@@ -22,7 +22,8 @@ use utoipa::{
 };
 
 use crate::{
-    CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE, WS_PATH,
+    CLOSE_ACCESS_ENDED, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED,
+    CLOSE_LOG_UNAVAILABLE, CLOSE_ROLE_CHANGED, WS_PATH,
 };
 
 /// The tag of the WebSocket's operation.
@@ -258,7 +259,7 @@ impl ToSchema for WsMessage {}
 
 /// Every close code the server sends, and when: its own, and the two the protocol library
 /// sends for it (1000, the reply to a client's close; 1002, an invalid frame).
-pub const CLOSE_CODES: [(u16, &str); 6] = [
+pub const CLOSE_CODES: [(u16, &str); 8] = [
     (
         1000,
         "the reply to the client's own close frame (or the client's own code)",
@@ -284,6 +285,17 @@ pub const CLOSE_CODES: [(u16, &str); 6] = [
         CLOSE_LAGGED,
         "the client could not keep up (more than 4096 events behind, or its connection took \
          nothing for 10 s): reconnect with since=N",
+    ),
+    (
+        CLOSE_ACCESS_ENDED,
+        "the socket's session ended (signed out, expired, ended by an admin, its user deleted \
+         or given a new password or role) or its token was revoked: sign in again (or get a \
+         new token), then reconnect with since=N",
+    ),
+    (
+        CLOSE_ROLE_CHANGED,
+        "the role the socket acts with changed: re-read who you are (GET /api/v1/session), \
+         then reconnect with since=N",
     ),
 ];
 

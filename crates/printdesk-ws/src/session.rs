@@ -7,24 +7,27 @@ use std::{
 };
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse,
     http::header::{self, HeaderValue},
     web,
 };
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use bytestring::ByteString;
 use futures_util::FutureExt;
-use printdesk_domain::Seq;
-use printdesk_http::{Problem, ProblemKind};
+use printdesk_domain::{Seq, access::Role};
+use printdesk_http::{
+    Authenticator, Problem, ProblemKind, RequestPrincipal, auth::RequestCredential,
+};
 use tokio::{
-    sync::broadcast::error::RecvError,
+    sync::{broadcast::error::RecvError, oneshot},
     time::{Instant, MissedTickBehavior},
 };
 use tracing::Instrument;
 
 use crate::{
-    CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE,
-    MAX_CLIENT_FRAME, hub::EventHub, printers::PrinterBoard, query::Subscription,
+    CLOSE_ACCESS_ENDED, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED,
+    CLOSE_LOG_UNAVAILABLE, CLOSE_ROLE_CHANGED, MAX_CLIENT_FRAME, hub::EventHub,
+    printers::PrinterBoard, query::Subscription,
 };
 
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
@@ -77,11 +80,13 @@ pub(crate) async fn connect(
         since = subscription.since.map(Seq::get),
         job_id = subscription.job_id.map(tracing::field::display),
     );
+    let access = Access::of(&req);
     let connection = Connection {
         hub: hub.get_ref().clone(),
         printers: printers.get_ref().clone(),
         subscription,
         session,
+        access,
     };
     actix_web::rt::spawn(
         connection
@@ -96,6 +101,91 @@ struct Connection {
     printers: PrinterBoard,
     subscription: Subscription,
     session: Session,
+    access: Option<Access>,
+}
+
+/// What the socket was let in with, to ask again while it is open: an open socket must not
+/// outlive the session or token that opened it, nor act with a role its user no longer has.
+struct Access {
+    auth: Authenticator,
+    credential: RequestCredential,
+    role: Role,
+}
+
+/// Whether a socket may stay open.
+enum Verdict {
+    Stays,
+    Ended,
+    RoleChanged,
+}
+
+impl Access {
+    /// From the request the authentication middleware let in; `None` when the app has no
+    /// authenticator (then nobody is checked at all).
+    fn of(req: &HttpRequest) -> Option<Self> {
+        let auth = req.app_data::<web::Data<Authenticator>>()?;
+        let credential = RequestCredential::of(req)?;
+        let role = req.extensions().get::<RequestPrincipal>()?.0.role();
+        Some(Self {
+            auth: auth.get_ref().clone(),
+            credential,
+            role,
+        })
+    }
+
+    async fn verdict(&self) -> Verdict {
+        match self.auth.recheck(&self.credential).await {
+            Ok(None) => Verdict::Ended,
+            Ok(Some(principal)) if principal.role() != self.role => Verdict::RoleChanged,
+            Ok(Some(_)) => Verdict::Stays,
+            // The database is away: requests fail with 503 meanwhile, and the socket, which
+            // needs the database for nothing else, stays until an answer says otherwise.
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot check the socket's access; it stays");
+                Verdict::Stays
+            }
+        }
+    }
+}
+
+/// Asks `access` again every `every`, on a task of its own (so that a busy socket cannot
+/// starve the checks, nor a slow check hold up events), until it no longer stays: the
+/// receiver gets that verdict. The task ends with the socket (the receiver dropped).
+fn watch(access: Access, every: Duration) -> oneshot::Receiver<Verdict> {
+    let (mut tx, rx) = oneshot::channel();
+    actix_web::rt::spawn(async move {
+        let mut recheck = tokio::time::interval_at(Instant::now() + every, every);
+        recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = tx.closed() => return,
+                _ = recheck.tick() => {}
+            }
+            let verdict = tokio::select! {
+                () = tx.closed() => return,
+                verdict = access.verdict() => verdict,
+            };
+            if !matches!(verdict, Verdict::Stays) {
+                let _ = tx.send(verdict);
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The verdict that closes the socket, or never for a socket nobody checks.
+async fn next_verdict(watch: &mut Option<oneshot::Receiver<Verdict>>) -> Verdict {
+    match watch {
+        Some(receiver) => match receiver.await {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                *watch = None;
+                std::future::pending().await
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Why sending to the client failed.
@@ -118,6 +208,10 @@ enum End {
     LogUnavailable,
     /// The server is stopping: close with [`CLOSE_GOING_AWAY`].
     ShuttingDown,
+    /// The credential no longer gets in: close with [`CLOSE_ACCESS_ENDED`].
+    AccessEnded,
+    /// The role changed: close with [`CLOSE_ROLE_CHANGED`].
+    RoleChanged,
 }
 
 impl Connection {
@@ -156,6 +250,10 @@ impl Connection {
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut silence = pin!(tokio::time::sleep(config.client_timeout));
         let mut stopping = self.hub.stopping();
+        let mut access = self
+            .access
+            .take()
+            .map(|access| watch(access, config.access_recheck));
 
         let end = loop {
             if *stopping.borrow_and_update() {
@@ -198,6 +296,11 @@ impl Connection {
                     }
                 }
                 () = &mut silence => break End::Silent,
+                verdict = next_verdict(&mut access) => match verdict {
+                    Verdict::Stays => {}
+                    Verdict::Ended => break End::AccessEnded,
+                    Verdict::RoleChanged => break End::RoleChanged,
+                },
                 _ = heartbeat.tick() => {
                     // The ping queues behind any events not yet taken, like an event would.
                     // A failed one also tells that the connection is gone: actix does not
@@ -324,6 +427,32 @@ impl Connection {
                     SHUTDOWN_CLOSE_LIMIT,
                     &mut messages,
                     SHUTDOWN_CLOSE_LIMIT,
+                )
+                .await;
+            }
+            End::AccessEnded | End::RoleChanged => {
+                let (code, reason) = if matches!(end, End::AccessEnded) {
+                    tracing::info!(%cursor, "closing a client whose access ended");
+                    (
+                        CLOSE_ACCESS_ENDED,
+                        format!("access ended; sign in again, then reconnect with since={cursor}"),
+                    )
+                } else {
+                    tracing::info!(%cursor, "closing a client whose role changed");
+                    (
+                        CLOSE_ROLE_CHANGED,
+                        format!("role changed; reconnect with since={cursor}"),
+                    )
+                };
+                let reason = CloseReason {
+                    code: CloseCode::from(code),
+                    description: Some(reason),
+                };
+                self.close(
+                    reason,
+                    config.send_timeout,
+                    &mut messages,
+                    CLOSE_HANDSHAKE_WAIT,
                 )
                 .await;
             }

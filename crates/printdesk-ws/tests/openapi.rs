@@ -3,8 +3,8 @@
 //! API's document.
 
 use printdesk_ws::{
-    CLOSE_CODES, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED, CLOSE_LOG_UNAVAILABLE,
-    WS_PATH,
+    CLOSE_ACCESS_ENDED, CLOSE_CODES, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT_TIMEOUT, CLOSE_LAGGED,
+    CLOSE_LOG_UNAVAILABLE, CLOSE_ROLE_CHANGED, WS_PATH,
 };
 use serde_json::{Value, json};
 
@@ -49,6 +49,8 @@ fn the_document_lists_every_close_code_this_crate_sends_and_no_other() {
         CLOSE_HEARTBEAT_TIMEOUT,
         CLOSE_LAGGED,
         CLOSE_LOG_UNAVAILABLE,
+        CLOSE_ACCESS_ENDED,
+        CLOSE_ROLE_CHANGED,
     ];
     sent.sort_unstable();
     assert_eq!(documented, sent);

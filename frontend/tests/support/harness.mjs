@@ -156,11 +156,15 @@ export function launchBrowser() {
  * and JavaScript dialogs (alert/confirm: the page must never raise one).
  * `ready`: the selector that says the page is up (default: the pager has its text).
  * `setup(context)`: runs before the page opens (init scripts, routes).
+ * `contextOptions`: more for the browser context, e.g. `{ locale: 'de-DE', timezoneId: 'Europe/Berlin' }`.
  */
 export async function openApp(browser, baseUrl, {
   viewport = { width: 1280, height: 800 }, hash = '#jobs', ready = '#pagerInfo:not(:empty)', setup = null,
+  contextOptions = {},
 } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: baseUrl, acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport, baseURL: baseUrl, acceptDownloads: true, ...contextOptions,
+  });
   if (setup) await setup(context);
   const page = await context.newPage();
   const problems = { errors: [], csp: [], dialogs: [] };

@@ -83,3 +83,32 @@ pub enum CreateTokenError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Why a user (or one's own account) could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateUserError {
+    /// A field breaks its rule.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// No user has that username.
+    #[error("no user has that username")]
+    NotFound,
+    /// The change would take the admin role from the last admin.
+    #[error("the last admin must stay an admin")]
+    LastAdmin,
+    /// The current password given with a new one is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// Too many wrong passwords for this user: wait this long.
+    #[error("too many wrong passwords; try again in {} s", .0.as_secs().max(1))]
+    Throttled(Duration),
+    /// Only a signed-in user has an account to change (not a token, not an open server).
+    #[error("only a signed-in user can change their account")]
+    NotSignedIn,
+    /// Hashing the password failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

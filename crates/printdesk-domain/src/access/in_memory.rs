@@ -15,8 +15,9 @@ use super::{
         ApiToken, BearerSecret, FailureCount, PasswordHash, SecretDigest, Session, ThrottleKey,
         TokenId,
     },
-    errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError},
-    ports::{AccessCrypto, AccessStore, FailureUpdate, Purge, UserDeletion},
+    edit::UserChanges,
+    errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError, UpdateUserError},
+    ports::{AccessCrypto, AccessStore, FailureUpdate, Purge, UserDeletion, UserUpdate},
     role::Role,
     user::{Password, User, UserId, Username},
 };
@@ -110,6 +111,39 @@ impl AccessStore for InMemoryAccessStore {
         state.sessions.retain(|_, s| s.user_id != user.id);
         state.tokens.retain(|_, t| t.user_id != user.id);
         Ok(user)
+    }
+
+    async fn update_user(
+        &self,
+        username: &Username,
+        changes: &UserChanges,
+        keep: Option<SecretDigest>,
+        decide: UserUpdate,
+    ) -> Result<User, UpdateUserError> {
+        let mut state = self.state();
+        let (user, hash) = state
+            .users
+            .get(username)
+            .cloned()
+            .ok_or(UpdateUserError::NotFound)?;
+        let admins = state
+            .users
+            .values()
+            .filter(|(u, _)| u.role == Role::Admin)
+            .count();
+        let ends_sessions = decide(&user, admins)?;
+        let changed = changes.apply(&user);
+        let hash = changes.password.clone().unwrap_or(hash);
+        state
+            .users
+            .insert(username.clone(), (changed.clone(), hash));
+        if ends_sessions {
+            let keep = keep.map(|d| *d.as_bytes());
+            state
+                .sessions
+                .retain(|digest, s| s.user_id != user.id || Some(*digest) == keep);
+        }
+        Ok(changed)
     }
 
     async fn insert_session(

@@ -12,7 +12,8 @@ use super::{
         ApiToken, BearerSecret, FailureCount, PasswordHash, SecretDigest, Session, ThrottleKey,
         TokenId,
     },
-    errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError},
+    edit::UserChanges,
+    errors::{CreateTokenError, CreateUserError, CryptoError, DeleteUserError, UpdateUserError},
     user::{Password, User, UserId, Username},
 };
 use crate::{clock::Timestamp, errors::StoreError};
@@ -23,8 +24,14 @@ use crate::{clock::Timestamp, errors::StoreError};
 pub type FailureUpdate = Box<dyn Fn(Option<FailureCount>) -> FailureCount + Send + Sync>;
 
 /// Whether deleting this user may go ahead, given the user and how many admins there are
-/// (the user included). Run by the store inside the deletion's transaction.
-pub type UserDeletion = Box<dyn FnOnce(&User, usize) -> Result<(), DeleteUserError> + Send>;
+/// (the user included). Run by the store inside the deletion's transaction (again, if the
+/// transaction is retried after a conflict).
+pub type UserDeletion = Box<dyn Fn(&User, usize) -> Result<(), DeleteUserError> + Send + Sync>;
+
+/// Whether changing this user may go ahead, given the user as stored and how many admins there
+/// are (the user included); `Ok(true)` when it ends the user's other sessions. Run by the store
+/// inside the change's transaction (again, if the transaction is retried after a conflict).
+pub type UserUpdate = Box<dyn Fn(&User, usize) -> Result<bool, UpdateUserError> + Send + Sync>;
 
 /// Users, sessions, API tokens and failed sign-ins, shared by every instance on one database
 /// (so a session or a revocation made on one is seen by all).
@@ -68,6 +75,25 @@ pub trait AccessStore: Send + Sync + Debug {
         username: &Username,
         decide: UserDeletion,
     ) -> Result<User, DeleteUserError>;
+
+    /// Changes a user if `decide` allows it, in one transaction: its display name, role and
+    /// password hash as far as `changes` gives them; when `decide` answers `true`, also ends
+    /// every session of the user except the one with digest `keep` (the editor's own).
+    /// Returns the user as changed.
+    ///
+    /// - MUST answer [`UpdateUserError::NotFound`] for an unknown username, without calling
+    ///   `decide`.
+    /// - MUST call `decide` with the user and the number of admins (the user included) as
+    ///   they are inside the transaction, and change nothing when it refuses.
+    /// - After a change, [`AccessStore::session`] and [`AccessStore::token`] MUST return the
+    ///   changed user, and [`AccessStore::user_by_username`] the new password hash.
+    async fn update_user(
+        &self,
+        username: &Username,
+        changes: &UserChanges,
+        keep: Option<SecretDigest>,
+        decide: UserUpdate,
+    ) -> Result<User, UpdateUserError>;
 
     /// Stores a new session under its secret's digest.
     async fn insert_session(

@@ -7,7 +7,8 @@ use super::{
         ApiToken, BearerSecret, Session, SessionPolicy, SessionState, ThrottleKey, ThrottlePolicy,
         TokenId, TokenName,
     },
-    errors::{CreateTokenError, CreateUserError, DeleteUserError, SignInError},
+    edit::{AccountEdit, CheckedEdit, UserChanges, UserEdit},
+    errors::{CreateTokenError, CreateUserError, DeleteUserError, SignInError, UpdateUserError},
     ports::{AccessCrypto, AccessStore, Purge},
     role::{Forbidden, Operation, Role},
     user::{Password, User, UserDraft, UserId, Username},
@@ -221,6 +222,102 @@ impl AccessService {
             .await
     }
 
+    /// An admin changes a user's display name, role or password. A new password or role ends
+    /// the user's other sessions ([`UserChanges::check`]); `editor_session`, the secret of the
+    /// editor's own session, is kept (an admin who changes their own password stays signed in).
+    /// Never takes the admin role from the last admin.
+    pub async fn update_user(
+        &self,
+        username: &str,
+        edit: UserEdit,
+        editor_session: Option<&str>,
+    ) -> Result<User, UpdateUserError> {
+        let username = Username::parse(username).map_err(|_| UpdateUserError::NotFound)?;
+        let edit = edit.validate().map_err(UpdateUserError::Invalid)?;
+        self.apply_edit(&username, edit, editor_session).await
+    }
+
+    /// Signed-in users change their own display name or password (the password only with the
+    /// current one, slowed down after failures like a sign-in). A new password ends their
+    /// other sessions; `session` (the secret of the one making the change) stays.
+    pub async fn update_account(
+        &self,
+        principal: &Principal,
+        session: Option<&str>,
+        edit: AccountEdit,
+    ) -> Result<User, UpdateUserError> {
+        let Via::Session(user) = principal.via() else {
+            return Err(UpdateUserError::NotSignedIn);
+        };
+        let (edit, current) = edit.validate().map_err(UpdateUserError::Invalid)?;
+        if let Some(current) = current {
+            self.verify_current_password(&user.username, &current)
+                .await?;
+        }
+        self.apply_edit(&user.username, edit, session).await
+    }
+
+    /// Checks a user's current password as a sign-in would: slowed down after failures, each
+    /// failure counted against the username.
+    async fn verify_current_password(
+        &self,
+        username: &Username,
+        password: &Password,
+    ) -> Result<(), UpdateUserError> {
+        let key = ThrottleKey::user(username.as_str());
+        let now = self.clock.now();
+        let count = self
+            .store
+            .sign_in_failures(std::slice::from_ref(&key))
+            .await?
+            .pop()
+            .flatten();
+        if let Some(wait) = self.throttle.wait(&key, count, now) {
+            return Err(UpdateUserError::Throttled(wait));
+        }
+        let found = self.store.user_by_username(username).await?;
+        let verified = self
+            .crypto
+            .verify_password(password, found.as_ref().map(|(_, hash)| hash))
+            .await?;
+        if verified {
+            return Ok(());
+        }
+        let throttle = self.throttle;
+        self.store
+            .record_sign_in_failure(
+                std::slice::from_ref(&key),
+                Box::new(move |count| throttle.after_failure(count, now)),
+            )
+            .await?;
+        Err(UpdateUserError::WrongPassword)
+    }
+
+    async fn apply_edit(
+        &self,
+        username: &Username,
+        edit: CheckedEdit,
+        keep_session: Option<&str>,
+    ) -> Result<User, UpdateUserError> {
+        let password = match &edit.password {
+            Some(password) => Some(self.crypto.hash_password(password).await?),
+            None => None,
+        };
+        let changes = UserChanges {
+            display_name: edit.display_name,
+            role: edit.role,
+            password,
+        };
+        let decide = {
+            let changes = changes.clone();
+            Box::new(move |user: &User, admins: usize| changes.check(user, admins))
+        };
+        let keep = keep_session.map(|secret| self.crypto.digest(secret));
+        self.store
+            .update_user(username, &changes, keep, decide)
+            .await
+    }
+
     /// Ends every session of a user (a lost phone): returns how many there were.
     pub async fn end_sessions_of(&self, username: &str) -> Result<usize, DeleteUserError> {
         let username = Username::parse(username).map_err(|_| DeleteUserError::NotFound)?;
@@ -333,6 +430,20 @@ impl AccessService {
                 Ok(Some(Principal::session(user)))
             }
         }
+    }
+
+    /// Who a session secret belongs to now, if it is a live session: as
+    /// [`AccessService::resolve_session`], but writing nothing. For a connection that stays
+    /// open (a WebSocket) to ask again and again whether its session still holds; asking does
+    /// not count as a use, so a page left open still ends when idle.
+    pub async fn check_session(&self, secret: &str) -> Result<Option<Principal>, StoreError> {
+        let Some((session, user)) = self.store.session(&self.crypto.digest(secret)).await? else {
+            return Ok(None);
+        };
+        Ok(match self.sessions.state(&session, self.clock.now()) {
+            SessionState::Expired => None,
+            SessionState::Live { .. } => Some(Principal::session(user)),
+        })
     }
 
     /// Who an API token belongs to, if it is a stored one.

@@ -26,6 +26,8 @@ api_tests!(
     tokens_are_made_listed_and_revoked_by_admins,
     an_admin_ends_a_lost_phones_session,
     configured_tokens_are_admins_without_a_user,
+    an_admin_changes_a_users_name_role_and_password,
+    users_change_their_own_name_and_password_with_the_current_one,
 );
 
 /// Declares a test that needs its own configuration: `name(backend, test_name)`, once per
@@ -308,10 +310,23 @@ async fn every_endpoint_answers_each_role_as_the_table_says(app: TestApp) {
             [SignIn, Needs(admin), Needs(admin), Is(201)],
         ),
         row(
+            M::PATCH,
+            "/users/{user}",
+            Some(json!({ "display_name": "Renamed", "role": "operator" })),
+            [SignIn, Needs(admin), Needs(admin), Is(200)],
+        ),
+        row(
             M::DELETE,
             "/users/{user}",
             None,
             [SignIn, Needs(admin), Needs(admin), Is(204)],
+        ),
+        // Everyone signed in has an account of their own ({} changes nothing).
+        row(
+            M::PATCH,
+            "/account",
+            Some(json!({})),
+            [SignIn, Is(200), Is(200), Is(200)],
         ),
         row(
             M::DELETE,
@@ -1225,4 +1240,259 @@ async fn behind_a_trusted_proxy_the_cookie_is_secure_and_the_client_is_forwarded
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+async fn an_admin_changes_a_users_name_role_and_password(app: TestApp) {
+    app.add_user("anna", "Anna Admin", Role::Admin).await;
+    app.add_user("olaf", "Olaf", Role::Operator).await;
+    let anna = app.browser(&app.sign_in("anna").await);
+    let anna_elsewhere = app.browser(&app.sign_in("anna").await);
+    let olaf = app.browser(&app.sign_in("olaf").await);
+    let patch = |path: &str, body: Value| anna.patch(app.url(path)).json(&body).send();
+
+    // A new display name: the session stays, and the history uses the new name at once.
+    let renamed = patch("/users/OLAF", json!({ "display_name": "  Olaf Krause " }))
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let body: Value = renamed.json().await.unwrap();
+    assert_eq!(
+        (
+            body["username"].as_str(),
+            body["display_name"].as_str(),
+            body["role"].as_str()
+        ),
+        (Some("olaf"), Some("Olaf Krause"), Some("operator"))
+    );
+    assert!(body.get("password").is_none() && body.get("password_hash").is_none());
+    let me: Value = olaf
+        .get(app.url("/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["display_name"], "Olaf Krause");
+
+    // Refusals, each a problem naming why; nothing changes.
+    let unknown = problem(
+        patch("/users/olaf", json!({ "username": "olga" }))
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(unknown["errors"][0]["field"], "username");
+    let bad_role = problem(
+        patch("/users/olaf", json!({ "role": "root" }))
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(bad_role["errors"][0]["field"], "role");
+    let short = problem(
+        patch(
+            "/users/olaf",
+            json!({ "password": "short", "display_name": "" }),
+        )
+        .await
+        .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let fields: Vec<&str> = short["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["display_name", "password"]);
+    let missing = problem(
+        patch("/users/nobody", json!({ "role": "viewer" }))
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(missing["detail"].as_str().unwrap().contains("No user"));
+    let last = problem(
+        patch("/users/anna", json!({ "role": "operator" }))
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        last["detail"].as_str().unwrap().contains("last admin"),
+        "{last}"
+    );
+    assert_eq!(
+        olaf.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK,
+        "a refused change ends no session"
+    );
+
+    // A new role signs the user out everywhere; they sign in again with the new role.
+    let demoted = patch("/users/olaf", json!({ "role": "viewer" }))
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), StatusCode::OK);
+    problem(
+        olaf.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let olaf = app.browser(&app.sign_in("olaf").await);
+    let me: Value = olaf
+        .get(app.url("/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "viewer");
+
+    // A new password: the old one no longer signs in, the user's sessions end.
+    let reset = patch("/users/olaf", json!({ "password": "olaf-new-password" }))
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::OK);
+    problem(
+        olaf.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(
+        app.sign_in_with("olaf", &password("olaf")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(
+        app.sign_in_with("olaf", "olaf-new-password").await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // An admin who sets their own password stays signed in here, not elsewhere.
+    let own = patch("/users/anna", json!({ "password": "anna-new-password" }))
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(
+        anna.get(app.url("/users")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    problem(
+        anna_elsewhere.get(app.url("/users")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    // Once there is a second admin, the first may step down.
+    let promoted = patch("/users/olaf", json!({ "role": "admin" }))
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), StatusCode::OK);
+    let stepped_down = patch("/users/anna", json!({ "role": "operator" }))
+        .await
+        .unwrap();
+    assert_eq!(stepped_down.status(), StatusCode::OK);
+    problem(
+        anna.get(app.url("/users")).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+async fn users_change_their_own_name_and_password_with_the_current_one(app: TestApp) {
+    app.add_user("vera", "Vera", Role::Viewer).await;
+    let here_cookie = app.sign_in("vera").await;
+    let here = app.browser(&here_cookie);
+    let phone = app.browser(&app.sign_in("vera").await);
+    let patch = |body: Value| here.patch(app.url("/account")).json(&body).send();
+
+    let renamed = patch(json!({ "display_name": "Vera Lang" })).await.unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let body: Value = renamed.json().await.unwrap();
+    assert_eq!(
+        (body["display_name"].as_str(), body["role"].as_str()),
+        (Some("Vera Lang"), Some("viewer"))
+    );
+    assert_eq!(
+        phone.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let no_role = problem(
+        patch(json!({ "role": "admin" })).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(no_role["errors"][0]["field"], "role");
+    let no_current = problem(
+        patch(json!({ "password": "vera-new-password" }))
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(no_current["errors"][0]["field"], "current_password");
+    let wrong = problem(
+        patch(json!({ "password": "vera-new-password", "current_password": "guess" }))
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(wrong["errors"][0]["field"], "current_password");
+    assert_eq!(
+        phone.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let changed = patch(json!({
+        "password": "vera-new-password",
+        "current_password": password("vera"),
+    }))
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(
+        here.get(app.url("/jobs")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    problem(
+        phone.get(app.url("/jobs")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(
+        app.sign_in_with("vera", "vera-new-password").await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // A token speaks for its user but cannot change the account.
+    app.add_user("anna", "Anna", Role::Admin).await;
+    let anna = app.principal(&app.sign_in("anna").await).await;
+    let (_, secret) = app
+        .access
+        .create_token(&anna, "anna-bot", None)
+        .await
+        .unwrap();
+    let by_token = problem(
+        bearer(secret.expose())
+            .patch(app.url("/account"))
+            .json(&json!({ "display_name": "Bot" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        by_token["detail"].as_str().unwrap().contains("token"),
+        "{by_token}"
+    );
 }

@@ -8,7 +8,7 @@ use printdesk_domain::{
     access::{
         AccessStore, ApiToken, CreateTokenError, CreateUserError, DeleteUserError, DisplayName,
         FailureCount, PasswordHash, Purge, Role, SecretDigest, Session, ThrottleKey, TokenId,
-        TokenName, User, UserId, Username,
+        TokenName, UpdateUserError, User, UserChanges, UserId, Username,
     },
 };
 use time::Duration;
@@ -31,6 +31,8 @@ on_every_store!(
     sessions_are_found_with_their_user_touched_and_ended,
     tokens_are_found_by_digest_listed_by_name_and_revoked,
     deleting_a_user_asks_first_and_takes_its_sessions_and_tokens,
+    changing_a_user_asks_first_and_ends_its_other_sessions_when_told,
+    concurrent_changes_of_admins_keep_one,
     concurrent_failures_are_all_counted_per_key,
     purge_deletes_only_what_is_older;
     diesel:
@@ -387,4 +389,174 @@ async fn purge_deletes_only_what_is_older(ctx: Ctx) {
         .unwrap();
     assert_eq!(counts[0], None);
     assert_eq!(counts[1].map(|c| c.failures), Some(3));
+}
+
+async fn changing_a_user_asks_first_and_ends_its_other_sessions_when_told(ctx: Ctx) {
+    let anna = add(&ctx, "anna", Role::Admin).await;
+    let olaf = add(&ctx, "olaf", Role::Operator).await;
+    let at = now();
+    for (n, user) in [(1, &olaf), (2, &olaf), (3, &anna)] {
+        let session = Session {
+            user_id: user.id,
+            created_at: at,
+            last_seen_at: at,
+        };
+        ctx.access
+            .insert_session(&digest(n), &session)
+            .await
+            .unwrap();
+    }
+    ctx.access
+        .insert_token(&digest(9), &token("olaf-phone", &olaf, Role::Operator))
+        .await
+        .unwrap();
+    let demote = UserChanges {
+        display_name: Some(DisplayName::parse("Olaf Krause").unwrap()),
+        role: Some(Role::Viewer),
+        password: Some(hash("olaf-new")),
+    };
+
+    let nobody = Username::parse("nobody").unwrap();
+    let refused = ctx
+        .access
+        .update_user(
+            &nobody,
+            &demote,
+            None,
+            Box::new(|_, _| panic!("not asked for an unknown user")),
+        )
+        .await;
+    assert_eq!(refused.unwrap_err(), UpdateUserError::NotFound);
+
+    let refused = ctx
+        .access
+        .update_user(
+            &olaf.username,
+            &demote,
+            None,
+            Box::new(|user, admins| {
+                assert_eq!(
+                    (user.username.as_str(), user.role, admins),
+                    ("olaf", Role::Operator, 1)
+                );
+                Err(UpdateUserError::LastAdmin)
+            }),
+        )
+        .await;
+    assert_eq!(refused.unwrap_err(), UpdateUserError::LastAdmin);
+    let (unchanged, unchanged_hash) = ctx
+        .access
+        .user_by_username(&olaf.username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (unchanged, unchanged_hash),
+        (olaf.clone(), hash("olaf")),
+        "nothing changed"
+    );
+
+    // Told to end sessions, keeping session 2 (the editor's own).
+    let changed = ctx
+        .access
+        .update_user(
+            &olaf.username,
+            &demote,
+            Some(digest(2)),
+            Box::new(|_, _| Ok(true)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.display_name.as_str(), "Olaf Krause");
+    assert_eq!(
+        (changed.role, changed.id, changed.created_at),
+        (Role::Viewer, olaf.id, olaf.created_at)
+    );
+    let (read, read_hash) = ctx
+        .access
+        .user_by_username(&olaf.username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((read, read_hash), (changed.clone(), hash("olaf-new")));
+    assert_eq!(ctx.access.session(&digest(1)).await.unwrap(), None);
+    let (_, kept) = ctx.access.session(&digest(2)).await.unwrap().unwrap();
+    assert_eq!(kept, changed, "the kept session has the user as changed");
+    assert!(
+        ctx.access.session(&digest(3)).await.unwrap().is_some(),
+        "other users' sessions stay"
+    );
+    let (_, owner) = ctx.access.token(&digest(9)).await.unwrap().unwrap();
+    assert_eq!(owner.role, Role::Viewer, "a token sees its user's new role");
+
+    // Not told to: every session stays; fields not given keep their values.
+    let renamed = UserChanges {
+        display_name: Some(DisplayName::parse("Anna B.").unwrap()),
+        role: None,
+        password: None,
+    };
+    let anna_changed = ctx
+        .access
+        .update_user(&anna.username, &renamed, None, Box::new(|_, _| Ok(false)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (anna_changed.role, anna_changed.display_name.as_str()),
+        (Role::Admin, "Anna B.")
+    );
+    let (_, anna_hash) = ctx
+        .access
+        .user_by_username(&anna.username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna_hash, hash("anna"));
+    assert!(ctx.access.session(&digest(3)).await.unwrap().is_some());
+}
+
+/// Two admins demoting each other at once: the count each decision sees is the one inside
+/// its transaction, so exactly one demotion goes through.
+async fn concurrent_changes_of_admins_keep_one(ctx: Ctx) {
+    let anna = add(&ctx, "anna", Role::Admin).await;
+    let olaf = add(&ctx, "olaf", Role::Admin).await;
+    let demote = UserChanges {
+        display_name: None,
+        role: Some(Role::Operator),
+        password: None,
+    };
+    let store = ctx.access.clone();
+    let (a, b) = tokio::join!(
+        store.update_user(
+            &anna.username,
+            &demote,
+            None,
+            Box::new({
+                let demote = demote.clone();
+                move |user, admins| demote.check(user, admins)
+            }),
+        ),
+        store.update_user(
+            &olaf.username,
+            &demote,
+            None,
+            Box::new({
+                let demote = demote.clone();
+                move |user, admins| demote.check(user, admins)
+            }),
+        ),
+    );
+    let refused = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(UpdateUserError::LastAdmin)))
+        .count();
+    assert_eq!(refused, 1, "{a:?} {b:?}");
+    let admins = ctx
+        .access
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == Role::Admin)
+        .count();
+    assert_eq!(admins, 1);
 }

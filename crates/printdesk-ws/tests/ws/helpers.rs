@@ -228,6 +228,19 @@ impl Client {
         Self { ws }
     }
 
+    /// Connects with a request of the test's making (headers: a cookie, a token).
+    pub async fn connect_request(
+        request: tungstenite::handshake::client::Request,
+        addr: SocketAddr,
+    ) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("TCP connect");
+        let (ws, response) = client_async(request, stream)
+            .await
+            .expect("WebSocket handshake");
+        assert_eq!(response.status(), 101);
+        Self { ws }
+    }
+
     /// Tries to connect; the handshake's error (e.g. the HTTP response it got) on failure.
     pub async fn try_connect(url: &str) -> Result<Self, tungstenite::Error> {
         client_async(
