@@ -21,6 +21,9 @@ import {
 } from './printers.js';
 import { PrintersPage } from './printers-page.js';
 import { AccessPage } from './access-page.js';
+import { CustomerAutocomplete, SimilarCustomerWarning } from './customers.js';
+import { OfficeFilters } from './office-filters.js';
+import { ReportsPage, reportsTitle } from './reports-page.js';
 import { hasUnsavedChanges } from './unsaved.js';
 import { toastError, toastInfo, toastSuccess } from './toast.js';
 import { STATUS_ACTION_NAMES, runStatusAction } from './workflow.js';
@@ -34,7 +37,7 @@ setupAccount(currentSession, refreshSession);
 function routeOf() {
   const hash = location.hash.replace(/^#/, '');
   const [route, search = ''] = hash.split('?');
-  const known = route === 'printers' || route === 'access';
+  const known = route === 'printers' || route === 'access' || route === 'reports';
   return { route: known ? route : 'jobs', params: new URLSearchParams(search) };
 }
 
@@ -59,8 +62,22 @@ const modal = new EditJobModal({
   onShowHistory: (job) => historyDialog.open(job),
 });
 
+// The customer and date filters (their own module); the table tells them the query it shows.
+const officeFilters = new OfficeFilters(byId('officeFilters'), {
+  onChange: (partial) => table.setQuery({ ...partial, offset: 0 }),
+});
+
+// The job form's and the bulk edit's customer fields suggest the names the jobs have.
+const customerInput = byId('customerName');
+new CustomerAutocomplete(customerInput);
+new SimilarCustomerWarning(customerInput, { storedName: () => modal.job?.customer_name ?? null });
+new CustomerAutocomplete(byId('bulkCustomer'));
+
 const table = new JobsTable({
-  onQueryChange: writeHash,
+  onQueryChange: (query) => {
+    officeFilters.sync(query);
+    writeHash(query);
+  },
   onSelectionChange: (count) => showSelection(count),
   onAction: (action, job, button) => {
     if (STATUS_ACTION_NAMES.has(action)) return runStatusAction(job, action, table);
@@ -181,6 +198,15 @@ function applyPrinterMessage(msg) {
 const pages = { jobs: byId('jobs'), printers: byId('printersPage'), access: byId('accessPage') };
 const TITLES = { jobs: t('title.jobs'), printers: t('title.printers'), access: t('title.access') };
 const accessPage = new AccessPage();
+pages.reports = byId('reportsPage');
+TITLES.reports = reportsTitle();
+const reportsPage = new ReportsPage({
+  onChange: (params) => {
+    const search = params.toString();
+    const hash = search ? `#reports?${search}` : '#reports';
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+  },
+});
 
 function showRoute() {
   const { route, params } = routeOf();
@@ -192,6 +218,7 @@ function showRoute() {
   document.title = TITLES[route];
   if (route === 'jobs' && params.has('job')) openJobFromLink(params.get('job'));
   if (route === 'access') accessPage.load();
+  if (route === 'reports') reportsPage.show(params);
 }
 
 /** `#jobs?job=<id>` (a printer card's current job): the job opens in the edit form. */
@@ -304,10 +331,12 @@ document.addEventListener('keydown', (e) => {
 window.addEventListener('hashchange', () => {
   const query = queryFromHash();
   if (query) table.setQuery(query, { notify: false });
+  officeFilters.sync(table.query);
   showRoute();
 });
 
 table.setQuery(queryFromHash() ?? queryFromParams(new URLSearchParams()), { notify: false });
+officeFilters.sync(table.query);
 showRoute();
 printersPage.render();
 refreshPrinters();

@@ -4,6 +4,7 @@ import { exportUrl, jobsApi } from './api.js';
 import { byId, debounce, flash, h } from './dom.js';
 import { t } from './i18n.js';
 import { formatDuration, shortTimeElement, statusBadge, timeElement } from './format.js';
+import { OFFICE_DEFAULTS, OFFICE_FILTER_KEYS, officeApiParams, officeMatches, officeQueryFromParams } from './office-filters.js';
 import { printerName } from './printers.js';
 import { compareByKey, searchMatches } from './text-order.js';
 import { STATUS_ACTIONS, STATUS_ACTION_NAMES } from './workflow.js';
@@ -13,12 +14,13 @@ export const DEFAULT_QUERY = Object.freeze({
   status: '',
   printer_id: '',
   is_business: '',
+  ...OFFICE_DEFAULTS,
   sort: 'updated_at:desc',
   limit: 25,
   offset: 0,
 });
 
-const FILTER_KEYS = ['q', 'status', 'printer_id', 'is_business'];
+const FILTER_KEYS = ['q', 'status', 'printer_id', 'is_business', ...OFFICE_FILTER_KEYS];
 const PAGE_SIZES = [10, 25, 50, 100];
 const SORT_KEYS = [
   'job_name', 'status', 'customer_name', 'printer_id', 'file_name', 'updated_at', 'created_at',
@@ -46,6 +48,7 @@ export function jobDurationSeconds(job, now = Date.now()) {
 export function queryFromParams(params) {
   const q = { ...DEFAULT_QUERY };
   for (const key of FILTER_KEYS) q[key] = params.get(key) ?? '';
+  Object.assign(q, officeQueryFromParams(params));
   if (!['', 'pending', 'running', 'completed', 'failed'].includes(q.status)) q.status = '';
   if (!['', 'true', 'false'].includes(q.is_business)) q.is_business = '';
   const sort = params.get('sort') || DEFAULT_QUERY.sort;
@@ -159,7 +162,7 @@ export class JobsTable {
     }
     this.clearBtn.addEventListener('click', () => {
       searchLater.cancel();
-      this.setQuery({ q: '', status: '', printer_id: '', is_business: '', offset: 0 });
+      this.setQuery({ q: '', status: '', printer_id: '', is_business: '', ...OFFICE_DEFAULTS, offset: 0 });
       this.search.focus();
     });
     this.pageSize.addEventListener('change', () => this.setQuery({ limit: Number(this.pageSize.value), offset: 0 }));
@@ -333,7 +336,7 @@ export class JobsTable {
     const { q, status, printer_id, is_business, sort, limit, offset } = this.query;
     try {
       const page = await jobsApi.list(
-        { q: q.trim(), status, printer_id, is_business, sort, limit, offset },
+        { q: q.trim(), status, printer_id, is_business, ...officeApiParams(this.query), sort, limit, offset },
         { signal: this.abort.signal },
       );
       if (seq !== this.loadSeq) return;
@@ -367,6 +370,7 @@ export class JobsTable {
     if (q.status && job.status !== q.status) return false;
     if (q.printer_id && job.printer_id !== q.printer_id) return false;
     if (q.is_business !== '' && String(job.is_business) !== q.is_business) return false;
+    if (!officeMatches(q, job)) return false;
     // The server's text search, rule for rule (text-order.js).
     return searchMatches(q.q, job);
   }

@@ -29,6 +29,7 @@ mod changes;
 mod clock;
 mod connection;
 mod connection_test;
+mod customers;
 mod draft;
 mod errors;
 mod event;
@@ -64,6 +65,10 @@ pub use connection::{
 pub use connection_test::{
     CONNECTION_TEST_LIMIT, ConnectionTest, ConnectionTestRequest, ConnectionTester,
     ConnectionTests, ConnectionTrial, TestConnectionError,
+};
+pub use customers::{
+    CUSTOMERS_DEFAULT_LIMIT, CUSTOMERS_MAX_LIMIT, CustomerCount, CustomerQuery, customer_fold,
+    customer_order,
 };
 pub use draft::{JobDraft, ValidJobFields};
 pub use errors::{

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::{
     clock::Timestamp,
+    customers::{CustomerCount, CustomerQuery},
     errors::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, StoreError, UpdatePrinterError,
@@ -189,6 +190,20 @@ pub trait JobRepository: EventLog {
         query: &JobQuery,
         key: &SummaryKey,
     ) -> Result<Vec<SummaryGroup>, StoreError>;
+
+    /// The customer names of the stored jobs that match `query`, each with its number of
+    /// jobs, for an autocomplete.
+    ///
+    /// - MUST return each distinct `customer_name` (exactly as stored: names that differ only
+    ///   in case or accents are separate entries) whose [`crate::customer_fold`] begins with
+    ///   [`CustomerQuery::prefix`], once, with the number of jobs that have exactly that name;
+    ///   jobs without a customer MUST NOT count.
+    /// - MUST order them as [`crate::customer_order`] does (most jobs first, then the list's
+    ///   text order, then the stored text) and return at most [`CustomerQuery::limit`],
+    ///   the first ones of that order.
+    /// - Should find the names through an index of the folded names: an autocomplete asks at
+    ///   every keystroke.
+    async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerCount>, StoreError>;
 
     /// Atomically: locks the job, reads it, lets `deletion` decide, and if it agrees deletes
     /// the job and logs its event.

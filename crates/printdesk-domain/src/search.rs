@@ -192,7 +192,8 @@ pub struct TermRange {
 }
 
 impl TermRange {
-    fn starting_with(prefix: String) -> Self {
+    /// The range of the strings that start with `prefix`.
+    pub fn starting_with(prefix: String) -> Self {
         let mut end: Vec<char> = prefix.chars().collect();
         let end = loop {
             match end.pop() {

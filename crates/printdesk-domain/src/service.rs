@@ -8,6 +8,7 @@ use crate::{
     clock::Clock,
     connection::{BambuLabConnection, MonitoredPrinter, PrinterConnection, TlsFingerprint},
     connection_test::{ConnectionTestRequest, TestConnectionError},
+    customers::{CustomerCount, CustomerQuery},
     draft::JobDraft,
     errors::{
         BulkEditError, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
@@ -139,6 +140,15 @@ impl JobService {
     /// One page of the job list.
     pub async fn list(&self, query: &JobQuery) -> Result<JobPage, ListJobsError> {
         Ok(self.jobs.list(query).await?)
+    }
+
+    /// The customer names the jobs have that match `query`, most jobs first (see
+    /// [`crate::CustomerQuery`]).
+    pub async fn customers(
+        &self,
+        query: &CustomerQuery,
+    ) -> Result<Vec<CustomerCount>, ListJobsError> {
+        Ok(self.jobs.customers(query).await?)
     }
 
     /// Every job the query's filters select, page by page in the query's order (its paging

@@ -30,6 +30,7 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
+    customers::{CustomerCount, CustomerQuery, customer_order},
     errors::{
         BulkFailure, CreateJobError, CreatePrinterError, DeleteJobError, DeletePrinterError,
         EditJobError, StoreError, UpdatePrinterError,
@@ -293,6 +294,26 @@ impl JobRepository for InMemoryStore {
                 }
             })
             .collect())
+    }
+
+    async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerCount>, StoreError> {
+        let state = self.state();
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        for name in state.jobs.values().filter_map(|j| j.customer_name.as_ref()) {
+            if query.matches(name.as_str()) {
+                *counts.entry(name.as_str()).or_default() += 1;
+            }
+        }
+        let mut names: Vec<CustomerCount> = counts
+            .into_iter()
+            .map(|(name, jobs)| CustomerCount {
+                name: name.to_owned(),
+                jobs,
+            })
+            .collect();
+        names.sort_by(customer_order);
+        names.truncate(query.limit() as usize);
+        Ok(names)
     }
 
     async fn scan(

@@ -76,6 +76,7 @@ mod body_deadline;
 mod bulk_body;
 mod cors;
 mod csv_export;
+mod customers;
 mod edges;
 mod edit_body;
 mod etag;
@@ -183,6 +184,7 @@ pub fn api_scope() -> Scope {
             web::resource("/jobs/{id}/history")
                 .route(allow(ReadJobs, web::get().to(jobs::history))),
         )
+        .service(web::resource("/customers").route(allow(ReadJobs, web::get().to(customers::list))))
         .service(
             web::resource("/reports/summary")
                 .route(allow(ReadJobs, web::get().to(reports::summary))),

@@ -46,7 +46,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::{API_PREFIX, Problem, jobs, ops, printers, reports};
+use crate::{API_PREFIX, Problem, customers, jobs, ops, printers, reports};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -90,6 +90,7 @@ More in `docs/api.md` and `docs/websocket.md`.",
         jobs::export_csv,
         jobs::export_xlsx,
         jobs::history,
+        customers::list,
         reports::summary,
         printers::list,
         printers::create,
@@ -133,7 +134,8 @@ More in `docs/api.md` and `docs/websocket.md`.",
     modifiers(&Security),
     tags(
         (name = "jobs", description = "Print jobs: list, create, read, edit, delete, the status \
-workflow, bulk edit, CSV export and the audit trail."),
+workflow, bulk edit, CSV and xlsx exports, the audit trail, and the customer names the \
+jobs have."),
         (name = "reports", description = "Figures over the jobs: counts, business and \
 private, print time, per customer, printer, month or status."),
         (name = "printers", description = "The printers jobs run on."),

@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
-    BulkFailure, BulkUpdateError, CreateJobError, DeleteJobError, EditJobError, FieldViolation,
-    Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery, JobRepository, NewJobEvent,
-    SearchDocument, StoreError, SummaryGroup, SummaryKey, UpdateOutcome, ValidationErrors,
+    BulkFailure, BulkUpdateError, CreateJobError, CustomerCount, CustomerQuery, DeleteJobError,
+    EditJobError, FieldViolation, Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery,
+    JobRepository, NewJobEvent, SearchDocument, StoreError, SummaryGroup, SummaryKey,
+    UpdateOutcome, ValidationErrors,
 };
 
 use crate::{
@@ -192,6 +193,12 @@ impl JobRepository for Store {
     ) -> Result<Vec<SummaryGroup>, StoreError> {
         let (query, key) = (query.clone(), key.clone());
         self.read(move |conn| crate::job_summary::summarize(conn, &query, &key))
+            .await
+    }
+
+    async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerCount>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| crate::job_customers::customers(conn, &query))
             .await
     }
 

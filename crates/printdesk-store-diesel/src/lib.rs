@@ -25,6 +25,7 @@ mod diagnose;
 mod event_log;
 mod group_commit;
 mod import;
+mod job_customers;
 mod job_queries;
 mod job_repository;
 mod job_summary;

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use printdesk_domain::{
     CustomerName, EventKind, FileName, Job, JobEvent, JobId, JobName, NewJobEvent, Notes,
-    PrinterId, SearchDocument, Seq, StoreError, Version, search::sort_key,
+    PrinterId, SearchDocument, Seq, StoreError, Version, customer_fold, search::sort_key,
 };
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
@@ -118,7 +118,8 @@ impl TryFrom<JobRow> for Job {
 }
 
 /// What the store derives from a job's text with the domain's rules and keeps beside it: the
-/// search document and the collation sort keys (see the `job_search` migration).
+/// search document and the collation sort keys (see the `job_search` migration), and the
+/// folded customer name (the `customer_fold` migration).
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = jobs)]
 pub(crate) struct DerivedColumns {
@@ -126,6 +127,7 @@ pub(crate) struct DerivedColumns {
     pub name_key: Vec<u8>,
     pub customer_key: Option<Vec<u8>>,
     pub file_key: Option<Vec<u8>>,
+    pub customer_fold: Option<String>,
 }
 
 impl DerivedColumns {
@@ -137,6 +139,7 @@ impl DerivedColumns {
             name_key: sort_key(&row.job_name),
             customer_key: row.customer_name.as_deref().map(sort_key),
             file_key: row.file_name.as_deref().map(sort_key),
+            customer_fold: row.customer_name.as_deref().map(customer_fold),
         };
         (columns, document)
     }
@@ -196,6 +199,7 @@ pub(crate) struct JobRowChanges {
     name_key: Option<Vec<u8>>,
     customer_key: Option<Option<Vec<u8>>>,
     file_key: Option<Option<Vec<u8>>>,
+    customer_fold: Option<Option<String>>,
 }
 
 /// A job's search document before and after an edit that changed a searched field.
@@ -222,6 +226,8 @@ impl JobRowChanges {
             .then(|| new.customer_name.as_deref().map(sort_key));
         let file_key =
             (old.file_name != new.file_name).then(|| new.file_name.as_deref().map(sort_key));
+        let customer_fold = (old.customer_name != new.customer_name)
+            .then(|| new.customer_name.as_deref().map(customer_fold));
         let search_text = document.as_ref().map(|d| d.after.as_str().to_owned());
         macro_rules! changed {
             ($($field:ident),* $(,)?) => {
@@ -231,6 +237,7 @@ impl JobRowChanges {
                     name_key,
                     customer_key,
                     file_key,
+                    customer_fold,
                 }
             };
         }

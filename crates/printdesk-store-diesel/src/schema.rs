@@ -47,6 +47,8 @@ diesel::table! {
         name_key -> Nullable<Binary>,
         customer_key -> Nullable<Binary>,
         file_key -> Nullable<Binary>,
+        /// The domain's `customer_fold` of `customer_name`, for the customers' autocomplete.
+        customer_fold -> Nullable<Text>,
     }
 }
 

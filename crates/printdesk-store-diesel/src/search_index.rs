@@ -14,7 +14,7 @@ use diesel::{
     result::Error as DieselError,
     sql_types::{Bool, Text},
 };
-use printdesk_domain::SearchDocument;
+use printdesk_domain::{SearchDocument, customer_fold};
 
 use crate::{
     connection::AnyConnection,
@@ -168,7 +168,7 @@ pub(crate) fn build_missing(conn: &mut AnyConnection) -> Result<u64, DieselError
         .count()
         .get_result(conn)?;
     if pending == 0 {
-        return Ok(0);
+        return fold_missing_customers(conn);
     }
     let pending = u64::try_from(pending).unwrap_or_default();
     tracing::info!(
@@ -197,6 +197,7 @@ pub(crate) fn build_missing(conn: &mut AnyConnection) -> Result<u64, DieselError
                         jobs::name_key.eq(derived.name_key),
                         jobs::customer_key.eq(derived.customer_key),
                         jobs::file_key.eq(derived.file_key),
+                        jobs::customer_fold.eq(derived.customer_fold),
                     ))
                     .execute(conn)?;
                 index_new(conn, &row.id, &document)?;
@@ -218,6 +219,43 @@ pub(crate) fn build_missing(conn: &mut AnyConnection) -> Result<u64, DieselError
         seconds = started.elapsed().as_secs_f64(),
         "text search index built for {done} jobs"
     );
+    Ok(done + fold_missing_customers(conn)?)
+}
+
+/// Fills in `customer_fold` for the jobs that have a customer but no folded name yet (those
+/// of a database that existed before the `customer_fold` migration), [`BATCH`] jobs per
+/// transaction; returns how many. Their other derived columns and terms are there already.
+fn fold_missing_customers(conn: &mut AnyConnection) -> Result<u64, DieselError> {
+    let started = Instant::now();
+    let mut done = 0_u64;
+    loop {
+        let rows: Vec<(String, Option<String>)> = jobs::table
+            .filter(jobs::customer_name.is_not_null())
+            .filter(jobs::customer_fold.is_null())
+            .order(jobs::id)
+            .limit(BATCH)
+            .select((jobs::id, jobs::customer_name))
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        conn.transaction::<_, DieselError, _>(|conn| {
+            for (id, name) in &rows {
+                diesel::update(jobs::table.find(id))
+                    .set(jobs::customer_fold.eq(name.as_deref().map(customer_fold)))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })?;
+        done += rows.len() as u64;
+    }
+    if done > 0 {
+        tracing::info!(
+            jobs = done,
+            seconds = started.elapsed().as_secs_f64(),
+            "customer names folded for {done} existing jobs"
+        );
+    }
     Ok(done)
 }
 

@@ -153,8 +153,11 @@ on_every_store!(
     customer_filter_is_the_whole_name_ignoring_case,
     date_filters_select_instants_with_each_end_as_given,
     summary_figures_are_the_sums_over_the_filtered_jobs,
-    scan_follows_the_list_order_for_every_sort;
+    scan_follows_the_list_order_for_every_sort,
+    customers_are_counted_by_name_and_found_by_folded_prefix,
+    customers_follow_edits_and_deletions;
     diesel:
+    a_database_before_customer_folds_finds_its_customers,
     a_write_that_panics_fails_and_the_store_keeps_working,
     data_survives_reopening_the_store,
     import_loads_jobs_with_their_events_after_the_log,
@@ -1675,15 +1678,22 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     use diesel::{Connection, connection::SimpleConnection};
 
     create_search_jobs(&ctx).await;
-    // Back to the schema before the `job_search` migration (its down.sql), jobs kept.
+    // Back to the schema before the `job_search` migration (its down.sql, after that of the
+    // later `customer_fold`, whose index holds a column of it), jobs kept.
     let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
     let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    conn.batch_execute(include_str!(
+        "../../../migrations/sqlite/2026-12-01-000500_customer_fold/down.sql"
+    ))
+    .unwrap();
     conn.batch_execute(include_str!(
         "../../../migrations/sqlite/2026-12-01-000300_job_search/down.sql"
     ))
     .unwrap();
-    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261201000300'")
-        .unwrap();
+    conn.batch_execute(
+        "DELETE FROM __diesel_schema_migrations WHERE version IN ('20261201000300', '20261201000500')",
+    )
+    .unwrap();
     drop(conn);
 
     let store = Arc::new(Store::connect(ctx.url()).await.expect("migrate again"));
@@ -1711,6 +1721,11 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     assert_eq!(
         names,
         [german, "IŞIK İstanbul".to_owned(), "Long".to_owned()]
+    );
+    // The customer names are folded too.
+    assert_eq!(
+        customers(&reopened, "MUL", 10).await,
+        named(&[("Müller GmbH", 1)])
     );
     // New jobs and edits are indexed as usual.
     create(&reopened, draft("Müllereimer")).await;
@@ -2435,5 +2450,208 @@ async fn scan_follows_the_list_order_for_every_sort(ctx: Ctx) {
     assert_eq!(
         ctx.repo.scan(&query, Some(&cursor), 100).await.unwrap(),
         expected
+    );
+}
+
+/// The customers `q` finds (at most `limit`), as (name, jobs).
+async fn customers(ctx: &Ctx, q: &str, limit: u32) -> Vec<(String, u64)> {
+    let query = printdesk_domain::CustomerQuery::parse(Some(q), Some(limit)).unwrap();
+    ctx.repo
+        .customers(&query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.jobs))
+        .collect()
+}
+
+fn named(list: &[(&str, u64)]) -> Vec<(String, u64)> {
+    list.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect()
+}
+
+/// `JobRepository::customers`: each stored name once with its jobs, most jobs first, ties in
+/// text order; a folded prefix of the whole name; jobs without a customer not counted.
+async fn customers_are_counted_by_name_and_found_by_folded_prefix(ctx: Ctx) {
+    use time::macros::datetime;
+    let t = datetime!(2026-11-02 10:00 UTC);
+    for (i, customer) in [
+        Some("Müller GmbH"),
+        Some("Müller GmbH"),
+        Some("Müller GmbH"),
+        Some("MÜLLER AG"),
+        Some("Mueller GmbH"),
+        Some("Mueller GmbH"),
+        Some("müller gmbh"),
+        Some("ACME Müller"),
+        Some("Straße 5"),
+        Some("Zylinderbau"),
+        Some("Ölwerk"),
+        Some("aufkleber"),
+        Some("%_x"),
+        None,
+        None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        stored(&ctx, &format!("j{i}"), customer, t, None).await;
+    }
+    assert_eq!(
+        customers(&ctx, "mül", 10).await,
+        named(&[("Müller GmbH", 3), ("MÜLLER AG", 1), ("müller gmbh", 1)]),
+        "accents and case folded, names as stored, most jobs first, then text order"
+    );
+    assert_eq!(
+        customers(&ctx, "MU", 10).await,
+        named(&[
+            ("Müller GmbH", 3),
+            ("Mueller GmbH", 2),
+            ("MÜLLER AG", 1),
+            ("müller gmbh", 1),
+        ])
+    );
+    assert_eq!(customers(&ctx, "mu", 2).await.len(), 2, "the limit");
+    assert_eq!(
+        customers(&ctx, "MU", 2).await,
+        named(&[("Müller GmbH", 3), ("Mueller GmbH", 2)]),
+        "the first ones of the order"
+    );
+    assert_eq!(
+        customers(&ctx, "strasse", 10).await,
+        named(&[("Straße 5", 1)])
+    );
+    assert_eq!(
+        customers(&ctx, "%", 10).await,
+        named(&[("%_x", 1)]),
+        "literal"
+    );
+    assert!(customers(&ctx, "_", 10).await.is_empty(), "not a pattern");
+    assert!(
+        customers(&ctx, "gmbh", 10).await.is_empty(),
+        "a prefix of the whole name"
+    );
+    assert!(customers(&ctx, "müller gmbh x", 10).await.is_empty());
+    let all = customers(&ctx, "", 100).await;
+    assert_eq!(
+        all.len(),
+        10,
+        "every name once, none for jobs without a customer"
+    );
+    assert_eq!(all.iter().map(|(_, n)| n).sum::<u64>(), 13);
+    let ones: Vec<&str> = all[2..].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        ones,
+        [
+            "%_x",
+            "ACME Müller",
+            "aufkleber",
+            "MÜLLER AG",
+            "müller gmbh",
+            "Ölwerk",
+            "Straße 5",
+            "Zylinderbau"
+        ],
+        "the list's text order among equal counts"
+    );
+}
+
+/// `JobRepository::customers` counts the jobs as they are now: an edit moves a job to its new
+/// name, a deletion takes it away, and a name no job has any more is gone.
+async fn customers_follow_edits_and_deletions(ctx: Ctx) {
+    let actor = Actor::anonymous();
+    let mut ids = Vec::new();
+    for name in ["Müller GmbH", "Müller GmbH", "Meier"] {
+        let job = ctx
+            .jobs
+            .create(
+                JobDraft {
+                    customer_name: Some(name.into()),
+                    ..draft("j")
+                },
+                &actor,
+            )
+            .await
+            .unwrap();
+        ids.push(job);
+    }
+    let edit = |customer: Nullable<String>| JobPatch {
+        customer_name: customer,
+        ..JobPatch::default()
+    };
+    ctx.jobs
+        .edit(
+            ids[0].id,
+            edit(Nullable::Set("Mueller GmbH".into())),
+            VersionCondition::Any,
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        customers(&ctx, "m", 10).await,
+        named(&[("Meier", 1), ("Mueller GmbH", 1), ("Müller GmbH", 1)])
+    );
+    ctx.jobs
+        .edit(
+            ids[2].id,
+            edit(Nullable::Clear),
+            VersionCondition::Any,
+            &actor,
+        )
+        .await
+        .unwrap();
+    ctx.jobs
+        .delete(ids[1].id, VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        customers(&ctx, "M", 10).await,
+        named(&[("Mueller GmbH", 1)])
+    );
+}
+
+/// A database whose jobs were written before the `customer_fold` migration: the store folds
+/// their customer names at start-up, and the autocomplete finds them.
+async fn a_database_before_customer_folds_finds_its_customers(ctx: Ctx) {
+    use diesel::{Connection, connection::SimpleConnection};
+
+    for customer in ["Müller GmbH", "Müller GmbH", "Straße 5"] {
+        create(
+            &ctx,
+            JobDraft {
+                customer_name: Some(customer.into()),
+                ..draft("j")
+            },
+        )
+        .await;
+    }
+    create(&ctx, draft("without")).await;
+    let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
+    let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    let backend = if ctx.url().starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let down = match backend {
+        "postgres" => {
+            include_str!("../../../migrations/postgres/2026-12-01-000500_customer_fold/down.sql")
+        }
+        _ => include_str!("../../../migrations/sqlite/2026-12-01-000500_customer_fold/down.sql"),
+    };
+    conn.batch_execute(down).unwrap();
+    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261201000500'")
+        .unwrap();
+    drop(conn);
+
+    let store = Arc::new(Store::connect(ctx.url()).await.expect("migrate again"));
+    let reopened = Ctx::new(store.clone(), store, None);
+    assert_eq!(
+        customers(&reopened, "", 10).await,
+        named(&[("Müller GmbH", 2), ("Straße 5", 1)])
+    );
+    assert_eq!(
+        customers(&reopened, "STRASSE", 10).await,
+        named(&[("Straße 5", 1)])
     );
 }

@@ -369,6 +369,12 @@ impl JobRepository for FailingScans {
     ) -> Result<Vec<SummaryGroup>, StoreError> {
         self.inner.summarize(query, key).await
     }
+    async fn customers(
+        &self,
+        query: &printdesk_domain::CustomerQuery,
+    ) -> Result<Vec<printdesk_domain::CustomerCount>, StoreError> {
+        self.inner.customers(query).await
+    }
     async fn delete(&self, id: JobId, deletion: JobDeletion) -> Result<JobEvent, DeleteJobError> {
         self.inner.delete(id, deletion).await
     }

@@ -8,6 +8,7 @@ mod bad_input;
 mod bodies;
 mod concurrency;
 mod cors;
+mod customers;
 mod docs;
 mod edges;
 mod jobs_bulk;

@@ -241,6 +241,12 @@ async fn every_endpoint_answers_each_role_as_the_table_says(app: TestApp) {
         ),
         row(
             M::GET,
+            "/customers?q=a",
+            None,
+            [SignIn, Is(200), Is(200), Is(200)],
+        ),
+        row(
+            M::GET,
             "/reports/summary",
             None,
             [SignIn, Is(200), Is(200), Is(200)],

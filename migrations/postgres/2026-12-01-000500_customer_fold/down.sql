@@ -1,0 +1,3 @@
+DROP INDEX jobs_customer_fold_pending;
+DROP INDEX jobs_customer_fold;
+ALTER TABLE jobs DROP COLUMN customer_fold;
