@@ -235,6 +235,55 @@ describe('the page in German', () => {
     assertClean(problems);
   });
 
+  test('the office in German: the customer warning, the Reports view, its months and totals', async () => {
+    const tag = unique('Bürobedarf');
+    for (let i = 0; i < 2; i += 1) {
+      const job = await api.createJob({
+        job_name: `${tag} ${i}`, printer_id: 'prusa-werkstatt', is_business: true, customer_name: 'Köhler Bürotechnik GmbH',
+      });
+      const running = await api.setStatus(job.id, 'running');
+      await api.setStatus(job.id, 'completed', { version: running.version });
+    }
+    const { page, problems } = await app({ contextOptions: GERMAN });
+    const pieces = englishPieces();
+
+    // A new name close to an existing one warns in German.
+    await page.locator('#newJobBtn').click();
+    const modal = page.locator('#editJobModal[open]');
+    await modal.waitFor();
+    await modal.locator('#customerName').fill('Koehler Buerotechnik GmbH');
+    const warning = page.locator('#customerSimilar');
+    await warning.waitFor({ state: 'visible' });
+    assert.match(await warning.locator('.customer-similar-text').textContent(), /„Köhler Bürotechnik GmbH“/);
+    await assertNoEnglish(page, 'customer warning', pieces);
+    await page.locator('#customerSimilarUse').click();
+    assert.equal(await modal.locator('#customerName').inputValue(), 'Köhler Bürotechnik GmbH');
+    await page.keyboard.press('Escape');
+    await page.locator('#confirmDialog[open]').waitFor();
+    await page.locator('#confirmOkBtn').click();
+    await page.locator('#editJobModal').waitFor({ state: 'hidden' });
+
+    // The Reports view, grouped by month: German words, the API's totals.
+    await page.locator("a[href='#reports']").click();
+    await page.locator('#reportsPage[data-loaded]').waitFor();
+    await page.locator('#reportGroupBy').selectOption('month');
+    await page.waitForFunction(() => document.querySelector('#reportsPage[data-loaded]')
+      && document.querySelector('#reportGroupBy').value === 'month');
+    await page.waitForTimeout(300);
+    await page.locator('#reportsPage[data-loaded]').waitFor();
+    const summary = (await api.call('GET', '/reports/summary?group_by=month&tz=Europe%2FBerlin')).body;
+    const totals = page.locator('#reportFoot tr.report-totals');
+    await page.waitForFunction((jobs) => document.querySelector('#reportFoot tr.report-totals .report-jobs')?.textContent
+      === new Intl.NumberFormat('de-DE').format(jobs), summary.totals.jobs);
+    assert.equal(await totals.locator('.report-completed').textContent(), new Intl.NumberFormat('de-DE').format(summary.totals.completed));
+    assert.equal(await page.locator('#reportChart g.report-bar').count(), summary.rows.length, 'one bar per row');
+    const month = new Intl.DateTimeFormat('de-DE', { month: 'long', timeZone: 'Europe/Berlin' }).format(new Date());
+    assert.match(await page.locator('#reportBody').innerText(), new RegExp(month), 'month names in German');
+    await assertNoEnglish(page, 'reports', pieces);
+    assert.deepEqual(await missingKeys(page), []);
+    assertClean(problems);
+  });
+
   test('the language switch is remembered across reloads', async () => {
     const { page, problems } = await app();
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');

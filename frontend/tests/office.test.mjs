@@ -53,7 +53,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('office: customers, date filters, reports', { timeout: 120000 }, () => {
+describe('office: customers, date filters, reports', { timeout: 600000 }, () => {
   test('the job form suggests customers and warns about a name close to an existing one', async () => {
     const { page, problems } = await app();
     await page.locator('#newJobBtn').click();

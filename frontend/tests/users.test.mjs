@@ -195,7 +195,7 @@ test('the conflict dialog names who changed the job', { timeout: 300000 }, async
   assert.deepEqual(page.problems.errors, []);
 });
 
-test('an admin makes an operator a viewer with a new password: the open page signs in again and loses its edit buttons; the user changes their own password', { timeout: 120000 }, async () => {
+test('an admin makes an operator a viewer with a new password: the open page signs in again and loses its edit buttons; the user changes their own password', { timeout: 300000 }, async () => {
   const anna = await signInApi('anna', 'anna-password-1');
   const asAnna = async (method, path, body) => {
     const res = await fetch(`${server.baseUrl}/api/v1${path}`, {
