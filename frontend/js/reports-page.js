@@ -1,7 +1,7 @@
 // The Reports page (`#reports?group_by=customer&from=2026-11-01&to=2026-11-30`): the figures of
 // `GET /api/v1/reports/summary` per customer, printer, month or status, for a range of creation
-// dates (quick ranges in the page's time zone, sent as `tz`), optionally one customer and
-// business or private jobs only; a table with a totals row and a horizontal bar chart of the
+// dates (quick ranges in the page's time zone, sent as `tz`), optionally one customer, one
+// status, one printer and business or private jobs only (the job list's filters); a table with a totals row and a horizontal bar chart of the
 // jobs per row, drawn here as SVG (no library; the CSP allows no inline style, so the chart's
 // looks are classes in css/office.css).
 
@@ -11,7 +11,8 @@ import { dateRangeControl } from './office-filters.js';
 import { isDate, pageTimeZone } from './date-ranges.js';
 import { byId, h } from './dom.js';
 import { formatNumber, locale, t } from './i18n.js';
-import { statusBadge } from './format.js';
+import { STATUSES, statusBadge } from './format.js';
+import { fillPrinterSelect, onPrintersChanged, setSelectValue } from './printers.js';
 
 /** The page title of the Reports page. */
 export const reportsTitle = () => t('reports.title');
@@ -19,7 +20,7 @@ export const reportsTitle = () => t('reports.title');
 export const GROUPINGS = ['customer', 'printer', 'month', 'status'];
 
 export const DEFAULT_REPORT = Object.freeze({
-  group_by: 'customer', from: '', to: '', customer: '', is_business: '',
+  group_by: 'customer', from: '', to: '', customer: '', status: '', printer_id: '', is_business: '',
 });
 
 /** A report query from the address bar's parameters, anything invalid left at its default. */
@@ -30,6 +31,8 @@ export function reportFromParams(params) {
   for (const key of ['from', 'to']) if (isDate(params.get(key))) r[key] = params.get(key);
   r.customer = (params.get('customer') ?? '').trim().slice(0, 200);
   if (['true', 'false'].includes(params.get('is_business'))) r.is_business = params.get('is_business');
+  if (STATUSES.includes(params.get('status'))) r.status = params.get('status');
+  r.printer_id = (params.get('printer_id') ?? '').trim().slice(0, 64);
   return r;
 }
 
@@ -49,6 +52,8 @@ export function summaryQuery(report) {
     from: report.from,
     to: report.to,
     customer: report.customer,
+    status: report.status,
+    printer_id: report.printer_id,
     is_business: report.is_business,
     tz: pageTimeZone(),
   };
@@ -60,6 +65,8 @@ export function jobsLinkOf(report) {
   if (report.from) params.set('created_from', report.from);
   if (report.to) params.set('created_to', report.to);
   if (report.customer) params.set('customer', report.customer);
+  if (report.status) params.set('status', report.status);
+  if (report.printer_id) params.set('printer_id', report.printer_id);
   if (report.is_business) params.set('is_business', report.is_business);
   const s = params.toString();
   return s ? `#jobs?${s}` : '#jobs';
@@ -205,10 +212,23 @@ export class ReportsPage {
       h('option', { value: 'true', text: t('reports.type.business') }),
       h('option', { value: 'false', text: t('reports.type.private') }));
     this.business.addEventListener('change', () => this.set({ is_business: this.business.value }));
+    this.status = h('select', { id: 'reportStatus' },
+      h('option', { value: '', text: t('filter.all') }),
+      ...STATUSES.map((s) => h('option', { value: s, text: t(`status.${s}`) })));
+    this.status.addEventListener('change', () => this.set({ status: this.status.value }));
+    this.printer = h('select', { id: 'reportPrinter' }, h('option', { value: '', text: t('filter.all') }));
+    this.printer.addEventListener('change', () => this.set({ printer_id: this.printer.value }));
+    fillPrinterSelect(this.printer);
+    onPrintersChanged(() => {
+      fillPrinterSelect(this.printer);
+      setSelectValue(this.printer, this.report.printer_id);
+    });
     container.replaceChildren(
       h('div', { class: 'toolbar-filter' }, h('label', { for: 'reportGroupBy', text: t('reports.groupByLabel') }), this.groupBy),
       this.range.element,
       h('div', { class: 'toolbar-filter toolbar-customer' }, h('label', { for: 'reportCustomer', text: t('filters.customer') }), this.customer),
+      h('div', { class: 'toolbar-filter' }, h('label', { for: 'reportStatus', text: t('field.status') }), this.status),
+      h('div', { class: 'toolbar-filter' }, h('label', { for: 'reportPrinter', text: t('field.printer_id') }), this.printer),
       h('div', { class: 'toolbar-filter' }, h('label', { for: 'reportBusiness', text: t('reports.typeLabel') }), this.business),
     );
     container.addEventListener('submit', (e) => e.preventDefault());
@@ -235,6 +255,8 @@ export class ReportsPage {
     this.range.set({ from: r.from, to: r.to });
     if (document.activeElement !== this.customer) this.customer.value = r.customer;
     this.business.value = r.is_business;
+    this.status.value = r.status;
+    setSelectValue(this.printer, r.printer_id);
     this.groupHead.textContent = t(`reports.groupBy.${r.group_by}`);
   }
 

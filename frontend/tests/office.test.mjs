@@ -221,6 +221,19 @@ describe('office: customers, date filters, reports', { timeout: 600000 }, () => 
     assert.equal(await printerRow.locator('.report-printer-name').textContent(), 'Prusa MK4 #1');
     assert.equal(await printerRow.locator('.report-printer-id').textContent(), 'prusa-mk4-1');
 
+    // The list's status and printer filters narrow the report too.
+    await page.locator('#reportStatus').selectOption('completed');
+    await page.locator('#reportPrinter').selectOption('prusa-mk4-1');
+    await page.waitForFunction(() => location.hash.includes('status=completed') && location.hash.includes('printer_id=prusa-mk4-1'));
+    await section.waitFor();
+    const narrowed = await check({ group_by: 'printer', status: 'completed', printer_id: 'prusa-mk4-1' });
+    assert.equal(narrowed.totals.jobs, narrowed.totals.completed, 'completed jobs only');
+    assert.ok(narrowed.totals.jobs < all.totals.jobs, 'fewer than all');
+    await page.locator('#reportStatus').selectOption('');
+    await page.locator('#reportPrinter').selectOption('');
+    await page.waitForFunction(() => !location.hash.includes('status=') && !location.hash.includes('printer_id='));
+    await section.waitFor();
+
     // A quick range and business jobs only: in the address bar, totals still the API's.
     await page.locator('#reportCreatedQuick').selectOption('this-month');
     await page.locator('#reportBusiness').selectOption('true');
