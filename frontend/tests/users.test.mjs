@@ -257,7 +257,7 @@ test('an admin makes an operator a viewer with a new password: the open page sig
   await signIn.locator('#signInSubmitBtn').click();
   await page.locator('#signInDialog').waitFor({ state: 'hidden' });
   await page.waitForFunction(() => document.body.dataset.role === 'viewer');
-  assert.equal(await page.locator('#userRole').textContent(), 'viewer');
+  assert.equal(await page.locator('#userRole').textContent(), 'Viewer');
   await page.locator('#connectionStatus[data-state="live"]').waitFor({ timeout: 10000 });
   await row(page, job.id).waitFor();
   assert.equal(await row(page, job.id).locator("button[data-action='edit-job']").isVisible(), false);
