@@ -73,12 +73,15 @@ impl Reference {
 }
 
 /// Edits the jobs in `ids` in turn (notes set to a new text each time, as the HTTP load does)
-/// for `warmup`, then measures for `measure`.
+/// for `warmup`, then measures for `measure`. With `search_index`, the store's text search
+/// index is built first and brought up to date after every edit, within the edit's time (what
+/// the next search would otherwise do); without, the store keeps none.
 pub async fn run(
     url: &str,
     ids: &[JobId],
     warmup: Duration,
     measure: Duration,
+    search_index: bool,
 ) -> Result<Reference, String> {
     if ids.is_empty() {
         return Err("no job ids to edit".into());
@@ -86,11 +89,16 @@ pub async fn run(
     let (backend, _) = printdesk_store_diesel::parse_url(url).map_err(|e| e.to_string())?;
     let options = StoreOptions {
         max_connections: 1,
+        search_index,
         ..StoreOptions::for_backend(backend)
     };
     let store = Store::connect_with(url, options)
         .await
         .map_err(|e| e.to_string())?;
+    if search_index && !store.wait_for_search_index(Duration::from_secs(600)).await {
+        return Err("the search index was not built within 10 minutes".into());
+    }
+    let index = search_index.then(|| store.clone());
     let service = JobService::new(
         Arc::new(store.clone()),
         Arc::new(store),
@@ -107,12 +115,25 @@ pub async fn run(
         };
         let service = &service;
         let actor = &actor;
-        async move { service.edit(id, patch, VersionCondition::Any, actor).await }
+        let index = &index;
+        async move {
+            service
+                .edit(id, patch, VersionCondition::Any, actor)
+                .await
+                .map_err(|e| format!("edit failed: {e}"))?;
+            if let Some(store) = index {
+                store
+                    .refresh_search_index()
+                    .await
+                    .map_err(|e| format!("search index: {e}"))?;
+            }
+            Ok::<_, String>(())
+        }
     };
 
     let warm_until = Instant::now() + warmup;
     while Instant::now() < warm_until {
-        edit(n).await.map_err(|e| format!("edit failed: {e}"))?;
+        edit(n).await?;
         n += 1;
     }
     let mut samples = Vec::with_capacity(100_000);
@@ -120,7 +141,7 @@ pub async fn run(
     let mut edits = 0;
     while started.elapsed() < measure {
         let t = Instant::now();
-        edit(n).await.map_err(|e| format!("edit failed: {e}"))?;
+        edit(n).await?;
         samples.push(t.elapsed());
         n += 1;
         edits += 1;

@@ -44,6 +44,7 @@ mod printer;
 mod printer_patch;
 mod query;
 pub mod search;
+mod search_index;
 mod secret;
 mod service;
 mod status;
@@ -96,6 +97,7 @@ pub use query::{
     JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey, TimeRange, customer_key,
 };
 pub use search::{SEARCH_MAX_CHARS, SearchDocument, SearchQuery};
+pub use search_index::{SearchHits, SearchIndex};
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};

@@ -3,8 +3,9 @@
 
 use std::cmp::Ordering;
 
-use printdesk_domain::search::{
-    SEARCH_MAX_CHARS, SearchDocument, SearchQuery, collate, fold, sort_key,
+use printdesk_domain::{
+    JobId, SearchIndex,
+    search::{SEARCH_MAX_CHARS, SearchDocument, SearchQuery, collate, fold, sort_key},
 };
 
 fn doc(name: &str) -> SearchDocument {
@@ -33,6 +34,15 @@ fn finds(query: &str, name: &str) -> bool {
     if query.index_is_exact() && !query.index_ranges().is_empty() {
         assert_eq!(by_index, by_patterns, "the index is not exact");
     }
+    // The in-memory index the SQL stores answer from agrees, beside a job that matches
+    // nothing of the table.
+    let (id, other) = (JobId::generate(), JobId::generate());
+    let mut index = SearchIndex::new();
+    index.insert(other, doc("\u{2603}"));
+    index.insert(id, document);
+    let hits = index.search(&query);
+    assert_eq!(hits.contains(id), by_patterns, "the search index disagrees");
+    assert!(!hits.contains(other) || query.matches(&doc("\u{2603}")));
     by_patterns
 }
 
@@ -283,4 +293,160 @@ fn the_shared_fixture_holds_for_the_server() {
     sorted.reverse();
     sorted.sort_by_key(|n| sort_key(n));
     assert_eq!(sorted, order);
+}
+
+/// Documents for the index test: every script of the table, shared words, numbers whose
+/// prefixes are many terms, and punctuation.
+const DOCUMENTS: [[Option<&str>; 4]; 12] = [
+    [
+        Some("GEHÄUSE FÜR ÖLPUMPE"),
+        Some("Müller GmbH"),
+        None,
+        Some("gehaeuse.3mf"),
+    ],
+    [
+        Some("Benchy v3 #12345"),
+        Some("Acme Robotics"),
+        Some("re-sliced at 0.2 mm"),
+        Some("benchy-12345.3mf"),
+    ],
+    [Some("Benchy v1 #123"), None, None, Some("benchy-123.3mf")],
+    [
+        Some("bracket"),
+        Some("Bäckerei Köhler"),
+        Some("Ölwanne für Kunde Müller, Größe M"),
+        None,
+    ],
+    [Some("ΔΈΛΤΑ"), Some("Москва"), None, None],
+    [Some("Résumé holder"), None, Some("PETG, 40% infill"), None],
+    [Some("IŞIK kapağı"), Some("İstanbul"), None, None],
+    [
+        Some("東京タワー"),
+        None,
+        Some("second attempt after a spaghetti failure"),
+        None,
+    ],
+    [
+        Some("100% \"quoted\" a_b\\c"),
+        None,
+        None,
+        Some("x-y.gcode"),
+    ],
+    [Some("supercalifragilisticexpialidocious"), None, None, None],
+    [
+        Some("gear v2 #54321"),
+        Some("Hooli"),
+        Some("use the textured plate"),
+        Some("gear-54321.3mf"),
+    ],
+    [Some("vase"), Some("Hooli"), None, Some("vase.stl")],
+];
+
+const QUERIES: [&str; 24] = [
+    "benchy",
+    "BENCHY acme",
+    "muller",
+    "müller ölwanne größe",
+    "re-sliced 0.2 mm",
+    "12",
+    "123",
+    "1234",
+    "12345",
+    "fü",
+    "ür",
+    "δέλτα",
+    "москва",
+    "resume",
+    "isik",
+    "istanbul",
+    "東京",
+    "タワー",
+    "100%",
+    "\"quoted\"",
+    "a_b\\c",
+    "califragilistic",
+    "vase hooli spaghetti",
+    "%",
+];
+
+/// The ids of the jobs `query` finds among `docs` by checking each document.
+fn scanned(docs: &[(JobId, SearchDocument)], query: &SearchQuery) -> Vec<JobId> {
+    let mut ids: Vec<JobId> = docs
+        .iter()
+        .filter(|(_, d)| query.matches(d))
+        .map(|(id, _)| *id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn searched(index: &SearchIndex, query: &SearchQuery) -> Vec<JobId> {
+    let hits = index.search(query);
+    let mut ids: Vec<JobId> = hits.ids().collect();
+    ids.sort();
+    assert_eq!(ids.len(), hits.len());
+    for id in &ids {
+        assert!(hits.contains(*id));
+    }
+    ids
+}
+
+#[test]
+fn the_search_index_finds_what_checking_every_document_finds_through_edits_and_removals() {
+    let mut docs: Vec<(JobId, SearchDocument)> = DOCUMENTS
+        .iter()
+        .map(|fields| (JobId::generate(), SearchDocument::of_fields(*fields)))
+        .collect();
+    let mut index = SearchIndex::new();
+    for (id, d) in &docs {
+        index.insert(*id, d.clone());
+    }
+    let check = |index: &SearchIndex, docs: &[(JobId, SearchDocument)], stage: &str| {
+        assert_eq!(index.len(), docs.len());
+        for text in QUERIES {
+            let query = q(text);
+            assert_eq!(
+                searched(index, &query),
+                scanned(docs, &query),
+                "{stage}: `{text}`"
+            );
+        }
+    };
+    check(&index, &docs, "built");
+    assert!(
+        !index.search(&q("benchy")).is_empty(),
+        "the table finds something"
+    );
+
+    // Edits: a word replaced, a field cleared, the same document again (nothing changes).
+    for (k, fields) in [
+        (
+            1,
+            [
+                Some("Benchy v4 #12346"),
+                Some("Globex"),
+                None,
+                Some("benchy-12346.3mf"),
+            ],
+        ),
+        (3, [Some("bracket"), None, None, None]),
+        (5, DOCUMENTS[5]),
+    ] {
+        docs[k].1 = SearchDocument::of_fields(fields);
+        index.insert(docs[k].0, docs[k].1.clone());
+    }
+    check(&index, &docs, "edited");
+    assert!(index.search(&q("12345")).len() < scanned(&docs, &q("benchy")).len() + 1);
+
+    // Removals, and a removed job that comes back.
+    let (gone, _) = docs.remove(0);
+    index.remove(gone);
+    index.remove(gone);
+    assert!(!index.contains(gone));
+    check(&index, &docs, "removed");
+    let back = SearchDocument::of_fields([Some("Gehäuse neu"), None, None, None]);
+    index.insert(gone, back.clone());
+    docs.push((gone, back));
+    check(&index, &docs, "back");
+    assert_eq!(index.search(&q("gehause")).len(), 1);
 }

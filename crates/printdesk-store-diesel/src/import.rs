@@ -9,8 +9,7 @@ use crate::{
     connection::AnyConnection,
     printers::PrinterRow,
     rows::{EventRow, NewJobRow},
-    schema::{event_seq, job_events, job_search_terms, jobs, printers},
-    search_index::{self, TermRow},
+    schema::{event_seq, job_events, jobs, printers},
     store::map_diesel,
 };
 
@@ -62,27 +61,10 @@ macro_rules! insert_all {
             .select(event_seq::last)
             .get_result(conn)?;
         for (n, chunk) in $jobs.chunks(CHUNK).enumerate() {
-            let (rows, documents): (Vec<NewJobRow>, Vec<_>) =
-                chunk.iter().map(NewJobRow::new).unzip();
+            let rows: Vec<NewJobRow> = chunk.iter().map(NewJobRow::new).collect();
             diesel::insert_into(jobs::table)
                 .values(&rows)
                 .execute(conn)?;
-            let terms: Vec<_> = documents.iter().map(|d| d.terms()).collect();
-            let term_rows: Vec<TermRow<'_>> = rows
-                .iter()
-                .zip(&terms)
-                .flat_map(|(row, terms)| {
-                    terms.iter().map(|term| TermRow {
-                        term,
-                        job_id: &row.row.id,
-                    })
-                })
-                .collect();
-            for terms in term_rows.chunks(search_index::CHUNK) {
-                diesel::insert_into(job_search_terms::table)
-                    .values(terms)
-                    .execute(conn)?;
-            }
             let first = last + 1 + (n * CHUNK) as i64;
             let events = chunk
                 .iter()

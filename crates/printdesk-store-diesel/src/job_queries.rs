@@ -3,23 +3,18 @@
 
 use std::ops::Bound;
 
-use diesel::{
-    dsl::count_star,
-    prelude::*,
-    result::Error as DieselError,
-    sql_types::{Bool, Text},
-};
+use diesel::{dsl::count_star, prelude::*, result::Error as DieselError};
 use printdesk_domain::{
-    Job, JobQuery, JobSort, JobStatus, SearchQuery, SortDirection, SortKey, StoreError, TimeRange,
-    customer_key,
-    search::{TermRange, sort_key},
+    Job, JobId, JobQuery, JobSort, JobStatus, SearchHits, SortDirection, SortKey, StoreError,
+    TimeRange, customer_key, search::sort_key,
 };
 
 use crate::{
     connection::{AnyConnection, on_backend, unicode_lower},
+    raw_sql::RawSql,
     rows::{JobRow, to_db_time},
     schema::{job_counts, jobs},
-    search_index::{ABOVE_EVERY_TERM, SearchPlan},
+    search_index::SearchProjection,
     store::{Store, TxError},
 };
 
@@ -84,7 +79,7 @@ fn count_by_filters(conn: &mut AnyConnection, query: &JobQuery) -> Result<i64, D
             text: None,
             ..query.clone()
         };
-        return filtered(&without_text, conn, Candidates::Scan)
+        return filtered(&without_text, conn)
             .select(count_star())
             .get_result(conn);
     }
@@ -122,56 +117,6 @@ fn has_other_filters(query: &JobQuery) -> bool {
         || needs_a_count_of_jobs(query)
 }
 
-/// How many jobs match `query`, a text search planned as `plan`. A search whose ranges
-/// decide, with no other filter, is counted in the index alone (its smallest range, the
-/// others probed per job); any other counts the jobs its candidates leave.
-fn count_matching(
-    conn: &mut AnyConnection,
-    query: &JobQuery,
-    search: &SearchQuery,
-    plan: &SearchPlan,
-) -> Result<i64, DieselError> {
-    if plan.finds_nothing() {
-        return Ok(0);
-    }
-    if search.index_is_exact()
-        && !has_other_filters(query)
-        && let Some(n) = plan.count_in_index(conn)?
-    {
-        return Ok(n);
-    }
-    filtered(query, conn, Candidates::Planned(plan))
-        .select(count_star())
-        .get_result(conn)
-}
-
-/// How many of a search's index ranges (the narrowest first) select its candidates: each one
-/// more costs a range scan and a set as large as its jobs, and narrows less than the last.
-const CANDIDATE_RANGES: usize = 2;
-
-/// Where a text search takes its candidates from.
-#[derive(Debug, Clone, Copy)]
-enum Candidates<'p> {
-    /// The jobs the index finds for each range (the fewer they are, the better).
-    Index,
-    /// The jobs of the plan's smallest range that have a term in each other range
-    /// ([`SearchPlan`]).
-    Planned(&'p SearchPlan),
-    /// Every job, in the list's order, until the page is full (the more jobs match, the
-    /// sooner).
-    Scan,
-}
-
-impl Candidates<'_> {
-    fn from_index(search: &SearchQuery) -> Self {
-        if search.index_ranges().is_empty() {
-            Self::Scan
-        } else {
-            Self::Index
-        }
-    }
-}
-
 /// `$q` narrowed to the rows whose `$column` lies in `$range` (a macro: one body for a
 /// column and for a nullable column taken as not null).
 macro_rules! within {
@@ -190,14 +135,11 @@ macro_rules! within {
     }};
 }
 
-/// The jobs `query` selects. A text search narrows to `candidates` and checks each one's
-/// search document for every pattern (what decides, on every store alike).
-fn filtered(
-    query: &JobQuery,
-    conn: &AnyConnection,
-    candidates: Candidates<'_>,
-) -> jobs::BoxedQuery<'static, Backend> {
-    narrowed(jobs::table.into_boxed(), query, conn, candidates)
+/// The jobs `query` selects; a text search checks every job's search document for every
+/// pattern (what decides, on every store alike). The list answers a search from the index
+/// instead ([`indexed_page`]).
+fn filtered(query: &JobQuery, conn: &AnyConnection) -> jobs::BoxedQuery<'static, Backend> {
+    filter_jobs(jobs::table.into_boxed(), query, conn)
 }
 
 /// A boxed statement over `jobs`, whatever it selects and groups by.
@@ -210,26 +152,12 @@ pub(crate) type JobsStatement<ST, GB> = diesel::internal::table_macro::BoxedSele
 >;
 
 /// `q` narrowed to the jobs `query` selects: the list's filters, for any statement over
-/// `jobs` (the summary's grouped one too); a text search takes its candidates from the index
-/// whenever it has something to look up.
+/// `jobs` (the summary's grouped one too). A text search is checked on each job's search
+/// document: the summary and the export of a search read every job once anyway.
 pub(crate) fn filter_jobs<ST, GB>(
-    q: JobsStatement<ST, GB>,
-    query: &JobQuery,
-    conn: &AnyConnection,
-) -> JobsStatement<ST, GB> {
-    let candidates = query
-        .text
-        .as_ref()
-        .map_or(Candidates::Scan, Candidates::from_index);
-    narrowed(q, query, conn, candidates)
-}
-
-/// [`filter_jobs`] with the text search's candidates chosen by the caller.
-fn narrowed<ST, GB>(
     mut q: JobsStatement<ST, GB>,
     query: &JobQuery,
     conn: &AnyConnection,
-    candidates: Candidates<'_>,
 ) -> JobsStatement<ST, GB> {
     if let Some(status) = query.status {
         q = q.filter(jobs::status.eq(status.as_str()));
@@ -254,56 +182,6 @@ fn narrowed<ST, GB>(
     // A bounded span compares with NULL, which leaves out the jobs that have not ended.
     q = within!(q, jobs::completed_at.assume_not_null(), query.completed);
     if let Some(search) = &query.text {
-        if let Candidates::Planned(plan) = candidates {
-            q = q.filter(plan.filter());
-        }
-        if let Candidates::Index = candidates {
-            // Written as SQL: a boxed sub-select does not serve both of `AnyConnection`'s
-            // backends. Two ranges are intersected inside the index, so that only the jobs
-            // in both are read (`benchy acme`: a few hundred, not the 12,500 `benchy` finds).
-            let ranges: Vec<&TermRange> = search
-                .index_ranges()
-                .into_iter()
-                .take(CANDIDATE_RANGES)
-                .collect();
-            let bounds = |r: &TermRange| {
-                (
-                    r.prefix.clone(),
-                    r.end.clone().unwrap_or_else(|| ABOVE_EVERY_TERM.to_owned()),
-                )
-            };
-            const SELECT: &str = "SELECT job_id FROM job_search_terms WHERE term >= ";
-            match ranges.as_slice() {
-                [] => {}
-                [one] => {
-                    let (from, to) = bounds(one);
-                    q = q.filter(
-                        diesel::dsl::sql::<Bool>("jobs.id IN (")
-                            .sql(SELECT)
-                            .bind::<Text, _>(from)
-                            .sql(" AND term < ")
-                            .bind::<Text, _>(to)
-                            .sql(")"),
-                    );
-                }
-                [first, second, ..] => {
-                    let ((from1, to1), (from2, to2)) = (bounds(first), bounds(second));
-                    q = q.filter(
-                        diesel::dsl::sql::<Bool>("jobs.id IN (")
-                            .sql(SELECT)
-                            .bind::<Text, _>(from1)
-                            .sql(" AND term < ")
-                            .bind::<Text, _>(to1)
-                            .sql(" INTERSECT ")
-                            .sql(SELECT)
-                            .bind::<Text, _>(from2)
-                            .sql(" AND term < ")
-                            .bind::<Text, _>(to2)
-                            .sql(")"),
-                    );
-                }
-            }
-        }
         for pattern in search.patterns() {
             let pattern = pattern.to_owned();
             q = match conn {
@@ -313,6 +191,122 @@ fn narrowed<ST, GB>(
         }
     }
     q
+}
+
+/// `jobs.id IN (…)` for the jobs `ids`, bound as one JSON array whatever their number (one
+/// statement to keep prepared, and no backend's limit on parameters).
+fn id_in(conn: &AnyConnection, ids: impl Iterator<Item = JobId>) -> RawSql {
+    let mut json = String::from("[");
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push('"');
+        json.push_str(&id.to_string());
+        json.push('"');
+    }
+    json.push(']');
+    let mut sql = RawSql::default();
+    match conn {
+        AnyConnection::Sqlite(_) => sql
+            .push("jobs.id IN (SELECT value FROM json_each(")
+            .bind(json)
+            .push("))"),
+        AnyConnection::Postgres(_) => sql
+            .push("jobs.id IN (SELECT json_array_elements_text(CAST(")
+            .bind(json)
+            .push(" AS json)))"),
+    };
+    sql
+}
+
+/// How many rows of the list's order a page may walk per job the search found before it
+/// reads the found jobs themselves instead: reading one of those (a key look-up, then a sort)
+/// costs a few rows of walking an index.
+const WALK_PER_HIT: i64 = 4;
+
+/// One page of a search's `hits` (exactly the jobs its text matches) and their number, with
+/// `query`'s other filters and order. The count is the index's own when no other filter is
+/// set. The page comes from the cheaper source: the list's order walked (ids only) and each
+/// job tested against the hits, when so many match that the page fills within a few hundred
+/// rows (`benchy`, one job in eight, fills 50 within about 400); the hits themselves, looked
+/// up and sorted, when they are few.
+fn indexed_page(
+    conn: &mut AnyConnection,
+    query: &JobQuery,
+    hits: &SearchHits<'_>,
+    indexed_jobs: usize,
+) -> Result<(Vec<JobRow>, i64), DieselError> {
+    if hits.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let limit = i64::from(query.limit.get());
+    let window = offset.saturating_add(limit);
+    let rest = JobQuery {
+        text: None,
+        ..query.clone()
+    };
+    let others = has_other_filters(query);
+    let total: i64 = if others {
+        filtered(&rest, conn)
+            .filter(id_in(conn, hits.ids()))
+            .select(count_star())
+            .get_result(conn)?
+    } else {
+        i64::try_from(hits.len()).unwrap_or(i64::MAX)
+    };
+    if total == 0 || offset >= total {
+        return Ok((Vec::new(), total));
+    }
+    let population = if others {
+        count_by_filters(conn, &rest)?
+    } else {
+        i64::try_from(indexed_jobs).unwrap_or(i64::MAX)
+    };
+    // Rows walked to fill the window if the hits are spread evenly over the order, and half
+    // as many again for an uneven spread.
+    let expected = (window as f64 * population as f64 / total as f64).ceil() as i64;
+    if expected <= WALK_PER_HIT.saturating_mul(i64::try_from(hits.len()).unwrap_or(i64::MAX)) {
+        let walk = expected
+            .saturating_add(expected / 2)
+            .saturating_add(limit)
+            .min(population.max(1));
+        let ids: Vec<String> = sorted(filtered(&rest, conn), query)
+            .select(jobs::id)
+            .limit(walk)
+            .load(conn)?;
+        let walked = ids.len() as i64;
+        let found: Vec<JobId> = ids
+            .iter()
+            .filter_map(|id| id.parse::<JobId>().ok())
+            .filter(|id| hits.contains(*id))
+            .take(usize::try_from(window).unwrap_or(usize::MAX))
+            .collect();
+        if found.len() as i64 >= window.min(total) || walked < walk {
+            let page: Vec<JobId> = found
+                .into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .collect();
+            if page.is_empty() {
+                return Ok((Vec::new(), total));
+            }
+            let rows = sorted(
+                filtered(&rest, conn).filter(id_in(conn, page.into_iter())),
+                query,
+            )
+            .select(JobRow::as_select())
+            .load::<JobRow>(conn)?;
+            return Ok((rows, total));
+        }
+        // The hits lie further along the order than an even spread: read them instead.
+    }
+    let rows = sorted(filtered(&rest, conn).filter(id_in(conn, hits.ids())), query)
+        .select(JobRow::as_select())
+        .limit(limit)
+        .offset(offset)
+        .load::<JobRow>(conn)?;
+    Ok((rows, total))
 }
 
 /// The list's order: the key in its direction, ties by id in the same direction, and jobs
@@ -353,52 +347,33 @@ fn sorted(
     }
 }
 
-/// One page of the list and the number of matching jobs.
-///
-/// A text search with something to look up counts its matches first, and then takes the page
-/// from the cheaper source: the index's candidates, sorted, when they are few; the list's own
-/// order (an index walk) checked job by job when so many jobs match that the page fills
-/// within fewer jobs than there are candidates (`benchy`, one job in eight, fills 50 within
-/// about 400).
+/// One page of the list and the number of matching jobs. A text search is answered from
+/// the search index when it is built ([`indexed_page`]); until then, by checking each job.
 pub(crate) fn list_page(
     conn: &mut AnyConnection,
     query: &JobQuery,
+    search: &std::sync::Arc<SearchProjection>,
 ) -> Result<(Vec<JobRow>, i64), DieselError> {
+    if let Some(text) = &query.text
+        && let Some(index) = search.current(conn)?
+    {
+        let hits = index.search(text);
+        return indexed_page(conn, query, &hits, index.len());
+    }
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let limit = i64::from(query.limit.get());
-    let page = |conn: &mut AnyConnection, candidates| {
-        sorted(filtered(query, conn, candidates), query)
-            .select(JobRow::as_select())
-            .limit(limit)
-            .offset(offset)
-            .load::<JobRow>(conn)
-    };
-    if let Some(search) = query.text.as_ref().filter(|s| !s.index_ranges().is_empty()) {
-        let plan = SearchPlan::of(conn, &search.index_ranges())?;
-        let total = count_matching(conn, query, search, &plan)?;
-        if total == 0 || offset >= total {
-            return Ok((Vec::new(), total));
-        }
-        let jobs = count_by_filters(conn, query)?;
-        // Rows read: about `total` through the index, `(offset + limit) * jobs / total` in
-        // the list's order.
-        let window = offset.saturating_add(limit) as f64;
-        let candidates = if (total as f64) * (total as f64) <= window * jobs as f64 {
-            Candidates::Planned(&plan)
-        } else {
-            Candidates::Scan
-        };
-        return Ok((page(conn, candidates)?, total));
-    }
-    let rows = page(conn, Candidates::Scan)?;
+    let rows = sorted(filtered(query, conn), query)
+        .select(JobRow::as_select())
+        .limit(limit)
+        .offset(offset)
+        .load::<JobRow>(conn)?;
     // Counting is only needed when the page does not already tell the total.
     let total = if query.offset == 0 && (rows.len() as u64) < u64::from(query.limit.get()) {
         rows.len() as i64
     } else {
         match &query.text {
             None => count_by_filters(conn, query)?,
-            // A search with nothing to look up in the index: a check of every job.
-            Some(_) => filtered(query, conn, Candidates::Scan)
+            Some(_) => filtered(query, conn)
                 .select(count_star())
                 .get_result(conn)?,
         }
@@ -473,23 +448,16 @@ fn after_in_order(
     }
 }
 
-/// Up to `limit` jobs matching the filters after `after` in the query's order.
+/// Up to `limit` jobs matching the filters after `after` in the query's order. A text
+/// search checks each job's document: the export reads every matching job, so it walks the
+/// order once.
 pub(crate) fn scan_page(
     conn: &mut AnyConnection,
     query: &JobQuery,
     after: Option<&Job>,
     limit: u32,
 ) -> Result<Vec<JobRow>, DieselError> {
-    // Planned as the list is: the export of a search reads the smallest range's jobs.
-    let plan = match query.text.as_ref().filter(|s| !s.index_ranges().is_empty()) {
-        Some(search) => Some(SearchPlan::of(conn, &search.index_ranges())?),
-        None => None,
-    };
-    if plan.as_ref().is_some_and(SearchPlan::finds_nothing) {
-        return Ok(Vec::new());
-    }
-    let candidates = plan.as_ref().map_or(Candidates::Scan, Candidates::Planned);
-    let mut q = filtered(query, conn, candidates);
+    let mut q = filtered(query, conn);
     if let Some(after) = after {
         q = after_in_order(q, query.sort, after);
     }

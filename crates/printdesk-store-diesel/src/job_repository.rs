@@ -8,8 +8,8 @@ use diesel::{prelude::*, result::Error as DieselError};
 use printdesk_domain::{
     BulkFailure, BulkUpdateError, CreateJobError, CustomerCount, CustomerQuery, DeleteJobError,
     EditJobError, FieldViolation, Job, JobDeletion, JobEdit, JobEvent, JobId, JobPage, JobQuery,
-    JobRepository, NewJobEvent, SearchDocument, StoreError, SummaryGroup, SummaryKey,
-    UpdateOutcome, ValidationErrors,
+    JobRepository, NewJobEvent, StoreError, SummaryGroup, SummaryKey, UpdateOutcome,
+    ValidationErrors,
 };
 
 use crate::{
@@ -20,7 +20,6 @@ use crate::{
     job_queries::{find_job_row, list_page, read_job, scan_page},
     rows::{JobRow, JobRowChanges, NewJobRow},
     schema::jobs,
-    search_index,
     store::{Store, TxError},
 };
 
@@ -76,7 +75,7 @@ pub(crate) fn write_job(
     current: &Job,
     next: &Job,
 ) -> Result<(), TxError<StoreError>> {
-    let (changes, document) = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
+    let changes = JobRowChanges::between(&JobRow::from(current), JobRow::from(next));
     let key = current.id.to_string();
     let written = on_backend!(conn, |conn| CachedUpdate::new(
         jobs::table,
@@ -87,9 +86,6 @@ pub(crate) fn write_job(
     )
     .execute(conn))?;
     if written == 1 {
-        if let Some(document) = document {
-            search_index::reindex(conn, &key, &document)?;
-        }
         Ok(())
     } else {
         // Cannot happen while the row lock is held; refuse rather than lose a change.
@@ -100,13 +96,12 @@ pub(crate) fn write_job(
     }
 }
 
-/// Inserts `job` with its derived columns and index terms.
+/// Inserts `job` with its derived columns.
 pub(crate) fn insert_job(conn: &mut AnyConnection, job: &Job) -> Result<(), DieselError> {
-    let (row, document) = NewJobRow::new(job);
     diesel::insert_into(jobs::table)
-        .values(&row)
+        .values(&NewJobRow::new(job))
         .execute(conn)?;
-    search_index::index_new(conn, &row.row.id, &document)
+    Ok(())
 }
 
 /// What a violation of [`Constraint::JobPrinter`] by `job` means to the domain: the same
@@ -169,9 +164,10 @@ impl JobRepository for Store {
 
     async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
         let query = query.clone();
+        let search = self.search.clone();
         let (rows, (query, total)) = self
             .read(move |conn| {
-                let (rows, total) = list_page(conn, &query)?;
+                let (rows, total) = list_page(conn, &query, &search)?;
                 Ok((rows, (query, total)))
             })
             .await?;
@@ -316,7 +312,6 @@ impl JobRepository for Store {
             let event = deletion(&current).map_err(TxError::Domain)?;
             let seq = take_seq(conn)?;
             diesel::delete(jobs::table.find(&key)).execute(conn)?;
-            search_index::unindex(conn, &key, &SearchDocument::of(&current))?;
             record_event(conn, seq, event).map_err(lift)
         })
         .await

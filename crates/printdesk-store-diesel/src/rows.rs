@@ -131,28 +131,37 @@ pub(crate) struct DerivedColumns {
 }
 
 impl DerivedColumns {
-    /// The columns of `row`, with its search document.
-    pub(crate) fn of(row: &JobRow) -> (Self, SearchDocument) {
+    /// The columns of `row`.
+    pub(crate) fn of(row: &JobRow) -> Self {
         let document = document_of(row);
-        let columns = Self {
+        Self {
             search_text: document.as_str().to_owned(),
             name_key: sort_key(&row.job_name),
             customer_key: row.customer_name.as_deref().map(sort_key),
             file_key: row.file_name.as_deref().map(sort_key),
             customer_fold: row.customer_name.as_deref().map(customer_fold),
-        };
-        (columns, document)
+        }
     }
 }
 
 /// The search document of a stored job.
 pub(crate) fn document_of(row: &JobRow) -> SearchDocument {
-    SearchDocument::of_fields([
-        Some(&row.job_name),
+    document_of_fields(
+        &row.job_name,
         row.customer_name.as_deref(),
         row.notes.as_deref(),
         row.file_name.as_deref(),
-    ])
+    )
+}
+
+/// The search document of a job with these searched fields.
+pub(crate) fn document_of_fields(
+    job_name: &str,
+    customer_name: Option<&str>,
+    notes: Option<&str>,
+    file_name: Option<&str>,
+) -> SearchDocument {
+    SearchDocument::of_fields([Some(job_name), customer_name, notes, file_name])
 }
 
 /// A job as it is inserted: its row and what is derived from it.
@@ -166,11 +175,11 @@ pub(crate) struct NewJobRow {
 }
 
 impl NewJobRow {
-    /// The row of `job`, and its search document (whose terms go in with it).
-    pub(crate) fn new(job: &Job) -> (Self, SearchDocument) {
+    /// The row of `job`.
+    pub(crate) fn new(job: &Job) -> Self {
         let row = JobRow::from(job);
-        let (derived, document) = DerivedColumns::of(&row);
-        (Self { row, derived }, document)
+        let derived = DerivedColumns::of(&row);
+        Self { row, derived }
     }
 }
 
@@ -202,25 +211,15 @@ pub(crate) struct JobRowChanges {
     customer_fold: Option<Option<String>>,
 }
 
-/// A job's search document before and after an edit that changed a searched field.
-pub(crate) struct DocumentChange {
-    pub before: SearchDocument,
-    pub after: SearchDocument,
-}
-
 impl JobRowChanges {
-    /// What turns `old` into `new` (the same job), and, when a searched field changed, the
-    /// job's search document before and after. The derived columns are computed only for
-    /// fields that changed: most edits (a status, the notes) need no sort key.
-    pub(crate) fn between(old: &JobRow, new: JobRow) -> (Self, Option<DocumentChange>) {
+    /// What turns `old` into `new` (the same job). The derived columns are computed only for
+    /// fields that changed: most edits (a status, the notes) need no sort key, and only an edit
+    /// of a searched field a new search document.
+    pub(crate) fn between(old: &JobRow, new: JobRow) -> Self {
         let searched = old.job_name != new.job_name
             || old.customer_name != new.customer_name
             || old.notes != new.notes
             || old.file_name != new.file_name;
-        let document = searched.then(|| DocumentChange {
-            before: document_of(old),
-            after: document_of(&new),
-        });
         let name_key = (old.job_name != new.job_name).then(|| sort_key(&new.job_name));
         let customer_key = (old.customer_name != new.customer_name)
             .then(|| new.customer_name.as_deref().map(sort_key));
@@ -228,7 +227,7 @@ impl JobRowChanges {
             (old.file_name != new.file_name).then(|| new.file_name.as_deref().map(sort_key));
         let customer_fold = (old.customer_name != new.customer_name)
             .then(|| new.customer_name.as_deref().map(customer_fold));
-        let search_text = document.as_ref().map(|d| d.after.as_str().to_owned());
+        let search_text = searched.then(|| document_of(&new).as_str().to_owned());
         macro_rules! changed {
             ($($field:ident),* $(,)?) => {
                 Self {
@@ -241,7 +240,7 @@ impl JobRowChanges {
                 }
             };
         }
-        let changes = changed!(
+        changed!(
             job_name,
             status,
             is_business,
@@ -256,8 +255,7 @@ impl JobRowChanges {
             completed_at,
             auto_created,
             discovery_time,
-        );
-        (changes, document)
+        )
     }
 }
 

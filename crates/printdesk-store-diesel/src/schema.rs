@@ -53,14 +53,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// The text search's index: each job's `SearchDocument::terms`, one row per (term, job).
-    job_search_terms (term, job_id) {
-        term -> Text,
-        job_id -> Text,
-    }
-}
-
-diesel::table! {
     job_events (seq) {
         seq -> BigInt,
         kind -> Text,
@@ -176,7 +168,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_events,
     event_seq,
     job_counts,
-    job_search_terms,
     printer_memory,
     job_prints,
     monitor_leases,

@@ -15,6 +15,7 @@ use crate::{
     diagnose,
     group_commit::GroupCommit,
     migrations,
+    search_index::SearchProjection,
 };
 
 /// Which database a URL names.
@@ -47,6 +48,10 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a request waits for a connection before the store reports itself unavailable.
     pub acquire_timeout: Duration,
+    /// Whether text searches are answered from an index in memory (built when the store
+    /// opens, about 30 MB for 100,000 jobs) rather than by checking every job's stored
+    /// document (the same answers; tens of milliseconds for 100,000 jobs).
+    pub search_index: bool,
 }
 
 impl StoreOptions {
@@ -62,10 +67,12 @@ impl StoreOptions {
             Backend::Sqlite => Self {
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(10),
+                search_index: true,
             },
             Backend::Postgres => Self {
                 max_connections: 16,
                 acquire_timeout: Duration::from_secs(1),
+                search_index: true,
             },
         }
     }
@@ -88,6 +95,8 @@ pub struct Store {
     group_commit: Option<Arc<GroupCommit>>,
     /// Whether the last write could not be stored for want of storage.
     storage: Arc<StorageHealth>,
+    /// The text search's index, in memory (`search_index`).
+    pub(crate) search: Arc<SearchProjection>,
 }
 
 /// Whether the database can store anything: set by a write that failed for want of storage
@@ -219,13 +228,40 @@ impl Store {
             Backend::Sqlite => Some(Arc::new(GroupCommit::start(&target, storage.clone())?)),
             Backend::Postgres => None,
         };
+        let search = SearchProjection::new(pool.clone(), options.search_index);
+        search.start_building();
         Ok(Self {
             pool,
             backend,
             target: target.into(),
             group_commit,
             storage,
+            search,
         })
+    }
+
+    /// Brings the text search's index up to date with every write committed so far, as the
+    /// next search would (a no-op while it is not built).
+    pub async fn refresh_search_index(&self) -> Result<(), StoreError> {
+        let search = self.search.clone();
+        self.read(move |conn| search.current(conn).map(drop)).await
+    }
+
+    /// Waits until the text search's index is built (it is built in the background when the
+    /// store opens; until then a search checks every job, with the same answer). Returns
+    /// whether it was built within `timeout` (never, with [`StoreOptions::search_index`] off).
+    pub async fn wait_for_search_index(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.search.is_built() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            self.search.start_building();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// Which backend this store uses.

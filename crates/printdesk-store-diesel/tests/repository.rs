@@ -59,7 +59,27 @@ impl Ctx {
 
 async fn ctx(db: TestDatabase) -> Ctx {
     let store = Arc::new(Store::connect(&db.url).await.expect("connect and migrate"));
+    // Searches answered from the index in memory from the first one on (the tests
+    // `*_without_the_index` run others on a store that keeps none).
+    assert!(
+        store
+            .wait_for_search_index(std::time::Duration::from_secs(60))
+            .await,
+        "the search index is built"
+    );
     Ctx::new(store.clone(), store, Some(db))
+}
+
+/// Another store on `ctx`'s database that keeps no search index: every search checks every
+/// job's stored document.
+async fn unindexed(ctx: &Ctx) -> Ctx {
+    let (backend, _) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
+    let options = printdesk_store_diesel::StoreOptions {
+        search_index: false,
+        ..printdesk_store_diesel::StoreOptions::for_backend(backend)
+    };
+    let store = Arc::new(Store::connect_with(ctx.url(), options).await.unwrap());
+    Ctx::new(store.clone(), store, None)
 }
 
 fn in_memory() -> Ctx {
@@ -143,6 +163,7 @@ on_every_store!(
     text_search_follows_edits_and_deletions,
     text_search_keeps_the_requested_order_on_every_page,
     text_search_counts_each_job_once_over_many_index_terms,
+    text_search_pages_hits_wherever_they_lie_in_the_order,
     text_sorts_follow_unicode_collation_with_empty_values_last,
     missing_jobs_are_not_found_and_never_decided,
     bulk_failures_come_in_the_order_of_the_edits,
@@ -163,6 +184,9 @@ on_every_store!(
     import_loads_jobs_with_their_events_after_the_log,
     events_written_in_the_current_format_read_back,
     a_migrated_database_finds_its_existing_jobs,
+    a_second_store_finds_the_first_ones_writes_at_once,
+    text_search_without_the_index_folds_the_same,
+    text_search_without_the_index_pages_the_same,
 );
 
 /// The access contract: users, sessions, tokens, failed sign-ins.
@@ -1554,6 +1578,90 @@ async fn text_search_counts_each_job_once_over_many_index_terms(ctx: Ctx) {
     }
 }
 
+/// `JobRepository::list` with `text`, page by page, when the matching jobs are many and
+/// spread over the order (`benchy`), few and bunched at its end (`rare`, the oldest jobs,
+/// last in `created_at:desc`), with another filter (`status`), and none: each page is the
+/// slice of the order that checking every job gives, and `total_count` its length.
+async fn text_search_pages_hits_wherever_they_lie_in_the_order(ctx: Ctx) {
+    let actor = Actor::anonymous();
+    for i in 0..24 {
+        create(&ctx, draft(&format!("Rare part {i}"))).await;
+    }
+    for i in 0..96 {
+        let name = if i % 4 == 0 {
+            format!("Benchy {i}")
+        } else {
+            format!("Gear {i}")
+        };
+        let job = create(&ctx, draft(&name)).await;
+        if i % 8 == 0 {
+            ctx.jobs
+                .change_status(
+                    job.id,
+                    JobStatus::Running,
+                    false,
+                    VersionCondition::Any,
+                    &actor,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let names = |page: &printdesk_domain::JobPage| -> Vec<String> {
+        page.jobs.iter().map(|j| j.job_name.to_string()).collect()
+    };
+    let cases: [(&str, Option<JobStatus>, fn(&str) -> bool); 6] = [
+        ("benchy", None, |n| n.starts_with("Benchy")),
+        ("rare", None, |n| n.starts_with("Rare")),
+        ("PART rare", None, |n| n.starts_with("Rare")),
+        ("benchy", Some(JobStatus::Running), |n| {
+            n.starts_with("Benchy")
+        }),
+        ("e", None, |_| false),
+        ("benchy gear", None, |_| false),
+    ];
+    for sort in ["created_at:desc", "created_at:asc", "job_name:asc"] {
+        for (text, status, matching) in cases {
+            let every: Vec<String> = names(
+                &ctx.repo
+                    .list(&JobQuery {
+                        status,
+                        sort: sort.parse().unwrap(),
+                        limit: Limit::new(500).unwrap(),
+                        ..JobQuery::default()
+                    })
+                    .await
+                    .unwrap(),
+            )
+            .into_iter()
+            .filter(|n| matching(n))
+            .collect();
+            for (offset, limit) in [(0, 5), (3, 5), (20, 5), (23, 1), (24, 5), (0, 50), (11, 2)] {
+                let page = ctx
+                    .repo
+                    .list(&JobQuery {
+                        text: SearchQuery::parse(text).unwrap(),
+                        status,
+                        sort: sort.parse().unwrap(),
+                        limit: Limit::new(limit).unwrap(),
+                        offset,
+                        ..JobQuery::default()
+                    })
+                    .await
+                    .unwrap();
+                let from = (offset as usize).min(every.len());
+                let to = (from + limit as usize).min(every.len());
+                assert_eq!(
+                    names(&page),
+                    every[from..to],
+                    "{text:?} {status:?} {sort} offset {offset} limit {limit}"
+                );
+                assert_eq!(page.total_count, every.len() as u64, "{text:?} {status:?}");
+            }
+        }
+    }
+}
+
 /// `JobRepository::list` sorted by a text column: Unicode collation (root order: letters
 /// first, then accents, then case), not bytes; jobs without a value last in both directions.
 async fn text_sorts_follow_unicode_collation_with_empty_values_last(ctx: Ctx) {
@@ -1678,10 +1786,20 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     use diesel::{Connection, connection::SimpleConnection};
 
     create_search_jobs(&ctx).await;
-    // Back to the schema before the `job_search` migration (its down.sql, after that of the
-    // later `customer_fold`, whose index holds a column of it), jobs kept.
-    let (_, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
+    // Back to the schema before the `job_search` migration (its down.sql, after those of the
+    // later `customer_fold`, whose index holds a column of it, and `search_index_in_memory`,
+    // which dropped the table it drops), jobs kept.
+    let (backend, target) = printdesk_store_diesel::parse_url(ctx.url()).unwrap();
     let mut conn = printdesk_store_diesel::AnyConnection::establish(&target).unwrap();
+    conn.batch_execute(match backend {
+        printdesk_store_diesel::Backend::Sqlite => include_str!(
+            "../../../migrations/sqlite/2026-12-01-000600_search_index_in_memory/down.sql"
+        ),
+        printdesk_store_diesel::Backend::Postgres => include_str!(
+            "../../../migrations/postgres/2026-12-01-000600_search_index_in_memory/down.sql"
+        ),
+    })
+    .unwrap();
     conn.batch_execute(include_str!(
         "../../../migrations/sqlite/2026-12-01-000500_customer_fold/down.sql"
     ))
@@ -1691,7 +1809,8 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     ))
     .unwrap();
     conn.batch_execute(
-        "DELETE FROM __diesel_schema_migrations WHERE version IN ('20261201000300', '20261201000500')",
+        "DELETE FROM __diesel_schema_migrations \
+         WHERE version IN ('20261201000300', '20261201000500', '20261201000600')",
     )
     .unwrap();
     drop(conn);
@@ -1730,6 +1849,53 @@ async fn a_migrated_database_finds_its_existing_jobs(ctx: Ctx) {
     // New jobs and edits are indexed as usual.
     create(&reopened, draft("Müllereimer")).await;
     assert_eq!(found(&reopened, "mülle").await.len(), 2);
+}
+
+/// Two stores on one database (two instances): what one writes, the other's search finds at
+/// once, through the event log (each keeps its own index in memory).
+async fn a_second_store_finds_the_first_ones_writes_at_once(ctx: Ctx) {
+    let store = Arc::new(Store::connect(ctx.url()).await.unwrap());
+    assert!(
+        store
+            .wait_for_search_index(std::time::Duration::from_secs(60))
+            .await
+    );
+    let other = Ctx::new(store.clone(), store, None);
+    let actor = Actor::anonymous();
+    let job = create(&ctx, draft("Zahnrad")).await;
+    assert_eq!(found(&other, "zahnrad").await, ["Zahnrad"]);
+    let patch = JobPatch {
+        job_name: Some("Kettenrad".into()),
+        ..JobPatch::default()
+    };
+    ctx.jobs
+        .edit(job.id, patch, VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    assert_eq!(found(&other, "zahnrad").await, Vec::<String>::new());
+    assert_eq!(found(&other, "kettenrad").await, ["Kettenrad"]);
+    ctx.jobs
+        .delete(job.id, VersionCondition::Any, &actor)
+        .await
+        .unwrap();
+    assert_eq!(found(&other, "rad").await, Vec::<String>::new());
+    // And the other way round.
+    create(&other, draft("Ölwanne")).await;
+    assert_eq!(found(&ctx, "olwanne").await, ["Ölwanne"]);
+}
+
+/// The text search contract on a store that keeps no index: the same answers.
+async fn text_search_without_the_index_folds_the_same(ctx: Ctx) {
+    let plain = unindexed(&ctx).await;
+    text_search_folds_case_and_accents_in_every_script(plain).await;
+    drop(ctx);
+}
+
+/// Paging a search on a store that keeps no index: the same pages.
+async fn text_search_without_the_index_pages_the_same(ctx: Ctx) {
+    let plain = unindexed(&ctx).await;
+    text_search_pages_hits_wherever_they_lie_in_the_order(plain).await;
+    drop(ctx);
 }
 
 /// `JobRepository::update` and `delete` on a job that is not there: not found, and the
