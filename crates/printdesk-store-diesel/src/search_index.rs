@@ -4,9 +4,9 @@
 //! - **Built** in the background when the store opens (a few seconds for 100,000 jobs, with a
 //!   progress line in the log), and again after a build that failed, at the next search.
 //!   Until it is ready, a search checks every job's document (the same answer, slower).
-//! - **Kept current by the searches themselves**: before each one, the event log's last `seq`
-//!   is read (one row); when writes were committed since the index was last brought up to
-//!   date, the jobs their events name are read again and re-indexed (gone ones removed). Every
+//! - **Kept current by the searches themselves**: before each one, the events after the
+//!   index's `seq` are read with their jobs as they are now (one statement, which finds
+//!   nothing when nothing was written since), and those jobs re-indexed (gone ones removed). Every
 //!   write takes the next `seq` under the log's counter lock, so `seq` order is commit order
 //!   and a search sees every write committed before it began, on this instance or another.
 //! - **Writes pay nothing**: an edit writes the job's new document with its row and no index
@@ -14,7 +14,7 @@
 //!   term).
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     ops::Deref,
     sync::{
         Arc, PoisonError, RwLock, RwLockReadGuard,
@@ -42,8 +42,22 @@ const BUILD_BATCH: i64 = 5000;
 /// How often a build reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
-/// Jobs read again per statement while catching up.
-const CATCH_UP_BATCH: usize = 500;
+/// Events read per statement while catching up.
+const CATCH_UP_BATCH: i64 = 1000;
+
+/// The columns a job's document is read from (see [`document`]).
+macro_rules! document_columns {
+    () => {
+        (
+            jobs::id,
+            jobs::search_text,
+            jobs::job_name,
+            jobs::customer_name,
+            jobs::notes,
+            jobs::file_name,
+        )
+    };
+}
 
 /// The index and how far into the event log it is current.
 #[derive(Debug)]
@@ -151,6 +165,11 @@ impl SearchProjection {
 
     /// The index, brought up to date with every write committed so far; `None` while it is
     /// not built (and then a build is started).
+    ///
+    /// Reads the events after the index's `seq` with their jobs as they are now (one
+    /// statement, which finds none when nothing was written since), then applies them under
+    /// the write lock, unless another search has applied others meanwhile: then it reads
+    /// again from there, so that a job read earlier never overwrites one read later.
     pub(crate) fn current(
         self: &Arc<Self>,
         conn: &mut AnyConnection,
@@ -158,31 +177,87 @@ impl SearchProjection {
         if !self.enabled {
             return Ok(None);
         }
-        let last = last_seq(conn)?;
-        {
-            let guard = self.read();
-            match guard.as_ref() {
-                None => {
-                    drop(guard);
-                    self.start_building();
-                    return Ok(None);
-                }
-                Some(built) if built.applied >= last => return Ok(Some(CurrentIndex(guard))),
-                Some(_) => {}
+        loop {
+            let Some(applied) = self.read().as_ref().map(|built| built.applied) else {
+                self.start_building();
+                return Ok(None);
+            };
+            let changes = changes_after(conn, applied)?;
+            if changes.is_empty() {
+                let guard = self.read();
+                return Ok(guard.is_some().then_some(CurrentIndex(guard)));
             }
-        }
-        {
-            // One catch-up at a time, under the write lock: two that read the same job at
-            // different moments could otherwise apply them in the wrong order.
             let mut guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
-            if let Some(built) = guard.as_mut()
-                && built.applied < last
-            {
-                catch_up(conn, built, last)?;
+            let Some(built) = guard.as_mut() else {
+                return Ok(None);
+            };
+            if built.applied != applied {
+                continue;
+            }
+            changes.apply(built)?;
+        }
+    }
+}
+
+/// The jobs written after some `seq`: each one's document as it is now, `None` for a job that
+/// is gone; and the last `seq` read.
+#[derive(Debug, Default)]
+struct Changes {
+    jobs: HashMap<String, Option<DocumentRow>>,
+    last: i64,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    fn apply(self, built: &mut Built) -> Result<(), DieselError> {
+        for (id, row) in self.jobs {
+            match row {
+                Some(row) => {
+                    let (id, document) = document(row)?;
+                    built.index.insert(id, document);
+                }
+                None => {
+                    if let Ok(id) = id.parse::<JobId>() {
+                        built.index.remove(id);
+                    }
+                }
             }
         }
-        let guard = self.read();
-        Ok(guard.is_some().then_some(CurrentIndex(guard)))
+        built.applied = self.last;
+        Ok(())
+    }
+}
+
+/// The events after `applied` joined with their jobs as they are now, [`CATCH_UP_BATCH`]
+/// events per statement.
+fn changes_after(conn: &mut AnyConnection, applied: i64) -> Result<Changes, DieselError> {
+    let mut changes = Changes {
+        last: applied,
+        ..Changes::default()
+    };
+    loop {
+        let rows: Vec<(i64, String, Option<DocumentRow>)> = job_events::table
+            .left_join(jobs::table.on(jobs::id.eq(job_events::job_id)))
+            .filter(job_events::seq.gt(changes.last))
+            .order(job_events::seq.asc())
+            .limit(CATCH_UP_BATCH)
+            .select((
+                job_events::seq,
+                job_events::job_id,
+                document_columns!().nullable(),
+            ))
+            .load(conn)?;
+        let full = rows.len() as i64 == CATCH_UP_BATCH;
+        for (seq, id, row) in rows {
+            changes.last = seq;
+            changes.jobs.insert(id, row);
+        }
+        if !full {
+            return Ok(changes);
+        }
     }
 }
 
@@ -220,19 +295,6 @@ fn document(row: DocumentRow) -> Result<(JobId, SearchDocument), DieselError> {
         ),
     };
     Ok((id, document))
-}
-
-macro_rules! document_columns {
-    () => {
-        (
-            jobs::id,
-            jobs::search_text,
-            jobs::job_name,
-            jobs::customer_name,
-            jobs::notes,
-            jobs::file_name,
-        )
-    };
 }
 
 /// Reads every job's document into a new index, current as of the log's `seq` read first
@@ -276,36 +338,4 @@ fn build(conn: &mut AnyConnection) -> Result<Built, DieselError> {
         }
     }
     Ok(Built { index, applied })
-}
-
-/// Brings `built` up to `last`: the jobs of the events after `built.applied` read again (the
-/// ones that are gone, removed).
-fn catch_up(conn: &mut AnyConnection, built: &mut Built, last: i64) -> Result<(), DieselError> {
-    let changed: Vec<String> = job_events::table
-        .filter(job_events::seq.gt(built.applied))
-        .filter(job_events::seq.le(last))
-        .select(job_events::job_id)
-        .distinct()
-        .load(conn)?;
-    for chunk in changed.chunks(CATCH_UP_BATCH) {
-        let rows: Vec<DocumentRow> = jobs::table
-            .filter(jobs::id.eq_any(chunk))
-            .select(document_columns!())
-            .load(conn)?;
-        let mut present = HashSet::with_capacity(rows.len());
-        for row in rows {
-            let (id, document) = document(row)?;
-            present.insert(id);
-            built.index.insert(id, document);
-        }
-        for id in chunk {
-            if let Ok(id) = id.parse::<JobId>()
-                && !present.contains(&id)
-            {
-                built.index.remove(id);
-            }
-        }
-    }
-    built.applied = last;
-    Ok(())
 }

@@ -1610,7 +1610,9 @@ async fn text_search_pages_hits_wherever_they_lie_in_the_order(ctx: Ctx) {
     let names = |page: &printdesk_domain::JobPage| -> Vec<String> {
         page.jobs.iter().map(|j| j.job_name.to_string()).collect()
     };
-    let cases: [(&str, Option<JobStatus>, fn(&str) -> bool); 6] = [
+    /// A query, a status filter, and which names it matches.
+    type Case = (&'static str, Option<JobStatus>, fn(&str) -> bool);
+    let cases: [Case; 6] = [
         ("benchy", None, |n| n.starts_with("Benchy")),
         ("rare", None, |n| n.starts_with("Rare")),
         ("PART rare", None, |n| n.starts_with("Rare")),
