@@ -97,7 +97,7 @@ pub use query::{
     JobPage, JobQuery, JobSort, Limit, SortDirection, SortKey, TimeRange, customer_key,
 };
 pub use search::{SEARCH_MAX_CHARS, SearchDocument, SearchQuery};
-pub use search_index::{SearchHits, SearchIndex};
+pub use search_index::{IndexedJob, SearchHits, SearchIndex};
 pub use secret::{SealError, SealedSecret, Secret, SecretSealer, SecretText};
 pub use service::{Actor, JobService, PrinterService};
 pub use status::{JobStatus, UnknownStatus};

@@ -159,23 +159,48 @@ impl SearchDocument {
     /// [`MAX_TERM_CHARS`] characters from each position that leaves at least three (for longer
     /// words, found anywhere in a word). A store indexes each (term, job) once.
     pub fn terms(&self) -> BTreeSet<String> {
-        let mut terms = BTreeSet::new();
-        for word in self
-            .0
-            .split(|c: char| !is_word_char(c))
-            .filter(|w| !w.is_empty())
-        {
-            let chars: Vec<char> = word.chars().collect();
-            terms.insert(
-                std::iter::once(WORD_START)
-                    .chain(chars.iter().take(2).copied())
-                    .collect(),
-            );
-            for start in 0..chars.len().saturating_sub(2) {
-                let end = (start + MAX_TERM_CHARS).min(chars.len());
-                terms.insert(chars[start..end].iter().collect());
+        self.term_slices().into_iter().map(str::to_owned).collect()
+    }
+
+    /// [`Self::terms`] as slices of the document, sorted, each once: every term is a piece of
+    /// the document (a word is always preceded by its [`WORD_START`] mark), so none is
+    /// allocated.
+    pub fn term_slices(&self) -> Vec<&str> {
+        let text = self.0.as_str();
+        let mut terms: Vec<&str> = Vec::new();
+        let mut bounds: Vec<usize> = Vec::new();
+        let mut rest = text.char_indices().peekable();
+        while let Some(&(start, c)) = rest.peek() {
+            if !is_word_char(c) {
+                rest.next();
+                continue;
+            }
+            // One word: the byte offset of each of its characters, and of its end.
+            bounds.clear();
+            while let Some(&(at, c)) = rest.peek() {
+                if !is_word_char(c) {
+                    break;
+                }
+                bounds.push(at);
+                rest.next();
+            }
+            let end = rest.peek().map_or(text.len(), |&(at, _)| at);
+            bounds.push(end);
+            let chars = bounds.len() - 1;
+            // (A document this module wrote always has the mark; one stored otherwise only
+            // loses its short-word terms, and the patterns still decide.)
+            if let Some(mark) = start.checked_sub(WORD_START.len_utf8())
+                && text[mark..].starts_with(WORD_START)
+            {
+                terms.push(&text[mark..bounds[chars.min(2)]]);
+            }
+            for from in 0..chars.saturating_sub(2) {
+                let to = (from + MAX_TERM_CHARS).min(chars);
+                terms.push(&text[bounds[from]..bounds[to]]);
             }
         }
+        terms.sort_unstable();
+        terms.dedup();
         terms
     }
 }

@@ -15,13 +15,17 @@
 
 use std::{
     borrow::Cow,
-    collections::{BTreeMap, BTreeSet, HashMap},
+    cmp::Ordering,
+    collections::{BTreeMap, HashMap},
     fmt,
     ops::Bound,
 };
 
+use time::OffsetDateTime;
+
 use crate::{
-    job::JobId,
+    job::{Job, JobId},
+    query::{JobSort, SortDirection, SortKey},
     search::{SearchDocument, SearchQuery, TermRange},
 };
 
@@ -35,16 +39,57 @@ struct Slot {
     id: JobId,
     /// `None` once the job is removed; the number is kept for it, should it come back.
     document: Option<SearchDocument>,
+    /// `created_at` and `updated_at`, in milliseconds since 1970 (the domain's timestamps
+    /// are whole milliseconds): what a page of hits in time order is sorted by.
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// What the index holds of a job: its search document and the times the list sorts by most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedJob {
+    /// The job.
+    pub id: JobId,
+    /// Its search document.
+    pub document: SearchDocument,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+impl IndexedJob {
+    /// What the index holds of `job`.
+    pub fn of(job: &Job) -> Self {
+        Self {
+            id: job.id,
+            document: SearchDocument::of(job),
+            created_at: job.created_at,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+/// Milliseconds since 1970.
+fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX)
 }
 
 /// The jobs' search documents and, per index term, the jobs that have it.
 ///
 /// ```
-/// use printdesk_domain::{JobId, SearchDocument, SearchIndex, SearchQuery};
+/// use printdesk_domain::{IndexedJob, JobId, SearchDocument, SearchIndex, SearchQuery};
+/// use time::OffsetDateTime;
 /// let mut index = SearchIndex::new();
 /// let (a, b) = (JobId::generate(), JobId::generate());
-/// index.insert(a, SearchDocument::of_fields([Some("GEHÄUSE FÜR ÖLPUMPE"), Some("Müller"), None, None]));
-/// index.insert(b, SearchDocument::of_fields([Some("Benchy"), None, None, Some("benchy.3mf")]));
+/// let job = |id, fields| IndexedJob {
+///     id,
+///     document: SearchDocument::of_fields(fields),
+///     created_at: OffsetDateTime::UNIX_EPOCH,
+///     updated_at: OffsetDateTime::UNIX_EPOCH,
+/// };
+/// index.insert(job(a, [Some("GEHÄUSE FÜR ÖLPUMPE"), Some("Müller"), None, None]));
+/// index.insert(job(b, [Some("Benchy"), None, None, Some("benchy.3mf")]));
 /// let q = SearchQuery::parse("muller olpumpe").unwrap().unwrap();
 /// let hits = index.search(&q);
 /// assert_eq!(hits.len(), 1);
@@ -86,32 +131,88 @@ impl SearchIndex {
         self.live == 0
     }
 
-    /// Adds the job `id` with `document`, or replaces its document: only the terms that
-    /// differ are touched (an edit of one word touches that word's few terms).
-    pub fn insert(&mut self, id: JobId, document: SearchDocument) {
+    /// Adds a job, or replaces what the index holds of it: only the terms that differ are
+    /// touched (an edit of one word touches that word's few terms, a status change none).
+    pub fn insert(&mut self, job: IndexedJob) {
+        let IndexedJob {
+            id,
+            document,
+            created_at,
+            updated_at,
+        } = job;
         let ordinal = match self.ordinals.get(&id) {
             Some(&ordinal) => ordinal,
             None => {
                 let ordinal = Ordinal::try_from(self.slots.len())
                     .expect("fewer than 4 billion jobs in one index");
-                self.slots.push(Slot { id, document: None });
+                self.slots.push(Slot {
+                    id,
+                    document: None,
+                    created_at: 0,
+                    updated_at: 0,
+                });
                 self.ordinals.insert(id, ordinal);
                 ordinal
             }
         };
+        let old = self.slots[ordinal as usize].document.take();
+        match &old {
+            None => {
+                self.live += 1;
+                for term in document.term_slices() {
+                    self.link(term, ordinal);
+                }
+            }
+            Some(old) if *old == document => {}
+            Some(old) => {
+                // Both sorted: one merge finds the terms gone and the terms new.
+                let (before, after) = (old.term_slices(), document.term_slices());
+                let (mut b, mut a) = (before.iter().peekable(), after.iter().peekable());
+                loop {
+                    match (b.peek(), a.peek()) {
+                        (None, None) => break,
+                        (Some(x), Some(y)) if x == y => {
+                            b.next();
+                            a.next();
+                        }
+                        (Some(x), Some(y)) if x < y => {
+                            self.unlink(x, ordinal);
+                            b.next();
+                        }
+                        (Some(x), None) => {
+                            self.unlink(x, ordinal);
+                            b.next();
+                        }
+                        (_, Some(y)) => {
+                            self.link(y, ordinal);
+                            a.next();
+                        }
+                    }
+                }
+            }
+        }
         let slot = &mut self.slots[ordinal as usize];
-        let before = slot.document.as_ref().map(SearchDocument::terms);
-        if before.is_none() {
-            self.live += 1;
-        }
-        let after = document.terms();
         slot.document = Some(document);
-        let before = before.unwrap_or_default();
-        for gone in before.difference(&after) {
-            self.unlink(gone, ordinal);
-        }
-        for new in after.difference(&before) {
-            self.link(new, ordinal);
+        slot.created_at = millis(created_at);
+        slot.updated_at = millis(updated_at);
+    }
+
+    /// Records new times for a job the index holds, whose searched text did not change;
+    /// returns whether it holds it.
+    pub fn update_times(
+        &mut self,
+        id: JobId,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+    ) -> bool {
+        match self.ordinals.get(&id) {
+            Some(&ordinal) if self.slots[ordinal as usize].document.is_some() => {
+                let slot = &mut self.slots[ordinal as usize];
+                slot.created_at = millis(created_at);
+                slot.updated_at = millis(updated_at);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -124,8 +225,7 @@ impl SearchIndex {
             return;
         };
         self.live -= 1;
-        let terms: BTreeSet<String> = document.terms();
-        for term in &terms {
+        for term in document.term_slices() {
             self.unlink(term, ordinal);
         }
     }
@@ -281,5 +381,42 @@ impl SearchHits<'_> {
         self.ordinals
             .iter()
             .map(|&o| self.index.slots[o as usize].id)
+    }
+
+    /// The ids of the matching jobs from `offset` on, at most `limit`, in the order `sort`
+    /// gives (the list's: the key in its direction, ties by id in the same direction), when
+    /// the index holds the key: `created_at` and `updated_at`. `None` for other keys, which a
+    /// store orders itself.
+    pub fn page(&self, sort: JobSort, offset: usize, limit: usize) -> Option<Vec<JobId>> {
+        let key: fn(&Slot) -> i64 = match sort.key {
+            SortKey::CreatedAt => |slot| slot.created_at,
+            SortKey::UpdatedAt => |slot| slot.updated_at,
+            _ => return None,
+        };
+        let mut keyed: Vec<(i64, JobId)> = self
+            .ordinals
+            .iter()
+            .map(|&o| {
+                let slot = &self.index.slots[o as usize];
+                (key(slot), slot.id)
+            })
+            .collect();
+        let order = |a: &(i64, JobId), b: &(i64, JobId)| -> Ordering {
+            match sort.direction {
+                SortDirection::Asc => a.cmp(b),
+                SortDirection::Desc => b.cmp(a),
+            }
+        };
+        let window = offset.saturating_add(limit).min(keyed.len());
+        if offset >= window {
+            return Some(Vec::new());
+        }
+        // Only the window is sorted: the jobs before its end are found in linear time.
+        if window < keyed.len() {
+            keyed.select_nth_unstable_by(window - 1, order);
+            keyed.truncate(window);
+        }
+        keyed.sort_unstable_by(order);
+        Some(keyed.into_iter().skip(offset).map(|(_, id)| id).collect())
     }
 }

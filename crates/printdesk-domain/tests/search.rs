@@ -1,10 +1,10 @@
 //! Text search and text order, without a store: the folding, the matching rule every store
 //! applies, the index terms and ranges it narrows candidates with, and the collation keys.
 
-use std::cmp::Ordering;
+use std::{cmp::Ordering, collections::BTreeSet};
 
 use printdesk_domain::{
-    JobId, SearchIndex,
+    IndexedJob, JobId, JobSort, SearchIndex,
     search::{SEARCH_MAX_CHARS, SearchDocument, SearchQuery, collate, fold, sort_key},
 };
 
@@ -38,8 +38,8 @@ fn finds(query: &str, name: &str) -> bool {
     // nothing of the table.
     let (id, other) = (JobId::generate(), JobId::generate());
     let mut index = SearchIndex::new();
-    index.insert(other, doc("\u{2603}"));
-    index.insert(id, document);
+    index.insert(indexed(other, doc("\u{2603}"), 0));
+    index.insert(indexed(id, document, 1));
     let hits = index.search(&query);
     assert_eq!(hits.contains(id), by_patterns, "the search index disagrees");
     assert!(!hits.contains(other) || query.matches(&doc("\u{2603}")));
@@ -295,6 +295,18 @@ fn the_shared_fixture_holds_for_the_server() {
     assert_eq!(sorted, order);
 }
 
+/// What the index holds of a job with `document`, created and updated `minute` minutes
+/// after 1970.
+fn indexed(id: JobId, document: SearchDocument, minute: i64) -> IndexedJob {
+    let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute);
+    IndexedJob {
+        id,
+        document,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 /// Documents for the index test: every script of the table, shared words, numbers whose
 /// prefixes are many terms, and punctuation.
 const DOCUMENTS: [[Option<&str>; 4]; 12] = [
@@ -398,8 +410,8 @@ fn the_search_index_finds_what_checking_every_document_finds_through_edits_and_r
         .map(|fields| (JobId::generate(), SearchDocument::of_fields(*fields)))
         .collect();
     let mut index = SearchIndex::new();
-    for (id, d) in &docs {
-        index.insert(*id, d.clone());
+    for (minute, (id, d)) in docs.iter().enumerate() {
+        index.insert(indexed(*id, d.clone(), minute as i64));
     }
     let check = |index: &SearchIndex, docs: &[(JobId, SearchDocument)], stage: &str| {
         assert_eq!(index.len(), docs.len());
@@ -433,7 +445,7 @@ fn the_search_index_finds_what_checking_every_document_finds_through_edits_and_r
         (5, DOCUMENTS[5]),
     ] {
         docs[k].1 = SearchDocument::of_fields(fields);
-        index.insert(docs[k].0, docs[k].1.clone());
+        index.insert(indexed(docs[k].0, docs[k].1.clone(), k as i64));
     }
     check(&index, &docs, "edited");
     assert!(index.search(&q("12345")).len() < scanned(&docs, &q("benchy")).len() + 1);
@@ -445,8 +457,94 @@ fn the_search_index_finds_what_checking_every_document_finds_through_edits_and_r
     assert!(!index.contains(gone));
     check(&index, &docs, "removed");
     let back = SearchDocument::of_fields([Some("Gehäuse neu"), None, None, None]);
-    index.insert(gone, back.clone());
+    index.insert(indexed(gone, back.clone(), 99));
     docs.push((gone, back));
     check(&index, &docs, "back");
     assert_eq!(index.search(&q("gehause")).len(), 1);
+}
+
+#[test]
+fn document_terms_are_slices_of_the_document_sorted_once_each() {
+    for fields in DOCUMENTS {
+        let document = SearchDocument::of_fields(fields);
+        let slices = document.term_slices();
+        assert!(slices.windows(2).all(|w| w[0] < w[1]), "sorted, none twice");
+        assert_eq!(
+            slices
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect::<BTreeSet<_>>(),
+            document.terms()
+        );
+        assert!(slices.iter().all(|t| document.as_str().contains(t)));
+    }
+    let terms = SearchDocument::of_fields([Some("Benchy v3"), None, None, None]).terms();
+    let expected: BTreeSet<String> = ["\u{1}be", "benchy", "enchy", "nchy", "chy", "\u{1}v3"]
+        .map(String::from)
+        .into();
+    assert_eq!(terms, expected);
+}
+
+#[test]
+fn a_page_of_hits_in_time_order_is_the_sorted_slice_and_other_keys_are_left_to_the_store() {
+    let mut index = SearchIndex::new();
+    let mut jobs: Vec<(JobId, i64, i64)> = Vec::new();
+    for i in 0..40_i64 {
+        let id = JobId::generate();
+        // Creation times with ties (every 3 jobs share one), updates in another order.
+        let (created, updated) = (i / 3, (i * 7) % 40);
+        let name = if i % 2 == 0 { "Benchy" } else { "Gear" };
+        let at = |m: i64| time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(m);
+        index.insert(IndexedJob {
+            id,
+            document: doc(&format!("{name} {i}")),
+            created_at: at(created),
+            updated_at: at(updated),
+        });
+        if i % 2 == 0 {
+            jobs.push((id, created, updated));
+        }
+    }
+    // A status change: new times, same text.
+    let (id, created, _) = jobs[3];
+    assert!(index.update_times(
+        id,
+        time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(created),
+        time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(1000),
+    ));
+    jobs[3].2 = 1000;
+    let hits = index.search(&q("benchy"));
+    assert_eq!(hits.len(), 20);
+    for sort in [
+        "created_at:desc",
+        "created_at:asc",
+        "updated_at:desc",
+        "updated_at:asc",
+    ] {
+        let sort: JobSort = sort.parse().unwrap();
+        let mut expected = jobs.clone();
+        expected.sort_by(|a, b| {
+            let (ka, kb) = if sort.to_string().starts_with("created") {
+                ((a.1, a.0), (b.1, b.0))
+            } else {
+                ((a.2, a.0), (b.2, b.0))
+            };
+            if sort.to_string().ends_with("desc") {
+                kb.cmp(&ka)
+            } else {
+                ka.cmp(&kb)
+            }
+        });
+        let expected: Vec<JobId> = expected.iter().map(|j| j.0).collect();
+        for (offset, limit) in [(0, 5), (3, 4), (17, 5), (19, 1), (20, 5), (0, 50)] {
+            let to = (offset + limit).min(expected.len());
+            let from = offset.min(to);
+            assert_eq!(
+                hits.page(sort, offset, limit),
+                Some(expected[from..to].to_vec()),
+                "{sort} {offset} {limit}"
+            );
+        }
+    }
+    assert_eq!(hits.page("job_name:asc".parse().unwrap(), 0, 5), None);
 }

@@ -226,8 +226,9 @@ fn id_in(conn: &AnyConnection, ids: impl Iterator<Item = JobId>) -> RawSql {
 const WALK_PER_HIT: i64 = 4;
 
 /// One page of a search's `hits` (exactly the jobs its text matches) and their number, with
-/// `query`'s other filters and order. The count is the index's own when no other filter is
-/// set. The page comes from the cheaper source: the list's order walked (ids only) and each
+/// `query`'s other filters and order. With no other filter, the count is the index's own,
+/// and in time order (`created_at`, `updated_at`) so is the page: only its jobs are read.
+/// Otherwise the page comes from the cheaper source: the list's order walked (ids only) and each
 /// job tested against the hits, when so many match that the page fills within a few hundred
 /// rows (`benchy`, one job in eight, fills 50 within about 400); the hits themselves, looked
 /// up and sorted, when they are few.
@@ -259,6 +260,27 @@ fn indexed_page(
     if total == 0 || offset >= total {
         return Ok((Vec::new(), total));
     }
+    let by_ids = |conn: &mut AnyConnection, ids: Vec<JobId>| {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        sorted(
+            filtered(&rest, conn).filter(id_in(conn, ids.into_iter())),
+            query,
+        )
+        .select(JobRow::as_select())
+        .load::<JobRow>(conn)
+    };
+    // In time order (the list's default), the index orders the hits itself.
+    if !others
+        && let Some(page) = hits.page(
+            query.sort,
+            usize::try_from(offset).unwrap_or(usize::MAX),
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        )
+    {
+        return Ok((by_ids(conn, page)?, total));
+    }
     let population = if others {
         count_by_filters(conn, &rest)?
     } else {
@@ -288,16 +310,7 @@ fn indexed_page(
                 .into_iter()
                 .skip(usize::try_from(offset).unwrap_or(usize::MAX))
                 .collect();
-            if page.is_empty() {
-                return Ok((Vec::new(), total));
-            }
-            let rows = sorted(
-                filtered(&rest, conn).filter(id_in(conn, page.into_iter())),
-                query,
-            )
-            .select(JobRow::as_select())
-            .load::<JobRow>(conn)?;
-            return Ok((rows, total));
+            return Ok((by_ids(conn, page)?, total));
         }
         // The hits lie further along the order than an even spread: read them instead.
     }

@@ -153,6 +153,7 @@ impl JobRepository for Store {
             record_event(conn, seq, event.clone()).map_err(lift)
         })
         .await
+        .inspect(|event| self.search.written([event]))
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
@@ -211,6 +212,11 @@ impl JobRepository for Store {
             write_edit(conn, current, event)
         })
         .await
+        .inspect(|outcome| {
+            if let UpdateOutcome::Changed(event) = outcome {
+                self.search.written([event]);
+            }
+        })
     }
 
     async fn update_many(
@@ -285,6 +291,12 @@ impl JobRepository for Store {
             Ok(outcomes)
         })
         .await
+        .inspect(|outcomes| {
+            self.search.written(outcomes.iter().filter_map(|o| match o {
+                UpdateOutcome::Changed(event) => Some(event),
+                UpdateOutcome::Unchanged(_) => None,
+            }))
+        })
     }
 
     async fn scan(
@@ -315,5 +327,6 @@ impl JobRepository for Store {
             record_event(conn, seq, event).map_err(lift)
         })
         .await
+        .inspect(|event| self.search.written([event]))
     }
 }

@@ -231,6 +231,7 @@ impl MonitorStore for Store {
             })
         })
         .await
+        .inspect(|recorded| self.search.written(&recorded.events))
     }
 }
 

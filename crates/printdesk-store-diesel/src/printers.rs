@@ -431,5 +431,6 @@ impl PrinterRepository for Store {
             Ok(events)
         })
         .await
+        .inspect(|events| self.search.written(events))
     }
 }

@@ -28,11 +28,14 @@ use diesel::{
     r2d2::{ConnectionManager, Pool},
     result::Error as DieselError,
 };
-use printdesk_domain::{JobId, SearchDocument, SearchIndex};
+use printdesk_domain::{
+    EventKind, IndexedJob, JobEvent, JobField, JobId, SearchDocument, SearchIndex,
+};
+use time::PrimitiveDateTime;
 
 use crate::{
     connection::AnyConnection,
-    rows::document_of_fields,
+    rows::{document_of_fields, from_db_time},
     schema::{event_seq, job_events, jobs},
 };
 
@@ -42,10 +45,7 @@ const BUILD_BATCH: i64 = 5000;
 /// How often a build reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
-/// Events read per statement while catching up.
-const CATCH_UP_BATCH: i64 = 1000;
-
-/// The columns a job's document is read from (see [`document`]).
+/// The columns what the index holds of a job is read from (see [`indexed`]).
 macro_rules! document_columns {
     () => {
         (
@@ -55,6 +55,8 @@ macro_rules! document_columns {
             jobs::customer_name,
             jobs::notes,
             jobs::file_name,
+            jobs::created_at,
+            jobs::updated_at,
         )
     };
 }
@@ -199,6 +201,45 @@ impl SearchProjection {
     }
 }
 
+impl SearchProjection {
+    /// Applies this store's own committed `events` (in `seq` order) to the index, so that
+    /// its next search has nothing to read again: each one only if it follows the last one
+    /// applied, since an event of another instance (or one whose commit is reported later)
+    /// may lie between; the next search's catch-up reads those, and what follows them.
+    pub(crate) fn written<'e>(&self, events: impl IntoIterator<Item = &'e JobEvent>) {
+        let mut guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(built) = guard.as_mut() else {
+            return;
+        };
+        for event in events {
+            if event.seq.get() != built.applied + 1 {
+                return;
+            }
+            let job = &event.job;
+            let searched = [
+                JobField::JobName,
+                JobField::CustomerName,
+                JobField::Notes,
+                JobField::FileName,
+            ]
+            .into_iter()
+            .any(|field| event.changes.get(field).is_some());
+            match event.kind {
+                EventKind::JobDeleted => built.index.remove(job.id),
+                EventKind::JobUpdated
+                    if !searched
+                        && built
+                            .index
+                            .update_times(job.id, job.created_at, job.updated_at) => {}
+                EventKind::JobCreated | EventKind::JobUpdated => {
+                    built.index.insert(IndexedJob::of(job));
+                }
+            }
+            built.applied = event.seq.get();
+        }
+    }
+}
+
 /// The jobs written after some `seq`: each one's document as it is now, `None` for a job that
 /// is gone; and the last `seq` read.
 #[derive(Debug, Default)]
@@ -215,10 +256,7 @@ impl Changes {
     fn apply(self, built: &mut Built) -> Result<(), DieselError> {
         for (id, row) in self.jobs {
             match row {
-                Some(row) => {
-                    let (id, document) = document(row)?;
-                    built.index.insert(id, document);
-                }
+                Some(row) => built.index.insert(indexed(row)?),
                 None => {
                     if let Ok(id) = id.parse::<JobId>() {
                         built.index.remove(id);
@@ -231,34 +269,29 @@ impl Changes {
     }
 }
 
-/// The events after `applied` joined with their jobs as they are now, [`CATCH_UP_BATCH`]
-/// events per statement.
+/// The events after `applied` joined with their jobs as they are now. (No `LIMIT`: SQLite
+/// prepares a statement with a bound one again at every execution, and this one runs before
+/// every search; the events since the last search are few.)
 fn changes_after(conn: &mut AnyConnection, applied: i64) -> Result<Changes, DieselError> {
+    let rows: Vec<(i64, String, Option<DocumentRow>)> = job_events::table
+        .left_join(jobs::table.on(jobs::id.eq(job_events::job_id)))
+        .filter(job_events::seq.gt(applied))
+        .order(job_events::seq.asc())
+        .select((
+            job_events::seq,
+            job_events::job_id,
+            document_columns!().nullable(),
+        ))
+        .load(conn)?;
     let mut changes = Changes {
         last: applied,
         ..Changes::default()
     };
-    loop {
-        let rows: Vec<(i64, String, Option<DocumentRow>)> = job_events::table
-            .left_join(jobs::table.on(jobs::id.eq(job_events::job_id)))
-            .filter(job_events::seq.gt(changes.last))
-            .order(job_events::seq.asc())
-            .limit(CATCH_UP_BATCH)
-            .select((
-                job_events::seq,
-                job_events::job_id,
-                document_columns!().nullable(),
-            ))
-            .load(conn)?;
-        let full = rows.len() as i64 == CATCH_UP_BATCH;
-        for (seq, id, row) in rows {
-            changes.last = seq;
-            changes.jobs.insert(id, row);
-        }
-        if !full {
-            return Ok(changes);
-        }
+    for (seq, id, row) in rows {
+        changes.last = seq;
+        changes.jobs.insert(id, row);
     }
+    Ok(changes)
 }
 
 /// The event log's last `seq`.
@@ -278,10 +311,13 @@ type DocumentRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    PrimitiveDateTime,
+    PrimitiveDateTime,
 );
 
-fn document(row: DocumentRow) -> Result<(JobId, SearchDocument), DieselError> {
-    let (id, text, name, customer, notes, file) = row;
+/// What the index holds of a job, from its row.
+fn indexed(row: DocumentRow) -> Result<IndexedJob, DieselError> {
+    let (id, text, name, customer, notes, file, created_at, updated_at) = row;
     let id = id
         .parse::<JobId>()
         .map_err(|e| DieselError::DeserializationError(Box::new(e)))?;
@@ -294,7 +330,12 @@ fn document(row: DocumentRow) -> Result<(JobId, SearchDocument), DieselError> {
             file.as_deref(),
         ),
     };
-    Ok((id, document))
+    Ok(IndexedJob {
+        id,
+        document,
+        created_at: from_db_time(created_at),
+        updated_at: from_db_time(updated_at),
+    })
 }
 
 /// Reads every job's document into a new index, current as of the log's `seq` read first
@@ -324,8 +365,7 @@ fn build(conn: &mut AnyConnection) -> Result<Built, DieselError> {
         let Some(last) = rows.last() else { break };
         after = Some(last.0.clone());
         for row in rows {
-            let (id, document) = document(row)?;
-            index.insert(id, document);
+            index.insert(indexed(row)?);
         }
         if reported.elapsed() >= PROGRESS_EVERY {
             reported = Instant::now();
