@@ -395,6 +395,16 @@ impl SearchQuery {
         ranges
     }
 
+    /// The patterns of the words that the index ranges do not decide on their own (a word
+    /// with punctuation inside, `re-sliced`, or longer than the terms): a job with a term in
+    /// each of [`Self::index_ranges`] matches when its document contains these.
+    pub fn undecided_patterns(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .iter()
+            .filter(|w| !w.exact)
+            .map(|w| w.pattern.as_str())
+    }
+
     /// Whether a job with a term in each of [`Self::index_ranges`] matches for certain, so a
     /// store may count the matches from the index alone.
     pub fn index_is_exact(&self) -> bool {

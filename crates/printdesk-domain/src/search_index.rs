@@ -197,6 +197,16 @@ impl SearchIndex {
         slot.updated_at = millis(updated_at);
     }
 
+    /// Gives back the memory the index's lists grew beyond what they hold (after a build: a
+    /// list that grew by doubling holds up to twice its jobs' room).
+    pub fn shrink_to_fit(&mut self) {
+        self.slots.shrink_to_fit();
+        self.ordinals.shrink_to_fit();
+        for jobs in self.terms.values_mut() {
+            jobs.shrink_to_fit();
+        }
+    }
+
     /// Records new times for a job the index holds, whose searched text did not change;
     /// returns whether it holds it.
     pub fn update_times(
@@ -317,12 +327,21 @@ impl SearchIndex {
             }
             hits
         };
-        if ranges.is_empty() || !query.index_is_exact() {
+        if ranges.is_empty() {
             hits.retain(|&o| {
                 self.slots[o as usize]
                     .document
                     .as_ref()
                     .is_some_and(|d| query.matches(d))
+            });
+        } else if !query.index_is_exact() {
+            // The words the ranges decided need no second look.
+            let undecided: Vec<&str> = query.undecided_patterns().collect();
+            hits.retain(|&o| {
+                self.slots[o as usize]
+                    .document
+                    .as_ref()
+                    .is_some_and(|d| undecided.iter().all(|p| d.as_str().contains(p)))
             });
         }
         SearchHits {

@@ -1,20 +1,23 @@
 //! The text search's index, in the store's memory: the domain's [`SearchIndex`] over every
 //! job's stored search document (`jobs.search_text`).
 //!
-//! - **Built** in the background when the store opens (a few seconds for 100,000 jobs, with a
-//!   progress line in the log), and again after a build that failed, at the next search.
-//!   Until it is ready, a search checks every job's document (the same answer, slower).
+//! - **Built** in the background at the first search (under a second for 100,000 jobs in a
+//!   release build, with a progress line in the log for a large database), and again after
+//!   a build that failed, at the next search; an instance nobody searches keeps none (about
+//!   40 MB for 100,000 jobs). Until it is ready, a search checks every job's document (the
+//!   same answer, slower).
 //! - **Kept current by the searches themselves**: before each one, the events after the
 //!   index's `seq` are read with their jobs as they are now (one statement, which finds
 //!   nothing when nothing was written since), and those jobs re-indexed (gone ones removed). Every
 //!   write takes the next `seq` under the log's counter lock, so `seq` order is commit order
 //!   and a search sees every write committed before it began, on this instance or another.
-//! - **Writes pay nothing**: an edit writes the job's new document with its row and no index
-//!   rows (the index table this replaced cost every edit of a searched field a page write per
-//!   term).
+//! - **Own writes are applied as they commit** ([`SearchProjection::written`]), so on a single
+//!   instance a search has nothing to read again. An edit writes no index rows in the database
+//!   (the index table this replaced cost every edit of a searched field a page write per
+//!   term): in memory, it moves the job between the few lists of the terms it changed.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     ops::Deref,
     sync::{
         Arc, PoisonError, RwLock, RwLockReadGuard,
@@ -29,7 +32,7 @@ use diesel::{
     result::Error as DieselError,
 };
 use printdesk_domain::{
-    EventKind, IndexedJob, JobEvent, JobField, JobId, SearchDocument, SearchIndex,
+    EventKind, IndexedJob, Job, JobEvent, JobField, JobId, SearchDocument, SearchIndex,
 };
 use time::PrimitiveDateTime;
 
@@ -67,6 +70,71 @@ struct Built {
     index: SearchIndex,
     /// Every write up to this `seq` is in the index.
     applied: i64,
+    /// This store's own writes reported after `applied + 1` and before it (their commits
+    /// are reported in any order), applied once the ones before them are.
+    early: BTreeMap<i64, OwnWrite>,
+}
+
+/// The most own writes kept waiting for an earlier `seq`: one that never comes (another
+/// instance's write) is read by the next search's catch-up, which drops them.
+const EARLY_WRITES: usize = 4096;
+
+/// What one of this store's own committed events does to the index.
+#[derive(Debug)]
+enum OwnWrite {
+    Remove(JobId),
+    /// A change that left the searched text alone: only the times are recorded (the text is
+    /// folded only should the index not hold the job).
+    Times(Box<Job>),
+    Insert(IndexedJob),
+}
+
+impl OwnWrite {
+    fn of(event: &JobEvent) -> Self {
+        let job = &event.job;
+        let searched = [
+            JobField::JobName,
+            JobField::CustomerName,
+            JobField::Notes,
+            JobField::FileName,
+        ]
+        .into_iter()
+        .any(|field| event.changes.get(field).is_some());
+        match event.kind {
+            EventKind::JobDeleted => Self::Remove(job.id),
+            EventKind::JobUpdated if !searched => Self::Times(Box::new(job.clone())),
+            EventKind::JobCreated | EventKind::JobUpdated => Self::Insert(IndexedJob::of(job)),
+        }
+    }
+
+    fn apply(self, index: &mut SearchIndex) {
+        match self {
+            Self::Remove(id) => index.remove(id),
+            Self::Times(job) => {
+                if !index.update_times(job.id, job.created_at, job.updated_at) {
+                    index.insert(IndexedJob::of(&job));
+                }
+            }
+            Self::Insert(job) => index.insert(job),
+        }
+    }
+}
+
+impl Built {
+    /// Applies the early writes that now follow `applied`, dropping those it has passed.
+    fn drain_early(&mut self) {
+        while let Some(entry) = self.early.first_entry() {
+            let seq = *entry.key();
+            if seq <= self.applied {
+                entry.remove();
+            } else if seq == self.applied + 1 {
+                entry.remove().apply(&mut self.index);
+                self.applied = seq;
+            } else {
+                return;
+            }
+        }
+    }
 }
 
 /// The store's search index: missing until built, then kept current by each search.
@@ -202,41 +270,33 @@ impl SearchProjection {
 }
 
 impl SearchProjection {
-    /// Applies this store's own committed `events` (in `seq` order) to the index, so that
-    /// its next search has nothing to read again: each one only if it follows the last one
-    /// applied, since an event of another instance (or one whose commit is reported later)
-    /// may lie between; the next search's catch-up reads those, and what follows them.
+    /// Applies this store's own committed `events` to the index, so that its next search has
+    /// nothing to read again: in `seq` order, each once the one before it is applied. Commits
+    /// are reported in any order (SQLite's writer commits a group at once), so an event that
+    /// comes early waits (up to [`EARLY_WRITES`]); one of another instance never comes this
+    /// way, and the next search's catch-up reads it, and what the waiting ones changed.
     pub(crate) fn written<'e>(&self, events: impl IntoIterator<Item = &'e JobEvent>) {
         let mut guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let Some(built) = guard.as_mut() else {
             return;
         };
         for event in events {
-            if event.seq.get() != built.applied + 1 {
-                return;
+            let seq = event.seq.get();
+            if seq <= built.applied {
+                continue;
             }
-            let job = &event.job;
-            let searched = [
-                JobField::JobName,
-                JobField::CustomerName,
-                JobField::Notes,
-                JobField::FileName,
-            ]
-            .into_iter()
-            .any(|field| event.changes.get(field).is_some());
-            match event.kind {
-                EventKind::JobDeleted => built.index.remove(job.id),
-                EventKind::JobUpdated
-                    if !searched
-                        && built
-                            .index
-                            .update_times(job.id, job.created_at, job.updated_at) => {}
-                EventKind::JobCreated | EventKind::JobUpdated => {
-                    built.index.insert(IndexedJob::of(job));
-                }
+            if built.early.len() >= EARLY_WRITES {
+                built.early.clear();
             }
-            built.applied = event.seq.get();
+            let write = OwnWrite::of(event);
+            if seq == built.applied + 1 {
+                write.apply(&mut built.index);
+                built.applied = seq;
+            } else {
+                built.early.insert(seq, write);
+            }
         }
+        built.drain_early();
     }
 }
 
@@ -265,6 +325,7 @@ impl Changes {
             }
         }
         built.applied = self.last;
+        built.drain_early();
         Ok(())
     }
 }
@@ -377,5 +438,10 @@ fn build(conn: &mut AnyConnection) -> Result<Built, DieselError> {
             );
         }
     }
-    Ok(Built { index, applied })
+    index.shrink_to_fit();
+    Ok(Built {
+        index,
+        applied,
+        early: BTreeMap::new(),
+    })
 }
