@@ -351,15 +351,28 @@ impl SearchIndex {
     }
 }
 
-/// Keeps in `hits` (sorted) the numbers that are in `other` (sorted): each found by a binary
-/// search in what is left of `other`, so the cost follows the shorter list.
+/// Keeps in `hits` (sorted) the numbers that are in `other` (sorted): by walking both when
+/// they are of a size, by a binary search in what is left of `other` for each hit when
+/// `other` is much longer (a rare word beside a common one), so the cost follows the shorter
+/// list.
 fn intersect(hits: &mut Vec<Ordinal>, other: &[Ordinal]) {
     let mut rest = other;
-    hits.retain(|&o| {
-        let at = rest.partition_point(|&x| x < o);
-        rest = &rest[at..];
-        rest.first() == Some(&o)
-    });
+    if other.len() <= hits.len().saturating_mul(8) {
+        hits.retain(|&o| {
+            while let Some((&x, tail)) = rest.split_first()
+                && x < o
+            {
+                rest = tail;
+            }
+            rest.first() == Some(&o)
+        });
+    } else {
+        hits.retain(|&o| {
+            let at = rest.partition_point(|&x| x < o);
+            rest = &rest[at..];
+            rest.first() == Some(&o)
+        });
+    }
 }
 
 /// The jobs a search found, in the index they came from.

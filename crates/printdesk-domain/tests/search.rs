@@ -548,3 +548,31 @@ fn a_page_of_hits_in_time_order_is_the_sorted_slice_and_other_keys_are_left_to_t
     }
     assert_eq!(hits.page("job_name:asc".parse().unwrap(), 0, 5), None);
 }
+
+#[test]
+fn intersections_of_a_rare_word_with_a_common_one_find_each_job_once() {
+    let mut index = SearchIndex::new();
+    let mut docs = Vec::new();
+    for i in 0..300_i64 {
+        let name = match i % 100 {
+            7 => format!("common rare {i}"),
+            13 => format!("rare {i}"),
+            _ => format!("common widget {i}"),
+        };
+        let id = JobId::generate();
+        let document = doc(&name);
+        index.insert(indexed(id, document.clone(), i));
+        docs.push((id, document));
+    }
+    // 3 rare beside 297 common (one list far longer), and two lists of a size.
+    for (text, expected) in [
+        ("rare common", 3),
+        ("common rare", 3),
+        ("common widget", 294),
+        ("rare", 6),
+    ] {
+        let query = q(text);
+        assert_eq!(searched(&index, &query), scanned(&docs, &query), "{text}");
+        assert_eq!(index.search(&query).len(), expected, "{text}");
+    }
+}

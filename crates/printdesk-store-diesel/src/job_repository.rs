@@ -166,6 +166,10 @@ impl JobRepository for Store {
     async fn list(&self, query: &JobQuery) -> Result<JobPage, StoreError> {
         let query = query.clone();
         let search = self.search.clone();
+        if query.text.is_some() {
+            // The first search builds the index; it waits for it, holding no connection.
+            search.built_within(crate::search_index::BUILD_WAIT).await;
+        }
         let (rows, (query, total)) = self
             .read(move |conn| {
                 let (rows, total) = list_page(conn, &query, &search)?;

@@ -247,14 +247,15 @@ impl Store {
     pub async fn wait_for_search_index(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.search.is_built() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if self.search.built_within(left).await {
                 return true;
             }
-            if tokio::time::Instant::now() >= deadline {
+            if left.is_zero() || !self.search.enabled() {
                 return false;
             }
-            self.search.start_building();
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            // The build failed: start another, as the next search would.
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
