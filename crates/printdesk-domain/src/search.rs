@@ -144,6 +144,34 @@ impl SearchDocument {
         Self(text)
     }
 
+    /// This document with some of its fields replaced (`Some`: the field's new value, in the
+    /// order of [`Self::of_fields`]); the others are kept as they are, not folded again (an
+    /// edit of the notes folds the notes only). The same as [`Self::of_fields`] with every
+    /// field's current value.
+    ///
+    /// ```
+    /// use printdesk_domain::SearchDocument;
+    /// let before = SearchDocument::of_fields([Some("Gehäuse"), Some("Müller"), Some("alt"), None]);
+    /// let after = before.with_fields([None, None, Some(Some("neu")), None]);
+    /// assert_eq!(after, SearchDocument::of_fields([Some("Gehäuse"), Some("Müller"), Some("neu"), None]));
+    /// ```
+    pub fn with_fields(&self, fields: [Option<Option<&str>>; 4]) -> Self {
+        let mut kept = self.0.split(FIELD_SEPARATOR);
+        let mut text = String::with_capacity(self.0.len() + 16);
+        for (i, field) in fields.into_iter().enumerate() {
+            if i > 0 {
+                text.push(FIELD_SEPARATOR);
+            }
+            let current = kept.next().unwrap_or_default();
+            match field {
+                Some(Some(value)) => marked(value, &mut text),
+                Some(None) => {}
+                None => text.push_str(current),
+            }
+        }
+        Self(text)
+    }
+
     /// A document as a store kept it.
     pub fn from_stored(text: String) -> Self {
         Self(text)

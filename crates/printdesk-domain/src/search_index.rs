@@ -39,10 +39,6 @@ struct Slot {
     id: JobId,
     /// `None` once the job is removed; the number is kept for it, should it come back.
     document: Option<SearchDocument>,
-    /// `created_at` and `updated_at`, in milliseconds since 1970 (the domain's timestamps
-    /// are whole milliseconds): what a page of hits in time order is sorted by.
-    created_at: i64,
-    updated_at: i64,
 }
 
 /// What the index holds of a job: its search document and the times the list sorts by most.
@@ -100,6 +96,11 @@ fn millis(t: OffsetDateTime) -> i64 {
 #[derive(Clone, Default)]
 pub struct SearchIndex {
     slots: Vec<Slot>,
+    /// Each job's `created_at` and `updated_at` by number, in milliseconds since 1970 (the
+    /// domain's timestamps are whole milliseconds): what a page of hits in time order is
+    /// sorted by. Apart from the slots, so that ordering thousands of hits reads 8 bytes each.
+    created: Vec<i64>,
+    updated: Vec<i64>,
     ordinals: HashMap<JobId, Ordinal>,
     /// Each term's jobs, sorted, none twice.
     terms: BTreeMap<Box<str>, Vec<Ordinal>>,
@@ -145,12 +146,9 @@ impl SearchIndex {
             None => {
                 let ordinal = Ordinal::try_from(self.slots.len())
                     .expect("fewer than 4 billion jobs in one index");
-                self.slots.push(Slot {
-                    id,
-                    document: None,
-                    created_at: 0,
-                    updated_at: 0,
-                });
+                self.slots.push(Slot { id, document: None });
+                self.created.push(0);
+                self.updated.push(0);
                 self.ordinals.insert(id, ordinal);
                 ordinal
             }
@@ -191,16 +189,17 @@ impl SearchIndex {
                 }
             }
         }
-        let slot = &mut self.slots[ordinal as usize];
-        slot.document = Some(document);
-        slot.created_at = millis(created_at);
-        slot.updated_at = millis(updated_at);
+        self.slots[ordinal as usize].document = Some(document);
+        self.created[ordinal as usize] = millis(created_at);
+        self.updated[ordinal as usize] = millis(updated_at);
     }
 
     /// Gives back the memory the index's lists grew beyond what they hold (after a build: a
     /// list that grew by doubling holds up to twice its jobs' room).
     pub fn shrink_to_fit(&mut self) {
         self.slots.shrink_to_fit();
+        self.created.shrink_to_fit();
+        self.updated.shrink_to_fit();
         self.ordinals.shrink_to_fit();
         for jobs in self.terms.values_mut() {
             jobs.shrink_to_fit();
@@ -217,9 +216,8 @@ impl SearchIndex {
     ) -> bool {
         match self.ordinals.get(&id) {
             Some(&ordinal) if self.slots[ordinal as usize].document.is_some() => {
-                let slot = &mut self.slots[ordinal as usize];
-                slot.created_at = millis(created_at);
-                slot.updated_at = millis(updated_at);
+                self.created[ordinal as usize] = millis(created_at);
+                self.updated[ordinal as usize] = millis(updated_at);
                 true
             }
             _ => false,
@@ -420,23 +418,25 @@ impl SearchHits<'_> {
     /// the index holds the key: `created_at` and `updated_at`. `None` for other keys, which a
     /// store orders itself.
     pub fn page(&self, sort: JobSort, offset: usize, limit: usize) -> Option<Vec<JobId>> {
-        let key: fn(&Slot) -> i64 = match sort.key {
-            SortKey::CreatedAt => |slot| slot.created_at,
-            SortKey::UpdatedAt => |slot| slot.updated_at,
+        let keys = match sort.key {
+            SortKey::CreatedAt => &self.index.created,
+            SortKey::UpdatedAt => &self.index.updated,
             _ => return None,
         };
-        let mut keyed: Vec<(i64, JobId)> = self
+        let slots = &self.index.slots;
+        let mut keyed: Vec<(i64, Ordinal)> = self
             .ordinals
             .iter()
-            .map(|&o| {
-                let slot = &self.index.slots[o as usize];
-                (key(slot), slot.id)
-            })
+            .map(|&o| (keys[o as usize], o))
             .collect();
-        let order = |a: &(i64, JobId), b: &(i64, JobId)| -> Ordering {
+        // Ties by id, as the stores order them.
+        let order = |a: &(i64, Ordinal), b: &(i64, Ordinal)| -> Ordering {
+            let ascending =
+                a.0.cmp(&b.0)
+                    .then_with(|| slots[a.1 as usize].id.cmp(&slots[b.1 as usize].id));
             match sort.direction {
-                SortDirection::Asc => a.cmp(b),
-                SortDirection::Desc => b.cmp(a),
+                SortDirection::Asc => ascending,
+                SortDirection::Desc => ascending.reverse(),
             }
         };
         let window = offset.saturating_add(limit).min(keyed.len());
@@ -449,6 +449,12 @@ impl SearchHits<'_> {
             keyed.truncate(window);
         }
         keyed.sort_unstable_by(order);
-        Some(keyed.into_iter().skip(offset).map(|(_, id)| id).collect())
+        Some(
+            keyed
+                .into_iter()
+                .skip(offset)
+                .map(|(_, o)| slots[o as usize].id)
+                .collect(),
+        )
     }
 }

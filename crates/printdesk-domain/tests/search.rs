@@ -576,3 +576,26 @@ fn intersections_of_a_rare_word_with_a_common_one_find_each_job_once() {
         assert_eq!(index.search(&query).len(), expected, "{text}");
     }
 }
+
+#[test]
+fn a_document_with_fields_replaced_is_the_document_of_the_new_fields() {
+    for (k, fields) in DOCUMENTS.iter().enumerate() {
+        let before = SearchDocument::of_fields(*fields);
+        let other = DOCUMENTS[(k + 5) % DOCUMENTS.len()];
+        for mask in 0..16_u32 {
+            let mut replaced = [None; 4];
+            let mut expected = *fields;
+            for i in 0..4 {
+                if mask & (1 << i) != 0 {
+                    replaced[i] = Some(other[i]);
+                    expected[i] = other[i];
+                }
+            }
+            assert_eq!(
+                before.with_fields(replaced),
+                SearchDocument::of_fields(expected),
+                "document {k}, fields {mask:04b}"
+            );
+        }
+    }
+}

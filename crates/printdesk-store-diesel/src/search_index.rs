@@ -18,6 +18,7 @@
 //!   term): in memory, it moves the job between the few lists of the terms it changed.
 
 use std::{
+    borrow::Cow,
     collections::{BTreeMap, HashMap},
     ops::Deref,
     sync::{
@@ -77,7 +78,7 @@ struct Built {
     applied: i64,
     /// This store's own writes reported after `applied + 1` and before it (their commits
     /// are reported in any order), applied once the ones before them are.
-    early: BTreeMap<i64, OwnWrite>,
+    early: BTreeMap<i64, OwnWrite<'static>>,
 }
 
 /// The most own writes kept waiting for an earlier `seq`: one that never comes (another
@@ -86,29 +87,41 @@ const EARLY_WRITES: usize = 4096;
 
 /// What one of this store's own committed events does to the index.
 #[derive(Debug)]
-enum OwnWrite {
+enum OwnWrite<'a> {
     Remove(JobId),
-    /// A change that left the searched text alone: only the times are recorded (the text is
-    /// folded only should the index not hold the job).
-    Times(Box<Job>),
-    Insert(IndexedJob),
+    /// A change that left the searched text alone: only the times are recorded.
+    Times(Cow<'a, Job>),
+    /// A new job, or a change of these searched fields (`job_name`, `customer_name`,
+    /// `notes`, `file_name`): only those are folded again.
+    Text(Cow<'a, Job>, [bool; 4]),
 }
 
-impl OwnWrite {
-    fn of(event: &JobEvent) -> Self {
-        let job = &event.job;
-        let searched = [
-            JobField::JobName,
-            JobField::CustomerName,
-            JobField::Notes,
-            JobField::FileName,
-        ]
-        .into_iter()
-        .any(|field| event.changes.get(field).is_some());
+/// The searched fields, in the order of `SearchDocument::of_fields`.
+const SEARCHED: [JobField; 4] = [
+    JobField::JobName,
+    JobField::CustomerName,
+    JobField::Notes,
+    JobField::FileName,
+];
+
+impl<'a> OwnWrite<'a> {
+    fn of(event: &'a JobEvent) -> Self {
+        let job = Cow::Borrowed(&event.job);
+        let changed = SEARCHED.map(|field| event.changes.get(field).is_some());
         match event.kind {
             EventKind::JobDeleted => Self::Remove(job.id),
-            EventKind::JobUpdated if !searched => Self::Times(Box::new(job.clone())),
-            EventKind::JobCreated | EventKind::JobUpdated => Self::Insert(IndexedJob::of(job)),
+            EventKind::JobUpdated if !changed.contains(&true) => Self::Times(job),
+            EventKind::JobUpdated => Self::Text(job, changed),
+            EventKind::JobCreated => Self::Text(job, [true; 4]),
+        }
+    }
+
+    /// The same, holding its own copy of the job (to wait in `Built::early`).
+    fn into_owned(self) -> OwnWrite<'static> {
+        match self {
+            Self::Remove(id) => OwnWrite::Remove(id),
+            Self::Times(job) => OwnWrite::Times(Cow::Owned(job.into_owned())),
+            Self::Text(job, changed) => OwnWrite::Text(Cow::Owned(job.into_owned()), changed),
         }
     }
 
@@ -120,7 +133,32 @@ impl OwnWrite {
                     index.insert(IndexedJob::of(&job));
                 }
             }
-            Self::Insert(job) => index.insert(job),
+            Self::Text(job, changed) => {
+                let document = match index.document(job.id) {
+                    Some(before) => {
+                        let values = [
+                            Some(job.job_name.as_str()),
+                            job.customer_name.as_ref().map(|v| v.as_str()),
+                            job.notes.as_ref().map(|v| v.as_str()),
+                            job.file_name.as_ref().map(|v| v.as_str()),
+                        ];
+                        let mut fields = [None; 4];
+                        for (i, value) in values.into_iter().enumerate() {
+                            if changed[i] {
+                                fields[i] = Some(value);
+                            }
+                        }
+                        before.with_fields(fields)
+                    }
+                    None => SearchDocument::of(&job),
+                };
+                index.insert(IndexedJob {
+                    id: job.id,
+                    document,
+                    created_at: job.created_at,
+                    updated_at: job.updated_at,
+                });
+            }
         }
     }
 }
@@ -324,7 +362,7 @@ impl SearchProjection {
                 write.apply(&mut built.index);
                 built.applied = seq;
             } else {
-                built.early.insert(seq, write);
+                built.early.insert(seq, write.into_owned());
             }
         }
         built.drain_early();
