@@ -433,6 +433,15 @@ impl SearchQuery {
             .map(|w| w.pattern.as_str())
     }
 
+    /// Whether `range` belongs to a word the index decides on its own (see
+    /// [`Self::undecided_patterns`]): a store must narrow by such a range, and may skip any
+    /// other, since the patterns of undecided words are checked on every candidate anyway.
+    pub fn range_decides(&self, range: &TermRange) -> bool {
+        self.words
+            .iter()
+            .any(|w| w.exact && w.ranges.contains(range))
+    }
+
     /// Whether a job with a term in each of [`Self::index_ranges`] matches for certain, so a
     /// store may count the matches from the index alone.
     pub fn index_is_exact(&self) -> bool {

@@ -276,31 +276,36 @@ impl SearchIndex {
         }
     }
 
-    /// The jobs with a term in `range`, sorted: borrowed when one term holds them all.
-    fn range_jobs(&self, range: &TermRange) -> Cow<'_, [Ordinal]> {
+    /// The lists of the terms in `range`, and how many jobs they hold together (a job with
+    /// two terms in it counted twice).
+    fn range_lists(&self, range: &TermRange) -> (Vec<&[Ordinal]>, usize) {
         let end = match &range.end {
             Some(end) => Bound::Excluded(end.as_str()),
             None => Bound::Unbounded,
         };
-        let mut lists = self
+        let lists: Vec<&[Ordinal]> = self
             .terms
             .range::<str, _>((Bound::Included(range.prefix.as_str()), end))
-            .map(|(_, jobs)| jobs.as_slice());
-        let Some(first) = lists.next() else {
-            return Cow::Borrowed(&[]);
-        };
-        let Some(second) = lists.next() else {
-            return Cow::Borrowed(first);
-        };
-        // Several terms (`bench` has `bench` and `benchy`; `12` has every number that
-        // starts with it): their union, a job once.
-        let mut union: Vec<Ordinal> = first.iter().chain(second).copied().collect();
-        for list in lists {
-            union.extend_from_slice(list);
+            .map(|(_, jobs)| jobs.as_slice())
+            .collect();
+        let size = lists.iter().map(|l| l.len()).sum();
+        (lists, size)
+    }
+
+    /// The jobs in `lists`, sorted, each once: borrowed when one term holds them all.
+    fn union<'a>(lists: &[&'a [Ordinal]]) -> Cow<'a, [Ordinal]> {
+        match lists {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            // Several terms (`bench` has `bench` and `benchy`; `12` has every number that
+            // starts with it): their union.
+            several => {
+                let mut union: Vec<Ordinal> = several.concat();
+                union.sort_unstable();
+                union.dedup();
+                Cow::Owned(union)
+            }
         }
-        union.sort_unstable();
-        union.dedup();
-        Cow::Owned(union)
     }
 
     /// The jobs that match `query`: exactly those whose document [`SearchQuery::matches`].
@@ -312,16 +317,30 @@ impl SearchIndex {
                 .filter(|&o| self.slots[o as usize].document.is_some())
                 .collect()
         } else {
-            let mut lists: Vec<Cow<'_, [Ordinal]>> =
-                ranges.iter().map(|r| self.range_jobs(r)).collect();
-            lists.sort_by_key(|l| l.len());
+            let mut lists: Vec<(&TermRange, Vec<&[Ordinal]>, usize)> = ranges
+                .iter()
+                .map(|&r| {
+                    let (lists, size) = self.range_lists(r);
+                    (r, lists, size)
+                })
+                .collect();
+            lists.sort_by_key(|(_, _, size)| *size);
             let mut lists = lists.into_iter();
-            let mut hits = lists.next().map(Cow::into_owned).unwrap_or_default();
-            for list in lists {
+            let mut hits = lists
+                .next()
+                .map(|(_, first, _)| Self::union(&first).into_owned())
+                .unwrap_or_default();
+            for (range, list, size) in lists {
                 if hits.is_empty() {
                     break;
                 }
-                intersect(&mut hits, &list);
+                // A range of an undecided word only narrows, and its word's pattern is
+                // checked on every candidate anyway: one as large as the candidates is not
+                // worth its union (`0.2`'s `\u{1}2`, every number that starts with 2).
+                if size >= hits.len() && !query.range_decides(range) {
+                    continue;
+                }
+                intersect(&mut hits, &Self::union(&list));
             }
             hits
         };
