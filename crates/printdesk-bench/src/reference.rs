@@ -39,6 +39,22 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Two runs of the same reference as one: their edits over their time together, and
+    /// each latency percentile the mean of the two runs' (close to, not exactly, that of
+    /// all their edits).
+    pub fn combined(a: &Self, b: &Self) -> Self {
+        let mean = |x: u64, y: u64| x.midpoint(y);
+        Self {
+            edits: a.edits + b.edits,
+            elapsed: a.elapsed + b.elapsed,
+            latencies: Latencies {
+                p50_us: mean(a.latencies.p50_us, b.latencies.p50_us),
+                p99_us: mean(a.latencies.p99_us, b.latencies.p99_us),
+                p999_us: mean(a.latencies.p999_us, b.latencies.p999_us),
+            },
+        }
+    }
+
     /// Edits per second.
     pub fn rate(&self) -> f64 {
         self.edits as f64 / self.elapsed.as_secs_f64()

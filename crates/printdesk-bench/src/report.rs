@@ -169,7 +169,7 @@ pub fn summary(report: &BackendReport) -> String {
         if let Some(w) = &report.reference_without_index {
             let _ = writeln!(
                 t,
-                "- The same reference on a store without the text search's index (`StoreOptions::search_index` off; measured first, on the same database): {:.0} edits/s, p99 {} ms: with the index, edits keep **{:.2} ×** that throughput.",
+                "- The same reference on a store without the text search's index (`StoreOptions::search_index` off; on the same database, four runs in the order without, with, with, without, each pair's edits over its time; the reference above is the two runs with it): {:.0} edits/s, p99 {} ms: with the index, edits keep **{:.2} ×** that throughput.",
                 w.rate(),
                 ms(w.latencies.p99_us),
                 r.rate() / w.rate()
