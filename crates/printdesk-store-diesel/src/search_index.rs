@@ -12,13 +12,14 @@
 //!   nothing when nothing was written since), and those jobs re-indexed (gone ones removed). Every
 //!   write takes the next `seq` under the log's counter lock, so `seq` order is commit order
 //!   and a search sees every write committed before it began, on this instance or another.
-//! - **Own writes are applied as they commit** ([`SearchProjection::written`]), so on a single
-//!   instance a search has nothing to read again. An edit writes no index rows in the database
-//!   (the index table this replaced cost every edit of a searched field a page write per
-//!   term): in memory, it moves the job between the few lists of the terms it changed.
+//! - **Own writes go in without the database** ([`SearchProjection::written`]): a committed
+//!   write's job waits in memory and is applied with others (or by the next search), so on
+//!   a single instance a search has nothing to read again. An edit writes no index rows in
+//!   the database (the index table this replaced cost every edit of a searched field a page
+//!   write per term); in memory it moves the job between the few lists of the terms it
+//!   changed.
 
 use std::{
-    borrow::Cow,
     collections::{BTreeMap, HashMap},
     ops::Deref,
     sync::{
@@ -34,9 +35,9 @@ use diesel::{
     result::Error as DieselError,
 };
 use printdesk_domain::{
-    EventKind, IndexedJob, Job, JobEvent, JobField, JobId, SearchDocument, SearchIndex,
+    EventKind, IndexedJob, JobEvent, JobField, JobId, SearchDocument, SearchIndex,
 };
-use time::PrimitiveDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::{
     connection::AnyConnection,
@@ -76,24 +77,40 @@ struct Built {
     index: SearchIndex,
     /// Every write up to this `seq` is in the index.
     applied: i64,
-    /// This store's own writes reported after `applied + 1` and before it (their commits
-    /// are reported in any order), applied once the ones before them are.
-    early: BTreeMap<i64, OwnWrite<'static>>,
+    /// This store's own committed writes after `applied`, by `seq`, not yet in the index:
+    /// applied [`APPLY_BATCH`] at a time, or by the next search, each once the writes before
+    /// it are (commits are reported in any order).
+    waiting: BTreeMap<i64, OwnWrite>,
 }
+
+/// How many own writes wait before the writer that reports the last of them applies them
+/// all. Applied together, their terms' lists are still in the processor's cache from one
+/// to the next (an edit applied alone, after the database's work, costs twice as much).
+const APPLY_BATCH: usize = 256;
 
 /// The most own writes kept waiting for an earlier `seq`: one that never comes (another
 /// instance's write) is read by the next search's catch-up, which drops them.
-const EARLY_WRITES: usize = 4096;
+const WAITING_WRITES: usize = 4096;
 
 /// What one of this store's own committed events does to the index.
 #[derive(Debug)]
-enum OwnWrite<'a> {
+enum OwnWrite {
     Remove(JobId),
     /// A change that left the searched text alone: only the times are recorded.
-    Times(Cow<'a, Job>),
-    /// A new job, or a change of these searched fields (`job_name`, `customer_name`,
-    /// `notes`, `file_name`): only those are folded again.
-    Text(Cow<'a, Job>, [bool; 4]),
+    Times(JobId, OffsetDateTime, OffsetDateTime),
+    /// A new job, or a change of some of the searched fields: only those are folded again.
+    Text(Box<TextWrite>),
+}
+
+/// A job's searched fields after a write, and which of them it changed.
+#[derive(Debug)]
+struct TextWrite {
+    id: JobId,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    /// `job_name`, `customer_name`, `notes`, `file_name`, as `SearchDocument::of_fields`.
+    fields: [Option<String>; 4],
+    changed: [bool; 4],
 }
 
 /// The searched fields, in the order of `SearchDocument::of_fields`.
@@ -104,59 +121,68 @@ const SEARCHED: [JobField; 4] = [
     JobField::FileName,
 ];
 
-impl<'a> OwnWrite<'a> {
-    fn of(event: &'a JobEvent) -> Self {
-        let job = Cow::Borrowed(&event.job);
+impl OwnWrite {
+    fn of(event: &JobEvent) -> Self {
+        let job = &event.job;
         let changed = SEARCHED.map(|field| event.changes.get(field).is_some());
+        let text = |changed| {
+            Self::Text(Box::new(TextWrite {
+                id: job.id,
+                created_at: job.created_at,
+                updated_at: job.updated_at,
+                fields: [
+                    Some(job.job_name.as_str().to_owned()),
+                    job.customer_name.as_ref().map(|v| v.as_str().to_owned()),
+                    job.notes.as_ref().map(|v| v.as_str().to_owned()),
+                    job.file_name.as_ref().map(|v| v.as_str().to_owned()),
+                ],
+                changed,
+            }))
+        };
         match event.kind {
             EventKind::JobDeleted => Self::Remove(job.id),
-            EventKind::JobUpdated if !changed.contains(&true) => Self::Times(job),
-            EventKind::JobUpdated => Self::Text(job, changed),
-            EventKind::JobCreated => Self::Text(job, [true; 4]),
-        }
-    }
-
-    /// The same, holding its own copy of the job (to wait in `Built::early`).
-    fn into_owned(self) -> OwnWrite<'static> {
-        match self {
-            Self::Remove(id) => OwnWrite::Remove(id),
-            Self::Times(job) => OwnWrite::Times(Cow::Owned(job.into_owned())),
-            Self::Text(job, changed) => OwnWrite::Text(Cow::Owned(job.into_owned()), changed),
+            EventKind::JobUpdated if !changed.contains(&true) => {
+                Self::Times(job.id, job.created_at, job.updated_at)
+            }
+            EventKind::JobUpdated => text(changed),
+            EventKind::JobCreated => text([true; 4]),
         }
     }
 
     fn apply(self, index: &mut SearchIndex) {
         match self {
             Self::Remove(id) => index.remove(id),
-            Self::Times(job) => {
-                if !index.update_times(job.id, job.created_at, job.updated_at) {
-                    index.insert(IndexedJob::of(&job));
-                }
+            Self::Times(id, created_at, updated_at) => {
+                // A job the index does not hold cannot follow every write before it; should
+                // it, the next build or catch-up reads it.
+                index.update_times(id, created_at, updated_at);
             }
-            Self::Text(job, changed) => {
-                let document = match index.document(job.id) {
+            Self::Text(write) => {
+                let TextWrite {
+                    id,
+                    created_at,
+                    updated_at,
+                    fields,
+                    changed,
+                } = *write;
+                let values = fields.each_ref().map(|f| f.as_deref());
+                let document = match index.document(id) {
                     Some(before) => {
-                        let values = [
-                            Some(job.job_name.as_str()),
-                            job.customer_name.as_ref().map(|v| v.as_str()),
-                            job.notes.as_ref().map(|v| v.as_str()),
-                            job.file_name.as_ref().map(|v| v.as_str()),
-                        ];
-                        let mut fields = [None; 4];
+                        let mut replaced = [None; 4];
                         for (i, value) in values.into_iter().enumerate() {
                             if changed[i] {
-                                fields[i] = Some(value);
+                                replaced[i] = Some(value);
                             }
                         }
-                        before.with_fields(fields)
+                        before.with_fields(replaced)
                     }
-                    None => SearchDocument::of(&job),
+                    None => SearchDocument::of_fields(values),
                 };
                 index.insert(IndexedJob {
-                    id: job.id,
+                    id,
                     document,
-                    created_at: job.created_at,
-                    updated_at: job.updated_at,
+                    created_at,
+                    updated_at,
                 });
             }
         }
@@ -164,9 +190,9 @@ impl<'a> OwnWrite<'a> {
 }
 
 impl Built {
-    /// Applies the early writes that now follow `applied`, dropping those it has passed.
-    fn drain_early(&mut self) {
-        while let Some(entry) = self.early.first_entry() {
+    /// Applies the waiting writes that follow `applied`, dropping those it has passed.
+    fn apply_waiting(&mut self) {
+        while let Some(entry) = self.waiting.first_entry() {
             let seq = *entry.key();
             if seq <= self.applied {
                 entry.remove();
@@ -317,10 +343,27 @@ impl SearchProjection {
             return Ok(None);
         }
         loop {
-            let Some(applied) = self.read().as_ref().map(|built| built.applied) else {
+            let Some((applied, waiting)) = self
+                .read()
+                .as_ref()
+                .map(|built| (built.applied, !built.waiting.is_empty()))
+            else {
                 self.start_building();
                 return Ok(None);
             };
+            if waiting {
+                if let Some(built) = self
+                    .state
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_mut()
+                {
+                    built.apply_waiting();
+                }
+                if self.read().as_ref().map(|built| built.applied) != Some(applied) {
+                    continue;
+                }
+            }
             let changes = changes_after(conn, applied)?;
             if changes.is_empty() {
                 let guard = self.read();
@@ -339,11 +382,12 @@ impl SearchProjection {
 }
 
 impl SearchProjection {
-    /// Applies this store's own committed `events` to the index, so that its next search has
-    /// nothing to read again: in `seq` order, each once the one before it is applied. Commits
-    /// are reported in any order (SQLite's writer commits a group at once), so an event that
-    /// comes early waits (up to [`EARLY_WRITES`]); one of another instance never comes this
-    /// way, and the next search's catch-up reads it, and what the waiting ones changed.
+    /// Takes this store's own committed `events` for the index, so that its next search has
+    /// nothing to read again from the database: they wait, and are applied in `seq` order,
+    /// each once the one before it is, [`APPLY_BATCH`] at a time or by the next search.
+    /// Commits are reported in any order (SQLite's writer commits a group at once); a `seq`
+    /// of another instance never comes this way, and the next search's catch-up reads it,
+    /// and what the writes waiting behind it changed.
     pub(crate) fn written<'e>(&self, events: impl IntoIterator<Item = &'e JobEvent>) {
         let mut guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let Some(built) = guard.as_mut() else {
@@ -354,18 +398,14 @@ impl SearchProjection {
             if seq <= built.applied {
                 continue;
             }
-            if built.early.len() >= EARLY_WRITES {
-                built.early.clear();
+            if built.waiting.len() >= WAITING_WRITES {
+                built.waiting.clear();
             }
-            let write = OwnWrite::of(event);
-            if seq == built.applied + 1 {
-                write.apply(&mut built.index);
-                built.applied = seq;
-            } else {
-                built.early.insert(seq, write.into_owned());
-            }
+            built.waiting.insert(seq, OwnWrite::of(event));
         }
-        built.drain_early();
+        if built.waiting.len() >= APPLY_BATCH {
+            built.apply_waiting();
+        }
     }
 }
 
@@ -394,7 +434,7 @@ impl Changes {
             }
         }
         built.applied = self.last;
-        built.drain_early();
+        built.apply_waiting();
         Ok(())
     }
 }
@@ -511,6 +551,6 @@ fn build(conn: &mut AnyConnection) -> Result<Built, DieselError> {
     Ok(Built {
         index,
         applied,
-        early: BTreeMap::new(),
+        waiting: BTreeMap::new(),
     })
 }
