@@ -249,9 +249,14 @@ fn indexed_page(
         ..query.clone()
     };
     let others = has_other_filters(query);
+    // Every hit's id as one parameter: built once, for the count with other filters and for
+    // a page read from the hits themselves.
+    let every_hit = std::cell::OnceCell::new();
+    let every_hit =
+        |conn: &AnyConnection| every_hit.get_or_init(|| id_in(conn, hits.ids())).clone();
     let total: i64 = if others {
         filtered(&rest, conn)
-            .filter(id_in(conn, hits.ids()))
+            .filter(every_hit(conn))
             .select(count_star())
             .get_result(conn)?
     } else {
@@ -314,7 +319,7 @@ fn indexed_page(
         }
         // The hits lie further along the order than an even spread: read them instead.
     }
-    let rows = sorted(filtered(&rest, conn).filter(id_in(conn, hits.ids())), query)
+    let rows = sorted(filtered(&rest, conn).filter(every_hit(conn)), query)
         .select(JobRow::as_select())
         .limit(limit)
         .offset(offset)
