@@ -11,7 +11,7 @@
 //!
 //! The index keeps nothing on disk: a store builds it from the documents it keeps and brings
 //! it up to date with the jobs that changed since ([`SearchIndex::insert`],
-//! [`SearchIndex::remove`]). About 2 million terms for 100,000 jobs take some 30 MB.
+//! [`SearchIndex::remove`]). About 2 million terms for 100,000 jobs take some 40 MB.
 
 use std::{
     borrow::Cow,

@@ -302,7 +302,7 @@ impl SearchProjection {
         self.enabled
     }
 
-    /// Whether the index is built (for tests that want the indexed path).
+    /// Whether the index is built.
     pub(crate) fn is_built(&self) -> bool {
         self.read().is_some()
     }
