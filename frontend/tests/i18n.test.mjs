@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  FRONTEND_DIR, launchBrowser, openApp, openEditor, row, startServer,
+  assertClean, FRONTEND_DIR, launchBrowser, openApp, openEditor, row, startServer,
 } from './support/harness.mjs';
 
 const GERMAN = { locale: 'de-DE', timezoneId: 'Europe/Berlin' };
@@ -22,12 +22,6 @@ async function app(options) {
   const opened = await openApp(browser, server.baseUrl, options);
   contexts.push(opened.context);
   return opened;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 const unique = (label) => `${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

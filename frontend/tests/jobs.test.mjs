@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  launchBrowser, openApp, openEditor, row, startServer,
+  assertClean, launchBrowser, openApp, openEditor, row, startServer,
 } from './support/harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -18,13 +18,6 @@ async function app(options) {
   const opened = await openApp(browser, server.baseUrl, options);
   contexts.push(opened.context);
   return opened;
-}
-
-/** The page raised no error, no CSP violation and no alert/confirm. */
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 before(async () => {

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openApp, startServer } from './support/harness.mjs';
+import { assertClean, launchBrowser, openApp, startServer } from './support/harness.mjs';
 import { startSimulatedBambu } from './support/simulator.mjs';
 
 let server;
@@ -22,12 +22,6 @@ async function app(options = {}) {
   const opened = await openApp(browser, server.baseUrl, { hash: '#printers', ready: PRINTERS_READY, ...options });
   contexts.push(opened.context);
   return opened;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 const card = (page) => page.locator(`#printerCards [data-printer-id="${PRINTER_ID}"]`);

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openApp, startServer } from './support/harness.mjs';
+import { assertClean, launchBrowser, openApp, startServer } from './support/harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -18,12 +18,6 @@ async function app(options) {
   const opened = await openApp(browser, server.baseUrl, options);
   contexts.push(opened.context);
   return opened;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 const hashParams = (page) => new URLSearchParams(new URL(page.url()).hash.split('?')[1] ?? '');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
-  launchBrowser, openApp, row, screenshot, startServer,
+  assertClean, launchBrowser, openApp, row, screenshot, startServer,
 } from './support/harness.mjs';
 
 let server;
@@ -20,12 +20,6 @@ async function app(options = {}) {
   const opened = await openApp(browser, server.baseUrl, { hash: '#printers', ready: PRINTERS_READY, ...options });
   contexts.push(opened.context);
   return opened;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 const card = (page, id) => page.locator(`#printerCards [data-printer-id="${id}"]`);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, openApp, row, startServer } from './support/harness.mjs';
+import { assertClean, launchBrowser, openApp, row, startServer } from './support/harness.mjs';
 
 let server;
 let browser;
@@ -16,12 +16,6 @@ async function app(options) {
   const opened = await openApp(browser, server.baseUrl, options);
   contexts.push(opened.context);
   return opened;
-}
-
-function assertClean(problems) {
-  assert.deepEqual(problems.errors, [], 'page errors');
-  assert.deepEqual(problems.csp, [], 'CSP violations');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
 
 /** The status moves a row offers, as `data-action` names in button order. */

@@ -1,6 +1,7 @@
 // Test harness: the real printdesk binary on a free port with a fresh SQLite database, an API
 // client to seed and check data, and Debian's chromium driven by playwright-core.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -201,4 +202,11 @@ export async function screenshot(page, name, { docs = null, ...options } = {}) {
     await copyFile(file, target);
   }
   return file;
+}
+
+/** The page raised no error, no CSP violation and no alert/confirm (`problems` from `openApp`). */
+export function assertClean(problems) {
+  assert.deepEqual(problems.errors, [], 'page errors');
+  assert.deepEqual(problems.csp, [], 'CSP violations');
+  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs');
 }
